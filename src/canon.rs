@@ -1,0 +1,1 @@
+//! (raw database value, ORM read mode) → canonical bytes.

@@ -1,0 +1,29 @@
+//! One thin file per subcommand, wiring the stages. Nothing here that a
+//! second command would need: shared logic lives in the stage modules.
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::ui::Ui;
+
+/// Runs one subcommand; returns the exit code for a run that completed.
+pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
+    let global = cli.global;
+    match cli.command {
+        Command::Schema(_) => not_implemented("schema"),
+        Command::Check(_) => not_implemented("check"),
+        Command::Timing(_) => not_implemented("timing"),
+        Command::Backup(_) => not_implemented("backup"),
+        Command::Manifest(_) => not_implemented("manifest"),
+        Command::Run(_) => not_implemented("run"),
+        Command::Seed(_) => not_implemented("seed"),
+        Command::Demo(_) => {
+            let _ = (&global, &ui);
+            not_implemented("demo")
+        }
+    }
+}
+
+fn not_implemented(name: &str) -> Result<i32> {
+    anyhow::bail!("`parity {name}` is not implemented yet")
+}

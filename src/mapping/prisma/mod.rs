@@ -1,0 +1,1 @@
+//! Native `schema.prisma` reader: lexer, parser and resolver into a [`Mapping`].
