@@ -12,8 +12,11 @@ pub mod canon;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod db;
 pub mod exit;
 pub mod mapping;
+pub mod plan;
+pub mod report;
 pub mod ui;
 
 use clap::Parser;

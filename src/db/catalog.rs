@@ -1,0 +1,2 @@
+//! Live catalog → [`crate::mapping::Mapping`] with raw database semantics,
+//! and the ORMs' migration tables.
