@@ -801,3 +801,31 @@ max_slowdown = 0.2
         assert_eq!(parse_duration_seconds("soon"), None);
     }
 }
+
+/// The config for a command that needs one: `--config`/`PARITY_CONFIG`, or
+/// `./parity.toml`.
+pub fn load_required(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    match explicit {
+        Some(p) => load(p),
+        None => {
+            let p = Path::new("parity.toml");
+            if !p.exists() {
+                return Err(ConfigError {
+                    location: "parity.toml".into(),
+                    message: "no config file here; pass --config FILE (start from parity.example.toml)".into(),
+                });
+            }
+            load(p)
+        }
+    }
+}
+
+/// The config for a command that can run without one: `None` when the
+/// default file is absent; a file named explicitly must exist.
+pub fn load_optional(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
+    match explicit {
+        Some(p) => load(p).map(Some),
+        None if Path::new("parity.toml").exists() => load(Path::new("parity.toml")).map(Some),
+        None => Ok(None),
+    }
+}

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod engine;
 pub mod exit;
 pub mod mapping;
 pub mod plan;

@@ -1,6 +1,8 @@
 //! One thin file per subcommand, wiring the stages. Nothing here that a
 //! second command would need: shared logic lives in the stage modules.
 
+pub mod check;
+
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
@@ -11,7 +13,7 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
     let global = cli.global;
     match cli.command {
         Command::Schema(_) => not_implemented("schema"),
-        Command::Check(_) => not_implemented("check"),
+        Command::Check(args) => check::run(args, &global, ui).await,
         Command::Timing(_) => not_implemented("timing"),
         Command::Backup(_) => not_implemented("backup"),
         Command::Manifest(_) => not_implemented("manifest"),

@@ -6,6 +6,9 @@
 //! nothing about ORMs: values leave here as `canon::Raw`.
 
 pub mod catalog;
+pub mod chunk;
+pub mod postgres;
+pub mod sqlite;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -208,4 +211,150 @@ pub fn scrub(msg: &str, url: &DbUrl) -> String {
         out = out.replace(password, "***");
     }
     out
+}
+
+// ---- consistent chunked reads -------------------------------------------
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use sqlx::pool::PoolConnection;
+
+pub use chunk::{ChunkData, OwnedRaw, Wire};
+
+/// A chunk boundary: one value per key column. Chunk i holds keys in
+/// `(boundary[i-1], boundary[i]]`; the first and last are open-ended.
+pub type Boundary = Vec<OwnedRaw>;
+
+/// What to read from one physical table.
+#[derive(Debug, Clone)]
+pub struct ReadSpec {
+    pub schema: Option<String>,
+    pub table: String,
+    /// Physical columns, key columns first (in key order), then the rest.
+    pub columns: Vec<String>,
+    /// Physical key columns, in key order.
+    pub key: Vec<String>,
+    pub where_clause: Option<String>,
+}
+
+/// A column as the live database has it.
+#[derive(Debug, Clone)]
+pub struct LiveColumn {
+    pub name: String,
+    /// Backend type name (`pg_type.typname`, SQLite declared type).
+    pub type_name: String,
+    /// The type to cast key literals to (PostgreSQL `format_type`).
+    pub cast_type: String,
+    pub wire: Wire,
+    pub cast_to_text: bool,
+    pub not_null: bool,
+}
+
+/// One consistent view of a database for a whole run.
+pub enum Snapshot {
+    Postgres(postgres::PgSnapshot),
+    Sqlite(Arc<sqlite::SqliteSnapshot>),
+}
+
+/// A session reading inside a [`Snapshot`].
+pub enum Worker {
+    Postgres(PoolConnection<sqlx::Postgres>),
+    Sqlite(Arc<sqlite::SqliteSnapshot>),
+}
+
+impl Snapshot {
+    /// Opens the snapshot: PostgreSQL exports one from a REPEATABLE READ
+    /// READ ONLY transaction; SQLite holds one read transaction.
+    pub async fn begin(db: &Db) -> Result<Snapshot> {
+        match db {
+            Db::Postgres(pool) => Ok(Snapshot::Postgres(postgres::PgSnapshot::begin(pool).await?)),
+            Db::Sqlite(pool) => Ok(Snapshot::Sqlite(Arc::new(
+                sqlite::SqliteSnapshot::begin(pool).await?,
+            ))),
+            Db::Mysql(_) => anyhow::bail!(
+                "reading MySQL/MariaDB is not supported yet; use a postgres:// or sqlite: URL"
+            ),
+        }
+    }
+
+    pub async fn worker(&self) -> Result<Worker> {
+        match self {
+            Snapshot::Postgres(s) => Ok(Worker::Postgres(s.worker().await?)),
+            Snapshot::Sqlite(s) => Ok(Worker::Sqlite(s.clone())),
+        }
+    }
+
+    pub async fn end(self) {
+        match self {
+            Snapshot::Postgres(s) => s.end().await,
+            Snapshot::Sqlite(s) => {
+                if let Ok(s) = Arc::try_unwrap(s) {
+                    s.end().await
+                }
+            }
+        }
+    }
+
+    /// The exported snapshot id (PostgreSQL), for `pg_dump --snapshot`.
+    pub fn exported_id(&self) -> Option<&str> {
+        match self {
+            Snapshot::Postgres(s) => Some(&s.id),
+            Snapshot::Sqlite(_) => None,
+        }
+    }
+}
+
+impl Worker {
+    pub async fn columns(&mut self, schema: Option<&str>, table: &str) -> Result<Vec<LiveColumn>> {
+        match self {
+            Worker::Postgres(c) => postgres::columns(c, schema, table).await,
+            Worker::Sqlite(s) => sqlite::columns(&mut *s.conn.lock().await, table).await,
+        }
+    }
+
+    /// Chunk boundaries and the estimated row count.
+    pub async fn boundaries(
+        &mut self,
+        spec: &ReadSpec,
+        live: &[LiveColumn],
+        chunk_rows: usize,
+    ) -> Result<(Vec<Boundary>, u64)> {
+        match self {
+            Worker::Postgres(c) => postgres::boundaries(c, spec, live, chunk_rows).await,
+            Worker::Sqlite(s) => sqlite::boundaries(&mut *s.conn.lock().await, spec, chunk_rows).await,
+        }
+    }
+
+    pub async fn read_chunk(
+        &mut self,
+        spec: &ReadSpec,
+        live: &[LiveColumn],
+        wires: &Arc<[Wire]>,
+        lower: Option<&Boundary>,
+        upper: Option<&Boundary>,
+    ) -> Result<ChunkData> {
+        match self {
+            Worker::Postgres(c) => postgres::read_chunk(c, spec, live, wires, lower, upper).await,
+            Worker::Sqlite(s) => {
+                sqlite::read_chunk(&mut *s.conn.lock().await, spec, lower, upper).await
+            }
+        }
+    }
+
+    /// Test hook (`PARITY_FAULT_KILL_READER=1`): terminate this reader's
+    /// backend from another session before its next read.
+    pub async fn kill_for_test(&mut self, snapshot: &Snapshot) -> Result<()> {
+        match (self, snapshot) {
+            (Worker::Postgres(c), Snapshot::Postgres(s)) => {
+                postgres::terminate_backend(&s.pool, c).await.context("fault hook")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Is this a lost connection, worth one retry of the chunk?
+pub fn is_connection_lost(e: &anyhow::Error) -> bool {
+    postgres::is_connection_lost(e)
 }

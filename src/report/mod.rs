@@ -1,10 +1,81 @@
 //! Rendering results into files: one file per format behind one trait.
-//! Never queries anything; it renders what it is handed. Files are rewritten
-//! after each table or operation, so a run that dies midway leaves results.
+//!
+//! Never queries anything; it renders the [`RunReport`] it is handed. The
+//! run rewrites its files after each table or operation (atomically), so a
+//! run that dies midway still leaves its results.
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::engine::TableResult;
+
+/// Everything one run produced. Field docs are the `report.json` schema.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RunReport {
+    /// Report format version.
+    pub format_version: u32,
+    /// The subcommand: `check`, `backup`, `run`, `demo`, …
+    pub command: String,
+    /// UTC start time, RFC 3339.
+    pub started_at: String,
+    /// The source side: name, ORM and redacted database location.
+    pub source: SideInfo,
+    pub target: SideInfo,
+    /// One entry per table pair, in the order they were checked.
+    pub tables: Vec<TableResult>,
+    /// Tables only one mapping has (not compared).
+    pub only_source_tables: Vec<String>,
+    pub only_target_tables: Vec<String>,
+    /// Loader and planner notes (assumptions the reader should know).
+    pub notes: Vec<String>,
+    /// True while the run is still going (the files are rewritten as it goes).
+    pub in_progress: bool,
+    /// Exit code of the finished run (0 parity holds, 1 differences, 2 error).
+    pub exit_code: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SideInfo {
+    pub name: String,
+    pub orm: String,
+    /// Scheme, host, port and database only: never a password.
+    pub database: String,
+}
+
+/// One output format.
+pub trait ReportWriter {
+    /// File names this writer produces in the out dir.
+    fn files(&self) -> &'static [&'static str];
+    fn write(&self, run: &RunReport, dir: &Path) -> Result<()>;
+}
+
+/// The writers every table-checking command uses.
+pub fn check_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
+    vec![
+        Box::new(csv::ParityCsv),
+        Box::new(csv::DifferencesCsv),
+        Box::new(markdown::Summary),
+        Box::new(json::Json),
+    ]
+}
+
+/// Rewrites every report file.
+pub fn write_all(
+    writers: &[Box<dyn ReportWriter + Send + Sync>],
+    run: &RunReport,
+    dir: &Path,
+) -> Result<()> {
+    for w in writers {
+        w.write(run, dir)?;
+    }
+    Ok(())
+}
 
 /// Creates the run's report directory: `--out DIR`, or
 /// `reports/<UTC timestamp>/` with `reports/latest` pointing at it.

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The single test command: starts (or installs) the databases the tests use,
+# then runs the Rust tests, the Node exporter test, rustfmt and clippy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/services.sh
+
+export PARITY_TEST_PG_URL="${PARITY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+export PARITY_TEST_MYSQL_URL="${PARITY_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+
+echo "== cargo clippy" >&2
+cargo clippy --locked --all-targets -- -D warnings
+
+echo "== cargo test" >&2
+cargo test --locked
+
+if [ -f scripts/test-node.sh ]; then
+  echo "== node: drizzle exporter" >&2
+  bash scripts/test-node.sh
+fi

@@ -1,0 +1,286 @@
+//! What a chunk read hands to the engine: the rows of one key range, in a
+//! backend's own compact form, viewed column by column as `canon::Raw`.
+
+use crate::canon::Raw;
+
+/// How a PostgreSQL binary field is laid out; picked from the live type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+    Bool,
+    /// UTF-8 text (text, varchar, char, and anything cast `::text`).
+    Text,
+    /// `numeric::text`.
+    Numeric,
+    /// `json::text`, `jsonb::text`.
+    Json,
+    Bytes,
+    Uuid,
+    Timestamp,
+    TimestampTz,
+    Date,
+    Time,
+}
+
+impl Wire {
+    /// The wire form for a PostgreSQL type name (`pg_type.typname`) and kind
+    /// (`typtype`), and whether the SELECT must cast it to text.
+    pub fn for_pg(typname: &str, typtype: &str) -> (Wire, bool) {
+        if typtype == "e" {
+            return (Wire::Text, true);
+        }
+        match typname {
+            "int2" => (Wire::I16, false),
+            "int4" => (Wire::I32, false),
+            "int8" => (Wire::I64, false),
+            "float4" => (Wire::F32, false),
+            "float8" => (Wire::F64, false),
+            "bool" => (Wire::Bool, false),
+            "text" | "varchar" | "bpchar" | "name" | "citext" => (Wire::Text, false),
+            "numeric" => (Wire::Numeric, true),
+            "json" | "jsonb" => (Wire::Json, true),
+            "bytea" => (Wire::Bytes, false),
+            "uuid" => (Wire::Uuid, false),
+            "timestamp" => (Wire::Timestamp, false),
+            "timestamptz" => (Wire::TimestampTz, false),
+            "date" => (Wire::Date, false),
+            "time" => (Wire::Time, false),
+            _ => (Wire::Text, true),
+        }
+    }
+}
+
+/// Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+const PG_EPOCH_DAYS: i32 = 10_957;
+
+/// An owned value, for backends read through sqlx rows (SQLite, MySQL).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedRaw {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl OwnedRaw {
+    pub fn as_raw(&self) -> Raw<'_> {
+        match self {
+            OwnedRaw::Null => Raw::Null,
+            OwnedRaw::Int(i) => Raw::Int(*i),
+            OwnedRaw::Float(f) => Raw::Float(*f),
+            OwnedRaw::Text(s) => Raw::Text(s),
+            OwnedRaw::Bytes(b) => Raw::Bytes(b),
+        }
+    }
+}
+
+/// The rows of one chunk.
+pub enum ChunkData {
+    /// PostgreSQL `COPY … TO STDOUT (FORMAT binary)` output, tuples indexed.
+    PgBinary {
+        buf: Vec<u8>,
+        /// Byte offset of each tuple's field count.
+        rows: Vec<u32>,
+        wires: std::sync::Arc<[Wire]>,
+    },
+    /// Row-by-row values.
+    Values { rows: Vec<Vec<OwnedRaw>> },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("malformed COPY binary data at byte {0}")]
+pub struct CopyFormatError(pub usize);
+
+impl ChunkData {
+    pub fn len(&self) -> usize {
+        match self {
+            ChunkData::PgBinary { rows, .. } => rows.len(),
+            ChunkData::Values { rows } => rows.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn bytes(&self) -> usize {
+        match self {
+            ChunkData::PgBinary { buf, .. } => buf.len(),
+            ChunkData::Values { rows } => rows.len() * 64,
+        }
+    }
+
+    /// Indexes a COPY binary stream: checks the header and records where
+    /// each tuple starts.
+    pub fn from_pg_copy(
+        buf: Vec<u8>,
+        wires: std::sync::Arc<[Wire]>,
+    ) -> Result<ChunkData, CopyFormatError> {
+        const SIG: &[u8] = b"PGCOPY\n\xff\r\n\0";
+        if buf.len() < SIG.len() + 8 || &buf[..SIG.len()] != SIG {
+            return Err(CopyFormatError(0));
+        }
+        let ext = be_u32(&buf, SIG.len() + 4).ok_or(CopyFormatError(SIG.len()))? as usize;
+        let mut pos = SIG.len() + 8 + ext;
+        let mut rows = Vec::new();
+        loop {
+            let n = be_i16(&buf, pos).ok_or(CopyFormatError(pos))?;
+            if n == -1 {
+                break;
+            }
+            if n as usize != wires.len() {
+                return Err(CopyFormatError(pos));
+            }
+            rows.push(pos as u32);
+            pos += 2;
+            for _ in 0..n {
+                let len = be_i32(&buf, pos).ok_or(CopyFormatError(pos))?;
+                pos += 4;
+                if len > 0 {
+                    pos += len as usize;
+                }
+                if pos > buf.len() {
+                    return Err(CopyFormatError(pos));
+                }
+            }
+        }
+        Ok(ChunkData::PgBinary { buf, rows, wires })
+    }
+
+    /// Fills `out` with row `i`'s values, in projection order.
+    pub fn row<'a>(&'a self, i: usize, out: &mut Vec<Raw<'a>>) {
+        out.clear();
+        match self {
+            ChunkData::PgBinary { buf, rows, wires } => {
+                let mut pos = rows[i] as usize + 2;
+                for wire in wires.iter() {
+                    let len = i32::from_be_bytes(buf[pos..pos + 4].try_into().unwrap());
+                    pos += 4;
+                    if len < 0 {
+                        out.push(Raw::Null);
+                        continue;
+                    }
+                    let field = &buf[pos..pos + len as usize];
+                    pos += len as usize;
+                    out.push(decode_pg(*wire, field));
+                }
+            }
+            ChunkData::Values { rows } => out.extend(rows[i].iter().map(OwnedRaw::as_raw)),
+        }
+    }
+}
+
+fn decode_pg(wire: Wire, f: &[u8]) -> Raw<'_> {
+    fn text(f: &[u8]) -> &str {
+        // PostgreSQL only sends valid UTF-8 in a UTF8 database; never panic on
+        // anything else, show it as the longest valid prefix.
+        match std::str::from_utf8(f) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&f[..e.valid_up_to()]).unwrap_or(""),
+        }
+    }
+    let i64_at = |f: &[u8]| f.try_into().map(i64::from_be_bytes).unwrap_or(0);
+    match wire {
+        Wire::I16 => Raw::Int(f.try_into().map(i16::from_be_bytes).unwrap_or(0) as i64),
+        Wire::I32 => Raw::Int(f.try_into().map(i32::from_be_bytes).unwrap_or(0) as i64),
+        Wire::I64 => Raw::Int(i64_at(f)),
+        Wire::F32 => Raw::Float(f.try_into().map(f32::from_be_bytes).unwrap_or(0.0) as f64),
+        Wire::F64 => Raw::Float(f.try_into().map(f64::from_be_bytes).unwrap_or(0.0)),
+        Wire::Bool => Raw::Bool(f.first().copied().unwrap_or(0) != 0),
+        Wire::Text => Raw::Text(text(f)),
+        Wire::Numeric => Raw::Numeric(text(f)),
+        Wire::Json => Raw::Json(text(f)),
+        Wire::Bytes => Raw::Bytes(f),
+        Wire::Uuid => Raw::Uuid(f.try_into().unwrap_or([0; 16])),
+        // ±infinity are i64::MAX/MIN on the wire; keep them out of range of
+        // real instants by not shifting them.
+        Wire::Timestamp => Raw::Timestamp(shift_ts(i64_at(f))),
+        Wire::TimestampTz => Raw::TimestampTz(shift_ts(i64_at(f))),
+        Wire::Date => {
+            let d = f.try_into().map(i32::from_be_bytes).unwrap_or(0);
+            Raw::Date(if d == i32::MAX || d == i32::MIN {
+                d
+            } else {
+                d + PG_EPOCH_DAYS
+            })
+        }
+        Wire::Time => Raw::Time(i64_at(f)),
+    }
+}
+
+fn shift_ts(v: i64) -> i64 {
+    if v == i64::MAX || v == i64::MIN {
+        v
+    } else {
+        v + PG_EPOCH_MICROS
+    }
+}
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4)?.try_into().ok().map(u32::from_be_bytes)
+}
+fn be_i32(b: &[u8], at: usize) -> Option<i32> {
+    b.get(at..at + 4)?.try_into().ok().map(i32::from_be_bytes)
+}
+fn be_i16(b: &[u8], at: usize) -> Option<i16> {
+    b.get(at..at + 2)?.try_into().ok().map(i16::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_of(rows: &[Vec<Option<Vec<u8>>>]) -> Vec<u8> {
+        let mut b = b"PGCOPY\n\xff\r\n\0".to_vec();
+        b.extend(0u32.to_be_bytes());
+        b.extend(0u32.to_be_bytes());
+        for r in rows {
+            b.extend((r.len() as i16).to_be_bytes());
+            for f in r {
+                match f {
+                    None => b.extend((-1i32).to_be_bytes()),
+                    Some(v) => {
+                        b.extend((v.len() as i32).to_be_bytes());
+                        b.extend(v);
+                    }
+                }
+            }
+        }
+        b.extend((-1i16).to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn decodes_copy_binary_rows() {
+        let buf = copy_of(&[
+            vec![Some(7i64.to_be_bytes().to_vec()), Some(b"a".to_vec()), None],
+            vec![
+                Some((-1i64).to_be_bytes().to_vec()),
+                Some("é".as_bytes().to_vec()),
+                Some(0i64.to_be_bytes().to_vec()),
+            ],
+        ]);
+        let wires: std::sync::Arc<[Wire]> = vec![Wire::I64, Wire::Text, Wire::Timestamp].into();
+        let chunk = ChunkData::from_pg_copy(buf, wires).unwrap();
+        assert_eq!(chunk.len(), 2);
+        let mut row = Vec::new();
+        chunk.row(0, &mut row);
+        assert!(matches!(row[..], [Raw::Int(7), Raw::Text("a"), Raw::Null]));
+        chunk.row(1, &mut row);
+        assert!(matches!(row[0], Raw::Int(-1)));
+        assert!(matches!(row[2], Raw::Timestamp(946_684_800_000_000)));
+    }
+
+    #[test]
+    fn rejects_truncated_copy_data() {
+        let mut buf = copy_of(&[vec![Some(7i64.to_be_bytes().to_vec())]]);
+        buf.truncate(buf.len() - 5);
+        assert!(ChunkData::from_pg_copy(buf, vec![Wire::I64].into()).is_err());
+    }
+}

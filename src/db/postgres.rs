@@ -1,0 +1,328 @@
+//! PostgreSQL: exported snapshots, live column types, key-quantile chunk
+//! boundaries from a block sample, and chunk reads through
+//! `COPY (SELECT …) TO STDOUT (FORMAT binary)`.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use futures::TryStreamExt;
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Executor, PgPool, Postgres, Row};
+
+use super::chunk::{ChunkData, OwnedRaw, Wire};
+use super::{Boundary, LiveColumn, ReadSpec};
+
+/// Quotes an identifier: `"a""b"`.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `"schema"."table"`, or just `"table"` for the default schema.
+pub fn table_ref(schema: Option<&str>, table: &str) -> String {
+    match schema {
+        Some(s) if !s.is_empty() => format!("{}.{}", ident(s), ident(table)),
+        _ => ident(table),
+    }
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The coordinating transaction that owns the exported snapshot. It stays
+/// open (idle) until the run ends; workers import its snapshot id.
+pub struct PgSnapshot {
+    pub pool: PgPool,
+    coord: PoolConnection<Postgres>,
+    pub id: String,
+}
+
+impl PgSnapshot {
+    pub async fn begin(pool: &PgPool) -> Result<PgSnapshot> {
+        let mut coord = pool.acquire().await.context("cannot open the coordinating session")?;
+        coord
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .context("cannot start the snapshot transaction")?;
+        let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *coord)
+            .await
+            .context("cannot export the snapshot (pg_export_snapshot)")?;
+        Ok(PgSnapshot {
+            pool: pool.clone(),
+            coord,
+            id,
+        })
+    }
+
+    /// A worker session in the same snapshot.
+    pub async fn worker(&self) -> Result<PoolConnection<Postgres>> {
+        let mut conn = self.pool.acquire().await.context("cannot open a reader session")?;
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .context("cannot start a reader transaction")?;
+        conn.execute(format!("SET TRANSACTION SNAPSHOT {}", literal(&self.id)).as_str())
+            .await
+            .context("cannot import the exported snapshot")?;
+        Ok(conn)
+    }
+
+    /// Ends the snapshot; the transaction only read, so rolling back is exact.
+    pub async fn end(mut self) {
+        let _ = self.coord.execute("ROLLBACK").await;
+    }
+
+    /// Backend pid of the coordinating session (keeps the snapshot alive).
+    pub async fn coordinator_pid(&mut self) -> Result<i32> {
+        Ok(sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *self.coord)
+            .await?)
+    }
+}
+
+/// Live columns of a table, in ordinal order.
+pub async fn columns(
+    conn: &mut PoolConnection<Postgres>,
+    schema: Option<&str>,
+    table: &str,
+) -> Result<Vec<LiveColumn>> {
+    let rows = sqlx::query(
+        "SELECT a.attname::text, t.typname::text, t.typtype::text, \
+                format_type(a.atttypid, NULL) AS cast_type, a.attnotnull \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attnum",
+    )
+    .bind(table_ref(schema, table))
+    .fetch_all(&mut **conn)
+    .await
+    .with_context(|| format!("cannot read the columns of {table}"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let typname: String = r.get(1);
+            let typtype: String = r.get(2);
+            let (wire, cast) = Wire::for_pg(&typname, &typtype);
+            LiveColumn {
+                name: r.get(0),
+                type_name: typname,
+                cast_type: r.get(3),
+                wire,
+                cast_to_text: cast,
+                not_null: r.get(4),
+            }
+        })
+        .collect())
+}
+
+/// Chunk boundaries from a block sample of the key, in the snapshot:
+/// quantiles of the real key distribution, so string, sparse and composite
+/// keys split evenly. Returns the boundaries and the estimated row count.
+pub async fn boundaries(
+    conn: &mut PoolConnection<Postgres>,
+    spec: &ReadSpec,
+    key_types: &[LiveColumn],
+    chunk_rows: usize,
+) -> Result<(Vec<Boundary>, u64)> {
+    let tref = table_ref(spec.schema.as_deref(), &spec.table);
+    let pages: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(pg_relation_size(to_regclass($1)) / current_setting('block_size')::bigint, 0)",
+    )
+    .bind(&tref)
+    .fetch_one(&mut **conn)
+    .await
+    .with_context(|| format!("cannot size {}", spec.table))?;
+    let key_list = spec
+        .key
+        .iter()
+        .map(|k| ident(k))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let key_text = spec
+        .key
+        .iter()
+        .map(|k| format!("{}::text", ident(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let filter = spec
+        .where_clause
+        .as_deref()
+        .map(|w| format!(" WHERE ({w})"))
+        .unwrap_or_default();
+    // Small tables: one chunk; the estimate is exact enough from a count.
+    const SAMPLE_PAGES: i64 = 600;
+    let (sql, fraction) = if pages <= SAMPLE_PAGES {
+        (
+            format!("SELECT {key_text} FROM {tref}{filter} ORDER BY {key_list}"),
+            1.0,
+        )
+    } else {
+        let pct = (SAMPLE_PAGES as f64 * 100.0 / pages as f64).clamp(0.01, 100.0);
+        (
+            format!(
+                "SELECT {key_text} FROM {tref} TABLESAMPLE SYSTEM ({pct:.6}) REPEATABLE (7){filter} ORDER BY {key_list}"
+            ),
+            pct / 100.0,
+        )
+    };
+    let rows = sqlx::query(&sql)
+        .fetch_all(&mut **conn)
+        .await
+        .with_context(|| format!("cannot sample the key of {}", spec.table))?;
+    let estimated = (rows.len() as f64 / fraction).round() as u64;
+    let chunks = estimated.div_ceil(chunk_rows.max(1) as u64).max(1) as usize;
+    let mut out: Vec<Boundary> = Vec::new();
+    if chunks > 1 && !rows.is_empty() {
+        for i in 1..chunks {
+            let idx = (i * rows.len()) / chunks;
+            let r = &rows[idx.min(rows.len() - 1)];
+            let b: Boundary = (0..spec.key.len())
+                .map(|c| {
+                    r.try_get::<Option<String>, _>(c)
+                        .ok()
+                        .flatten()
+                        .map(OwnedRaw::Text)
+                        .unwrap_or(OwnedRaw::Null)
+                })
+                .collect();
+            if out.last() != Some(&b) && b.iter().all(|v| *v != OwnedRaw::Null) {
+                out.push(b);
+            }
+        }
+    }
+    let _ = key_types;
+    Ok((out, estimated))
+}
+
+/// The SELECT for one chunk: key columns first, then the rest, ordered by key.
+pub fn chunk_select(
+    spec: &ReadSpec,
+    live: &[LiveColumn],
+    lower: Option<&Boundary>,
+    upper: Option<&Boundary>,
+) -> Result<String> {
+    let find = |name: &str| -> Result<&LiveColumn> {
+        live.iter()
+            .find(|c| c.name == name)
+            .with_context(|| format!("column {name} of {} is missing from the live table", spec.table))
+    };
+    let mut cols = Vec::with_capacity(spec.columns.len());
+    for name in &spec.columns {
+        let c = find(name)?;
+        cols.push(if c.cast_to_text {
+            format!("{}::text", ident(name))
+        } else {
+            ident(name)
+        });
+    }
+    let key_types = spec
+        .key
+        .iter()
+        .map(|k| find(k).map(|c| c.cast_type.clone()))
+        .collect::<Result<Vec<_>>>()?;
+    let key_tuple = format!(
+        "({})",
+        spec.key.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ")
+    );
+    let lit_tuple = |b: &Boundary| -> Result<String> {
+        let mut parts = Vec::new();
+        for (v, ty) in b.iter().zip(&key_types) {
+            match v {
+                OwnedRaw::Text(t) => parts.push(format!("{}::{ty}", literal(t))),
+                OwnedRaw::Int(i) => parts.push(format!("{i}::{ty}")),
+                other => bail!("unsupported chunk boundary value {other:?}"),
+            }
+        }
+        Ok(format!("({})", parts.join(", ")))
+    };
+    let mut conds = Vec::new();
+    if let Some(w) = &spec.where_clause {
+        conds.push(format!("({w})"));
+    }
+    if let Some(l) = lower {
+        conds.push(format!("{key_tuple} > {}", lit_tuple(l)?));
+    }
+    if let Some(u) = upper {
+        conds.push(format!("{key_tuple} <= {}", lit_tuple(u)?));
+    }
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    Ok(format!(
+        "SELECT {} FROM {}{filter} ORDER BY {}",
+        cols.join(", "),
+        table_ref(spec.schema.as_deref(), &spec.table),
+        spec.key.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+/// Reads one chunk with COPY binary.
+pub async fn read_chunk(
+    conn: &mut PoolConnection<Postgres>,
+    spec: &ReadSpec,
+    live: &[LiveColumn],
+    wires: &Arc<[Wire]>,
+    lower: Option<&Boundary>,
+    upper: Option<&Boundary>,
+) -> Result<ChunkData> {
+    let select = chunk_select(spec, live, lower, upper)?;
+    let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
+    let mut buf = Vec::with_capacity(1 << 20);
+    {
+        let mut stream = conn
+            .copy_out_raw(&copy)
+            .await
+            .with_context(|| format!("cannot read {}", spec.table))?;
+        while let Some(bytes) = stream
+            .try_next()
+            .await
+            .with_context(|| format!("reading {} failed", spec.table))?
+        {
+            buf.extend_from_slice(&bytes);
+        }
+    }
+    Ok(ChunkData::from_pg_copy(buf, wires.clone())
+        .with_context(|| format!("reading {}", spec.table))?)
+}
+
+/// Is this error a lost connection worth one retry?
+pub fn is_connection_lost(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        if let Some(sx) = c.downcast_ref::<sqlx::Error>() {
+            match sx {
+                sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                    return true;
+                }
+                sqlx::Error::Database(db) => {
+                    // 57P01 admin_shutdown (pg_terminate_backend), 57P02/57P03, 08xxx.
+                    return db
+                        .code()
+                        .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"));
+                }
+                _ => {}
+            }
+        }
+        let msg = c.to_string().to_ascii_lowercase();
+        msg.contains("connection reset")
+            || msg.contains("terminating connection")
+            || msg.contains("broken pipe")
+            || msg.contains("unexpected end of file")
+    })
+}
+
+/// Test hook: a separate session terminates a reader's backend, the way
+/// an operator or a failover would, at a deterministic point.
+pub async fn terminate_backend(pool: &PgPool, victim: &mut PoolConnection<Postgres>) -> Result<()> {
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut **victim)
+        .await?;
+    let mut other = sqlx::PgConnection::connect_with(&pool.connect_options()).await?;
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(&mut other)
+        .await?;
+    let _ = other.close().await;
+    Ok(())
+}

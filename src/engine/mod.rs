@@ -1,0 +1,875 @@
+//! Chunk scheduling, parallel reads, hashing and the merge-join compare.
+//!
+//! Owns: turning a [`TablePair`] into read specs and per-side codecs,
+//! splitting the key space into chunks, reading each chunk on both sides
+//! inside their snapshots (`--jobs` sessions per side, one retry on a lost
+//! connection), digesting rows on rayon, and merge-joining the digests into
+//! counts and named differences. Memory is bounded by `jobs × chunk size`:
+//! nothing holds a whole table. It does not render reports.
+
+pub mod digest;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+
+use crate::canon::{self, Canon, ColumnCanon, Tolerance};
+use crate::db::{Boundary, ChunkData, LiveColumn, ReadSpec, Snapshot, Wire, Worker};
+use crate::mapping::Mapping;
+use crate::plan::{ShapeRisk, TablePair};
+use digest::{Digest, SideCodec};
+
+/// How one table pair came out.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableResult {
+    /// Rollout phase (`[[repository]]`), when the config names one.
+    pub repository: Option<String>,
+    pub source_table: String,
+    pub target_table: String,
+    pub source_rows: u64,
+    pub target_rows: u64,
+    /// Rows present on both sides with equal values.
+    pub matched: u64,
+    pub missing_in_target: u64,
+    pub extra_in_target: u64,
+    /// Rows present on both sides whose values differ.
+    pub different: u64,
+    pub status: Status,
+    /// Time spent reading the source side (sum over chunks).
+    pub source_seconds: f64,
+    pub target_seconds: f64,
+    /// Wall-clock time for the whole table.
+    pub wall_seconds: f64,
+    pub chunks: usize,
+    /// True when both mappings were read from one scan of the same table
+    /// in the same snapshot.
+    pub shared_read: bool,
+    /// Source column → number of rows where it differs.
+    pub columns_differing: BTreeMap<String, u64>,
+    /// The first `max_differences` row differences.
+    pub differences: Vec<RowDifference>,
+    /// Shape differences from the mapping plan, per column.
+    pub shapes: Vec<ColumnShape>,
+    /// Columns compared (source physical names) and those ignored by config.
+    pub columns_compared: Vec<String>,
+    pub columns_ignored: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Differs,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Differs => "differs",
+            Status::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    MissingInTarget,
+    ExtraInTarget,
+    Different,
+}
+
+impl DiffKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffKind::MissingInTarget => "missing_in_target",
+            DiffKind::ExtraInTarget => "extra_in_target",
+            DiffKind::Different => "different",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowDifference {
+    /// `{physical key column: value}`, integers as exact JSON numbers.
+    pub key: serde_json::Value,
+    pub kind: DiffKind,
+    /// Source physical names of the differing columns (`different` only).
+    pub columns: Vec<String>,
+    /// Only with `--show-values`: each differing column's two readings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<ValueDifference>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueDifference {
+    pub column: String,
+    pub source: String,
+    pub target: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnShape {
+    pub column: String,
+    pub code: String,
+    pub risk: ShapeRisk,
+    pub message: String,
+}
+
+/// Settings for one run of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub jobs: usize,
+    pub chunk_rows: usize,
+    pub max_differences: usize,
+    pub show_values: bool,
+}
+
+/// The two snapshots a run reads. When source and target are the same
+/// database, both are the same snapshot and same-table pairs are read once.
+pub struct Sides {
+    pub source: Arc<Snapshot>,
+    pub target: Arc<Snapshot>,
+    pub same_database: bool,
+}
+
+/// One side's view of a table pair: what to read and how to decode it.
+struct SidePlan {
+    spec: ReadSpec,
+    codec: Arc<SideCodec>,
+}
+
+/// The compared columns, parallel to `SideCodec::cols`.
+struct Compared {
+    names: Vec<String>,
+    tolerances: Vec<Option<Tolerance>>,
+}
+
+/// Checks one table pair; never fails: errors become an `error` row.
+pub async fn check_table(
+    sides: &Sides,
+    pair: &TablePair,
+    source_map: &Mapping,
+    target_map: &Mapping,
+    opts: &EngineOptions,
+    progress: Option<&indicatif::ProgressBar>,
+) -> TableResult {
+    let started = Instant::now();
+    let mut result = empty_result(pair);
+    if let Err(e) = run_table(
+        sides, pair, source_map, target_map, opts, progress, &mut result,
+    )
+    .await
+    {
+        result.status = Status::Error;
+        result.error = Some(format!("{e:#}"));
+    }
+    result.wall_seconds = started.elapsed().as_secs_f64();
+    result
+}
+
+fn empty_result(pair: &TablePair) -> TableResult {
+    let shapes = pair
+        .columns
+        .iter()
+        .flat_map(|c| {
+            c.shapes.iter().map(|s| ColumnShape {
+                column: c.source.name.clone(),
+                code: s.code.clone(),
+                risk: s.risk,
+                message: s.message.clone(),
+            })
+        })
+        .collect();
+    TableResult {
+        repository: pair.repository.clone(),
+        source_table: pair.source.qualified_name(),
+        target_table: pair.target.qualified_name(),
+        source_rows: 0,
+        target_rows: 0,
+        matched: 0,
+        missing_in_target: 0,
+        extra_in_target: 0,
+        different: 0,
+        status: Status::Ok,
+        source_seconds: 0.0,
+        target_seconds: 0.0,
+        wall_seconds: 0.0,
+        chunks: 0,
+        shared_read: false,
+        columns_differing: BTreeMap::new(),
+        differences: Vec::new(),
+        shapes,
+        columns_compared: pair
+            .columns
+            .iter()
+            .filter(|c| !c.ignore)
+            .map(|c| c.source.name.clone())
+            .collect(),
+        columns_ignored: pair
+            .columns
+            .iter()
+            .filter(|c| c.ignore)
+            .map(|c| c.source.name.clone())
+            .collect(),
+        error: None,
+    }
+}
+
+/// Builds the read projection and codec for each side. With `shared`, one
+/// projection serves both sides.
+fn side_plans(
+    pair: &TablePair,
+    source_map: &Mapping,
+    target_map: &Mapping,
+    shared: bool,
+) -> Result<(SidePlan, SidePlan, Compared)> {
+    let compared: Vec<_> = pair.columns.iter().filter(|c| !c.ignore).collect();
+    let mut tolerances = Vec::new();
+    for c in &compared {
+        tolerances.push(match &c.tolerance {
+            Some(v) => Some(
+                canon::parse_tolerance(v)
+                    .map_err(|e| anyhow!("tolerance for {}: {e}", c.source.name))?,
+            ),
+            None => None,
+        });
+    }
+    let build = |table: &crate::mapping::Table,
+                 keys: Vec<String>,
+                 cols: Vec<(String, ColumnCanon)>,
+                 extra: &[String]|
+     -> SidePlan {
+        let mut projection: Vec<String> = keys.clone();
+        let pos = |name: &str, projection: &mut Vec<String>| -> usize {
+            match projection.iter().position(|p| p == name) {
+                Some(i) => i,
+                None => {
+                    projection.push(name.to_string());
+                    projection.len() - 1
+                }
+            }
+        };
+        let key_idx = keys.iter().map(|k| pos(k, &mut projection)).collect();
+        let cols = cols
+            .into_iter()
+            .map(|(name, cc)| (pos(&name, &mut projection), cc))
+            .collect();
+        for e in extra {
+            pos(e, &mut projection);
+        }
+        SidePlan {
+            spec: ReadSpec {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                columns: projection,
+                key: keys,
+                where_clause: pair.where_clause.clone(),
+            },
+            codec: Arc::new(SideCodec { key_idx, cols }),
+        }
+    };
+    let s_keys: Vec<String> = pair.key.iter().map(|(s, _)| s.clone()).collect();
+    let t_keys: Vec<String> = pair.key.iter().map(|(_, t)| t.clone()).collect();
+    let s_cols = compared
+        .iter()
+        .map(|c| (c.source.name.clone(), ColumnCanon::new(&c.source, source_map)))
+        .collect();
+    let t_cols: Vec<(String, ColumnCanon)> = compared
+        .iter()
+        .map(|c| (c.target.name.clone(), ColumnCanon::new(&c.target, target_map)))
+        .collect();
+    let (s, t) = if shared {
+        // One projection: the source's, extended with what only the target reads.
+        let extra: Vec<String> = t_cols
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(t_keys.iter().cloned())
+            .collect();
+        let s = build(&pair.source, s_keys.clone(), s_cols, &extra);
+        let projection = s.spec.columns.clone();
+        let idx = |n: &str| projection.iter().position(|p| p == n).unwrap_or(0);
+        let t = SidePlan {
+            spec: s.spec.clone(),
+            codec: Arc::new(SideCodec {
+                key_idx: t_keys.iter().map(|k| idx(k)).collect(),
+                cols: t_cols.into_iter().map(|(n, cc)| (idx(&n), cc)).collect(),
+            }),
+        };
+        (s, t)
+    } else {
+        (
+            build(&pair.source, s_keys, s_cols, &[]),
+            build(&pair.target, t_keys, t_cols, &[]),
+        )
+    };
+    Ok((
+        s,
+        t,
+        Compared {
+            names: compared.iter().map(|c| c.source.name.clone()).collect(),
+            tolerances,
+        },
+    ))
+}
+
+fn wires_for(spec: &ReadSpec, live: &[LiveColumn]) -> Result<Arc<[Wire]>> {
+    spec.columns
+        .iter()
+        .map(|c| {
+            live.iter()
+                .find(|l| &l.name == c)
+                .map(|l| l.wire)
+                .with_context(|| {
+                    format!(
+                        "column {c} of {} is missing from the live table; run `parity schema` to see the drift",
+                        spec.table
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Into::into)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_table(
+    sides: &Sides,
+    pair: &TablePair,
+    source_map: &Mapping,
+    target_map: &Mapping,
+    opts: &EngineOptions,
+    progress: Option<&indicatif::ProgressBar>,
+    result: &mut TableResult,
+) -> Result<()> {
+    let shared = sides.same_database
+        && crate::mapping::schema_matches(pair.source.schema.as_deref(), pair.target.schema.as_deref())
+        && pair.source.name == pair.target.name;
+    result.shared_read = shared;
+    let (splan, tplan, compared) = side_plans(pair, source_map, target_map, shared)?;
+
+    let mut first = sides.source.worker().await?;
+    let slive = first
+        .columns(splan.spec.schema.as_deref(), &splan.spec.table)
+        .await?;
+    if slive.is_empty() {
+        anyhow::bail!(
+            "table {} does not exist in the source database; run `parity schema`",
+            pair.source.qualified_name()
+        );
+    }
+    let swires = wires_for(&splan.spec, &slive)?;
+    let (tlive, twires) = if shared {
+        (slive.clone(), swires.clone())
+    } else {
+        let mut w = sides.target.worker().await?;
+        let live = w.columns(tplan.spec.schema.as_deref(), &tplan.spec.table).await?;
+        if live.is_empty() {
+            anyhow::bail!(
+                "table {} does not exist in the target database; run `parity schema`",
+                pair.target.qualified_name()
+            );
+        }
+        let wires = wires_for(&tplan.spec, &live)?;
+        (live, wires)
+    };
+    let (bounds, estimated) = first
+        .boundaries(&splan.spec, &slive, opts.chunk_rows)
+        .await?;
+    drop(first);
+    if let Some(pb) = progress {
+        pb.set_length(estimated);
+    }
+    let chunks = bounds.len() + 1;
+    result.chunks = chunks;
+    let next = AtomicUsize::new(0);
+    let kill_at: Option<usize> = std::env::var("PARITY_FAULT_KILL_READER_AT_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let compared = Arc::new(compared);
+    let ctx = ChunkCtx {
+        sides,
+        splan: &splan,
+        tplan: &tplan,
+        slive: &slive,
+        tlive: &tlive,
+        swires: &swires,
+        twires: &twires,
+        bounds: &bounds,
+        shared,
+        compared: compared.clone(),
+        opts,
+        kill_at,
+    };
+    let workers = opts.jobs.max(1).min(chunks);
+    let outcomes = futures::future::join_all((0..workers).map(|_| async {
+        let mut acc = ChunkOutcome::default();
+        let mut sw: Option<Worker> = None;
+        let mut tw: Option<Worker> = None;
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= chunks {
+                break;
+            }
+            let out = ctx.run_chunk(i, &mut sw, &mut tw).await?;
+            if let Some(pb) = progress {
+                pb.inc(out.source_rows);
+            }
+            acc.merge(out, opts.max_differences);
+        }
+        Ok::<_, anyhow::Error>(acc)
+    }))
+    .await;
+    let mut total = ChunkOutcome::default();
+    for o in outcomes {
+        total.merge(o?, opts.max_differences);
+    }
+    result.source_rows = total.source_rows;
+    result.target_rows = total.target_rows;
+    result.matched = total.matched;
+    result.missing_in_target = total.missing;
+    result.extra_in_target = total.extra;
+    result.different = total.different;
+    result.source_seconds = total.source_read.as_secs_f64();
+    result.target_seconds = total.target_read.as_secs_f64();
+    result.columns_differing = total.columns;
+    total.diffs.sort_by(|a, b| a.0.cmp(&b.0));
+    result.differences = total.diffs.into_iter().map(|(_, d)| d).collect();
+    result.status = if total.missing + total.extra + total.different > 0 {
+        Status::Differs
+    } else {
+        Status::Ok
+    };
+    Ok(())
+}
+
+#[derive(Default)]
+struct ChunkOutcome {
+    source_rows: u64,
+    target_rows: u64,
+    matched: u64,
+    missing: u64,
+    extra: u64,
+    different: u64,
+    source_read: Duration,
+    target_read: Duration,
+    columns: BTreeMap<String, u64>,
+    /// (sort key, difference), capped at max_differences.
+    diffs: Vec<(Vec<u8>, RowDifference)>,
+}
+
+impl ChunkOutcome {
+    fn merge(&mut self, o: ChunkOutcome, cap: usize) {
+        self.source_rows += o.source_rows;
+        self.target_rows += o.target_rows;
+        self.matched += o.matched;
+        self.missing += o.missing;
+        self.extra += o.extra;
+        self.different += o.different;
+        self.source_read += o.source_read;
+        self.target_read += o.target_read;
+        for (k, v) in o.columns {
+            *self.columns.entry(k).or_default() += v;
+        }
+        self.diffs.extend(o.diffs);
+        if self.diffs.len() > cap {
+            self.diffs.sort_by(|a, b| a.0.cmp(&b.0));
+            self.diffs.truncate(cap);
+        }
+    }
+}
+
+struct ChunkCtx<'a> {
+    sides: &'a Sides,
+    splan: &'a SidePlan,
+    tplan: &'a SidePlan,
+    slive: &'a [LiveColumn],
+    tlive: &'a [LiveColumn],
+    swires: &'a Arc<[Wire]>,
+    twires: &'a Arc<[Wire]>,
+    bounds: &'a [Boundary],
+    shared: bool,
+    compared: Arc<Compared>,
+    opts: &'a EngineOptions,
+    kill_at: Option<usize>,
+}
+
+impl ChunkCtx<'_> {
+    async fn run_chunk(
+        &self,
+        i: usize,
+        sw: &mut Option<Worker>,
+        tw: &mut Option<Worker>,
+    ) -> Result<ChunkOutcome> {
+        let lower = if i == 0 { None } else { self.bounds.get(i - 1) };
+        let upper = self.bounds.get(i);
+        let fault = self.kill_at == Some(i);
+        let (schunk, sdur, tchunk, tdur) = if self.shared {
+            let (c, d) = read_with_retry(
+                &self.sides.source,
+                sw,
+                &self.splan.spec,
+                self.slive,
+                self.swires,
+                lower,
+                upper,
+                fault,
+            )
+            .await?;
+            (Arc::new(c), d, None, d)
+        } else {
+            let (s, t) = tokio::join!(
+                read_with_retry(
+                    &self.sides.source,
+                    sw,
+                    &self.splan.spec,
+                    self.slive,
+                    self.swires,
+                    lower,
+                    upper,
+                    fault,
+                ),
+                read_with_retry(
+                    &self.sides.target,
+                    tw,
+                    &self.tplan.spec,
+                    self.tlive,
+                    self.twires,
+                    lower,
+                    upper,
+                    false,
+                )
+            );
+            let (s, sd) = s?;
+            let (t, td) = t?;
+            (Arc::new(s), sd, Some(Arc::new(t)), td)
+        };
+        let scodec = self.splan.codec.clone();
+        let tcodec = self.tplan.codec.clone();
+        let compared = self.compared.clone();
+        let cap = self.opts.max_differences;
+        let show_values = self.opts.show_values;
+        let key_names: Vec<String> = self.splan.spec.key.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        rayon::spawn(move || {
+            let tchunk_ref: &ChunkData = tchunk.as_deref().unwrap_or(&schunk);
+            let (sd, td) = rayon::join(
+                || digest::digest(&schunk, &scodec),
+                || digest::digest(tchunk_ref, &tcodec),
+            );
+            let out = merge_join(MergeInput {
+                schunk: &schunk,
+                tchunk: tchunk_ref,
+                scodec: &scodec,
+                tcodec: &tcodec,
+                sd: &sd,
+                td: &td,
+                compared: &compared,
+                key_names: &key_names,
+                cap,
+                show_values,
+            });
+            let _ = tx.send(out);
+        });
+        let mut out = rx.await.context("the hashing pool stopped")?;
+        out.source_read = sdur;
+        out.target_read = tdur;
+        Ok(out)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn read_with_retry(
+    snapshot: &Snapshot,
+    worker: &mut Option<Worker>,
+    spec: &ReadSpec,
+    live: &[LiveColumn],
+    wires: &Arc<[Wire]>,
+    lower: Option<&Boundary>,
+    upper: Option<&Boundary>,
+    fault: bool,
+) -> Result<(ChunkData, Duration)> {
+    let mut attempt = 0;
+    loop {
+        if worker.is_none() {
+            *worker = Some(snapshot.worker().await?);
+        }
+        let w = worker.as_mut().expect("worker present");
+        if fault && attempt == 0 {
+            w.kill_for_test(snapshot).await?;
+        }
+        let started = Instant::now();
+        match w.read_chunk(spec, live, wires, lower, upper).await {
+            Ok(c) => return Ok((c, started.elapsed())),
+            Err(e) if attempt == 0 && crate::db::is_connection_lost(&e) => {
+                // One lost connection is retried on a fresh session in the
+                // same snapshot.
+                *worker = None;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+struct MergeInput<'a> {
+    schunk: &'a ChunkData,
+    tchunk: &'a ChunkData,
+    scodec: &'a SideCodec,
+    tcodec: &'a SideCodec,
+    sd: &'a Digest,
+    td: &'a Digest,
+    compared: &'a Compared,
+    key_names: &'a [String],
+    cap: usize,
+    show_values: bool,
+}
+
+/// Walks both digests in key order and classifies every row.
+fn merge_join(m: MergeInput<'_>) -> ChunkOutcome {
+    let mut out = ChunkOutcome {
+        source_rows: m.sd.len() as u64,
+        target_rows: m.td.len() as u64,
+        ..Default::default()
+    };
+    let (mut i, mut j) = (0, 0);
+    let mut srow = Vec::new();
+    let mut trow = Vec::new();
+    while i < m.sd.order.len() || j < m.td.order.len() {
+        let s = m.sd.order.get(i).copied();
+        let t = m.td.order.get(j).copied();
+        let ord = match (s, t) {
+            (Some(s), Some(t)) => m.sd.key(s).cmp(m.td.key(t)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match ord {
+            std::cmp::Ordering::Less => {
+                let s = s.unwrap();
+                out.missing += 1;
+                if out.diffs.len() < m.cap {
+                    m.schunk.row(s as usize, &mut srow);
+                    out.diffs.push((
+                        m.sd.key(s).to_vec(),
+                        RowDifference {
+                            key: key_object(m.key_names, &m.scodec.key_idx, &srow),
+                            kind: DiffKind::MissingInTarget,
+                            columns: Vec::new(),
+                            values: None,
+                        },
+                    ));
+                }
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                let t = t.unwrap();
+                out.extra += 1;
+                if out.diffs.len() < m.cap {
+                    m.tchunk.row(t as usize, &mut trow);
+                    out.diffs.push((
+                        m.td.key(t).to_vec(),
+                        RowDifference {
+                            key: key_object(m.key_names, &m.tcodec.key_idx, &trow),
+                            kind: DiffKind::ExtraInTarget,
+                            columns: Vec::new(),
+                            values: None,
+                        },
+                    ));
+                }
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let (s, t) = (s.unwrap(), t.unwrap());
+                if m.sd.hash(s) == m.td.hash(t) {
+                    out.matched += 1;
+                } else {
+                    m.schunk.row(s as usize, &mut srow);
+                    m.tchunk.row(t as usize, &mut trow);
+                    let (cols, values) = column_diff(&m, &srow, &trow);
+                    if cols.is_empty() {
+                        // Every difference was within tolerance.
+                        out.matched += 1;
+                    } else {
+                        out.different += 1;
+                        for c in &cols {
+                            *out.columns.entry(c.clone()).or_default() += 1;
+                        }
+                        if out.diffs.len() < m.cap {
+                            out.diffs.push((
+                                m.sd.key(s).to_vec(),
+                                RowDifference {
+                                    key: key_object(m.key_names, &m.scodec.key_idx, &srow),
+                                    kind: DiffKind::Different,
+                                    columns: cols,
+                                    values: m.show_values.then_some(values),
+                                },
+                            ));
+                        }
+                    }
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+fn key_object(names: &[String], idx: &[usize], row: &[canon::Raw<'_>]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (n, &k) in names.iter().zip(idx) {
+        map.insert(n.clone(), digest::key_json(&row[k]));
+    }
+    serde_json::Value::Object(map)
+}
+
+/// Which compared columns differ for one row pair, honouring tolerances.
+fn column_diff(
+    m: &MergeInput<'_>,
+    srow: &[canon::Raw<'_>],
+    trow: &[canon::Raw<'_>],
+) -> (Vec<String>, Vec<ValueDifference>) {
+    let mut cols = Vec::new();
+    let mut values = Vec::new();
+    let mut a = Vec::with_capacity(64);
+    let mut b = Vec::with_capacity(64);
+    for (c, ((si, scc), (ti, tcc))) in m.scodec.cols.iter().zip(&m.tcodec.cols).enumerate() {
+        a.clear();
+        b.clear();
+        canon::encode(&srow[*si], scc, &mut a);
+        canon::encode(&trow[*ti], tcc, &mut b);
+        if a == b {
+            continue;
+        }
+        let av = canon::decode(&a).map(|x| x.0).unwrap_or(Canon::Null);
+        let bv = canon::decode(&b).map(|x| x.0).unwrap_or(Canon::Null);
+        if let Some(tol) = &m.compared.tolerances[c]
+            && canon::within_tolerance(&av, &bv, tol)
+        {
+            continue;
+        }
+        cols.push(m.compared.names[c].clone());
+        if m.show_values {
+            values.push(ValueDifference {
+                column: m.compared.names[c].clone(),
+                source: av.to_string(),
+                target: bv.to_string(),
+            });
+        }
+    }
+    (cols, values)
+}
+
+/// Opens both sides' databases and snapshots. Equal URLs share one pool and
+/// one snapshot, so both mappings read the same database state.
+pub async fn open_sides(
+    source: &crate::config::DbUrl,
+    target: &crate::config::DbUrl,
+    jobs: usize,
+) -> Result<Sides> {
+    use crate::db::{ConnectOptions, Db};
+    let same = source == target;
+    let opts = ConnectOptions {
+        // coordinator + a reader per job per side, + one for retries/hooks.
+        max_connections: (2 * jobs + 2) as u32,
+        ..ConnectOptions::default()
+    };
+    let sdb = Db::connect(source, &opts)
+        .await
+        .context("source database")?;
+    let snapshot = Arc::new(Snapshot::begin(&sdb).await.context("source database")?);
+    if same {
+        return Ok(Sides {
+            source: snapshot.clone(),
+            target: snapshot,
+            same_database: true,
+        });
+    }
+    let tdb = Db::connect(target, &opts)
+        .await
+        .context("target database")?;
+    let tsnap = Arc::new(Snapshot::begin(&tdb).await.context("target database")?);
+    Ok(Sides {
+        source: snapshot,
+        target: tsnap,
+        same_database: false,
+    })
+}
+
+impl Sides {
+    /// Ends both snapshots.
+    pub async fn close(self) {
+        let Sides { source, target, .. } = self;
+        drop(target);
+        if let Ok(s) = Arc::try_unwrap(source) {
+            s.end().await;
+        }
+    }
+}
+
+/// Checks every pair of a plan in turn (views are skipped), calling
+/// `after_each` with the results so far so reports can be rewritten.
+pub async fn check_pairs(
+    sides: &Sides,
+    pairs: &[&TablePair],
+    source_map: &Mapping,
+    target_map: &Mapping,
+    opts: &EngineOptions,
+    ui: &crate::ui::Ui,
+    mut after_each: impl FnMut(&[TableResult]) -> Result<()>,
+) -> Result<Vec<TableResult>> {
+    let multi = ui.bars().then(indicatif::MultiProgress::new);
+    let mut results = Vec::new();
+    for pair in pairs {
+        let bar = multi.as_ref().map(|m| {
+            let pb = m.add(indicatif::ProgressBar::new(0));
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix:>24} [{bar:30}] {human_pos}/{human_len} rows {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            pb.set_prefix(pair.name());
+            pb
+        });
+        let r = check_table(sides, pair, source_map, target_map, opts, bar.as_ref()).await;
+        if let Some(pb) = bar {
+            pb.finish_and_clear();
+        }
+        ui.info(format!(
+            "{:<28} {:>9} rows  {:>7} matched  {} missing  {} extra  {} different  {}  {:.2}s",
+            r.source_table,
+            r.source_rows,
+            r.matched,
+            r.missing_in_target,
+            r.extra_in_target,
+            r.different,
+            r.status.as_str(),
+            r.wall_seconds
+        ));
+        if let Some(e) = &r.error {
+            ui.warn(format!("{}: {e}", r.source_table));
+        }
+        results.push(r);
+        after_each(&results)?;
+    }
+    Ok(results)
+}
+
+/// 0 when every table is at parity, 1 when any row differs, 2 on any error.
+pub fn exit_code(results: &[TableResult]) -> i32 {
+    if results.iter().any(|r| r.status == Status::Error) {
+        crate::exit::ERROR
+    } else if results.iter().any(|r| r.status == Status::Differs) {
+        crate::exit::DIFFERENCES
+    } else {
+        crate::exit::OK
+    }
+}

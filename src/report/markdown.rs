@@ -1,0 +1,181 @@
+//! `summary.md`: per repository (rollout phase) and per table, with the
+//! mapping's shape differences beside the value differences, and the read
+//! timing per side.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::{ReportWriter, RunReport, write_atomic};
+use crate::engine::{Status, TableResult};
+use crate::plan::ShapeRisk;
+
+pub struct Summary;
+
+impl ReportWriter for Summary {
+    fn files(&self) -> &'static [&'static str] {
+        &["summary.md"]
+    }
+
+    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
+        write_atomic(&dir.join("summary.md"), render(run).as_bytes())
+    }
+}
+
+pub fn render(run: &RunReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# parity {}\n", run.command);
+    let _ = writeln!(
+        s,
+        "- source: **{}** ({}, {})\n- target: **{}** ({}, {})\n- started: {}{}\n",
+        run.source.name,
+        run.source.orm,
+        run.source.database,
+        run.target.name,
+        run.target.orm,
+        run.target.database,
+        run.started_at,
+        if run.in_progress { " (in progress)" } else { "" }
+    );
+    let (ok, differs, errors) = counts(&run.tables);
+    let _ = writeln!(
+        s,
+        "**{} tables: {ok} at parity, {differs} differ, {errors} failed.**\n",
+        run.tables.len()
+    );
+    let mut repos: Vec<Option<String>> = Vec::new();
+    for t in &run.tables {
+        if !repos.contains(&t.repository) {
+            repos.push(t.repository.clone());
+        }
+    }
+    for repo in repos {
+        let tables: Vec<&TableResult> = run
+            .tables
+            .iter()
+            .filter(|t| t.repository == repo)
+            .collect();
+        let _ = writeln!(
+            s,
+            "## {}\n",
+            repo.as_deref()
+                .map(|r| format!("Repository `{r}`"))
+                .unwrap_or_else(|| "Tables outside any repository".into())
+        );
+        let _ = writeln!(
+            s,
+            "| table | source rows | target rows | matched | missing in target | extra in target | different | status |"
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|");
+        for t in &tables {
+            let name = if t.source_table == t.target_table {
+                t.source_table.clone()
+            } else {
+                format!("{} → {}", t.source_table, t.target_table)
+            };
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+                t.source_rows,
+                t.target_rows,
+                t.matched,
+                t.missing_in_target,
+                t.extra_in_target,
+                t.different,
+                t.status.as_str()
+            );
+        }
+        s.push('\n');
+        for t in &tables {
+            if let Some(e) = &t.error {
+                let _ = writeln!(s, "- **{}** failed: {e}", t.source_table);
+            }
+            if !t.columns_differing.is_empty() {
+                let cols: Vec<String> = t
+                    .columns_differing
+                    .iter()
+                    .map(|(c, n)| format!("`{c}` ({n} rows)"))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "- **{}** value differences: {}",
+                    t.source_table,
+                    cols.join(", ")
+                );
+            }
+            for sh in &t.shapes {
+                let _ = writeln!(
+                    s,
+                    "- **{}.{}** shape `{}`{}: {}",
+                    t.source_table,
+                    sh.column,
+                    sh.code,
+                    if sh.risk == ShapeRisk::Value {
+                        " (can lose information)"
+                    } else {
+                        ""
+                    },
+                    sh.message
+                );
+            }
+            if !t.columns_ignored.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "- **{}** ignored by config: {}",
+                    t.source_table,
+                    t.columns_ignored.join(", ")
+                );
+            }
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Read timing\n");
+    let _ = writeln!(
+        s,
+        "| table | chunks | source s | source rows/s | target s | target rows/s | wall s |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
+    for t in &run.tables {
+        let rate = |rows: u64, secs: f64| {
+            if secs > 0.0 {
+                format!("{:.0}", rows as f64 / secs)
+            } else {
+                "-".into()
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| {}{} | {} | {:.3} | {} | {:.3} | {} | {:.3} |",
+            t.source_table,
+            if t.shared_read { " (one shared read)" } else { "" },
+            t.chunks,
+            t.source_seconds,
+            rate(t.source_rows, t.source_seconds),
+            t.target_seconds,
+            rate(t.target_rows, t.target_seconds),
+            t.wall_seconds
+        );
+    }
+    if !run.only_source_tables.is_empty() || !run.only_target_tables.is_empty() {
+        let _ = writeln!(s, "\n## Not compared\n");
+        for t in &run.only_source_tables {
+            let _ = writeln!(s, "- `{t}`: only the source mapping has it");
+        }
+        for t in &run.only_target_tables {
+            let _ = writeln!(s, "- `{t}`: only the target mapping has it");
+        }
+    }
+    if !run.notes.is_empty() {
+        let _ = writeln!(s, "\n## Notes\n");
+        for n in &run.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}
+
+pub fn counts(tables: &[TableResult]) -> (usize, usize, usize) {
+    let by = |st: Status| tables.iter().filter(|t| t.status == st).count();
+    (by(Status::Ok), by(Status::Differs), by(Status::Error))
+}
