@@ -55,7 +55,14 @@ function esmEntry(pkgName, subpath) {
   try {
     // Exports maps may hide package.json: find it above the main entry.
     let dir = path.dirname(appRequire.resolve(pkgName));
-    while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    const isRoot = (d) => {
+      try {
+        return JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')).name === pkgName;
+      } catch {
+        return false;
+      }
+    };
+    while (!isRoot(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
     pkgJson = path.join(dir, 'package.json');
   } catch {
     return null;
@@ -87,8 +94,9 @@ async function importSchema() {
     if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
     const api = esmEntry('tsx', './esm/api');
     if (!api) fail(`cannot load ${args[0]}: run with \`node --import tsx\` (tsx is not installed in this app)`);
-    (await import(api)).register();
-    return import(`${url}?tsx`); // a fresh URL: the failed load is cached
+    // tsImport loads the file through a private tsx loader, whatever the app's
+    // module type (a plain import() would hit the failed load cached above).
+    return (await import(api)).tsImport(url, import.meta.url);
   }
 }
 let mod;

@@ -788,7 +788,7 @@ max_slowdown = 0.2
             &env,
         )
         .unwrap_err();
-        assert!(e.location.starts_with("p.toml:6:"), "{e}");
+        assert!(e.location.starts_with("p.toml:7:"), "{e}");
         let e = parse(Path::new("p.toml"), "[source\n", &env).unwrap_err();
         assert!(e.location.starts_with("p.toml:1:"), "{e}");
     }

@@ -6,10 +6,17 @@
 //! field names), key selection (primary key or config `key`), per-column
 //! `ignore`/tolerance, and shape classification. Pure: it never touches a
 //! database. It does not decide chunk boundaries (that needs data: `engine`).
+//! [`findings`] compares a mapping with the live catalog's mapping (also
+//! pure: the catalog is read by `db::catalog`).
+
+pub mod findings;
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::mapping::{Column, Mapping, Table};
+use crate::config::{Config, PairOverride, Repository};
+use crate::mapping::{Column, Dialect, Mapping, Orm, ReadMode, Table, schema_matches, split_qualified};
 
 /// Everything `check`, `schema` and `timing` need to know before reading.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +28,8 @@ pub struct Plan {
     pub only_target: Vec<String>,
     /// Loader notes from both mappings (e.g. assumed Drizzle read modes).
     pub notes: Vec<String>,
+    /// Views both mappings have: listed, never read by data checks.
+    pub views: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +85,609 @@ impl TablePair {
     }
 }
 
-/// Silences unused warnings until the planner lands.
-#[allow(dead_code)]
-fn _uses(_: &Mapping) {}
+/// What the user narrowed the run to (`--tables`, `--repository`).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Physical table names, optionally schema-qualified; either side's name.
+    pub tables: Vec<String>,
+    /// A `[[repository]]` name from the config.
+    pub repository: Option<String>,
+}
+
+/// Why no plan could be made: each is one line that names the table and the
+/// fix. They stop the run (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "table \"{table}\" has no primary key; add `key = [...]` for it in parity.toml under [[table]]"
+    )]
+    NoKey { table: String },
+    #[error(
+        "--tables names \"{name}\", which neither mapping has; use a physical table name (parity schema --show-mapping FILE lists them)"
+    )]
+    UnknownTable { name: String },
+    #[error("--repository \"{name}\" is not a [[repository]] in parity.toml{known}")]
+    UnknownRepository { name: String, known: String },
+    #[error(
+        "[[repository]] \"{repository}\" lists table \"{table}\", which neither mapping has; fix its tables = [...] in parity.toml"
+    )]
+    RepositoryTable { repository: String, table: String },
+    #[error(
+        "[[pair]] {side} = \"{table}\" names a table the {side} mapping does not have; fix the [[pair]] in parity.toml"
+    )]
+    PairTable { side: &'static str, table: String },
+    #[error(
+        "[[pair]] {source_table} → {target_table} maps column \"{column}\", which the {side} table does not have; fix its columns in parity.toml"
+    )]
+    PairColumn {
+        source_table: String,
+        target_table: String,
+        side: &'static str,
+        column: String,
+    },
+    #[error("[[table]] \"{table}\" names a table neither mapping has; fix its name in parity.toml")]
+    ConfigTable { table: String },
+    #[error(
+        "[[table]] \"{table}\" {what} names column \"{column}\", which is not a column both mappings have; fix it in parity.toml"
+    )]
+    ConfigColumn {
+        table: String,
+        what: &'static str,
+        column: String,
+    },
+    #[error(
+        "table \"{table}\": primary key column \"{column}\" has no counterpart in the other mapping; pair it with [[pair]] columns or set `key = [...]` under [[table]] in parity.toml"
+    )]
+    KeyUnpaired { table: String, column: String },
+}
+
+/// Pairs two mappings into the plan. `config` brings `[[pair]]`,
+/// `[[table]]` and `[[repository]]`; without it, tables pair by name only.
+pub fn build(
+    source: &Mapping,
+    target: &Mapping,
+    config: Option<&Config>,
+    selection: &Selection,
+) -> Result<Plan, PlanError> {
+    let no_pairs: Vec<PairOverride> = Vec::new();
+    let overrides = config.map(|c| &c.pairs).unwrap_or(&no_pairs);
+    let no_repos: Vec<Repository> = Vec::new();
+    let repositories = config.map(|c| &c.repositories).unwrap_or(&no_repos);
+
+    // 1. Table pairs: [[pair]] overrides first, then the same physical name.
+    let mut table_pairs: Vec<(&Table, &Table, Option<&PairOverride>)> = Vec::new();
+    let mut used_target = vec![false; target.tables.len()];
+    let mut used_source = vec![false; source.tables.len()];
+    for o in overrides {
+        let si = find_table(source, &o.source).ok_or_else(|| PlanError::PairTable {
+            side: "source",
+            table: o.source.clone(),
+        })?;
+        let ti = find_table(target, &o.target).ok_or_else(|| PlanError::PairTable {
+            side: "target",
+            table: o.target.clone(),
+        })?;
+        used_source[si] = true;
+        used_target[ti] = true;
+        table_pairs.push((&source.tables[si], &target.tables[ti], Some(o)));
+    }
+    for (si, s) in source.tables.iter().enumerate() {
+        if used_source[si] {
+            continue;
+        }
+        let hit = target.tables.iter().enumerate().position(|(ti, t)| {
+            !used_target[ti] && t.name == s.name && schema_matches(t.schema.as_deref(), s.schema.as_deref())
+        });
+        if let Some(ti) = hit {
+            used_source[si] = true;
+            used_target[ti] = true;
+            table_pairs.push((s, &target.tables[ti], None));
+        }
+    }
+    // Keep source order whatever the override order was.
+    table_pairs.sort_by_key(|(s, _, _)| {
+        source
+            .tables
+            .iter()
+            .position(|x| std::ptr::eq(x, *s))
+            .unwrap_or(usize::MAX)
+    });
+
+    let known = |name: &str| -> bool {
+        find_table(source, name).is_some() || find_table(target, name).is_some()
+    };
+
+    // 2. Config names must exist somewhere: a typo must not silently narrow the check.
+    if let Some(c) = config {
+        for r in &c.repositories {
+            for t in &r.tables {
+                if !known(t) {
+                    return Err(PlanError::RepositoryTable {
+                        repository: r.name.clone(),
+                        table: t.clone(),
+                    });
+                }
+            }
+        }
+        for t in &c.tables {
+            if !known(&t.name) {
+                return Err(PlanError::ConfigTable {
+                    table: t.name.clone(),
+                });
+            }
+        }
+    }
+
+    // 3. The selection.
+    let mut wanted: Option<Vec<String>> = None;
+    if let Some(name) = &selection.repository {
+        let repo = repositories.iter().find(|r| &r.name == name).ok_or_else(|| {
+            let names: Vec<&str> = repositories.iter().map(|r| r.name.as_str()).collect();
+            PlanError::UnknownRepository {
+                name: name.clone(),
+                known: if names.is_empty() {
+                    "; add one, or leave out --repository".to_string()
+                } else {
+                    format!("; known: {}", names.join(", "))
+                },
+            }
+        })?;
+        wanted = Some(repo.tables.clone());
+    }
+    for t in &selection.tables {
+        if !known(t) {
+            return Err(PlanError::UnknownTable { name: t.clone() });
+        }
+    }
+    let selected = |s: Option<&Table>, t: Option<&Table>| -> bool {
+        let matches = |names: &[String]| {
+            names.iter().any(|n| {
+                s.is_some_and(|x| name_matches(x, n)) || t.is_some_and(|x| name_matches(x, n))
+            })
+        };
+        let by_repo = wanted.as_deref().is_none_or(matches);
+        let by_tables = selection.tables.is_empty() || matches(&selection.tables);
+        by_repo && by_tables
+    };
+
+    // 4. Each pair: columns, key, config.
+    let mut plan = Plan {
+        pairs: Vec::new(),
+        only_source: Vec::new(),
+        only_target: Vec::new(),
+        notes: source.notes.iter().chain(&target.notes).cloned().collect(),
+        views: Vec::new(),
+    };
+    for (s, t, o) in table_pairs {
+        if !selected(Some(s), Some(t)) {
+            continue;
+        }
+        if s.is_view || t.is_view {
+            plan.views.push(s.qualified_name());
+            continue;
+        }
+        plan.pairs.push(pair_tables(source, target, s, t, o, config, repositories)?);
+    }
+    for (i, s) in source.tables.iter().enumerate() {
+        if !used_source[i] && selected(Some(s), None) {
+            plan.only_source.push(s.qualified_name());
+        }
+    }
+    for (i, t) in target.tables.iter().enumerate() {
+        if !used_target[i] && selected(None, Some(t)) {
+            plan.only_target.push(t.qualified_name());
+        }
+    }
+    Ok(plan)
+}
+
+/// A table by physical name (qualified or not); also `"Model"` style names
+/// are physical for Prisma models without `@@map`, so nothing else is tried.
+fn find_table(m: &Mapping, name: &str) -> Option<usize> {
+    let (schema, table) = split_qualified(name);
+    m.tables
+        .iter()
+        .position(|t| t.name == table && schema_matches(t.schema.as_deref(), schema))
+        // A name with a dot may be a table whose name has a dot in it.
+        .or_else(|| m.tables.iter().position(|t| t.name == name))
+}
+
+fn name_matches(t: &Table, name: &str) -> bool {
+    let (schema, table) = split_qualified(name);
+    (t.name == table && schema_matches(t.schema.as_deref(), schema)) || t.name == name
+}
+
+fn pair_tables(
+    sm: &Mapping,
+    tm: &Mapping,
+    s: &Table,
+    t: &Table,
+    o: Option<&PairOverride>,
+    config: Option<&Config>,
+    repositories: &[Repository],
+) -> Result<TablePair, PlanError> {
+    let table_name = s.qualified_name();
+    // Columns: [[pair]].columns, then physical name, then the ORM field name.
+    let mut matched: Vec<Option<usize>> = vec![None; s.columns.len()];
+    let mut used = vec![false; t.columns.len()];
+    if let Some(o) = o {
+        for (sc, tc) in &o.columns {
+            let si = s.columns.iter().position(|c| &c.name == sc).ok_or_else(|| {
+                PlanError::PairColumn {
+                    source_table: o.source.clone(),
+                    target_table: o.target.clone(),
+                    side: "source",
+                    column: sc.clone(),
+                }
+            })?;
+            let ti = t.columns.iter().position(|c| &c.name == tc).ok_or_else(|| {
+                PlanError::PairColumn {
+                    source_table: o.source.clone(),
+                    target_table: o.target.clone(),
+                    side: "target",
+                    column: tc.clone(),
+                }
+            })?;
+            matched[si] = Some(ti);
+            used[ti] = true;
+        }
+    }
+    for (si, sc) in s.columns.iter().enumerate() {
+        if matched[si].is_some() {
+            continue;
+        }
+        if let Some(ti) = t
+            .columns
+            .iter()
+            .enumerate()
+            .position(|(ti, tc)| !used[ti] && tc.name == sc.name)
+        {
+            matched[si] = Some(ti);
+            used[ti] = true;
+        }
+    }
+    for (si, sc) in s.columns.iter().enumerate() {
+        if matched[si].is_some() {
+            continue;
+        }
+        if let Some(ti) = t
+            .columns
+            .iter()
+            .enumerate()
+            .position(|(ti, tc)| !used[ti] && tc.field == sc.field)
+        {
+            matched[si] = Some(ti);
+            used[ti] = true;
+        }
+    }
+
+    let table_cfg = config.and_then(|c| {
+        c.table_override(&s.qualified_name())
+            .or_else(|| c.table_override(&s.name))
+            .or_else(|| c.table_override(&t.qualified_name()))
+            .or_else(|| c.table_override(&t.name))
+    });
+    // A config column name may be either side's physical name or the field.
+    let resolve = |name: &str| -> Option<usize> {
+        s.columns
+            .iter()
+            .enumerate()
+            .position(|(si, c)| matched[si].is_some() && c.name == name)
+            .or_else(|| {
+                s.columns.iter().enumerate().position(|(si, _)| {
+                    matched[si].is_some_and(|ti| t.columns[ti].name == name)
+                })
+            })
+            .or_else(|| {
+                s.columns
+                    .iter()
+                    .enumerate()
+                    .position(|(si, c)| matched[si].is_some() && c.field == name)
+            })
+    };
+
+    let mut columns = Vec::new();
+    for (si, sc) in s.columns.iter().enumerate() {
+        if let Some(ti) = matched[si] {
+            let tc = &t.columns[ti];
+            columns.push(ColumnPair {
+                source: sc.clone(),
+                target: tc.clone(),
+                ignore: false,
+                tolerance: None,
+                shapes: classify(sc, sm, tc, tm),
+            });
+        }
+    }
+    // Index into `columns` for a source column index.
+    let pos_of = |si: usize| -> usize { matched[..si].iter().filter(|m| m.is_some()).count() };
+
+    let mut key = Vec::new();
+    let mut where_clause = None;
+    if let Some(cfg) = table_cfg {
+        for k in &cfg.key {
+            let si = resolve(k).ok_or_else(|| PlanError::ConfigColumn {
+                table: cfg.name.clone(),
+                what: "key",
+                column: k.clone(),
+            })?;
+            key.push((s.columns[si].name.clone(), t.columns[matched[si].unwrap_or(0)].name.clone()));
+        }
+        for c in &cfg.ignore {
+            let si = resolve(c).ok_or_else(|| PlanError::ConfigColumn {
+                table: cfg.name.clone(),
+                what: "ignore",
+                column: c.clone(),
+            })?;
+            columns[pos_of(si)].ignore = true;
+        }
+        let tolerance: &BTreeMap<String, toml::Value> = &cfg.tolerance;
+        for (c, v) in tolerance {
+            let si = resolve(c).ok_or_else(|| PlanError::ConfigColumn {
+                table: cfg.name.clone(),
+                what: "tolerance",
+                column: c.clone(),
+            })?;
+            columns[pos_of(si)].tolerance = Some(v.clone());
+        }
+        where_clause = cfg.where_clause.clone();
+    }
+    if key.is_empty() {
+        key = primary_key(s, t, &matched)?.unwrap_or_default();
+    }
+    if key.is_empty() {
+        return Err(PlanError::NoKey { table: table_name });
+    }
+
+    let repository = repositories
+        .iter()
+        .find(|r| r.tables.iter().any(|n| name_matches(s, n) || name_matches(t, n)))
+        .map(|r| r.name.clone());
+
+    Ok(TablePair {
+        repository,
+        only_source_columns: s
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(si, _)| matched[*si].is_none())
+            .map(|(_, c)| c.name.clone())
+            .collect(),
+        only_target_columns: t
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(ti, _)| !used[*ti])
+            .map(|(_, c)| c.name.clone())
+            .collect(),
+        source: s.clone(),
+        target: t.clone(),
+        key,
+        columns,
+        where_clause,
+    })
+}
+
+/// The source's primary key mapped onto the target, else the target's
+/// mapped back. `Ok(None)` when neither side has one.
+fn primary_key(
+    s: &Table,
+    t: &Table,
+    matched: &[Option<usize>],
+) -> Result<Option<Vec<(String, String)>>, PlanError> {
+    let from_source = || -> Result<Vec<(String, String)>, String> {
+        s.primary_key
+            .iter()
+            .map(|k| {
+                let si = s.columns.iter().position(|c| &c.name == k).ok_or(k.clone())?;
+                let ti = matched[si].ok_or(k.clone())?;
+                Ok((k.clone(), t.columns[ti].name.clone()))
+            })
+            .collect()
+    };
+    let from_target = || -> Result<Vec<(String, String)>, String> {
+        t.primary_key
+            .iter()
+            .map(|k| {
+                let ti = t.columns.iter().position(|c| &c.name == k).ok_or(k.clone())?;
+                let si = matched.iter().position(|m| *m == Some(ti)).ok_or(k.clone())?;
+                Ok((s.columns[si].name.clone(), k.clone()))
+            })
+            .collect()
+    };
+    let mut unpaired = None;
+    if !s.primary_key.is_empty() {
+        match from_source() {
+            Ok(k) => return Ok(Some(k)),
+            Err(c) => unpaired = Some(c),
+        }
+    }
+    if !t.primary_key.is_empty() {
+        match from_target() {
+            Ok(k) => return Ok(Some(k)),
+            Err(c) => unpaired = unpaired.or(Some(c)),
+        }
+    }
+    match unpaired {
+        Some(column) => Err(PlanError::KeyUnpaired {
+            table: s.qualified_name(),
+            column,
+        }),
+        None => Ok(None),
+    }
+}
+
+// ---- shapes ---------------------------------------------------------------
+
+/// How an ORM is named in shape messages.
+pub fn orm_label(orm: Orm) -> &'static str {
+    match orm {
+        Orm::Prisma => "Prisma",
+        Orm::Drizzle => "Drizzle",
+        Orm::Catalog => "the database",
+    }
+}
+
+/// How a read mode is described in shape messages.
+fn describe(read: ReadMode) -> &'static str {
+    use ReadMode::*;
+    match read {
+        Int => "number",
+        BigInt => "bigint",
+        BigIntNumber => "number (bigint mode 'number')",
+        Float => "number",
+        Decimal => "Decimal (decimal.js)",
+        DecimalString => "string (exact decimal)",
+        DecimalNumber => "number (decimal mode 'number')",
+        Text => "string",
+        Boolean => "boolean",
+        DateTime => "Date",
+        DateTimeString => "string (mode 'string')",
+        Date => "Date (UTC midnight)",
+        DateString => "string \"YYYY-MM-DD\" (mode 'string')",
+        Time => "Date on 1970-01-01",
+        TimeString => "string",
+        Json => "parsed JSON",
+        Bytes => "bytes",
+        EnumName => "the enum value's schema name",
+        EnumLabel => "the enum's database label",
+        EpochSeconds => "Date from epoch seconds",
+        EpochMillis => "Date from epoch milliseconds",
+        IntBoolean => "boolean (integer mode 'boolean')",
+        Raw => "the database value",
+    }
+}
+
+/// Fractional-second digits a time type keeps (`timestamp(6)` → 6; no
+/// precision → the dialect's default).
+pub fn time_precision(dialect: Dialect, db_type: &str) -> Option<u32> {
+    let t = db_type.trim_end_matches("[]");
+    let base = t.split('(').next().unwrap_or(t);
+    if !matches!(
+        base,
+        "timestamp" | "timestamptz" | "time" | "timetz" | "datetime"
+    ) {
+        return None;
+    }
+    if let Some(args) = t.split_once('(').map(|x| x.1)
+        && let Ok(p) = args.trim_end_matches(')').trim().parse::<u32>()
+    {
+        return Some(p);
+    }
+    Some(match dialect {
+        Dialect::Postgres => 6,
+        Dialect::Mysql => 0,
+        // SQLite stores whatever text it is given.
+        Dialect::Sqlite => 3,
+    })
+}
+
+/// Whether a read keeps every fractional digit the column holds.
+fn keeps_micros(read: ReadMode) -> bool {
+    matches!(
+        read,
+        ReadMode::DateTimeString | ReadMode::TimeString | ReadMode::Raw
+    )
+}
+
+/// Whether an enum has a value whose schema name differs from its label.
+fn enum_is_mapped(m: &Mapping, c: &Column) -> bool {
+    c.enum_name
+        .as_deref()
+        .and_then(|n| m.enum_def(n))
+        .is_some_and(|e| e.values.iter().any(|v| v.name != v.db_name))
+}
+
+/// The shape differences between two readings of the same column.
+pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape> {
+    use ReadMode::*;
+    let (la, lb) = (orm_label(am.orm), orm_label(bm.orm));
+    let mut out = Vec::new();
+    let mut push = |code: &str, risk: ShapeRisk, message: String| {
+        out.push(Shape {
+            code: code.to_string(),
+            risk,
+            message,
+        })
+    };
+    if a.is_list != b.is_list {
+        let (l, s) = if a.is_list { (la, lb) } else { (lb, la) };
+        push(
+            "SHAPE_LIST_VS_SCALAR",
+            ShapeRisk::Shape,
+            format!("{l} reads a list where {s} reads a single value"),
+        );
+    }
+    let (ra, rb) = (a.read, b.read);
+    let either = |x: ReadMode, y: ReadMode| (ra == x && rb == y) || (ra == y && rb == x);
+    let one_of = |xs: &[ReadMode], ys: &[ReadMode]| {
+        (xs.contains(&ra) && ys.contains(&rb)) || (xs.contains(&rb) && ys.contains(&ra))
+    };
+    // Which side reads `x` (for messages).
+    let who = |x: &[ReadMode]| if x.contains(&ra) { (la, lb) } else { (lb, la) };
+    let gives = format!("{la} gives {}, {lb} gives {}", describe(ra), describe(rb));
+
+    let precision = time_precision(am.dialect, &a.db_type)
+        .or_else(|| time_precision(bm.dialect, &b.db_type));
+    if ra != rb {
+        if either(DateTime, DateTimeString) || either(Date, DateString) || either(Time, TimeString)
+        {
+            push("SHAPE_DATE_VS_STRING", ShapeRisk::Shape, gives.clone());
+        } else if one_of(&[Decimal], &[DecimalString]) {
+            push("SHAPE_DECIMAL_VS_STRING", ShapeRisk::Shape, gives.clone());
+        } else if one_of(&[Decimal, DecimalString, Raw], &[DecimalNumber]) {
+            let (n, _) = who(&[DecimalNumber]);
+            push(
+                "SHAPE_DECIMAL_NUMBER",
+                ShapeRisk::Value,
+                format!(
+                    "{gives}: {n} reads the decimal as a JS number, so digits beyond about 15 significant are lost"
+                ),
+            );
+        } else if one_of(&[BigInt, Raw, Int], &[BigIntNumber]) {
+            let (n, _) = who(&[BigIntNumber]);
+            push(
+                "SHAPE_BIGINT_NUMBER",
+                ShapeRisk::Value,
+                format!("{gives}: {n} mode 'number' loses integers above 2^53"),
+            );
+        } else if one_of(&[EnumName], &[EnumLabel, Text, Raw]) {
+            let (m, c) = if ra == EnumName { (am, a) } else { (bm, b) };
+            if enum_is_mapped(m, c) {
+                push("SHAPE_ENUM_NAME_VS_LABEL", ShapeRisk::Shape, gives.clone());
+            }
+        } else if one_of(&[Boolean, IntBoolean], &[Int, BigIntNumber, Float]) {
+            push("SHAPE_BOOLEAN_VS_NUMBER", ShapeRisk::Shape, gives.clone());
+        } else if one_of(&[Json], &[Text]) {
+            push("SHAPE_JSON_VS_STRING", ShapeRisk::Shape, gives.clone());
+        } else if one_of(&[EpochSeconds], &[DateTime, DateTimeString, EpochMillis, Raw]) {
+            push(
+                "SHAPE_TIMESTAMP_PRECISION",
+                ShapeRisk::Value,
+                format!("{gives}: epoch seconds drop the milliseconds the other side keeps"),
+            );
+        } else if ra != Raw && rb != Raw && ra.js_shape() != rb.js_shape() {
+            push("SHAPE_OTHER", ShapeRisk::Shape, gives.clone());
+        }
+    }
+    // Prisma's Date keeps milliseconds; a string (or the database) keeps µs.
+    let cuts = |r: ReadMode| matches!(r, DateTime | Time);
+    if let Some(p) = precision
+        && p > 3
+        && ((cuts(ra) && keeps_micros(rb)) || (cuts(rb) && keeps_micros(ra)))
+    {
+        let (c, k) = if cuts(ra) { (la, lb) } else { (lb, la) };
+        push(
+            "SHAPE_TIMESTAMP_PRECISION",
+            ShapeRisk::Value,
+            format!(
+                "{c} cuts the value to milliseconds where {k} keeps all {p} fractional digits ({})",
+                a.db_type
+            ),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

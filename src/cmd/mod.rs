@@ -2,6 +2,8 @@
 //! second command would need: shared logic lives in the stage modules.
 
 pub mod check;
+pub mod schema;
+pub mod seed;
 
 use anyhow::Result;
 
@@ -12,13 +14,13 @@ use crate::ui::Ui;
 pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
     let global = cli.global;
     match cli.command {
-        Command::Schema(_) => not_implemented("schema"),
+        Command::Schema(args) => schema::run(args, &global, ui).await,
         Command::Check(args) => check::run(args, &global, ui).await,
         Command::Timing(_) => not_implemented("timing"),
         Command::Backup(_) => not_implemented("backup"),
         Command::Manifest(_) => not_implemented("manifest"),
         Command::Run(_) => not_implemented("run"),
-        Command::Seed(_) => not_implemented("seed"),
+        Command::Seed(args) => seed::run(args, &global, ui).await,
         Command::Demo(_) => {
             let _ = (&global, &ui);
             not_implemented("demo")

@@ -268,12 +268,13 @@ fn merge(
             });
         };
         table.logical = et.logical.clone();
+        let qualified = table.qualified_name();
         for col in &mut table.columns {
             let Some(ec) = et.column(&col.name) else {
                 return Err(DrizzleError::ColumnMissingInExporter {
                     snapshot: snap_path.to_path_buf(),
                     exporter: exp_path.to_path_buf(),
-                    table: table.qualified_name(),
+                    table: qualified.clone(),
                     column: col.name.clone(),
                 });
             };
@@ -436,10 +437,6 @@ pub fn tables_json(m: &Mapping, file: &Path) -> Value {
     })
 }
 
-fn dialect_name(d: Dialect) -> &'static str {
-    d.as_str()
-}
-
 /// A fresh mapping for the Drizzle side.
 fn empty(dialect: Dialect) -> Mapping {
     Mapping {
@@ -569,6 +566,7 @@ mod tests {
         let s = write(dir.path(), "0001_snapshot.json", SNAP_PG7);
         let mut v: Value = serde_json::from_str(EXPORT).unwrap();
         v["tables"][1]["columns"].as_array_mut().unwrap().pop();
+        v["tables"][1]["primaryKey"] = json!(["repair_id"]);
         let broken = v.to_string();
         let e = write(dir.path(), "mapping.json", &broken);
         let err = load_paths(&[s, e]).unwrap_err().to_string();

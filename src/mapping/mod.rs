@@ -8,6 +8,7 @@
 //! It does not pair mappings (that is `plan`) nor decode values (`canon`).
 
 pub mod drizzle;
+pub mod load;
 pub mod prisma;
 
 use serde::{Deserialize, Serialize};

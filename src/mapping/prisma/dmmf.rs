@@ -69,7 +69,10 @@ impl DModel {
     /// Field names of the primary key: `@@id`, else the `@id` field.
     pub fn primary_key_fields(&self) -> Option<(Option<&str>, Vec<&str>)> {
         if let Some(pk) = &self.primary_key {
-            return Some((pk.name.as_deref(), pk.fields.iter().map(String::as_str).collect()));
+            return Some((
+                pk.name.as_deref(),
+                pk.fields.iter().map(String::as_str).collect(),
+            ));
         }
         self.id_field().map(|f| (None, vec![f.name.as_str()]))
     }
@@ -193,7 +196,9 @@ pub fn join_tables<'a>(dm: &'a Datamodel) -> Vec<JoinTable<'a>> {
     let mut by_relation: Vec<(&'a str, Vec<(&'a DModel, &'a DField)>)> = Vec::new();
     for m in &dm.models {
         for f in &m.fields {
-            let Some(rel) = f.relation_name.as_deref() else { continue };
+            let Some(rel) = f.relation_name.as_deref() else {
+                continue;
+            };
             if f.kind != "object" || !dm.models.iter().any(|t| t.name == f.type_name) {
                 continue;
             }
@@ -207,9 +212,9 @@ pub fn join_tables<'a>(dm: &'a Datamodel) -> Vec<JoinTable<'a>> {
     let mut out = Vec::new();
     for (rel, mut sides) in by_relation {
         if sides.len() != 2
-            || !sides
-                .iter()
-                .all(|(_, f)| f.is_list && empty(&f.relation_from_fields) && empty(&f.relation_to_fields))
+            || !sides.iter().all(|(_, f)| {
+                f.is_list && empty(&f.relation_from_fields) && empty(&f.relation_to_fields)
+            })
         {
             continue;
         }

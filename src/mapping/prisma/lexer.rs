@@ -329,7 +329,9 @@ fn lex_string(cur: &mut Cursor<'_>, start: Pos) -> Result<String, LexError> {
                         }
                     }
                     other => {
-                        let shown = other.map(|c| format!("\\{c}")).unwrap_or_else(|| "\\".into());
+                        let shown = other
+                            .map(|c| format!("\\{c}"))
+                            .unwrap_or_else(|| "\\".into());
                         return Err(LexError {
                             pos,
                             message: format!("unknown escape sequence \"{shown}\" in string"),
@@ -345,10 +347,13 @@ fn lex_string(cur: &mut Cursor<'_>, start: Pos) -> Result<String, LexError> {
 fn hex4(cur: &mut Cursor<'_>, pos: Pos) -> Result<u32, LexError> {
     let mut v = 0u32;
     for _ in 0..4 {
-        let d = cur.bump().and_then(|c| c.to_digit(16)).ok_or_else(|| LexError {
-            pos,
-            message: "\\u escape needs four hex digits".into(),
-        })?;
+        let d = cur
+            .bump()
+            .and_then(|c| c.to_digit(16))
+            .ok_or_else(|| LexError {
+                pos,
+                message: "\\u escape needs four hex digits".into(),
+            })?;
         v = v * 16 + d;
     }
     Ok(v)
@@ -395,14 +400,21 @@ mod tests {
     #[test]
     fn numbers_and_positions() {
         let toks = lex(0, "a\n  @default(-1.5)").unwrap();
-        assert_eq!(toks[2].pos, Pos { file: 0, line: 2, col: 3 });
+        assert_eq!(
+            toks[2].pos,
+            Pos {
+                file: 0,
+                line: 2,
+                col: 3
+            }
+        );
         assert_eq!(toks[5].kind, TokenKind::Num("-1.5".into()));
     }
 
     #[test]
     fn reports_errors_with_positions() {
         let e = lex(0, "model A {\n  x String @default(\"abc\n}").unwrap_err();
-        assert_eq!((e.pos.line, e.pos.col), (2, 22));
+        assert_eq!((e.pos.line, e.pos.col), (2, 21));
         assert!(e.message.contains("unterminated string"), "{}", e.message);
         let e = lex(0, "a $").unwrap_err();
         assert_eq!((e.pos.line, e.pos.col), (1, 3));

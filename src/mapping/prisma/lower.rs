@@ -20,9 +20,16 @@ pub fn to_mapping(r: &Resolved, p: Provider) -> Mapping {
             .unwrap_or_else(|| name.to_string())
     };
     let column = |f: &DField| {
-        let native = f.native_type.as_ref().map(|(n, a)| (n.as_str(), a.as_slice()));
+        let native = f
+            .native_type
+            .as_ref()
+            .map(|(n, a)| (n.as_str(), a.as_slice()));
         let (db_type, read, enum_name) = if f.kind == "enum" {
-            (enum_db_name(&f.type_name), crate::mapping::ReadMode::EnumName, Some(f.type_name.clone()))
+            (
+                enum_db_name(&f.type_name),
+                crate::mapping::ReadMode::EnumName,
+                Some(f.type_name.clone()),
+            )
         } else {
             (
                 native::db_type(p, &f.type_name, native),
@@ -33,7 +40,11 @@ pub fn to_mapping(r: &Resolved, p: Provider) -> Mapping {
         Column {
             name: f.column().to_string(),
             field: f.name.clone(),
-            db_type: if f.is_list { format!("{db_type}[]") } else { db_type },
+            db_type: if f.is_list {
+                format!("{db_type}[]")
+            } else {
+                db_type
+            },
             nullable: !f.is_required,
             is_list: f.is_list,
             enum_name,
@@ -45,17 +56,29 @@ pub fn to_mapping(r: &Resolved, p: Provider) -> Mapping {
     let mut tables: Vec<Table> = dm
         .models
         .iter()
-        .map(|m| Table {
-            schema: m.schema.clone(),
-            name: m.table_name().to_string(),
-            logical: m.name.clone(),
-            is_view: m.is_view,
-            columns: m.fields.iter().filter(|f| f.is_column()).map(column).collect(),
-            primary_key: m
+        .map(|m| {
+            let primary_key: Vec<String> = m
                 .primary_key_fields()
                 .map(|(_, fields)| fields.iter().map(|f| m.column_of(f).to_string()).collect())
-                .unwrap_or_default(),
-            uniques: uniques(m),
+                .unwrap_or_default();
+            let uniques = uniques(m)
+                .into_iter()
+                .filter(|u| *u != primary_key)
+                .collect();
+            Table {
+                schema: m.schema.clone(),
+                name: m.table_name().to_string(),
+                logical: m.name.clone(),
+                is_view: m.is_view,
+                columns: m
+                    .fields
+                    .iter()
+                    .filter(|f| f.is_column())
+                    .map(column)
+                    .collect(),
+                primary_key,
+                uniques,
+            }
         })
         .collect();
     let mut notes = r.notes.clone();
@@ -78,7 +101,10 @@ pub fn to_mapping(r: &Resolved, p: Provider) -> Mapping {
                 logical: j.relation_name.clone(),
                 is_view: false,
                 columns: vec![a, b],
-                primary_key: Vec::new(),
+                // Prisma 6+ gives the join table PRIMARY KEY ("A","B") on
+                // PostgreSQL and a unique (A, B) index elsewhere: either way
+                // (A, B) identifies a row, which is what a key is for here.
+                primary_key: vec!["A".into(), "B".into()],
                 uniques: vec![vec!["A".into(), "B".into()]],
             }),
             _ => notes.push(format!(
@@ -115,10 +141,14 @@ pub fn to_mapping(r: &Resolved, p: Provider) -> Mapping {
 
 /// Physical columns of each unique constraint: `@unique` fields, then
 /// `@@unique` blocks, without repeats (a single-field `@@unique` also marks
-/// its field unique).
+/// its field unique). The caller drops the one equal to the primary key.
 fn uniques(m: &DModel) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
-    let singles = m.fields.iter().filter(|f| f.is_unique).map(|f| vec![f.name.clone()]);
+    let singles = m
+        .fields
+        .iter()
+        .filter(|f| f.is_unique)
+        .map(|f| vec![f.name.clone()]);
     for fields in singles.chain(m.unique_fields.iter().cloned()) {
         let cols: Vec<String> = fields.iter().map(|f| m.column_of(f).to_string()).collect();
         if !out.contains(&cols) {

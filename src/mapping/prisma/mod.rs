@@ -42,7 +42,11 @@ impl fmt::Display for Diagnostic {
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.col, self.message
+            )
         }
     }
 }
@@ -120,7 +124,10 @@ pub fn from_dmmf(json: &str, provider: &str) -> Result<Mapping, PrismaError> {
 /// `joinTables`.
 pub fn show_mapping_json(path: &Path) -> Result<Value, PrismaError> {
     let (r, _, file) = load_resolved(path)?;
-    let produced_by = format!("parity {} native schema.prisma reader", env!("CARGO_PKG_VERSION"));
+    let produced_by = format!(
+        "parity {} native schema.prisma reader",
+        env!("CARGO_PKG_VERSION")
+    );
     Ok(dmmf::tables_json(&file, &produced_by, &r))
 }
 
@@ -153,7 +160,10 @@ fn load_resolved(path: &Path) -> Result<(Resolved, Provider, String), PrismaErro
         return Ok((r, p, file));
     }
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         let value: Value = serde_json::from_str(&text).map_err(|e| PrismaError::Dmmf {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -227,16 +237,26 @@ fn resolve_dmmf(
         None if value.get("models").is_some() => value,
         None => return Err(bad("expected a `datamodel` or `models` key".into())),
     };
-    let datamodel: Datamodel = serde_json::from_value(dm_value.clone()).map_err(|e| bad(e.to_string()))?;
+    let datamodel: Datamodel =
+        serde_json::from_value(dm_value.clone()).map_err(|e| bad(e.to_string()))?;
     let provider_name = provider
         .map(str::to_string)
-        .or_else(|| value.get("provider").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            value
+                .get("provider")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "postgresql".to_string());
     let p = Provider::parse(&provider_name).map_err(bad)?;
     let schemas = value
         .get("schemas")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let mut notes = vec![format!(
         "read from Prisma DMMF ({}): views are read as tables and enum schemas are unknown",

@@ -191,10 +191,15 @@ fn catalogue(p: Provider) -> &'static [NativeSpec] {
 /// message for the user.
 pub fn check_native(p: Provider, name: &str, args: usize, scalar: &str) -> Result<(), String> {
     if p == Provider::Sqlite {
-        return Err(format!("native type @db.{name} is not supported on sqlite: SQLite has no @db.* types"));
+        return Err(format!(
+            "native type @db.{name} is not supported on sqlite: SQLite has no @db.* types"
+        ));
     }
     let Some(spec) = catalogue(p).iter().find(|s| s.name == name) else {
-        return Err(format!("native type @db.{name} is not a {} type", provider_label(p)));
+        return Err(format!(
+            "native type @db.{name} is not a {} type",
+            provider_label(p)
+        ));
     };
     if !spec.scalars.contains(&scalar) {
         return Err(format!(
@@ -232,7 +237,10 @@ pub fn db_type(p: Provider, scalar: &str, native: Option<(&str, &[String])>) -> 
     let args_s = if args.is_empty() {
         String::new()
     } else {
-        format!("({})", args.iter().map(|a| a.trim()).collect::<Vec<_>>().join(","))
+        format!(
+            "({})",
+            args.iter().map(|a| a.trim()).collect::<Vec<_>>().join(",")
+        )
     };
     let base: String = match p {
         Provider::Postgres => match name {
@@ -336,8 +344,14 @@ mod tests {
     #[test]
     fn native_types_normalise() {
         use Provider::*;
-        assert_eq!(t(Postgres, "Decimal", "Decimal", &["10", " 2"]), "numeric(10,2)");
-        assert_eq!(t(Postgres, "DateTime", "Timestamptz", &["6"]), "timestamptz(6)");
+        assert_eq!(
+            t(Postgres, "Decimal", "Decimal", &["10", " 2"]),
+            "numeric(10,2)"
+        );
+        assert_eq!(
+            t(Postgres, "DateTime", "Timestamptz", &["6"]),
+            "timestamptz(6)"
+        );
         assert_eq!(t(Postgres, "DateTime", "Timestamp", &["6"]), "timestamp(6)");
         assert_eq!(t(Postgres, "DateTime", "Date", &[]), "date");
         assert_eq!(t(Postgres, "String", "Uuid", &[]), "uuid");
@@ -356,8 +370,14 @@ mod tests {
 
     #[test]
     fn provider_defaults() {
-        assert_eq!(db_type(Provider::Postgres, "Decimal", None), "numeric(65,30)");
-        assert_eq!(db_type(Provider::Postgres, "DateTime", None), "timestamp(3)");
+        assert_eq!(
+            db_type(Provider::Postgres, "Decimal", None),
+            "numeric(65,30)"
+        );
+        assert_eq!(
+            db_type(Provider::Postgres, "DateTime", None),
+            "timestamp(3)"
+        );
         assert_eq!(db_type(Provider::Mysql, "String", None), "varchar(191)");
         assert_eq!(db_type(Provider::Mysql, "Boolean", None), "tinyint(1)");
         assert_eq!(db_type(Provider::Sqlite, "Bytes", None), "blob");
@@ -366,9 +386,18 @@ mod tests {
     #[test]
     fn read_modes() {
         use Provider::*;
-        assert_eq!(read_mode(Postgres, "DateTime", Some("Date")), ReadMode::Date);
-        assert_eq!(read_mode(Postgres, "DateTime", Some("Timetz")), ReadMode::Time);
-        assert_eq!(read_mode(Postgres, "DateTime", Some("Timestamptz")), ReadMode::DateTime);
+        assert_eq!(
+            read_mode(Postgres, "DateTime", Some("Date")),
+            ReadMode::Date
+        );
+        assert_eq!(
+            read_mode(Postgres, "DateTime", Some("Timetz")),
+            ReadMode::Time
+        );
+        assert_eq!(
+            read_mode(Postgres, "DateTime", Some("Timestamptz")),
+            ReadMode::DateTime
+        );
         assert_eq!(read_mode(Sqlite, "Decimal", None), ReadMode::DecimalNumber);
         assert_eq!(read_mode(Mysql, "Decimal", None), ReadMode::Decimal);
     }

@@ -81,7 +81,7 @@ pub enum Arity {
 pub enum TypeRef {
     Named(Ident),
     /// `Unsupported("circle")`.
-    Unsupported(String, Pos),
+    Unsupported(String),
 }
 
 #[derive(Debug, Clone)]
@@ -117,8 +117,12 @@ pub struct Attribute {
 impl Attribute {
     /// The first positional argument, or the named one called `name`.
     pub fn arg(&self, name: &str) -> Option<&Expr> {
-        self.named(name)
-            .or_else(|| self.args.iter().find(|a| a.name.is_none()).map(|a| &a.value))
+        self.named(name).or_else(|| {
+            self.args
+                .iter()
+                .find(|a| a.name.is_none())
+                .map(|a| &a.value)
+        })
     }
 
     pub fn named(&self, name: &str) -> Option<&Expr> {
@@ -129,7 +133,10 @@ impl Attribute {
     }
 
     pub fn positional(&self) -> impl Iterator<Item = &Expr> {
-        self.args.iter().filter(|a| a.name.is_none()).map(|a| &a.value)
+        self.args
+            .iter()
+            .filter(|a| a.name.is_none())
+            .map(|a| &a.value)
     }
 }
 
@@ -159,13 +166,6 @@ impl Expr {
         match self {
             Expr::Str(_, p) | Expr::Num(_, p) | Expr::Const(_, p) | Expr::Array(_, p) => *p,
             Expr::Func { pos, .. } => *pos,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Expr::Str(s, _) => Some(s),
-            _ => None,
         }
     }
 
@@ -202,13 +202,22 @@ type PResult<T> = Result<T, SyntaxError>;
 /// Parses one file. `file` is the index the positions carry.
 pub fn parse(file: u32, text: &str) -> PResult<SchemaAst> {
     let tokens = lex(file, text)?;
-    Parser { tokens, at: 0 }.schema()
+    Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    }
+    .schema()
 }
 
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Nesting of lists and calls, bounded so hostile input cannot blow the stack.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> &TokenKind {
@@ -349,12 +358,18 @@ impl Parser {
             if self.eat(&TokenKind::RBrace) {
                 return Ok(ConfigBlock { name, props });
             }
-            let key = self.ident(&format!("a property name or \"}}\" in {keyword} \"{}\"", name.name))?;
+            let key = self.ident(&format!(
+                "a property name or \"}}\" in {keyword} \"{}\"",
+                name.name
+            ))?;
             if !self.eat(&TokenKind::Eq) {
                 return self.error(format!("\"=\" after \"{}\"", key.name));
             }
             let value = self.expr()?;
-            self.end_of_line(&format!("the end of the line after property \"{}\"", key.name))?;
+            self.end_of_line(&format!(
+                "the end of the line after property \"{}\"",
+                key.name
+            ))?;
             props.push(Property { key, value });
         }
     }
@@ -440,7 +455,7 @@ impl Parser {
                         _ => return self.error("a string inside Unsupported(…)"),
                     };
                     self.expect(TokenKind::RParen, "\")\" after Unsupported(\"…\"")?;
-                    TypeRef::Unsupported(inner, pos)
+                    TypeRef::Unsupported(inner)
                 } else {
                     TypeRef::Named(Ident { name: t, pos })
                 }
@@ -452,7 +467,10 @@ impl Parser {
             if *self.peek() == TokenKind::Question {
                 return Err(SyntaxError {
                     pos: self.pos(),
-                    message: format!("field \"{}\": optional lists (\"[]?\") are not supported", name.name),
+                    message: format!(
+                        "field \"{}\": optional lists (\"[]?\") are not supported",
+                        name.name
+                    ),
                 });
             }
             Arity::List
@@ -460,7 +478,10 @@ impl Parser {
             if *self.peek() == TokenKind::LBracket {
                 return Err(SyntaxError {
                     pos: self.pos(),
-                    message: format!("field \"{}\": write a list type as \"Type[]\", not \"Type?[]\"", name.name),
+                    message: format!(
+                        "field \"{}\": write a list type as \"Type[]\", not \"Type?[]\"",
+                        name.name
+                    ),
                 });
             }
             Arity::Optional
@@ -490,11 +511,17 @@ impl Parser {
     /// `@name`, `@db.Name`, each with an optional argument list.
     fn attribute(&mut self) -> PResult<Attribute> {
         let pos = self.pos();
-        let sigil = if self.eat(&TokenKind::AtAt) { "@@" } else { "@" };
+        let sigil = if self.eat(&TokenKind::AtAt) {
+            "@@"
+        } else {
+            "@"
+        };
         if sigil == "@" {
             self.bump();
         }
-        let mut name = self.ident(&format!("an attribute name after \"{sigil}\""))?.name;
+        let mut name = self
+            .ident(&format!("an attribute name after \"{sigil}\""))?
+            .name;
         while self.eat(&TokenKind::Dot) {
             name.push('.');
             name.push_str(&self.ident(&format!("a name after \"{sigil}{name}\""))?.name);
@@ -535,6 +562,19 @@ impl Parser {
     }
 
     fn expr(&mut self) -> PResult<Expr> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SyntaxError {
+                pos: self.pos(),
+                message: format!("values are nested more than {MAX_DEPTH} levels deep"),
+            });
+        }
+        self.depth += 1;
+        let e = self.expr_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self) -> PResult<Expr> {
         let pos = self.pos();
         match self.peek().clone() {
             TokenKind::Str(s) => {
@@ -652,7 +692,9 @@ model Post {
 "#,
         )
         .unwrap();
-        let Top::Model(m) = &ast.tops[0] else { panic!() };
+        let Top::Model(m) = &ast.tops[0] else {
+            panic!()
+        };
         assert_eq!(m.fields.len(), 5);
         assert_eq!(m.fields[1].arity, Arity::Optional);
         assert_eq!(m.fields[1].attrs[0].name, "db.Decimal");
@@ -661,14 +703,16 @@ model Post {
         let rel = &m.fields[3].attrs[0];
         assert!(matches!(rel.named("fields"), Some(Expr::Array(v, _)) if v.len() == 1));
         assert!(matches!(rel.arg("name"), Some(Expr::Str(s, _)) if s == "x"));
-        assert!(matches!(&m.fields[4].ty, TypeRef::Unsupported(s, _) if s == "point"));
+        assert!(matches!(&m.fields[4].ty, TypeRef::Unsupported(s) if s == "point"));
         assert_eq!(m.attrs.len(), 2);
     }
 
     #[test]
     fn keywords_are_contextual() {
         let ast = parse(0, "model A {\n  view String\n  type Int\n  model Int?\n}\n").unwrap();
-        let Top::Model(m) = &ast.tops[0] else { panic!() };
+        let Top::Model(m) = &ast.tops[0] else {
+            panic!()
+        };
         assert_eq!(m.fields[0].name.name, "view");
     }
 
@@ -685,15 +729,33 @@ model Post {
     #[test]
     fn syntax_errors_say_what_was_expected() {
         assert!(err("modle A {}").2.contains("expected \"model\""));
-        assert!(err("model A {\n  id Int @id(\n}").2.contains("expected a value"));
-        assert!(err("model A {\n  a Int @default(1 2)\n}").2.contains("\",\" or \")\""));
+        assert!(
+            err("model A {\n  id Int @id(\n}")
+                .2
+                .contains("expected a value")
+        );
+        assert!(
+            err("model A {\n  a Int @default(1 2)\n}")
+                .2
+                .contains("\",\" or \")\"")
+        );
         assert!(err("model A {\n  a Int[]?\n}").2.contains("optional lists"));
         assert!(err("model A {\n  a: Int\n}").2.contains("no colon"));
         assert!(err("model A {\n  a Int @@id\n}").2.contains("own line"));
         assert!(err("model A {\n  a Int\n").2.contains("end of the file"));
-        assert!(err("datasource db {\n  provider \"x\"\n}").2.contains("\"=\""));
+        assert!(
+            err("datasource db {\n  provider \"x\"\n}")
+                .2
+                .contains("\"=\"")
+        );
         let (line, col, _) = err("enum E {\n  A\n  B C\n}");
         assert_eq!((line, col), (3, 5));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("model A {{\n  a Int @default({})\n}}", "[".repeat(100_000));
+        assert!(err(&text).2.contains("nested more than"));
     }
 
     #[test]

@@ -18,8 +18,8 @@ use super::dmmf::{DEnum, DEnumValue, DField, DModel, DPrimaryKey, Datamodel, Res
 use super::lexer::Pos;
 use super::native::{self, Provider, SCALARS};
 use super::parser::{
-    Arg, Arity, Attribute, BlockKind, ConfigBlock, EnumBlock, Expr, FieldDecl, Ident, ModelBlock, SchemaAst,
-    Top, TypeRef,
+    Arg, Arity, Attribute, BlockKind, ConfigBlock, EnumBlock, Expr, FieldDecl, Ident, ModelBlock,
+    SchemaAst, Top, TypeRef,
 };
 
 /// A validation problem at a position.
@@ -43,12 +43,16 @@ const DATASOURCE_PROPS: [&str; 8] = [
 const URL_PROPS: [&str; 3] = ["url", "directUrl", "shadowDatabaseUrl"];
 
 /// Resolves the parsed files (`names[i]` is file `i`'s display name).
-pub fn resolve<'n>(names: &'n [String], asts: &'n [SchemaAst]) -> Result<(Resolved, Provider), Vec<Problem>> {
+pub fn resolve<'n>(
+    names: &'n [String],
+    asts: &'n [SchemaAst],
+) -> Result<(Resolved, Provider), Vec<Problem>> {
     let mut r = Resolver {
         names,
         problems: Vec::new(),
         notes: Vec::new(),
         provider: Provider::Postgres,
+        native_prefix: "db.".into(),
     };
     let out = r.run(asts);
     match out {
@@ -66,7 +70,21 @@ struct Resolver<'n> {
     problems: Vec<Problem>,
     notes: Vec<String>,
     provider: Provider,
+    /// Native type attributes are `@<datasource name>.Type` (usually `db`).
+    native_prefix: String,
 }
+
+/// The datasource block's content that matters here.
+struct DatasourceInfo {
+    /// As written (`postgresql`, `postgres`, …).
+    provider: String,
+    schemas: Vec<(String, Pos)>,
+    /// `url`, `directUrl`, `shadowDatabaseUrl` when present.
+    url_props: Vec<String>,
+}
+
+/// A relation between two models (names sorted) with its explicit name.
+type RelationKey = (String, String, Option<String>);
 
 /// What a type name in a field declaration refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +150,11 @@ impl<'n> Resolver<'n> {
     }
 
     fn loc(&self, pos: Pos) -> String {
-        let file = self.names.get(pos.file as usize).map(String::as_str).unwrap_or("?");
+        let file = self
+            .names
+            .get(pos.file as usize)
+            .map(String::as_str)
+            .unwrap_or("?");
         format!("{file}:{}", pos.line)
     }
 
@@ -141,14 +163,27 @@ impl<'n> Resolver<'n> {
         let mut models: Vec<&ModelBlock> = Vec::new();
         let mut enums: Vec<&EnumBlock> = Vec::new();
         let mut names: HashMap<&str, (Decl, Pos, &'static str)> = HashMap::new();
+        let mut generators: HashMap<&str, Pos> = HashMap::new();
         for top in asts.iter().flat_map(|a| &a.tops) {
             let (name, decl, what) = match top {
                 Top::Datasource(d) => {
                     datasources.push(d);
                     continue;
                 }
-                Top::Generator(_) => continue,
-                Top::Model(m) if m.kind == BlockKind::Type => (&m.name, Decl::Composite, "composite type"),
+                Top::Generator(g) => {
+                    if let Some(first) = generators.insert(g.name.name.as_str(), g.name.pos) {
+                        let msg = format!(
+                            "generator \"{}\" is already defined at {}",
+                            g.name.name,
+                            self.loc(first)
+                        );
+                        self.err(g.name.pos, msg);
+                    }
+                    continue;
+                }
+                Top::Model(m) if m.kind == BlockKind::Type => {
+                    (&m.name, Decl::Composite, "composite type")
+                }
                 Top::Model(m) => {
                     models.push(m);
                     (&m.name, Decl::Model(models.len() - 1), m.kind.keyword())
@@ -171,7 +206,10 @@ impl<'n> Resolver<'n> {
             if SCALARS.contains(&name.name.as_str()) || name.name == "Unsupported" {
                 self.err(
                     name.pos,
-                    format!("{what} \"{}\" has the name of a built-in type: rename it", name.name),
+                    format!(
+                        "{what} \"{}\" has the name of a built-in type: rename it",
+                        name.name
+                    ),
                 );
             }
             if let Some((_, first, first_what)) = names.get(name.name.as_str()) {
@@ -186,7 +224,11 @@ impl<'n> Resolver<'n> {
             }
         }
 
-        let (provider_name, schemas, url_props) = self.datasource(&datasources)?;
+        let DatasourceInfo {
+            provider: provider_name,
+            schemas,
+            url_props,
+        } = self.datasource(&datasources)?;
         let mut enum_defs = Vec::new();
         for e in &enums {
             enum_defs.push(self.enum_def(e, &schemas));
@@ -201,7 +243,11 @@ impl<'n> Resolver<'n> {
 
         let datamodel = Datamodel {
             enums: enum_defs,
-            models: drafts.iter().filter(|d| !d.ignored).map(to_dmodel).collect(),
+            models: drafts
+                .iter()
+                .filter(|d| !d.ignored)
+                .map(to_dmodel)
+                .collect(),
         };
         let resolved = Resolved {
             provider: provider_name,
@@ -214,10 +260,7 @@ impl<'n> Resolver<'n> {
     }
 
     /// The single datasource: provider, `schemas` and the URL properties seen.
-    fn datasource(
-        &mut self,
-        blocks: &[&ConfigBlock],
-    ) -> Option<(String, Vec<(String, Pos)>, Vec<String>)> {
+    fn datasource(&mut self, blocks: &[&ConfigBlock]) -> Option<DatasourceInfo> {
         let Some(ds) = blocks.first() else {
             self.err(
                 Pos::default(),
@@ -233,6 +276,7 @@ impl<'n> Resolver<'n> {
             );
             self.err(extra.name.pos, msg);
         }
+        self.native_prefix = format!("{}.", ds.name.name);
         let mut provider = None;
         let mut schemas = Vec::new();
         let mut urls = Vec::new();
@@ -240,7 +284,13 @@ impl<'n> Resolver<'n> {
         for p in &ds.props {
             let key = p.key.name.as_str();
             if !seen.insert(key) {
-                self.err(p.key.pos, format!("property \"{key}\" is set twice in datasource \"{}\"", ds.name.name));
+                self.err(
+                    p.key.pos,
+                    format!(
+                        "property \"{key}\" is set twice in datasource \"{}\"",
+                        ds.name.name
+                    ),
+                );
             }
             if !DATASOURCE_PROPS.contains(&key) {
                 self.err(p.key.pos, format!("unknown datasource property \"{key}\""));
@@ -275,7 +325,10 @@ impl<'n> Resolver<'n> {
         }
         let Some((name, pos)) = provider else {
             if self.problems.is_empty() {
-                self.err(ds.name.pos, format!("datasource \"{}\" has no provider", ds.name.name));
+                self.err(
+                    ds.name.pos,
+                    format!("datasource \"{}\" has no provider", ds.name.name),
+                );
             }
             return None;
         };
@@ -289,7 +342,11 @@ impl<'n> Resolver<'n> {
         if !schemas.is_empty() && self.provider == Provider::Sqlite {
             self.err(schemas[0].1, "`schemas` is not supported on sqlite");
         }
-        Some((name, schemas, urls))
+        Some(DatasourceInfo {
+            provider: name,
+            schemas,
+            url_props: urls,
+        })
     }
 
     /// `@@schema("x")`: must name one of the datasource's schemas.
@@ -328,7 +385,11 @@ impl<'n> Resolver<'n> {
         match attr.arg(name) {
             Some(Expr::Str(s, pos)) => Some((s.clone(), *pos)),
             Some(other) => {
-                let msg = format!("@{} expects a string, found {}", attr.name, other.describe());
+                let msg = format!(
+                    "@{} expects a string, found {}",
+                    attr.name,
+                    other.describe()
+                );
                 self.err(other.pos(), msg);
                 None
             }
@@ -354,19 +415,36 @@ impl<'n> Resolver<'n> {
             match a.name.as_str() {
                 "map" => db_name = self.string_arg(a, "name").map(|(s, _)| s),
                 "schema" => {}
-                other => self.err(a.pos, format!("unknown attribute @@{other} on enum \"{}\"", e.name.name)),
+                other => self.err(
+                    a.pos,
+                    format!("unknown attribute @@{other} on enum \"{}\"", e.name.name),
+                ),
             }
         }
         self.duplicate_attrs(&e.attrs, &[], "@@");
-        let schema = self.schema_attr(&e.attrs, "enum", &e.name, schemas).map(|(s, _)| s);
+        let schema = self
+            .schema_attr(&e.attrs, "enum", &e.name, schemas)
+            .map(|(s, _)| s);
         if e.values.is_empty() {
-            self.err(e.name.pos, format!("enum \"{}\" has no values: an enum needs at least one", e.name.name));
+            self.err(
+                e.name.pos,
+                format!(
+                    "enum \"{}\" has no values: an enum needs at least one",
+                    e.name.name
+                ),
+            );
         }
         let mut seen = HashSet::new();
         let mut values = Vec::new();
         for v in &e.values {
             if !seen.insert(v.name.name.as_str()) {
-                self.err(v.name.pos, format!("value \"{}\" appears twice in enum \"{}\"", v.name.name, e.name.name));
+                self.err(
+                    v.name.pos,
+                    format!(
+                        "value \"{}\" appears twice in enum \"{}\"",
+                        v.name.name, e.name.name
+                    ),
+                );
             }
             let mut db = None;
             for a in &v.attrs {
@@ -374,7 +452,10 @@ impl<'n> Resolver<'n> {
                     "map" => db = self.string_arg(a, "name").map(|(s, _)| s),
                     other => self.err(
                         a.pos,
-                        format!("unknown attribute @{other} on enum value \"{}\"", v.name.name),
+                        format!(
+                            "unknown attribute @{other} on enum value \"{}\"",
+                            v.name.name
+                        ),
                     ),
                 }
             }
@@ -395,20 +476,41 @@ impl<'n> Resolver<'n> {
     /// Field names in `[a, b(sort: Desc)]` (or `fields: [...]`).
     fn field_list(&mut self, expr: Option<&Expr>, attr: &Attribute) -> Option<Vec<(String, Pos)>> {
         let Some(expr) = expr else {
-            self.err(attr.pos, format!("@@{} needs a list of fields, e.g. @@{}([a, b])", attr.name, attr.name));
+            self.err(
+                attr.pos,
+                format!(
+                    "@@{} needs a list of fields, e.g. @@{}([a, b])",
+                    attr.name, attr.name
+                ),
+            );
             return None;
         };
-        let Expr::Array(items, _) = expr else {
-            let msg = format!("@@{} expects a list of fields, found {}", attr.name, expr.describe());
-            self.err(expr.pos(), msg);
-            return None;
+        let items = match expr {
+            Expr::Array(items, _) => items.as_slice(),
+            // `@@index(userId)`: a single field without brackets.
+            Expr::Const(..) | Expr::Func { .. } => std::slice::from_ref(expr),
+            other => {
+                let msg = format!(
+                    "@@{} expects a list of fields, found {}",
+                    attr.name,
+                    other.describe()
+                );
+                self.err(other.pos(), msg);
+                return None;
+            }
         };
         let mut out = Vec::new();
         for it in items {
             match it {
-                Expr::Const(n, pos) | Expr::Func { name: n, pos, .. } => out.push((n.clone(), *pos)),
+                Expr::Const(n, pos) | Expr::Func { name: n, pos, .. } => {
+                    out.push((n.clone(), *pos))
+                }
                 other => {
-                    let msg = format!("expected a field name in @@{}, found {}", attr.name, other.describe());
+                    let msg = format!(
+                        "expected a field name in @@{}, found {}",
+                        attr.name,
+                        other.describe()
+                    );
                     self.err(other.pos(), msg);
                 }
             }
@@ -482,7 +584,10 @@ impl<'n> Resolver<'n> {
                     }
                 }
                 "shardKey" => {}
-                other => self.err(a.pos, format!("unknown attribute @@{other} on {what} \"{model_name}\"")),
+                other => self.err(
+                    a.pos,
+                    format!("unknown attribute @@{other} on {what} \"{model_name}\""),
+                ),
             }
         }
         self.duplicate_attrs(&m.attrs, &["unique", "index", "fulltext"], "@@");
@@ -569,7 +674,7 @@ impl<'n> Resolver<'n> {
         let fname = &f.name.name;
         let ignored = f.attrs.iter().any(|a| a.name == "ignore");
         let kind = match &f.ty {
-            TypeRef::Unsupported(t, _) => {
+            TypeRef::Unsupported(t) => {
                 self.notes.push(format!(
                     "field {model_name}.{fname} has type Unsupported(\"{t}\"): Prisma does not read it, so parity skips it"
                 ));
@@ -598,7 +703,10 @@ impl<'n> Resolver<'n> {
                                 .iter()
                                 .copied()
                                 .chain(names.keys().copied())
-                                .find(|n| n.eq_ignore_ascii_case(&t.name))
+                                .find(|n| {
+                                    n.eq_ignore_ascii_case(&t.name)
+                                        || (t.name.len() >= 4 && edit_distance(n, &t.name) <= 2)
+                                })
                                 .map(|n| format!(" (did you mean \"{n}\"?)"))
                                 .unwrap_or_default();
                             self.err(
@@ -671,7 +779,10 @@ impl<'n> Resolver<'n> {
                 "unique" => d.is_unique = true,
                 "updatedAt" => {
                     if !matches!(kind, FieldKind::Scalar("DateTime")) {
-                        self.err(a.pos, format!("@updatedAt needs a DateTime field; \"{fname}\" is not one"));
+                        self.err(
+                            a.pos,
+                            format!("@updatedAt needs a DateTime field; \"{fname}\" is not one"),
+                        );
                     }
                     d.updated_at = true;
                 }
@@ -679,6 +790,7 @@ impl<'n> Resolver<'n> {
                     d.has_default = true;
                     d.default = self.default_value(f, &kind, a, enums);
                 }
+                "relation" if is_relation => {}
                 "relation" => {
                     self.err(
                         a.pos,
@@ -686,19 +798,33 @@ impl<'n> Resolver<'n> {
                     );
                 }
                 "ignore" => {}
-                n if n.starts_with("db.") => {
-                    let native_name = &n[3..];
+                n if n.starts_with(self.native_prefix.as_str()) => {
+                    let native_name = &n[self.native_prefix.len()..];
                     let args: Vec<String> = a.args.iter().map(|x| native_arg(&x.value)).collect();
                     let scalar = match kind {
                         FieldKind::Scalar(s) => s,
                         _ => "enum",
                     };
-                    if let Err(msg) = native::check_native(self.provider, native_name, args.len(), scalar) {
+                    if let Err(msg) =
+                        native::check_native(self.provider, native_name, args.len(), scalar)
+                    {
                         self.err(a.pos, format!("field \"{fname}\": {msg}"));
                     }
                     d.native = Some((native_name.to_string(), args));
                 }
-                other => self.err(a.pos, format!("unknown attribute @{other} on field \"{fname}\"")),
+                other => {
+                    let hint = match other.split_once('.') {
+                        Some((prefix, _)) => format!(
+                            " (native types are written @{}Type after the datasource's name, not @{prefix}.)",
+                            self.native_prefix
+                        ),
+                        None => String::new(),
+                    };
+                    self.err(
+                        a.pos,
+                        format!("unknown attribute @{other} on field \"{fname}\"{hint}"),
+                    );
+                }
             }
         }
         if is_relation {
@@ -759,12 +885,17 @@ impl<'n> Resolver<'n> {
             (true, other) => {
                 self.err(
                     other.pos(),
-                    format!("\"{fname}\" is a list, so its default must be a list such as [] or [a, b]"),
+                    format!(
+                        "\"{fname}\" is a list, so its default must be a list such as [] or [a, b]"
+                    ),
                 );
                 None
             }
             (false, Expr::Array(_, pos)) => {
-                self.err(*pos, format!("\"{fname}\" is not a list, so its default cannot be a list"));
+                self.err(
+                    *pos,
+                    format!("\"{fname}\" is not a list, so its default cannot be a list"),
+                );
                 None
             }
             (false, other) => self.default_literal(fname, kind, other, enums),
@@ -790,7 +921,10 @@ impl<'n> Resolver<'n> {
             "uuid" | "cuid" | "ulid" | "nanoid" => &["String"],
             "dbgenerated" => &[],
             "auto" => {
-                self.err(pos, "auto() is MongoDB-only: use autoincrement(), uuid() or dbgenerated(\"…\")");
+                self.err(
+                    pos,
+                    "auto() is MongoDB-only: use autoincrement(), uuid() or dbgenerated(\"…\")",
+                );
                 return None;
             }
             other => {
@@ -806,7 +940,10 @@ impl<'n> Resolver<'n> {
         if !allowed.is_empty() && !allowed.contains(&scalar) {
             self.err(
                 pos,
-                format!("{name}() cannot be the default of \"{fname}\" ({scalar}): it is for {}", allowed.join(" or ")),
+                format!(
+                    "{name}() cannot be the default of \"{fname}\" ({scalar}): it is for {}",
+                    allowed.join(" or ")
+                ),
             );
         }
         let mut vals: Vec<Value> = Vec::new();
@@ -818,7 +955,10 @@ impl<'n> Resolver<'n> {
                 },
                 Expr::Str(s, _) => vals.push(Value::String(s.clone())),
                 Expr::Const(c, _) => vals.push(Value::String(c.clone())),
-                other => self.err(other.pos(), format!("unexpected {} in {name}()", other.describe())),
+                other => self.err(
+                    other.pos(),
+                    format!("unexpected {} in {name}()", other.describe()),
+                ),
             }
         }
         match (name, vals.as_slice()) {
@@ -835,11 +975,20 @@ impl<'n> Resolver<'n> {
         Some(serde_json::json!({"name": name, "args": vals}))
     }
 
-    fn default_literal(&mut self, fname: &str, kind: &FieldKind, expr: &Expr, enums: &[DEnum]) -> Option<Value> {
+    fn default_literal(
+        &mut self,
+        fname: &str,
+        kind: &FieldKind,
+        expr: &Expr,
+        enums: &[DEnum],
+    ) -> Option<Value> {
         let mismatch = |this: &mut Self, want: &str| {
             this.err(
                 expr.pos(),
-                format!("the default of \"{fname}\" must be {want}, found {}", expr.describe()),
+                format!(
+                    "the default of \"{fname}\" must be {want}, found {}",
+                    expr.describe()
+                ),
             );
             None
         };
@@ -857,11 +1006,16 @@ impl<'n> Resolver<'n> {
                     Some(v) => Some(v),
                     None => mismatch(self, "a number"),
                 },
-                ("Boolean", Expr::Const(c, _)) if c == "true" || c == "false" => Some(Value::Bool(c == "true")),
+                ("Boolean", Expr::Const(c, _)) if c == "true" || c == "false" => {
+                    Some(Value::Bool(c == "true"))
+                }
                 ("String" | "Json" | "Bytes", Expr::Str(v, _)) => Some(Value::String(v.clone())),
                 ("DateTime", Expr::Str(v, _)) => match chrono::DateTime::parse_from_rfc3339(v) {
                     Ok(t) => Some(Value::String(t.to_rfc3339())),
-                    Err(_) => mismatch(self, "an RFC 3339 date-time string such as \"2024-01-01T00:00:00Z\""),
+                    Err(_) => mismatch(
+                        self,
+                        "an RFC 3339 date-time string such as \"2024-01-01T00:00:00Z\"",
+                    ),
                 },
                 ("Int" | "BigInt", _) => mismatch(self, "an integer"),
                 ("Float" | "Decimal", _) => mismatch(self, "a number"),
@@ -874,7 +1028,10 @@ impl<'n> Resolver<'n> {
                 match expr {
                     Expr::Const(c, pos) => {
                         if !e.values.iter().any(|v| &v.name == c) {
-                            self.err(*pos, format!("\"{c}\" is not a value of enum \"{}\"", e.name));
+                            self.err(
+                                *pos,
+                                format!("\"{c}\" is not a value of enum \"{}\"", e.name),
+                            );
                         }
                         Some(Value::String(c.clone()))
                     }
@@ -889,13 +1046,15 @@ impl<'n> Resolver<'n> {
     /// `<A>To<B>` with the model names sorted) and checks each pair's shape.
     fn relations(&mut self, drafts: &mut [ModelDraft<'_>]) {
         // (model, field) of every relation field, grouped by relation key.
-        let mut groups: BTreeMap<(String, String, Option<String>), Vec<(usize, usize)>> = BTreeMap::new();
+        let mut groups: BTreeMap<RelationKey, Vec<(usize, usize)>> = BTreeMap::new();
         for (mi, d) in drafts.iter().enumerate() {
             if d.ignored {
                 continue;
             }
             for (fi, f) in d.fields.iter().enumerate() {
-                let FieldKind::Relation(ti) = f.kind else { continue };
+                let FieldKind::Relation(ti) = f.kind else {
+                    continue;
+                };
                 if drafts[ti].ignored {
                     continue;
                 }
@@ -913,16 +1072,30 @@ impl<'n> Resolver<'n> {
             let pair = if a == b {
                 members.clone()
             } else {
-                let on_a: Vec<_> = members.iter().copied().filter(|(mi, _)| drafts[*mi].name() == a).collect();
-                let on_b: Vec<_> = members.iter().copied().filter(|(mi, _)| drafts[*mi].name() == b).collect();
+                let on_a: Vec<_> = members
+                    .iter()
+                    .copied()
+                    .filter(|(mi, _)| drafts[*mi].name() == a)
+                    .collect();
+                let on_b: Vec<_> = members
+                    .iter()
+                    .copied()
+                    .filter(|(mi, _)| drafts[*mi].name() == b)
+                    .collect();
                 if on_a.len() > 1 || on_b.len() > 1 {
-                    let (side, other) = if on_a.len() > 1 { (&on_a, &b) } else { (&on_b, &a) };
+                    let (side, other) = if on_a.len() > 1 {
+                        (&on_a, &b)
+                    } else {
+                        (&on_b, &a)
+                    };
                     for (mi, fi) in side.iter().skip(1) {
                         let f = &drafts[*mi].fields[*fi];
                         let msg = format!(
                             "ambiguous relation: \"{}\" has several relation fields to \"{other}\"{}; give each relation a distinct name with @relation(\"…\") on both sides",
                             drafts[*mi].name(),
-                            name.as_ref().map(|n| format!(" named \"{n}\"")).unwrap_or_default()
+                            name.as_ref()
+                                .map(|n| format!(" named \"{n}\""))
+                                .unwrap_or_default()
                         );
                         self.err(f.decl.name.pos, msg);
                     }
@@ -939,7 +1112,9 @@ impl<'n> Resolver<'n> {
                         "relation field \"{}\" on \"{}\" is missing an opposite relation field on \"{target}\"{}: add it (`prisma format` writes it for you)",
                         f.decl.name.name,
                         drafts[mi].name(),
-                        name.as_ref().map(|n| format!(" with @relation(\"{n}\")")).unwrap_or_default()
+                        name.as_ref()
+                            .map(|n| format!(" with @relation(\"{n}\")"))
+                            .unwrap_or_default()
                     );
                     self.err(f.decl.name.pos, msg);
                 } else {
@@ -958,7 +1133,13 @@ impl<'n> Resolver<'n> {
         }
     }
 
-    fn check_pair(&mut self, drafts: &mut [ModelDraft<'_>], x: (usize, usize), y: (usize, usize), rel: &str) {
+    fn check_pair(
+        &mut self,
+        drafts: &mut [ModelDraft<'_>],
+        x: (usize, usize),
+        y: (usize, usize),
+        rel: &str,
+    ) {
         let mut parsed = Vec::new();
         for (mi, fi) in [x, y] {
             let f = &drafts[mi].fields[fi];
@@ -972,14 +1153,20 @@ impl<'n> Resolver<'n> {
                             .filter_map(|i| match i {
                                 Expr::Const(n, p) => Some((n.clone(), *p)),
                                 other => {
-                                    this.err(other.pos(), format!("@relation({key}: …) takes field names"));
+                                    this.err(
+                                        other.pos(),
+                                        format!("@relation({key}: …) takes field names"),
+                                    );
                                     None
                                 }
                             })
                             .collect(),
                     ),
                     other => {
-                        this.err(other.pos(), format!("@relation({key}: …) takes a list of field names"));
+                        this.err(
+                            other.pos(),
+                            format!("@relation({key}: …) takes a list of field names"),
+                        );
                         None
                     }
                 }
@@ -991,10 +1178,14 @@ impl<'n> Resolver<'n> {
         let describe = |d: &[ModelDraft<'_>], mi: usize, fi: usize| {
             format!("\"{}.{}\"", d[mi].name(), d[mi].fields[fi].decl.name.name)
         };
-        let is_list = |d: &[ModelDraft<'_>], mi: usize, fi: usize| d[mi].fields[fi].decl.arity == Arity::List;
+        let is_list =
+            |d: &[ModelDraft<'_>], mi: usize, fi: usize| d[mi].fields[fi].decl.arity == Arity::List;
         let (xm, xf, ..) = parsed[0];
         let (ym, yf, ..) = parsed[1];
-        let has_fields: Vec<bool> = parsed.iter().map(|p| p.2.is_some() || p.3.is_some()).collect();
+        let has_fields: Vec<bool> = parsed
+            .iter()
+            .map(|p| p.2.is_some() || p.3.is_some())
+            .collect();
         let (xl, yl) = (is_list(drafts, xm, xf), is_list(drafts, ym, yf));
         let pos_x = drafts[xm].fields[xf].decl.name.pos;
         if xl && yl {
@@ -1010,7 +1201,8 @@ impl<'n> Resolver<'n> {
             }
             for (mi, ..) in [parsed[0].clone(), parsed[1].clone()] {
                 let d = &drafts[mi];
-                let single = d.fields.iter().filter(|f| f.is_id).count() == 1 && d.primary_key.as_ref().is_none_or(|(_, f)| f.len() == 1);
+                let single = d.fields.iter().filter(|f| f.is_id).count() == 1
+                    && d.primary_key.as_ref().is_none_or(|(_, f)| f.len() == 1);
                 if !single {
                     let pos = d.block.name.pos;
                     let msg = format!(
@@ -1062,10 +1254,18 @@ impl<'n> Resolver<'n> {
                 for (n, p) in fields {
                     let d = &drafts[*mi];
                     if !d.declared.contains(n.as_str()) {
-                        let msg = format!("@relation(fields: …) names \"{n}\", which is not a field of \"{}\"", d.name());
+                        let msg = format!(
+                            "@relation(fields: …) names \"{n}\", which is not a field of \"{}\"",
+                            d.name()
+                        );
                         self.err(*p, msg);
-                    } else if d.field(n).is_some_and(|f| matches!(f.kind, FieldKind::Relation(_))) {
-                        let msg = format!("@relation(fields: …) names relation field \"{n}\": list the scalar fields that hold the key");
+                    } else if d
+                        .field(n)
+                        .is_some_and(|f| matches!(f.kind, FieldKind::Relation(_)))
+                    {
+                        let msg = format!(
+                            "@relation(fields: …) names relation field \"{n}\": list the scalar fields that hold the key"
+                        );
                         self.err(*p, msg);
                     }
                 }
@@ -1080,11 +1280,23 @@ impl<'n> Resolver<'n> {
             match (fields, refs) {
                 (Some(f), Some(r)) if f.len() != r.len() => {
                     let pos = drafts[*mi].fields[*fi].decl.name.pos;
-                    self.err(pos, format!("@relation on {}: `fields` and `references` must have the same length", describe(drafts, *mi, *fi)));
+                    self.err(
+                        pos,
+                        format!(
+                            "@relation on {}: `fields` and `references` must have the same length",
+                            describe(drafts, *mi, *fi)
+                        ),
+                    );
                 }
                 (Some(_), None) | (None, Some(_)) => {
                     let pos = drafts[*mi].fields[*fi].decl.name.pos;
-                    self.err(pos, format!("@relation on {}: give both `fields` and `references`", describe(drafts, *mi, *fi)));
+                    self.err(
+                        pos,
+                        format!(
+                            "@relation on {}: give both `fields` and `references`",
+                            describe(drafts, *mi, *fi)
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -1101,11 +1313,16 @@ impl<'n> Resolver<'n> {
         for d in drafts.iter().filter(|d| !d.ignored) {
             let what = d.block.kind.keyword();
             if d.block.kind == BlockKind::Model {
-                let required = |n: &str| d.field(n).is_some_and(|f| f.decl.arity == Arity::Required);
+                let required =
+                    |n: &str| d.field(n).is_some_and(|f| f.decl.arity == Arity::Required);
                 let ok = d.primary_key.is_some()
                     || d.fields.iter().any(|f| f.is_id)
-                    || d.fields.iter().any(|f| f.is_unique && f.decl.arity == Arity::Required)
-                    || d.block_uniques.iter().any(|u| !u.is_empty() && u.iter().all(|n| required(n)));
+                    || d.fields
+                        .iter()
+                        .any(|f| f.is_unique && f.decl.arity == Arity::Required)
+                    || d.block_uniques
+                        .iter()
+                        .any(|u| !u.is_empty() && u.iter().all(|n| required(n)));
                 if !ok {
                     self.err(
                         d.block.name.pos,
@@ -1127,7 +1344,11 @@ impl<'n> Resolver<'n> {
                 self.err(d.block.name.pos, msg);
             }
             let mut cols: HashMap<&str, &str> = HashMap::new();
-            for f in d.fields.iter().filter(|f| !matches!(f.kind, FieldKind::Relation(_))) {
+            for f in d
+                .fields
+                .iter()
+                .filter(|f| !matches!(f.kind, FieldKind::Relation(_)))
+            {
                 let col = f.db_name.as_deref().unwrap_or(&f.decl.name.name);
                 if let Some(other) = cols.insert(col, &f.decl.name.name) {
                     self.err(
@@ -1142,6 +1363,21 @@ impl<'n> Resolver<'n> {
             }
         }
     }
+}
+
+/// Levenshtein distance, for "did you mean" hints on short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// A `@db.*` argument as DMMF lists it: the literal's text.
@@ -1174,10 +1410,14 @@ fn to_dmodel(d: &ModelDraft<'_>) -> DModel {
             let (kind, type_name) = match &f.kind {
                 FieldKind::Scalar(s) => ("scalar", s.to_string()),
                 FieldKind::Enum(_) | FieldKind::Relation(_) => (
-                    if matches!(f.kind, FieldKind::Enum(_)) { "enum" } else { "object" },
+                    if matches!(f.kind, FieldKind::Enum(_)) {
+                        "enum"
+                    } else {
+                        "object"
+                    },
                     match &f.decl.ty {
                         TypeRef::Named(t) => t.name.clone(),
-                        TypeRef::Unsupported(..) => String::new(),
+                        TypeRef::Unsupported(_) => String::new(),
                     },
                 ),
             };
@@ -1187,7 +1427,8 @@ fn to_dmodel(d: &ModelDraft<'_>) -> DModel {
                 kind: kind.into(),
                 is_list: f.decl.arity == Arity::List,
                 is_required: f.decl.arity != Arity::Optional,
-                is_unique: f.is_unique,
+                // DMMF does not repeat the primary key as a unique field.
+                is_unique: f.is_unique && !f.is_id,
                 is_id: f.is_id,
                 has_default_value: f.has_default,
                 type_name,

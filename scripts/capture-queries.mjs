@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// Records the SQL that the real Prisma 7 (@prisma/adapter-pg) and the real
+// drizzle-orm send for each repository operation in scripts/capture/,
+// and writes one parity operation file per operation:
+// queries/<repository>/<operation>.toml.
+//
+// Neither ORM's logger shows parameters exactly as sent (see
+// ../shared/orm-semantics.md), so this wraps the `pg` driver's
+// Client#query, which both ORMs go through: what is recorded is the text
+// and the parameter values as node-postgres puts them on the wire.
+//
+// Each operation runs twice per ORM with two different parameter sets. A
+// placeholder whose value equals the same named parameter in both runs is
+// mapped to that name; one that equals an earlier statement's result
+// becomes {{stmtN.column}}; one that is the clock becomes {{now}}; anything
+// else is a literal (Prisma's LIMIT/OFFSET). The SQL text must not change
+// between the two runs.
+//
+// Writes run inside the ORM's own transaction and are then undone: every
+// write operation's effect is deleted again by id (the capture database is
+// a scratch copy anyway; scripts/capture-queries.sh makes one).
+//
+// Usage (scripts/capture-queries.sh does all of this):
+//   TZ=UTC tsx scripts/capture-queries.mjs --url postgres://… \
+//     --prisma-client /tmp/x/generated/prisma/client.ts --out queries [--only NAME]
+
+import { createRequire } from 'node:module';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const fixture = path.join(root, 'fixtures/bikeshop');
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+const url = arg('url', process.env.DATABASE_URL);
+const prismaClientPath = arg('prisma-client');
+const outDir = path.resolve(arg('out', path.join(root, 'queries')));
+const only = arg('only');
+if (!url || !prismaClientPath) {
+  console.error('usage: capture-queries.mjs --url postgres://… --prisma-client …/client.ts [--out queries] [--only NAME]');
+  process.exit(2);
+}
+if (process.env.TZ !== 'UTC') {
+  console.error('capture-queries: run with TZ=UTC so dates go on the wire as UTC');
+  process.exit(2);
+}
+
+// Packages come from the fixture project, where `npm ci` installed them.
+const require = createRequire(path.join(fixture, 'package.json'));
+const load = async (spec) => import(pathToFileURL(require.resolve(spec)).href);
+
+const pg = (await load('pg')).default;
+const pgUtils = require('pg/lib/utils');
+const orm = await load('drizzle-orm');
+const { drizzle } = await load('drizzle-orm/node-postgres');
+const { PrismaPg } = await load('@prisma/adapter-pg');
+const schema = await import(pathToFileURL(path.join(fixture, 'drizzle/schema.ts')).href);
+const { PrismaClient } = await import(pathToFileURL(path.resolve(prismaClientPath)).href);
+const { operations } = await import(pathToFileURL(path.join(here, 'capture/operations.ts')).href);
+
+// ---- the wire tap ----------------------------------------------------------
+let tape = null; // array while recording
+const origQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (config, values, callback) {
+  const text = typeof config === 'string' ? config : config?.text;
+  const vals = (typeof config === 'object' && config?.values) || (Array.isArray(values) ? values : []);
+  const entry = tape && text != null ? { sql: text, params: vals.map((v) => pgUtils.prepareValue(v)) } : null;
+  if (entry) tape.push(entry);
+  const r = origQuery.call(this, config, values, callback);
+  if (entry && r && typeof r.then === 'function') {
+    r.then(
+      (res) => {
+        const names = (res?.fields ?? []).map((f) => f.name);
+        const row = res?.rows?.[0];
+        entry.first = row == null ? null : Object.fromEntries(names.map((n, i) => [n, Array.isArray(row) ? row[i] : row[n]]));
+      },
+      () => {},
+    );
+  }
+  return r;
+};
+
+const pool = new pg.Pool({ connectionString: url, max: 2 });
+const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+const db = drizzle(pool, { schema });
+const deps = { prisma, db, schema, orm };
+
+async function record(fn) {
+  tape = [];
+  try {
+    await fn();
+    await new Promise((r) => setTimeout(r, 20)); // let result hooks land
+    return tape;
+  } finally {
+    tape = null;
+  }
+}
+
+function cuid() {
+  return 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 12).padEnd(10, '0');
+}
+
+function fresh(op, set) {
+  const p = { ...set };
+  for (const [k, kind] of Object.entries(op.generate ?? {})) {
+    p[k] = kind === 'uuid' ? crypto.randomUUID() : kind === 'now' ? new Date() : cuid();
+  }
+  return p;
+}
+
+async function undo(op, p) {
+  if (!op.writes) return;
+  // The fixture's only write operation creates a repair (+ join rows, cascade).
+  if (p.repair_id) await pool.query('DELETE FROM repairs WHERE id = $1', [p.repair_id]);
+}
+
+const wire = (v) => (v == null ? null : String(pgUtils.prepareValue(v)));
+const isNow = (v, t0, t1) => {
+  if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(v)) return false;
+  const t = Date.parse(v.includes('T') || /[Z+]/.test(v.slice(10)) ? v : v.replace(' ', 'T') + 'Z');
+  return Number.isFinite(t) && t >= t0 - 5000 && t <= t1 + 5000;
+};
+
+/** Maps each captured placeholder to a name, a reference or a literal. */
+function classify(runs, sets, windows) {
+  const [a, b] = runs;
+  if (a.length !== b.length) throw new Error(`statement count differs between runs (${a.length} vs ${b.length})`);
+  return a.map((st, si) => {
+    const other = b[si];
+    if (st.sql !== other.sql) throw new Error(`SQL of statement ${si + 1} depends on the parameter values:\n${st.sql}\n${other.sql}`);
+    const params = st.params.map((v, pi) => {
+      const w = other.params[pi];
+      for (const name of Object.keys(sets[0])) {
+        if (wire(sets[0][name]) === (v == null ? null : String(v)) && wire(sets[1][name]) === (w == null ? null : String(w))) {
+          return name;
+        }
+      }
+      for (let k = 0; k < si; k++) {
+        for (const [col, val] of Object.entries(a[k].first ?? {})) {
+          if (val != null && wire(val) === String(v) && wire(b[k].first?.[col]) === String(w)) return `{{stmt${k + 1}.${col}}}`;
+        }
+      }
+      if (isNow(v, ...windows[0]) && isNow(w, ...windows[1])) return '{{now}}';
+      if (v !== w) throw new Error(`placeholder ${pi + 1} of statement ${si + 1} changes between runs (${v} vs ${w}) but matches no parameter`);
+      return { literal: v };
+    });
+    return { sql: st.sql, params };
+  });
+}
+
+// ---- TOML output -----------------------------------------------------------
+const q = (s) => JSON.stringify(s); // TOML basic strings accept JSON escapes
+const tomlValue = (v) => {
+  if (v && typeof v === 'object' && 'literal' in v) {
+    const x = v.literal;
+    if (x == null) return '{ null = true }';
+    if (/^-?\d{1,15}$/.test(String(x))) return String(Number(x));
+    return `{ value = ${q(String(x))} }`;
+  }
+  return q(v);
+};
+
+function side(label, orm, statements) {
+  const lines = [`[${label}]`, `orm = ${q(orm)}`];
+  if (statements.length === 1) {
+    lines.push(`statements = [${q(statements[0].sql)}]`);
+    lines.push(`params = [${statements[0].params.map(tomlValue).join(', ')}]`);
+  } else {
+    for (const st of statements) {
+      lines.push('', `[[${label}.statements]]`, `sql = ${q(st.sql)}`);
+      if (st.params.length) lines.push(`params = [${st.params.map(tomlValue).join(', ')}]`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function toml(op, src, tgt) {
+  const out = [
+    `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-pg,`,
+    `# drizzle-orm + node-postgres) against a seeded bike-shop fixture. Do not edit the SQL by hand:`,
+    `# re-run scripts/capture-queries.sh.`,
+    `name = ${q(op.name)}`,
+    `repository = ${q(op.repository)}`,
+    `description = ${q(op.description)}`,
+    `dialect = "postgresql"`,
+  ];
+  if (op.writes) out.push('writes = true');
+  if (op.compare) out.push(`compare = ${q(op.compare)}`);
+  if (op.reason) out.push(`reason = ${q(op.reason)}`);
+  if (op.ignore?.length) out.push(`ignore = [${op.ignore.map(q).join(', ')}]`);
+  if (op.tolerance) out.push(`tolerance = { ${Object.entries(op.tolerance).map(([k, v]) => `${q(k)} = ${typeof v === 'number' ? v : q(v)}`).join(', ')} }`);
+  if (op.params_from) out.push(`params_from = ${q(op.params_from)}`);
+  if (op.generate) out.push(`generate = { ${Object.entries(op.generate).map(([k, v]) => `${k} = ${q(v)}`).join(', ')} }`);
+  if (op.params) {
+    for (const set of op.params) {
+      out.push('', '[[params]]', ...Object.entries(set).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : q(String(v))}`));
+    }
+  }
+  out.push('', side('source', 'prisma', src), '', side('target', 'drizzle', tgt), '');
+  return out.join('\n');
+}
+
+// ---- main ------------------------------------------------------------------
+let failed = 0;
+for (const op of operations) {
+  if (only && op.name !== only) continue;
+  try {
+    let sets = op.params;
+    if (!sets) {
+      const r = await pool.query(op.params_from.replace(/ORDER BY random\(\)/i, 'ORDER BY 1'));
+      if (r.rows.length < 2) throw new Error(`params_from gave ${r.rows.length} rows; the capture needs 2 (seed the database first)`);
+      sets = [r.rows[0], r.rows[r.rows.length - 1]];
+    }
+    const captured = {};
+    for (const which of ['prisma', 'drizzle']) {
+      const runs = [];
+      const used = [];
+      const windows = [];
+      for (const set of sets.slice(0, 2)) {
+        // Generated parameters (a fresh cuid per run) are matched through the
+        // value each run actually used.
+        const p = fresh(op, set);
+        const t0 = Date.now();
+        runs.push(await record(() => op[which](deps, p)));
+        windows.push([t0, Date.now()]);
+        used.push(p);
+        await undo(op, p);
+      }
+      captured[which] = classify(runs, used, windows);
+    }
+    const file = path.join(outDir, op.repository, `${op.name}.toml`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, toml(op, captured.prisma, captured.drizzle));
+    console.error(`captured ${op.repository}/${op.name}: prisma ${captured.prisma.length} statement(s), drizzle ${captured.drizzle.length}`);
+  } catch (e) {
+    failed++;
+    console.error(`capture of ${op.name} failed: ${e.stack ?? e}`);
+  }
+}
+
+await prisma.$disconnect();
+await pool.end();
+process.exit(failed ? 1 : 0);

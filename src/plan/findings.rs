@@ -1,0 +1,722 @@
+//! Schema findings: a mapping against the other mapping and against the
+//! live catalog's mapping. Pure: the catalog, migration rows and server
+//! time zone are read by `db` and handed in.
+//!
+//! Every finding has a stable code, a severity, the table/column and one
+//! human line. Codes CI accepts (`[schema] allow`) are still reported.
+
+use serde::Serialize;
+
+use super::{Plan, Shape, ShapeRisk};
+use crate::mapping::drizzle::parse_inline_enum;
+use crate::mapping::{Column, Dialect, Mapping, Table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One schema finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable code, e.g. `COLUMN_MISSING`, `MIGRATION_NOT_APPLIED`, `SHAPE_BIGINT_NUMBER`.
+    pub code: String,
+    pub severity: Severity,
+    /// Which config side it concerns (`source`/`target` name), when one.
+    pub side: Option<String>,
+    /// Qualified physical table name, when it concerns a table.
+    pub table: Option<String>,
+    /// Physical column name, when it concerns a column.
+    pub column: Option<String>,
+    /// One human line.
+    pub message: String,
+    /// For shape findings: `shape` or `value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<ShapeRisk>,
+    /// Listed in `[schema] allow`: reported, but does not fail the run.
+    pub allowed: bool,
+}
+
+impl Finding {
+    pub fn new(code: &str, severity: Severity, message: impl Into<String>) -> Finding {
+        Finding {
+            code: code.to_string(),
+            severity,
+            side: None,
+            table: None,
+            column: None,
+            message: message.into(),
+            risk: None,
+            allowed: false,
+        }
+    }
+    pub fn side(mut self, side: &str) -> Finding {
+        self.side = Some(side.to_string());
+        self
+    }
+    pub fn table(mut self, table: impl Into<String>) -> Finding {
+        self.table = Some(table.into());
+        self
+    }
+    pub fn column(mut self, column: impl Into<String>) -> Finding {
+        self.column = Some(column.into());
+        self
+    }
+    /// Shape findings are the kind `--strict` turns into failures.
+    pub fn is_shape(&self) -> bool {
+        self.code.starts_with("SHAPE_")
+    }
+}
+
+/// (1) Tables and columns one mapping has and the other lacks.
+pub fn mapping_differences(plan: &Plan, source: &str, target: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in &plan.only_source {
+        out.push(
+            Finding::new(
+                "TABLE_ONLY_IN_SOURCE",
+                Severity::Warning,
+                format!("table {t} is in the {source} mapping but not in the {target} mapping"),
+            )
+            .table(t.clone()),
+        );
+    }
+    for t in &plan.only_target {
+        out.push(
+            Finding::new(
+                "TABLE_ONLY_IN_TARGET",
+                Severity::Warning,
+                format!("table {t} is in the {target} mapping but not in the {source} mapping"),
+            )
+            .table(t.clone()),
+        );
+    }
+    for p in &plan.pairs {
+        for c in &p.only_source_columns {
+            out.push(
+                Finding::new(
+                    "COLUMN_ONLY_IN_SOURCE",
+                    Severity::Warning,
+                    format!(
+                        "column {}.{c} is in the {source} mapping but not in the {target} mapping; it is not compared",
+                        p.name()
+                    ),
+                )
+                .table(p.name())
+                .column(c.clone()),
+            );
+        }
+        for c in &p.only_target_columns {
+            out.push(
+                Finding::new(
+                    "COLUMN_ONLY_IN_TARGET",
+                    Severity::Warning,
+                    format!(
+                        "column {}.{c} is in the {target} mapping but not in the {source} mapping; it is not compared",
+                        p.target.qualified_name()
+                    ),
+                )
+                .table(p.name())
+                .column(c.clone()),
+            );
+        }
+    }
+    out
+}
+
+/// (4) Shape differences per column pair, with their risk.
+pub fn shape_findings(plan: &Plan) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in &plan.pairs {
+        for c in &p.columns {
+            for Shape {
+                code,
+                risk,
+                message,
+            } in &c.shapes
+            {
+                let mut f = Finding::new(code, Severity::Warning, message.clone())
+                    .table(p.name())
+                    .column(c.source.name.clone());
+                f.risk = Some(*risk);
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// (2) One mapping against the live catalog: missing tables and columns,
+/// types, nullability and enum labels. `tables`: only these mapping tables
+/// (qualified names); empty means all.
+pub fn against_catalog(
+    side: &str,
+    mapping: &Mapping,
+    catalog: &Mapping,
+    tables: &[String],
+) -> Vec<Finding> {
+    let orm = mapping.orm.as_str();
+    let mut out = Vec::new();
+    let mut enums_checked: Vec<String> = Vec::new();
+    for t in &mapping.tables {
+        let qn = t.qualified_name();
+        if !tables.is_empty() && !tables.iter().any(|n| n == &qn) {
+            continue;
+        }
+        let Some(live) = catalog.table(&qn) else {
+            let what = if t.is_view { "view" } else { "table" };
+            out.push(
+                Finding::new(
+                    "TABLE_MISSING",
+                    Severity::Error,
+                    format!(
+                        "the {side} mapping ({orm}) has {what} {qn} but the database does not; apply the migrations or fix the mapping"
+                    ),
+                )
+                .side(side)
+                .table(qn.clone()),
+            );
+            continue;
+        };
+        for c in &t.columns {
+            let Some(lc) = live.column(&c.name) else {
+                out.push(
+                    Finding::new(
+                        "COLUMN_MISSING",
+                        Severity::Error,
+                        format!(
+                            "the {side} mapping ({orm}) has column {qn}.{} but the database does not; apply the migrations or fix the mapping",
+                            c.name
+                        ),
+                    )
+                    .side(side)
+                    .table(qn.clone())
+                    .column(c.name.clone()),
+                );
+                continue;
+            };
+            if !types_compatible(mapping.dialect, c, lc) {
+                out.push(
+                    Finding::new(
+                        "TYPE_MISMATCH",
+                        Severity::Error,
+                        format!(
+                            "{qn}.{}: the {side} mapping ({orm}) says {} but the database has {}",
+                            c.name,
+                            shown_type(c),
+                            shown_type(lc)
+                        ),
+                    )
+                    .side(side)
+                    .table(qn.clone())
+                    .column(c.name.clone()),
+                );
+            } else if let Some(f) = enum_labels(side, mapping, c, catalog, lc, &qn, &mut enums_checked)
+            {
+                out.push(f);
+            }
+            if c.nullable != lc.nullable && !t.is_view {
+                let message = if lc.nullable {
+                    format!(
+                        "{qn}.{}: the {side} mapping ({orm}) says NOT NULL but the database allows NULL; a NULL row reads as a value the application does not expect",
+                        c.name
+                    )
+                } else {
+                    format!(
+                        "{qn}.{}: the {side} mapping ({orm}) says nullable but the database column is NOT NULL",
+                        c.name
+                    )
+                };
+                out.push(
+                    Finding::new("NULLABILITY_MISMATCH", Severity::Warning, message)
+                        .side(side)
+                        .table(qn.clone())
+                        .column(c.name.clone()),
+                );
+            }
+        }
+        if !t.is_view && !t.primary_key.is_empty() && !live.primary_key.is_empty() && t.primary_key != live.primary_key {
+            out.push(
+                Finding::new(
+                    "PRIMARY_KEY_MISMATCH",
+                    Severity::Warning,
+                    format!(
+                        "{qn}: the {side} mapping ({orm}) has primary key ({}) but the database has ({})",
+                        t.primary_key.join(", "),
+                        live.primary_key.join(", ")
+                    ),
+                )
+                .side(side)
+                .table(qn.clone()),
+            );
+        }
+    }
+    out
+}
+
+/// (5) Prisma reads `timestamptz` through an adapter that replaces the
+/// offset without converting: under a non-UTC default TimeZone its instants
+/// are shifted (prisma/orm#26786).
+pub fn timezone_findings(
+    side: &str,
+    mapping: &Mapping,
+    server_timezone: Option<&str>,
+    tables: &[String],
+) -> Vec<Finding> {
+    let Some(tz) = server_timezone else {
+        return Vec::new();
+    };
+    if mapping.orm != crate::mapping::Orm::Prisma
+        || mapping.dialect != Dialect::Postgres
+        || is_utc(tz)
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for t in &mapping.tables {
+        let qn = t.qualified_name();
+        if !tables.is_empty() && !tables.iter().any(|n| n == &qn) {
+            continue;
+        }
+        for c in &t.columns {
+            if c.db_type.starts_with("timestamptz") {
+                out.push(
+                    Finding::new(
+                        "TIMEZONE_NOT_UTC",
+                        Severity::Warning,
+                        format!(
+                            "{qn}.{}: Prisma reads this timestamptz column, and the server's default TimeZone is {tz}: its adapter replaces the offset without converting, so the application sees shifted instants; set timezone = 'UTC' for the database (ALTER DATABASE … SET timezone = 'UTC') or in the connection options",
+                            c.name
+                        ),
+                    )
+                    .side(side)
+                    .table(qn.clone())
+                    .column(c.name.clone()),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Time zone names that mean UTC.
+pub fn is_utc(tz: &str) -> bool {
+    let t = tz.trim().trim_start_matches(':').to_ascii_lowercase();
+    let t = t.strip_prefix("etc/").unwrap_or(&t);
+    matches!(
+        t,
+        "utc" | "uct" | "universal" | "zulu" | "gmt" | "gmt0" | "gmt+0" | "gmt-0" | "greenwich"
+            | "z" | "+00" | "+00:00" | "00:00" | "-00"
+    )
+}
+
+fn shown_type(c: &Column) -> String {
+    if c.is_list && !c.db_type.ends_with("[]") {
+        format!("{}[]", c.db_type)
+    } else {
+        c.db_type.clone()
+    }
+}
+
+/// A type split into what compatibility looks at.
+#[derive(Debug, PartialEq)]
+struct TypeParts {
+    base: String,
+    args: Vec<String>,
+    array: bool,
+    unsigned: bool,
+}
+
+fn parts(t: &str, is_list: bool) -> TypeParts {
+    let mut s = t.trim().to_ascii_lowercase();
+    let mut array = is_list;
+    while let Some(x) = s.strip_suffix("[]") {
+        s = x.to_string();
+        array = true;
+    }
+    let unsigned = s.contains("unsigned");
+    let s = s.replace("unsigned", "").replace("zerofill", "");
+    let s = s.trim().trim_matches('"').to_string();
+    let (base, args) = match s.split_once('(') {
+        Some((b, rest)) => {
+            let inner = rest.split(')').next().unwrap_or("");
+            (
+                b.trim().to_string(),
+                inner
+                    .split(',')
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+            )
+        }
+        None => (s.trim().to_string(), Vec::new()),
+    };
+    // A schema-qualified enum type (`auth."Role"`) compares by its name.
+    let base = base
+        .rsplit('.')
+        .next()
+        .unwrap_or(&base)
+        .trim_matches('"')
+        .to_string();
+    TypeParts {
+        base,
+        args,
+        array,
+        unsigned,
+    }
+}
+
+/// Aliases the drivers and ORMs spell differently for the same storage.
+fn canonical_base(dialect: Dialect, base: &str, args: &[String]) -> String {
+    let b = match base {
+        "int" | "int4" | "serial" | "serial4" => "integer",
+        "int8" | "bigserial" | "serial8" => "bigint",
+        "int2" | "smallserial" | "serial2" => "smallint",
+        "bool" => "boolean",
+        "decimal" => "numeric",
+        "double" | "doubleprecision" | "float8" if dialect != Dialect::Sqlite => "float8",
+        "float4" if dialect == Dialect::Postgres => "real",
+        "character" | "bpchar" => "char",
+        "charactervarying" => "varchar",
+        // MariaDB stores JSON as LONGTEXT with a CHECK.
+        "longtext" if dialect == Dialect::Mysql => "json|longtext",
+        "json" if dialect == Dialect::Mysql => "json|longtext",
+        // MySQL's BOOLEAN is TINYINT(1).
+        "tinyint" if dialect == Dialect::Mysql && args == ["1"] => "boolean",
+        other => other,
+    };
+    b.to_string()
+}
+
+/// Whether a mapping's column type matches the live one, with the
+/// equivalences ORMs and catalogs disagree on: `serial` ≈ `integer`, a type
+/// without arguments matches any arguments (`varchar` ≈ `varchar(255)`),
+/// enums by name, arrays by element.
+pub fn types_compatible(dialect: Dialect, mapped: &Column, live: &Column) -> bool {
+    let a = parts(&mapped.db_type, mapped.is_list);
+    let b = parts(&live.db_type, live.is_list);
+    if a.array != b.array {
+        return false;
+    }
+    let a_enum = mapped.enum_name.is_some() || a.base == "enum";
+    let b_enum = live.enum_name.is_some() || b.base == "enum";
+    if a_enum || b_enum {
+        if !(a_enum && b_enum) {
+            return false;
+        }
+        // MySQL inline enums have no name; their labels are checked apart.
+        if a.base == "enum" || b.base == "enum" {
+            return true;
+        }
+        let live_name = live.enum_name.as_deref().unwrap_or(&b.base);
+        return a.base == live_name.to_ascii_lowercase()
+            || a.base == b.base
+            || mapped
+                .enum_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(live_name));
+    }
+    if dialect == Dialect::Sqlite {
+        // Declared types are free text; compare what the declaration says.
+        return (a.base == b.base
+            && (a.args.is_empty() || b.args.is_empty() || a.args == b.args))
+            || canonical_base(dialect, &a.base, &a.args) == canonical_base(dialect, &b.base, &b.args);
+    }
+    let ab = canonical_base(dialect, &a.base, &a.args);
+    let bb = canonical_base(dialect, &b.base, &b.args);
+    if ab != bb || a.unsigned != b.unsigned {
+        return false;
+    }
+    let widths_only = dialect == Dialect::Mysql
+        && matches!(ab.as_str(), "integer" | "bigint" | "smallint" | "tinyint" | "mediumint");
+    if ab == "boolean" || ab == "json|longtext" || widths_only {
+        // Display widths (`int(11)`) and the tinyint(1) spelling carry no storage meaning.
+        return true;
+    }
+    a.args.is_empty() || b.args.is_empty() || a.args == b.args
+}
+
+/// The labels a column's enum allows, from its mapping.
+fn labels_of(m: &Mapping, c: &Column) -> Option<(String, Vec<String>)> {
+    if let Some(name) = c.enum_name.as_deref()
+        && let Some(e) = m.enum_def(name)
+    {
+        return Some((
+            e.db_name.clone(),
+            e.values.iter().map(|v| v.db_name.clone()).collect(),
+        ));
+    }
+    parse_inline_enum(&c.db_type).map(|l| (c.db_type.clone(), l))
+}
+
+fn enum_labels(
+    side: &str,
+    mapping: &Mapping,
+    c: &Column,
+    catalog: &Mapping,
+    lc: &Column,
+    qn: &str,
+    checked: &mut Vec<String>,
+) -> Option<Finding> {
+    let (name, mine) = labels_of(mapping, c)?;
+    let (_, live) = labels_of(catalog, lc)?;
+    // A named (PostgreSQL) enum is reported once, not per column.
+    let inline = c.enum_name.is_none();
+    if !inline {
+        if checked.contains(&name) {
+            return None;
+        }
+        checked.push(name.clone());
+    }
+    let missing: Vec<&String> = mine.iter().filter(|l| !live.contains(l)).collect();
+    let extra: Vec<&String> = live.iter().filter(|l| !mine.contains(l)).collect();
+    if missing.is_empty() && extra.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!(
+            "the database lacks {}",
+            missing.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !extra.is_empty() {
+        parts.push(format!(
+            "the mapping lacks {} (rows holding them cannot be read)",
+            extra.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let what = if inline {
+        format!("{qn}.{}", c.name)
+    } else {
+        format!("enum {name} (used by {qn}.{})", c.name)
+    };
+    let mut f = Finding::new(
+        "ENUM_LABELS_DIFFER",
+        Severity::Error,
+        format!(
+            "{what}: the {side} mapping ({}) and the database disagree on its labels: {}",
+            mapping.orm.as_str(),
+            parts.join("; ")
+        ),
+    )
+    .side(side)
+    .table(qn.to_string());
+    f.column = Some(c.name.clone());
+    Some(f)
+}
+
+/// Marks findings CI accepts, from `[schema] allow`.
+pub fn apply_allow(findings: &mut [Finding], allow: &[String]) {
+    for f in findings {
+        f.allowed = allow.iter().any(|a| a == &f.code);
+    }
+}
+
+/// Whether the findings fail the run (exit 1): an unallowed error, or with
+/// `strict` any unallowed shape finding.
+pub fn fails(findings: &[Finding], strict: bool) -> bool {
+    findings
+        .iter()
+        .any(|f| !f.allowed && (f.severity == Severity::Error || (strict && f.is_shape())))
+}
+
+/// Tables of a mapping narrowed to a plan's selection (for catalog checks).
+pub fn selected_tables(m: &Mapping, plan: &Plan, source_side: bool) -> Vec<String> {
+    let mut out: Vec<String> = plan
+        .pairs
+        .iter()
+        .map(|p| {
+            if source_side {
+                p.source.qualified_name()
+            } else {
+                p.target.qualified_name()
+            }
+        })
+        .collect();
+    out.extend(plan.views.iter().cloned());
+    let only = if source_side {
+        &plan.only_source
+    } else {
+        &plan.only_target
+    };
+    out.extend(only.iter().cloned());
+    out.retain(|n| m.tables.iter().any(|t: &Table| &t.qualified_name() == n));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::{EnumDef, EnumValue, Orm, ReadMode};
+
+    fn col(name: &str, ty: &str) -> Column {
+        Column {
+            name: name.into(),
+            field: name.into(),
+            db_type: ty.into(),
+            nullable: false,
+            is_list: false,
+            enum_name: None,
+            read: ReadMode::Raw,
+            has_default: false,
+            is_updated_at: false,
+        }
+    }
+
+    #[test]
+    fn type_equivalences() {
+        let pg = Dialect::Postgres;
+        let ok = |a: &str, b: &str| types_compatible(pg, &col("c", a), &col("c", b));
+        assert!(ok("integer", "integer"));
+        assert!(ok("serial", "integer"));
+        assert!(ok("varchar", "varchar(255)"));
+        assert!(ok("numeric(10,2)", "numeric(10,2)"));
+        assert!(!ok("numeric(10,2)", "numeric(12,2)"));
+        assert!(!ok("timestamp(3)", "timestamp(6)"));
+        assert!(!ok("timestamp(3)", "timestamptz(3)"));
+        assert!(ok("text[]", "text[]"));
+        assert!(!ok("text[]", "text"));
+        assert!(!ok("text", "integer"));
+        let my = Dialect::Mysql;
+        let okm = |a: &str, b: &str| types_compatible(my, &col("c", a), &col("c", b));
+        assert!(okm("boolean", "tinyint(1)"));
+        assert!(okm("integer", "integer(11)"));
+        assert!(okm("json", "longtext"));
+        assert!(okm("bigintunsigned", "bigint(20)unsigned"));
+        assert!(!okm("bigint", "bigint(20)unsigned"));
+        assert!(okm("varchar(191)", "varchar(191)"));
+        assert!(!okm("varchar(191)", "varchar(255)"));
+        let mut e1 = col("s", "RepairStatus");
+        e1.enum_name = Some("RepairStatus".into());
+        let mut e2 = col("s", "RepairStatus");
+        e2.enum_name = Some("RepairStatus".into());
+        assert!(types_compatible(pg, &e1, &e2));
+        assert!(!types_compatible(pg, &e1, &col("s", "text")));
+    }
+
+    fn mapping(orm: Orm, tables: Vec<Table>, enums: Vec<EnumDef>) -> Mapping {
+        Mapping {
+            orm,
+            dialect: Dialect::Postgres,
+            tables,
+            enums,
+            notes: vec![],
+        }
+    }
+
+    fn table(name: &str, cols: Vec<Column>) -> Table {
+        Table {
+            schema: None,
+            name: name.into(),
+            logical: name.into(),
+            is_view: false,
+            primary_key: vec![cols[0].name.clone()],
+            columns: cols,
+            uniques: vec![],
+        }
+    }
+
+    #[test]
+    fn catalog_findings() {
+        let mut status = col("status", "repair_status");
+        status.enum_name = Some("RepairStatus".into());
+        let m = mapping(
+            Orm::Prisma,
+            vec![
+                table(
+                    "repairs",
+                    vec![
+                        col("id", "text"),
+                        status.clone(),
+                        col("gone", "text"),
+                        col("at", "timestamptz(6)"),
+                    ],
+                ),
+                table("ghost", vec![col("id", "text")]),
+            ],
+            vec![EnumDef {
+                name: "RepairStatus".into(),
+                db_name: "repair_status".into(),
+                schema: None,
+                values: vec![
+                    EnumValue {
+                        name: "DONE".into(),
+                        db_name: "DONE".into(),
+                    },
+                    EnumValue {
+                        name: "WAITING".into(),
+                        db_name: "waiting_parts".into(),
+                    },
+                ],
+            }],
+        );
+        let mut live_status = col("status", "repair_status");
+        live_status.enum_name = Some("repair_status".into());
+        let mut at = col("at", "timestamp(3)");
+        at.nullable = true;
+        let live = mapping(
+            Orm::Catalog,
+            vec![table("repairs", vec![col("id", "text"), live_status, at])],
+            vec![EnumDef {
+                name: "repair_status".into(),
+                db_name: "repair_status".into(),
+                schema: None,
+                values: vec![
+                    EnumValue {
+                        name: "DONE".into(),
+                        db_name: "DONE".into(),
+                    },
+                    EnumValue {
+                        name: "picked_up".into(),
+                        db_name: "picked_up".into(),
+                    },
+                ],
+            }],
+        );
+        let f = against_catalog("source", &m, &live, &[]);
+        let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            vec![
+                "ENUM_LABELS_DIFFER",
+                "COLUMN_MISSING",
+                "TYPE_MISMATCH",
+                "NULLABILITY_MISMATCH",
+                "TABLE_MISSING"
+            ],
+            "{f:#?}"
+        );
+        assert!(f[0].message.contains("'waiting_parts'") && f[0].message.contains("'picked_up'"));
+        assert!(fails(&f, false));
+
+        let tz = timezone_findings("source", &m, Some("Europe/Paris"), &[]);
+        assert_eq!(tz.len(), 1);
+        assert_eq!(tz[0].code, "TIMEZONE_NOT_UTC");
+        assert!(timezone_findings("source", &m, Some("Etc/UTC"), &[]).is_empty());
+    }
+
+    #[test]
+    fn allow_and_strict() {
+        let mut f = vec![
+            Finding::new("TYPE_MISMATCH", Severity::Error, "x"),
+            Finding::new("SHAPE_DATE_VS_STRING", Severity::Warning, "y"),
+        ];
+        assert!(fails(&f, false));
+        apply_allow(&mut f, &["TYPE_MISMATCH".to_string()]);
+        assert!(!fails(&f, false));
+        assert!(fails(&f, true));
+        assert!(is_utc("UTC") && is_utc("Etc/UTC") && is_utc("GMT") && !is_utc("Europe/Paris"));
+    }
+}

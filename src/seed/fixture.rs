@@ -1,0 +1,564 @@
+//! The bike-shop fixture's migrations, embedded in the binary so `seed`
+//! (and `demo`) work from any directory, and what each ORM's migrator
+//! records about them.
+//!
+//! The schema is built the way the app's history built it: Prisma's
+//! `migration.sql` (the baseline), then the Drizzle migrations after
+//! Drizzle's baseline `0000` (which only restates Prisma's tables). The
+//! migration tables are written with the exact DDL the migrators use:
+//! Prisma's schema engine (`_prisma_migrations`) and drizzle-orm's
+//! `migrate()` (`__drizzle_migrations`, in schema `drizzle` on PostgreSQL).
+
+use std::fmt::Write;
+
+use anyhow::{Result, bail};
+use sha2::{Digest, Sha256};
+
+use super::encode::mysql_quote;
+use super::rng::Rng;
+use super::time::{iso_utc, micros, push_timestamp, Frac};
+use crate::mapping::Dialect;
+
+/// One Prisma migration folder.
+#[derive(Debug, Clone, Copy)]
+pub struct PrismaMigration {
+    /// The folder name, e.g. `20250301120000_init`.
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// One Drizzle migration file.
+#[derive(Debug, Clone, Copy)]
+pub struct DrizzleMigration {
+    /// The journal tag, e.g. `0001_transactions_occurred_at_idx`.
+    pub tag: &'static str,
+    pub sql: &'static str,
+}
+
+/// The fixture for one backend.
+#[derive(Debug, Clone, Copy)]
+pub struct Flavour {
+    pub dialect: Dialect,
+    pub prisma: &'static [PrismaMigration],
+    pub drizzle: &'static [DrizzleMigration],
+    /// `meta/_journal.json`: the `when` of each tag.
+    pub journal: &'static str,
+}
+
+macro_rules! fixture {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bikeshop/", $path))
+    };
+}
+
+const PG: Flavour = Flavour {
+    dialect: Dialect::Postgres,
+    prisma: &[PrismaMigration {
+        name: "20250301120000_init",
+        sql: fixture!("prisma/migrations/20250301120000_init/migration.sql"),
+    }],
+    drizzle: &[
+        DrizzleMigration {
+            tag: "0000_init",
+            sql: fixture!("drizzle/0000_init.sql"),
+        },
+        DrizzleMigration {
+            tag: "0001_transactions_occurred_at_idx",
+            sql: fixture!("drizzle/0001_transactions_occurred_at_idx.sql"),
+        },
+    ],
+    journal: fixture!("drizzle/meta/_journal.json"),
+};
+
+const MYSQL: Flavour = Flavour {
+    dialect: Dialect::Mysql,
+    prisma: &[PrismaMigration {
+        name: "20250301120000_init",
+        sql: fixture!("mariadb/prisma/migrations/20250301120000_init/migration.sql"),
+    }],
+    drizzle: &[
+        DrizzleMigration {
+            tag: "0000_init",
+            sql: fixture!("mariadb/drizzle/0000_init.sql"),
+        },
+        DrizzleMigration {
+            tag: "0001_transactions_occurred_at_idx",
+            sql: fixture!("mariadb/drizzle/0001_transactions_occurred_at_idx.sql"),
+        },
+    ],
+    journal: fixture!("mariadb/drizzle/meta/_journal.json"),
+};
+
+const SQLITE: Flavour = Flavour {
+    dialect: Dialect::Sqlite,
+    prisma: &[PrismaMigration {
+        name: "20250301120000_init",
+        sql: fixture!("sqlite/prisma/migrations/20250301120000_init/migration.sql"),
+    }],
+    drizzle: &[
+        DrizzleMigration {
+            tag: "0000_init",
+            sql: fixture!("sqlite/drizzle/0000_init.sql"),
+        },
+        DrizzleMigration {
+            tag: "0001_transactions_occurred_at_idx",
+            sql: fixture!("sqlite/drizzle/0001_transactions_occurred_at_idx.sql"),
+        },
+    ],
+    journal: fixture!("sqlite/drizzle/meta/_journal.json"),
+};
+
+pub fn flavour(dialect: Dialect) -> &'static Flavour {
+    match dialect {
+        Dialect::Postgres => &PG,
+        Dialect::Mysql => &MYSQL,
+        Dialect::Sqlite => &SQLITE,
+    }
+}
+
+/// Splits a Prisma `migration.sql`: statements end with `;` at a line end;
+/// `--` comment lines are dropped. Statements come back without the `;`.
+pub fn split_prisma(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in sql.lines() {
+        let t = line.trim();
+        if t.starts_with("--") || (t.is_empty() && cur.is_empty()) {
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+        if t.ends_with(';') {
+            push_statement(&mut out, &cur);
+            cur.clear();
+        }
+    }
+    push_statement(&mut out, &cur);
+    out
+}
+
+/// Splits a Drizzle migration on `--> statement-breakpoint`, as drizzle-orm's
+/// `readMigrationFiles` does.
+pub fn split_drizzle(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in sql.split("--> statement-breakpoint") {
+        push_statement(&mut out, part);
+    }
+    out
+}
+
+fn push_statement(out: &mut Vec<String>, s: &str) {
+    let s = s.trim();
+    let s = s.strip_suffix(';').unwrap_or(s).trim_end();
+    if !s.is_empty() {
+        out.push(s.to_string());
+    }
+}
+
+/// The fixture's DDL in execution order, split into what must run before
+/// loading (enums, tables) and what is cheaper after it (secondary indexes
+/// and, on PostgreSQL, foreign keys): building an index once beats
+/// maintaining it per row, and the catalog ends up the same.
+pub struct Ddl {
+    pub before_load: Vec<String>,
+    pub after_load: Vec<String>,
+}
+
+impl Flavour {
+    /// Prisma's migrations, then Drizzle's after its baseline `0000`.
+    pub fn statements(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        for m in self.prisma {
+            all.extend(split_prisma(m.sql));
+        }
+        for m in self.drizzle.iter().skip(1) {
+            all.extend(split_drizzle(m.sql));
+        }
+        all
+    }
+
+    pub fn ddl(&self) -> Ddl {
+        let mut ddl = Ddl {
+            before_load: Vec::new(),
+            after_load: Vec::new(),
+        };
+        for s in self.statements() {
+            let head = s.trim_start().to_ascii_uppercase();
+            let deferred = head.starts_with("CREATE INDEX")
+                || head.starts_with("CREATE UNIQUE INDEX")
+                || (self.dialect == Dialect::Postgres
+                    && head.starts_with("ALTER TABLE")
+                    && head.contains("FOREIGN KEY"));
+            if deferred {
+                ddl.after_load.push(s);
+            } else {
+                ddl.before_load.push(s);
+            }
+        }
+        ddl
+    }
+
+    /// Names created by `CREATE <kind>` statements (unquoted, unqualified).
+    fn created(&self, kind: &str) -> Vec<String> {
+        let prefix = format!("CREATE {kind} ");
+        let mut out = Vec::new();
+        for s in self.statements() {
+            let upper = s.to_ascii_uppercase();
+            if let Some(rest) = upper.starts_with(&prefix).then(|| &s[prefix.len()..]) {
+                let rest = rest
+                    .trim_start()
+                    .strip_prefix("IF NOT EXISTS")
+                    .unwrap_or(rest)
+                    .trim_start();
+                let name: String = rest
+                    .split(|c: char| c.is_whitespace() || c == '(')
+                    .next()
+                    .unwrap_or("")
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches(['"', '`'])
+                    .to_string();
+                if !name.is_empty() && !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        out
+    }
+
+    /// The tables the fixture creates (what `--force` drops).
+    pub fn tables(&self) -> Vec<String> {
+        self.created("TABLE")
+    }
+
+    /// The enum types the fixture creates (PostgreSQL).
+    pub fn enum_types(&self) -> Vec<String> {
+        self.created("TYPE")
+    }
+
+    /// The journal's `when` (ms) for a Drizzle tag.
+    pub fn drizzle_when(&self, tag: &str) -> Result<i64> {
+        let j: serde_json::Value = serde_json::from_str(self.journal)?;
+        j["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["tag"] == tag)
+            .and_then(|e| e["when"].as_i64())
+            .ok_or_else(|| anyhow::anyhow!("drizzle journal has no entry for {tag}"))
+    }
+
+    /// Every tag `--migrations` accepts, in timeline order.
+    pub fn known_tags(&self) -> Vec<&'static str> {
+        self.prisma
+            .iter()
+            .map(|m| m.name)
+            .chain(self.drizzle.iter().map(|m| m.tag))
+            .collect()
+    }
+
+    /// How many migrations of each ORM `--migrations` records. The timeline
+    /// is Prisma's migrations (the app's history) followed by Drizzle's
+    /// journal: a Drizzle tag records every Prisma migration plus Drizzle's
+    /// up to it; a Prisma name records Prisma's up to it and no Drizzle ones.
+    pub fn select(&self, sel: &MigrationSelection) -> Result<Recorded> {
+        Ok(match sel {
+            MigrationSelection::All => Recorded {
+                prisma: self.prisma.len(),
+                drizzle: self.drizzle.len(),
+            },
+            MigrationSelection::None => Recorded {
+                prisma: 0,
+                drizzle: 0,
+            },
+            MigrationSelection::UpTo(tag) => {
+                if let Some(i) = self.prisma.iter().position(|m| m.name == tag) {
+                    Recorded {
+                        prisma: i + 1,
+                        drizzle: 0,
+                    }
+                } else if let Some(i) = self.drizzle.iter().position(|m| m.tag == tag) {
+                    Recorded {
+                        prisma: self.prisma.len(),
+                        drizzle: i + 1,
+                    }
+                } else {
+                    bail!(
+                        "unknown migration \"{tag}\" for --migrations; use all, none or one of: {}",
+                        self.known_tags().join(", ")
+                    )
+                }
+            }
+        })
+    }
+}
+
+/// `--migrations all|none|TAG`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationSelection {
+    All,
+    None,
+    UpTo(String),
+}
+
+impl MigrationSelection {
+    pub fn parse(s: &str) -> MigrationSelection {
+        match s.trim() {
+            "all" | "" => MigrationSelection::All,
+            "none" => MigrationSelection::None,
+            tag => MigrationSelection::UpTo(tag.to_string()),
+        }
+    }
+}
+
+/// How many of each ORM's migrations are recorded as applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub prisma: usize,
+    pub drizzle: usize,
+}
+
+/// SHA-256 hex, the checksum both migrators store.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// `_prisma_migrations` exactly as Prisma's schema engine creates it.
+fn prisma_table_ddl(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => {
+            "CREATE TABLE _prisma_migrations (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             TIMESTAMPTZ,
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          TIMESTAMPTZ,
+    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
+    applied_steps_count     INTEGER NOT NULL DEFAULT 0
+)"
+        }
+        Dialect::Mysql => {
+            "CREATE TABLE _prisma_migrations (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             DATETIME(3),
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          DATETIME(3),
+    started_at              DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    applied_steps_count     INTEGER UNSIGNED NOT NULL DEFAULT 0
+) DEFAULT CHARACTER SET utf8mb4"
+        }
+        Dialect::Sqlite => {
+            r#"CREATE TABLE "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)"#
+        }
+    }
+}
+
+/// drizzle-orm 0.45's `migrate()` table, per dialect (pg-core, mysql-core,
+/// sqlite-core `dialect.js`). On SQLite `id SERIAL PRIMARY KEY` is not a
+/// rowid alias, so drizzle's rows carry a NULL id; we insert the same way.
+fn drizzle_table_ddl(d: Dialect) -> &'static [&'static str] {
+    match d {
+        Dialect::Postgres => &[
+            r#"CREATE SCHEMA IF NOT EXISTS "drizzle""#,
+            r#"CREATE TABLE IF NOT EXISTS "drizzle"."__drizzle_migrations" (
+				id SERIAL PRIMARY KEY,
+				hash text NOT NULL,
+				created_at bigint
+			)"#,
+        ],
+        Dialect::Mysql => &["create table if not exists `__drizzle_migrations` (
+				id serial primary key,
+				hash text not null,
+				created_at bigint
+			)"],
+        Dialect::Sqlite => &[r#"CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (
+				id SERIAL PRIMARY KEY,
+				hash text NOT NULL,
+				created_at numeric
+			)"#],
+    }
+}
+
+/// The name of Drizzle's migration table as written in SQL.
+pub fn drizzle_table(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => r#""drizzle"."__drizzle_migrations""#,
+        Dialect::Mysql => "`__drizzle_migrations`",
+        Dialect::Sqlite => r#""__drizzle_migrations""#,
+    }
+}
+
+/// A Prisma folder name's timestamp prefix (`20250301120000_…`), in µs.
+fn folder_time_us(name: &str) -> Option<i64> {
+    let ts = name.get(..14)?;
+    if !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |a: usize, b: usize| ts[a..b].parse::<i64>().ok();
+    Some(micros(n(0, 4)?, n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?))
+}
+
+/// The statements that record `rec` as applied, as each migrator would.
+/// Every value is deterministic: Prisma's row id is a uuid drawn from the
+/// seed and its timestamps derive from the migration folder's timestamp.
+pub fn record_statements(f: &Flavour, rec: Recorded, seed: u64) -> Result<Vec<String>> {
+    let d = f.dialect;
+    let mut out = Vec::new();
+    if rec.prisma > 0 {
+        out.push(prisma_table_ddl(d).to_string());
+        for (i, m) in f.prisma.iter().take(rec.prisma).enumerate() {
+            let mut g = Rng::new(seed, 0x5052_4953_4d41, i as u64);
+            let started = folder_time_us(m.name).unwrap_or(micros(2025, 1, 1, 0, 0, 0))
+                + 60_000_000
+                + g.range(0, 999) * 1000;
+            let finished = started + g.range(20, 900) * 1000;
+            let ts = |us: i64| -> String {
+                let mut s = String::new();
+                match d {
+                    Dialect::Postgres => {
+                        s.push('\'');
+                        push_timestamp(&mut s, us, ' ', Frac::Iso);
+                        s.push_str("+00'");
+                    }
+                    Dialect::Mysql => {
+                        s.push('\'');
+                        push_timestamp(&mut s, us, ' ', Frac::Iso);
+                        s.push('\'');
+                    }
+                    Dialect::Sqlite => {
+                        let _ = write!(s, "'{}'", iso_utc(us));
+                    }
+                }
+                s
+            };
+            let mut name = String::new();
+            mysql_quote(&mut name, m.name);
+            out.push(format!(
+                "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) \
+                 VALUES ('{}', '{}', {}, {}, NULL, NULL, {}, 1)",
+                uuid_v4(&mut g),
+                sha256_hex(m.sql),
+                ts(finished),
+                name,
+                ts(started),
+            ));
+        }
+    }
+    if rec.drizzle > 0 {
+        out.extend(drizzle_table_ddl(d).iter().map(|s| s.to_string()));
+        for m in f.drizzle.iter().take(rec.drizzle) {
+            out.push(format!(
+                r#"insert into {} ("hash", "created_at") values('{}', {})"#,
+                drizzle_table(d),
+                sha256_hex(m.sql),
+                f.drizzle_when(m.tag)?,
+            )
+            .replace('"', if d == Dialect::Mysql { "`" } else { "\"" }));
+        }
+    }
+    Ok(out)
+}
+
+fn uuid_v4(g: &mut Rng) -> String {
+    let hi = (g.next_u64() & 0xffff_ffff_ffff_0fff) | 0x4000;
+    let lo = (g.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    let h = format!("{hi:016x}{lo:016x}");
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prisma_split_keeps_multiline_statements() {
+        let s = split_prisma("-- CreateEnum\nCREATE TYPE \"A\" AS ENUM ('x');\n\n-- CreateTable\nCREATE TABLE \"t\" (\n  \"a\" INT\n);\n");
+        assert_eq!(s.len(), 2);
+        assert!(s[1].starts_with("CREATE TABLE \"t\" (") && s[1].ends_with(')'));
+    }
+
+    #[test]
+    fn drizzle_split_on_breakpoints() {
+        let s = split_drizzle("CREATE TABLE a (x int);\n--> statement-breakpoint\nCREATE INDEX i ON a (x);");
+        assert_eq!(s, vec!["CREATE TABLE a (x int)", "CREATE INDEX i ON a (x)"]);
+    }
+
+    /// The embedded list must match the fixture folders: a migration added
+    /// under fixtures/ without being listed here would silently be skipped.
+    #[test]
+    fn embedded_migrations_match_the_fixture_folders() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bikeshop");
+        for (dialect, prefix) in [
+            (Dialect::Postgres, ""),
+            (Dialect::Mysql, "mariadb/"),
+            (Dialect::Sqlite, "sqlite/"),
+        ] {
+            let f = flavour(dialect);
+            let mut folders: Vec<String> = std::fs::read_dir(root.join(format!("{prefix}prisma/migrations")))
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            folders.sort();
+            let names: Vec<&str> = f.prisma.iter().map(|m| m.name).collect();
+            assert_eq!(folders, names, "{dialect:?}");
+            let j: serde_json::Value = serde_json::from_str(f.journal).unwrap();
+            let tags: Vec<&str> = j["entries"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
+            assert_eq!(tags, f.drizzle.iter().map(|m| m.tag).collect::<Vec<_>>(), "{dialect:?}");
+            for m in f.drizzle {
+                f.drizzle_when(m.tag).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn fixture_ddl_is_split_and_named() {
+        for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+            let f = flavour(d);
+            let mut tables = f.tables();
+            tables.sort();
+            assert_eq!(
+                tables,
+                ["_ItemToRepair", "bikes", "customers", "items", "repair_events", "repairs", "transactions", "users"],
+                "{d:?}"
+            );
+            let ddl = f.ddl();
+            assert!(ddl.after_load.iter().any(|s| s.contains("transactions_occurred_at_idx")), "{d:?}");
+            assert!(ddl.before_load.iter().all(|s| !s.to_ascii_uppercase().starts_with("CREATE INDEX")));
+        }
+        assert_eq!(flavour(Dialect::Postgres).enum_types(), ["Role", "RepairStatus", "TransactionKind"]);
+    }
+
+    #[test]
+    fn migration_selection() {
+        let f = flavour(Dialect::Postgres);
+        assert_eq!(f.select(&MigrationSelection::All).unwrap(), Recorded { prisma: 1, drizzle: 2 });
+        assert_eq!(
+            f.select(&MigrationSelection::UpTo("0000_init".into())).unwrap(),
+            Recorded { prisma: 1, drizzle: 1 }
+        );
+        assert_eq!(
+            f.select(&MigrationSelection::UpTo("20250301120000_init".into())).unwrap(),
+            Recorded { prisma: 1, drizzle: 0 }
+        );
+        let e = f.select(&MigrationSelection::UpTo("nope".into())).unwrap_err().to_string();
+        assert!(e.contains("0001_transactions_occurred_at_idx"), "{e}");
+        let stmts = record_statements(f, Recorded { prisma: 1, drizzle: 2 }, 1).unwrap();
+        assert!(stmts.iter().any(|s| s.contains(&sha256_hex(f.prisma[0].sql))));
+        assert!(stmts.iter().any(|s| s.contains("2025-03-01 12:01:00")), "{stmts:#?}");
+    }
+}

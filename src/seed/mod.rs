@@ -1,0 +1,322 @@
+//! `parity seed`: creates the bike-shop fixture schema in a database and
+//! fills it deterministically. The only part of parity that writes.
+//!
+//! Owns: the embedded fixture migrations and what the migrators record
+//! ([`fixture`]), the deterministic data ([`data`], rules documented there),
+//! planted differences ([`drift`]), and one bulk writer per backend
+//! (PostgreSQL `COPY`, MariaDB multi-row `INSERT`, SQLite bound multi-row
+//! `INSERT` in one transaction). It does not read through any ORM mapping.
+//!
+//! The flow: validate everything that can fail without a database (drift
+//! spec, migration tag) → connect, creating the database if missing →
+//! refuse a non-empty database unless `--force` → tables and enums → load
+//! each table (a blocking generator thread streams bounded batches to the
+//! writer) → secondary indexes and foreign keys → drift edits → migration
+//! rows → sequences and statistics.
+
+pub mod data;
+pub mod drift;
+pub mod encode;
+pub mod fixture;
+mod mysql;
+mod postgres;
+pub mod rng;
+mod sqlite;
+pub mod time;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::config::DbUrl;
+use crate::db::dialect_of;
+use crate::mapping::Dialect;
+use crate::ui::Ui;
+use data::{Generator, Table, Val};
+use drift::{DriftPlan, DriftSpec, Inserted};
+use fixture::{Flavour, MigrationSelection};
+
+/// Everything `seed` needs, validated.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub url: DbUrl,
+    /// Transactions; the other tables scale with it.
+    pub rows: u64,
+    pub seed: u64,
+    pub drift: Option<DriftSpec>,
+    pub migrations: MigrationSelection,
+    /// Drop the fixture's tables first when the database is not empty.
+    pub force: bool,
+}
+
+/// What was seeded.
+#[derive(Debug, Clone)]
+pub struct SeedSummary {
+    /// Rows per table after drift, in load order.
+    pub rows: Vec<(Table, u64)>,
+    pub drift: Option<DriftPlan>,
+    pub seconds: f64,
+}
+
+impl SeedSummary {
+    pub fn rows_of(&self, t: Table) -> u64 {
+        self.rows.iter().find(|(x, _)| *x == t).map_or(0, |(_, n)| *n)
+    }
+}
+
+/// One bulk writer. Each backend file implements it over a single
+/// connection; `seed` drives them all the same way.
+pub(crate) trait Backend {
+    async fn exec(&mut self, sql: &str) -> Result<()>;
+    /// Tables in the database (all schemas but the system ones).
+    async fn count_tables(&mut self) -> Result<u64>;
+    /// Drops the fixture's tables and types and both migration tables.
+    async fn drop_fixture(&mut self, f: &Flavour) -> Result<()>;
+    /// Session set-up before DDL and loading (and a transaction where DDL
+    /// is transactional, so a failed seed leaves nothing behind).
+    async fn begin(&mut self) -> Result<()>;
+    async fn load(&mut self, src: RowSource) -> Result<u64>;
+    /// Sequences past the loaded ids, statistics, commit.
+    async fn finish(&mut self) -> Result<()>;
+    async fn count_rows(&mut self, t: Table) -> Result<u64>;
+}
+
+/// The rows of one table: the base rows, then drift's inserted rows.
+pub(crate) struct RowSource {
+    pub generator: Arc<Generator>,
+    pub table: Table,
+    pub inserted: Option<Inserted>,
+}
+
+/// A batch of encoded rows.
+pub(crate) struct Batch<B> {
+    pub data: B,
+    pub rows: u64,
+}
+
+/// Batches in flight per table: bounds memory whatever `--rows` is.
+const QUEUE: usize = 4;
+
+impl RowSource {
+    /// Generates on a blocking thread; `add` encodes a row into the current
+    /// batch and says when it is full.
+    pub fn spawn<B, N, A>(
+        self,
+        new: N,
+        mut add: A,
+    ) -> (mpsc::Receiver<Batch<B>>, tokio::task::JoinHandle<()>)
+    where
+        B: Send + 'static,
+        N: Fn() -> B + Send + 'static,
+        A: FnMut(&mut B, &[Val]) -> bool + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let handle = tokio::task::spawn_blocking(move || {
+            let mut batch = Batch { data: new(), rows: 0 };
+            let mut closed = false;
+            let mut emit = |row: &[Val]| {
+                if closed {
+                    return;
+                }
+                batch.rows += 1;
+                if add(&mut batch.data, row) {
+                    let full = std::mem::replace(&mut batch, Batch { data: new(), rows: 0 });
+                    closed = tx.blocking_send(full).is_err();
+                }
+            };
+            let g = &self.generator;
+            g.for_each(self.table, &mut emit);
+            let mut buf = Vec::with_capacity(12);
+            match &self.inserted {
+                None => {}
+                Some(Inserted::Indexes(range)) => {
+                    for i in range.clone() {
+                        g.row(self.table, i, &mut buf);
+                        emit(&buf);
+                    }
+                }
+                Some(Inserted::Events(list)) => {
+                    for (r, seq) in list.iter().copied() {
+                        g.event(r, seq, &mut buf);
+                        emit(&buf);
+                    }
+                }
+                Some(Inserted::Links(list)) => {
+                    for (item, r) in list.iter().copied() {
+                        buf.clear();
+                        buf.push(Val::Int(item as i64));
+                        buf.push(Val::Text(g.repair_id(r)));
+                        emit(&buf);
+                    }
+                }
+            }
+            if !closed && batch.rows > 0 {
+                let _ = tx.blocking_send(batch);
+            }
+        });
+        (rx, handle)
+    }
+}
+
+/// Waits for a producer; a panic in the generator is an error, not a
+/// silently short table.
+pub(crate) async fn join_producer(h: tokio::task::JoinHandle<()>, t: Table) -> Result<()> {
+    h.await
+        .with_context(|| format!("generating {} failed", t.name()))
+}
+
+/// Seeds the database at `opts.url`. Progress goes to `ui` (stderr).
+pub async fn seed(opts: &SeedOptions, ui: &Ui) -> Result<SeedSummary> {
+    let started = Instant::now();
+    let dialect = dialect_of(&opts.url)?;
+    let flavour = fixture::flavour(dialect);
+    let recorded = flavour.select(&opts.migrations)?;
+    let generator = Arc::new(Generator::new(opts.seed, opts.rows));
+    let plan = match &opts.drift {
+        Some(spec) => Some(DriftPlan::new(&generator, spec)?),
+        None => None,
+    };
+    match dialect {
+        Dialect::Postgres => {
+            let mut b = postgres::Pg::connect(&opts.url, ui).await?;
+            run(&mut b, flavour, recorded, &generator, plan, opts, ui, started).await
+        }
+        Dialect::Mysql => {
+            let mut b = mysql::My::connect(&opts.url, ui).await?;
+            run(&mut b, flavour, recorded, &generator, plan, opts, ui, started).await
+        }
+        Dialect::Sqlite => {
+            let mut b = sqlite::Lite::connect(&opts.url).await?;
+            run(&mut b, flavour, recorded, &generator, plan, opts, ui, started).await
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run<B: Backend>(
+    b: &mut B,
+    flavour: &Flavour,
+    recorded: fixture::Recorded,
+    generator: &Arc<Generator>,
+    plan: Option<DriftPlan>,
+    opts: &SeedOptions,
+    ui: &Ui,
+    started: Instant,
+) -> Result<SeedSummary> {
+    let redacted = opts.url.redacted();
+    let existing = b.count_tables().await?;
+    if existing > 0 {
+        if !opts.force {
+            anyhow::bail!(
+                "database {redacted} already has {existing} tables; pass --force to drop the fixture's tables and reseed"
+            );
+        }
+        ui.info(format!("dropping the fixture's tables in {redacted} (--force)"));
+        b.drop_fixture(flavour).await?;
+    }
+    b.begin().await?;
+    let ddl = flavour.ddl();
+    for s in &ddl.before_load {
+        b.exec(s).await.context("creating the fixture schema")?;
+    }
+    ui.info(format!(
+        "seeding {redacted}: {} transactions, seed {}",
+        opts.rows, opts.seed
+    ));
+    let mut rows = Vec::new();
+    for t in Table::ALL {
+        let t0 = Instant::now();
+        let inserted = plan
+            .as_ref()
+            .filter(|p| p.table == t)
+            .map(|p| p.rows.clone());
+        let src = RowSource {
+            generator: generator.clone(),
+            table: t,
+            inserted,
+        };
+        let n = b
+            .load(src)
+            .await
+            .with_context(|| format!("loading {}", t.name()))?;
+        ui.info(format!(
+            "  {:<14} {:>10} rows  {:>6.1}s",
+            t.name(),
+            n,
+            t0.elapsed().as_secs_f64()
+        ));
+        rows.push((t, n));
+    }
+    let t0 = Instant::now();
+    for s in &ddl.after_load {
+        b.exec(s).await.context("creating indexes and foreign keys")?;
+    }
+    ui.info(format!(
+        "  indexes and foreign keys  {:.1}s",
+        t0.elapsed().as_secs_f64()
+    ));
+    if let Some(p) = &plan {
+        for s in p.statements(flavour.dialect) {
+            b.exec(&s).await.context("applying --drift")?;
+        }
+        if !p.deleted.is_empty() {
+            for (t, n) in rows.iter_mut() {
+                *n = b.count_rows(*t).await?;
+            }
+        }
+    }
+    for s in fixture::record_statements(flavour, recorded, opts.seed)? {
+        b.exec(&s).await.context("recording migrations")?;
+    }
+    b.finish().await?;
+    Ok(SeedSummary {
+        rows,
+        drift: plan,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Quotes an identifier for `d`.
+pub(crate) fn ident(d: Dialect, name: &str) -> String {
+    match d {
+        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// `"a", "b", …` for a table's columns.
+pub(crate) fn column_list(d: Dialect, t: Table) -> String {
+    t.columns()
+        .iter()
+        .map(|c| ident(d, c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Retries a refused connection with backoff for up to 10 s (a database
+/// still starting up), then gives up with the last error.
+pub(crate) async fn with_retry<T, F, Fut>(mut f: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let started = Instant::now();
+    let mut delay = std::time::Duration::from_millis(100);
+    loop {
+        match f().await {
+            Err(sqlx::Error::Io(e))
+                if started.elapsed() + delay < std::time::Duration::from_secs(10)
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+                    ) =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
+}
