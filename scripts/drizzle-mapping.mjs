@@ -28,6 +28,8 @@
 // - primaryKey: the composite key from getTableConfig(t).primaryKeys, else the
 //   columns marked primary, as database column names.
 // - isUpdatedAt: the column has an $onUpdate function.
+// - baseColumn (array columns only): the innermost element column, described
+//   the same way (its class gives the elements' read mode).
 // - tables are sorted by schema and name; enums (pgEnum exports) by name.
 // Errors (bad arguments, missing file, import failure, no tables): one line on
 // stderr and exit code 2.
@@ -126,6 +128,31 @@ const IMPLIED_MODE = {
   SQLiteNumeric: 'string', SQLiteNumericNumber: 'number', SQLiteNumericBigInt: 'bigint',
 };
 
+function describeColumn(c, key) {
+  const explicit = c.config?.mode ?? c.mode;
+  const out = {
+    name: c.name,
+    key,
+    columnType: c.columnType,
+    dataType: c.dataType,
+    mode: typeof explicit === 'string' ? explicit : IMPLIED_MODE[c.columnType] ?? null,
+    sqlType: c.getSQLType(),
+    notNull: Boolean(c.notNull),
+    primary: Boolean(c.primary),
+    hasDefault: Boolean(c.hasDefault),
+    enumValues: Array.isArray(c.enumValues) ? [...c.enumValues] : null,
+    isUpdatedAt: typeof c.onUpdateFn === 'function',
+  };
+  // PgArray: the innermost element column, whose class gives the elements'
+  // read mode (the dimensions are in sqlType: "timestamp[][]").
+  let base = c.baseColumn;
+  while (base?.baseColumn) base = base.baseColumn;
+  if (base && typeof base.getSQLType === 'function') {
+    out.baseColumn = { ...describeColumn(base, key), name: c.name };
+  }
+  return out;
+}
+
 const DIALECTS = [
   { name: 'postgresql', Table: pgCore.PgTable, getTableConfig: pgCore.getTableConfig },
   { name: 'mysql', Table: mysqlCore.MySqlTable, getTableConfig: mysqlCore.getTableConfig },
@@ -143,22 +170,7 @@ for (const exportName of Object.keys(mod).sort()) {
   const config = dialect.getTableConfig(value);
   const keyed = getTableColumns(value);
   const keyOf = new Map(Object.entries(keyed).map(([k, c]) => [c, k]));
-  const columns = config.columns.map((c) => {
-    const explicit = c.config?.mode ?? c.mode;
-    return {
-      name: c.name,
-      key: keyOf.get(c) ?? c.name,
-      columnType: c.columnType,
-      dataType: c.dataType,
-      mode: typeof explicit === 'string' ? explicit : IMPLIED_MODE[c.columnType] ?? null,
-      sqlType: c.getSQLType(),
-      notNull: Boolean(c.notNull),
-      primary: Boolean(c.primary),
-      hasDefault: Boolean(c.hasDefault),
-      enumValues: Array.isArray(c.enumValues) ? [...c.enumValues] : null,
-      isUpdatedAt: typeof c.onUpdateFn === 'function',
-    };
-  });
+  const columns = config.columns.map((c) => describeColumn(c, keyOf.get(c) ?? c.name));
   const composite = config.primaryKeys[0];
   const primaryKey = composite
     ? composite.columns.map((c) => c.name)

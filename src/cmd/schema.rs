@@ -85,14 +85,26 @@ pub async fn inspect(
     strict: bool,
     ui: &Ui,
 ) -> Result<SchemaReport> {
+    // Mapping files and the plan first: their mistakes need no database.
+    let source_files = load_files(&config.source)?;
+    let target_files = load_files(&config.target)?;
+    if let (Some(s), Some(t)) = (&source_files, &target_files) {
+        plan::build(s, t, Some(config), selection)?;
+    }
     let source_db = connect(&config.source).await?;
     let target_db = if config.target.url == config.source.url {
         source_db.clone()
     } else {
         connect(&config.target).await?
     };
-    let source = side_mapping(&config.source, &source_db).await?;
-    let target = side_mapping(&config.target, &target_db).await?;
+    let source = match source_files {
+        Some(m) => m,
+        None => catalog::read_catalog(&source_db, &[]).await?,
+    };
+    let target = match target_files {
+        Some(m) => m,
+        None => catalog::read_catalog(&target_db, &[]).await?,
+    };
     let plan = plan::build(&source, &target, Some(config), selection)?;
     ui.info(format!(
         "schema: {} table pairs, {} views",
@@ -215,12 +227,13 @@ async fn connect(side: &Side) -> Result<Db> {
     })
 }
 
-/// The side's mapping: its files, or the live catalog for `orm = "catalog"`.
-async fn side_mapping(side: &Side, db: &Db) -> Result<Mapping> {
+/// The side's mapping files, loaded; `None` for `orm = "catalog"`, whose
+/// mapping is the live catalog.
+fn load_files(side: &Side) -> Result<Option<Mapping>> {
     if side.orm == Orm::Catalog {
-        return catalog::read_catalog(db, &[]).await;
+        return Ok(None);
     }
-    load::load_side(side)
+    load::load_side(side).map(Some)
 }
 
 /// The database schemas a mapping's tables live in (`public` for unqualified

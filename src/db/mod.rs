@@ -130,7 +130,7 @@ impl Db {
                     .options([
                         ("TimeZone", "UTC"),
                         ("statement_timeout", timeout_ms.as_str()),
-                        ("DateStyle", "ISO, YMD"),
+                        ("DateStyle", "ISO"),
                         ("IntervalStyle", "iso_8601"),
                         ("extra_float_digits", "3"),
                     ]);

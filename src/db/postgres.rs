@@ -58,6 +58,9 @@ impl PgSnapshot {
     /// A worker session in the same snapshot.
     pub async fn worker(&self) -> Result<PoolConnection<Postgres>> {
         let mut conn = self.pool.acquire().await.context("cannot open a reader session")?;
+        // A pooled session may come back from an earlier table still inside
+        // its transaction; end it before importing the snapshot.
+        conn.execute("ROLLBACK").await.context("cannot reset a reader session")?;
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .context("cannot start a reader transaction")?;
