@@ -71,17 +71,24 @@ pg.Client.prototype.query = function (config, values, callback) {
   const vals = (typeof config === 'object' && config?.values) || (Array.isArray(values) ? values : []);
   const entry = tape && text != null ? { sql: text, params: vals.map((v) => pgUtils.prepareValue(v)) } : null;
   if (entry) tape.push(entry);
-  const r = origQuery.call(this, config, values, callback);
-  if (entry && r && typeof r.then === 'function') {
-    r.then(
-      (res) => {
-        const names = (res?.fields ?? []).map((f) => f.name);
-        const row = res?.rows?.[0];
-        entry.first = row == null ? null : Object.fromEntries(names.map((n, i) => [n, Array.isArray(row) ? row[i] : row[n]]));
-      },
-      () => {},
+  const keep = (res) => {
+    if (!entry || !res) return;
+    const names = (res.fields ?? []).map((f) => f.name);
+    entry.rows = (res.rows ?? []).map((row) =>
+      Object.fromEntries(names.map((n, i) => [n, Array.isArray(row) ? row[i] : row[n]])),
     );
+    entry.first = entry.rows[0] ?? null;
+  };
+  // pg-pool calls query(text, values, callback); the ORMs call query(config).
+  if (typeof values === 'function') {
+    const cb = values;
+    values = (err, res) => (keep(res), cb(err, res));
+  } else if (typeof callback === 'function') {
+    const cb = callback;
+    callback = (err, res) => (keep(res), cb(err, res));
   }
+  const r = origQuery.call(this, config, values, callback);
+  if (r && typeof r.then === 'function') r.then(keep, () => {});
   return r;
 };
 
@@ -120,15 +127,77 @@ async function undo(op, p) {
 }
 
 const wire = (v) => (v == null ? null : String(pgUtils.prepareValue(v)));
+// Each ORM formats a Date its own way ('2024-01-01 00:00:00' vs
+// '2024-01-01T00:00:00.000+00:00'): compare instants, not spellings.
+const asTime = (v) => {
+  if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(v)) return NaN;
+  const iso = v.replace(' ', 'T');
+  return Date.parse(/(Z|[+-]\d\d(:?\d\d)?)$/.test(iso) ? iso.replace(/([+-]\d\d)$/, '$1:00') : iso + 'Z');
+};
+const same = (a, b) => {
+  if (a == null || b == null) return a == null && b == null;
+  const x = String(a);
+  const y = String(b);
+  if (x === y) return true;
+  const tx = asTime(x);
+  return Number.isFinite(tx) && tx === asTime(y);
+};
 const isNow = (v, t0, t1) => {
   if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(v)) return false;
   const t = Date.parse(v.includes('T') || /[Z+]/.test(v.slice(10)) ? v : v.replace(' ', 'T') + 'Z');
   return Number.isFinite(t) && t >= t0 - 5000 && t <= t1 + 5000;
 };
 
+/**
+ * Prisma's includes put the parents' ids into `IN ($1,$2,…)`: as many
+ * placeholders as the previous query returned rows. Such a list becomes
+ * `{{stmtK.col[]}}` (parity expands it per execution) and the remaining
+ * placeholders are renumbered in order.
+ */
+function lists(tapeRun) {
+  return tapeRun.map((st, si) => {
+    let sql = st.sql;
+    let params = [...st.params];
+    const re = /IN \((\$\d+(?:,\s*\$\d+)*)\)/g;
+    let m;
+    const drop = new Set();
+    const replacements = [];
+    while ((m = re.exec(st.sql))) {
+      const nums = m[1].split(',').map((x) => Number(x.trim().slice(1)));
+      const vals = nums.map((n) => String(st.params[n - 1])).sort();
+      let found = null;
+      for (let k = 0; k < si && !found; k++) {
+        const rows = tapeRun[k].rows ?? [];
+        if (!rows.length) continue;
+        for (const col of Object.keys(rows[0])) {
+          const colVals = [...new Set(rows.map((r) => wire(r[col])))].sort();
+          if (colVals.length === vals.length && colVals.every((v, i) => v === vals[i])) {
+            found = `{{stmt${k + 1}.${col}[]}}`;
+            break;
+          }
+        }
+      }
+      if (found) {
+        nums.forEach((n) => drop.add(n));
+        replacements.push([m.index + 4, m[1].length, found]);
+      }
+    }
+    if (!replacements.length) return { ...st, sql, params };
+    for (const [at, len, text] of replacements.reverse()) sql = sql.slice(0, at) + text + sql.slice(at + len);
+    // Renumber what is left, in order of appearance.
+    const order = [];
+    sql = sql.replace(/\$(\d+)/g, (_, n) => {
+      order.push(Number(n));
+      return `$${order.length}`;
+    });
+    params = order.map((n) => st.params[n - 1]);
+    return { ...st, sql, params };
+  });
+}
+
 /** Maps each captured placeholder to a name, a reference or a literal. */
-function classify(runs, sets, windows) {
-  const [a, b] = runs;
+function classify(rawRuns, sets, windows) {
+  const [a, b] = rawRuns.map(lists);
   if (a.length !== b.length) throw new Error(`statement count differs between runs (${a.length} vs ${b.length})`);
   return a.map((st, si) => {
     const other = b[si];
@@ -136,13 +205,13 @@ function classify(runs, sets, windows) {
     const params = st.params.map((v, pi) => {
       const w = other.params[pi];
       for (const name of Object.keys(sets[0])) {
-        if (wire(sets[0][name]) === (v == null ? null : String(v)) && wire(sets[1][name]) === (w == null ? null : String(w))) {
+        if (same(wire(sets[0][name]), v) && same(wire(sets[1][name]), w)) {
           return name;
         }
       }
       for (let k = 0; k < si; k++) {
         for (const [col, val] of Object.entries(a[k].first ?? {})) {
-          if (val != null && wire(val) === String(v) && wire(b[k].first?.[col]) === String(w)) return `{{stmt${k + 1}.${col}}}`;
+          if (val != null && same(wire(val), v) && same(wire(b[k].first?.[col]), w)) return `{{stmt${k + 1}.${col}}}`;
         }
       }
       if (isNow(v, ...windows[0]) && isNow(w, ...windows[1])) return '{{now}}';
@@ -151,6 +220,16 @@ function classify(runs, sets, windows) {
     });
     return { sql: st.sql, params };
   });
+}
+
+/** Two sample sets that differ in every parameter, so no literal is mistaken for one. */
+function pickSets(rows) {
+  for (let j = rows.length - 1; j > 0; j--) {
+    const a = rows[0];
+    const b = rows[j];
+    if (Object.keys(a).every((k) => wire(a[k]) !== wire(b[k]))) return [a, b];
+  }
+  throw new Error('params_from gave no two rows that differ in every column; the capture needs them to tell parameters from literals');
 }
 
 // ---- TOML output -----------------------------------------------------------
@@ -165,8 +244,11 @@ const tomlValue = (v) => {
   return q(v);
 };
 
-function side(label, orm, statements) {
+function side(label, orm, statements, rename) {
   const lines = [`[${label}]`, `orm = ${q(orm)}`];
+  if (rename && Object.keys(rename).length) {
+    lines.push(`rename = { ${Object.entries(rename).map(([k, v]) => `${q(k)} = ${q(v)}`).join(', ')} }`);
+  }
   if (statements.length === 1) {
     lines.push(`statements = [${q(statements[0].sql)}]`);
     lines.push(`params = [${statements[0].params.map(tomlValue).join(', ')}]`);
@@ -201,7 +283,7 @@ function toml(op, src, tgt) {
       out.push('', '[[params]]', ...Object.entries(set).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : q(String(v))}`));
     }
   }
-  out.push('', side('source', 'prisma', src), '', side('target', 'drizzle', tgt), '');
+  out.push('', side('source', 'prisma', src, op.rename?.prisma), '', side('target', 'drizzle', tgt, op.rename?.drizzle), '');
   return out.join('\n');
 }
 
@@ -212,9 +294,9 @@ for (const op of operations) {
   try {
     let sets = op.params;
     if (!sets) {
-      const r = await pool.query(op.params_from.replace(/ORDER BY random\(\)/i, 'ORDER BY 1'));
+      const r = await pool.query(op.params_from);
       if (r.rows.length < 2) throw new Error(`params_from gave ${r.rows.length} rows; the capture needs 2 (seed the database first)`);
-      sets = [r.rows[0], r.rows[r.rows.length - 1]];
+      sets = pickSets(r.rows);
     }
     const captured = {};
     for (const which of ['prisma', 'drizzle']) {

@@ -8,8 +8,8 @@
 //   node /path/to/drizzle-mapping.mjs dist/db/schema.js > drizzle-mapping.json
 //
 // `--import tsx` lets Node load a TypeScript schema (tsx must be installed in
-// the app). Without it, a .ts schema is still tried through tsx's API when the
-// app has tsx installed. The schema path is taken relative to the working
+// the app). Without it, a schema Node cannot load is handed to tsx's tsImport()
+// API, again when the app has tsx installed. The schema path is taken relative to the working
 // directory. drizzle-orm is resolved from the working directory, never from the
 // script's folder.
 //

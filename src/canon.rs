@@ -209,9 +209,16 @@ fn encode_raw(raw: &Raw<'_>, out: &mut Vec<u8>) {
 
 /// `number` from an integer column: exact while it fits, and whatever
 /// JavaScript holds when the driver gave a float or text.
+/// The integer a JS `number` holds for `v`.
+fn js_int(v: i64) -> i128 {
+    (v as f64) as i128
+}
+
 fn encode_number_int(raw: &Raw<'_>, out: &mut Vec<u8>) {
     match *raw {
-        Raw::Int(v) => push_int(out, i128::from(v)),
+        // A JS `number`: exact for int4, f64-rounded beyond 2^53 (SQLite
+        // `integer()` columns hold 64-bit values and drivers hand numbers).
+        Raw::Int(v) => push_int(out, js_int(v)),
         Raw::Bool(b) => push_int(out, i128::from(b)),
         Raw::Float(f) => push_js_number(out, f),
         Raw::Numeric(s) | Raw::Text(s) => match parse_i128(s) {
@@ -386,6 +393,10 @@ fn encode_epoch(raw: &Raw<'_>, us_per_unit: i64, out: &mut Vec<u8>) {
         Raw::Float(v) => push_epoch_f64(out, v * us_per_unit as f64),
         Raw::Text(s) => match parse_i128(s).and_then(|v| i64::try_from(v).ok()) {
             Some(v) => push_epoch(out, v, us_per_unit),
+            // Drizzle's `timestamp` mode computes `new Date(value * 1000)`:
+            // text gives an Invalid Date. `timestamp_ms` does `new Date(value)`,
+            // which parses ISO text.
+            None if us_per_unit == US_PER_SEC => push_unreadable(out, s),
             None => encode_instant(raw, Cut::Millis, out),
         },
         _ => encode_instant(raw, Cut::Millis, out),

@@ -133,6 +133,8 @@ pub struct CheckSettings {
     pub chunk_rows: usize,
     pub max_differences: usize,
     pub statement_timeout_seconds: u64,
+    /// Read a same-database, same-table pair once for both mappings.
+    pub share_reads: bool,
 }
 
 impl Default for CheckSettings {
@@ -142,6 +144,7 @@ impl Default for CheckSettings {
             chunk_rows: 50_000,
             max_differences: 1000,
             statement_timeout_seconds: 600,
+            share_reads: true,
         }
     }
 }
@@ -281,6 +284,7 @@ struct RawCheck {
     chunk_rows: Option<Spanned<usize>>,
     max_differences: Option<usize>,
     statement_timeout_seconds: Option<u64>,
+    share_reads: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -519,6 +523,9 @@ pub fn parse(
         }
         if let Some(s) = c.statement_timeout_seconds {
             check.statement_timeout_seconds = s;
+        }
+        if let Some(s) = c.share_reads {
+            check.share_reads = s;
         }
     }
 

@@ -18,6 +18,7 @@ pub mod exit;
 pub mod mapping;
 pub mod plan;
 pub mod report;
+pub mod timing;
 pub mod seed;
 pub mod ui;
 

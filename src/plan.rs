@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::{Config, PairOverride, Repository};
-use crate::mapping::{Column, Dialect, Mapping, Orm, ReadMode, Table, schema_matches, split_qualified};
+use crate::mapping::{
+    Column, Dialect, Mapping, Orm, ReadMode, Table, schema_matches, split_qualified,
+};
 
 /// Everything `check`, `schema` and `timing` need to know before reading.
 #[derive(Debug, Clone, Serialize)]
@@ -176,7 +178,9 @@ pub fn build(
             continue;
         }
         let hit = target.tables.iter().enumerate().position(|(ti, t)| {
-            !used_target[ti] && t.name == s.name && schema_matches(t.schema.as_deref(), s.schema.as_deref())
+            !used_target[ti]
+                && t.name == s.name
+                && schema_matches(t.schema.as_deref(), s.schema.as_deref())
         });
         if let Some(ti) = hit {
             used_source[si] = true;
@@ -221,17 +225,20 @@ pub fn build(
     // 3. The selection.
     let mut wanted: Option<Vec<String>> = None;
     if let Some(name) = &selection.repository {
-        let repo = repositories.iter().find(|r| &r.name == name).ok_or_else(|| {
-            let names: Vec<&str> = repositories.iter().map(|r| r.name.as_str()).collect();
-            PlanError::UnknownRepository {
-                name: name.clone(),
-                known: if names.is_empty() {
-                    "; add one, or leave out --repository".to_string()
-                } else {
-                    format!("; known: {}", names.join(", "))
-                },
-            }
-        })?;
+        let repo = repositories
+            .iter()
+            .find(|r| &r.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = repositories.iter().map(|r| r.name.as_str()).collect();
+                PlanError::UnknownRepository {
+                    name: name.clone(),
+                    known: if names.is_empty() {
+                        "; add one, or leave out --repository".to_string()
+                    } else {
+                        format!("; known: {}", names.join(", "))
+                    },
+                }
+            })?;
         wanted = Some(repo.tables.clone());
     }
     for t in &selection.tables {
@@ -266,7 +273,8 @@ pub fn build(
             plan.views.push(s.qualified_name());
             continue;
         }
-        plan.pairs.push(pair_tables(source, target, s, t, o, config, repositories)?);
+        plan.pairs
+            .push(pair_tables(source, target, s, t, o, config, repositories)?);
     }
     for (i, s) in source.tables.iter().enumerate() {
         if !used_source[i] && selected(Some(s), None) {
@@ -312,22 +320,26 @@ fn pair_tables(
     let mut used = vec![false; t.columns.len()];
     if let Some(o) = o {
         for (sc, tc) in &o.columns {
-            let si = s.columns.iter().position(|c| &c.name == sc).ok_or_else(|| {
-                PlanError::PairColumn {
+            let si = s
+                .columns
+                .iter()
+                .position(|c| &c.name == sc)
+                .ok_or_else(|| PlanError::PairColumn {
                     source_table: o.source.clone(),
                     target_table: o.target.clone(),
                     side: "source",
                     column: sc.clone(),
-                }
-            })?;
-            let ti = t.columns.iter().position(|c| &c.name == tc).ok_or_else(|| {
-                PlanError::PairColumn {
+                })?;
+            let ti = t
+                .columns
+                .iter()
+                .position(|c| &c.name == tc)
+                .ok_or_else(|| PlanError::PairColumn {
                     source_table: o.source.clone(),
                     target_table: o.target.clone(),
                     side: "target",
                     column: tc.clone(),
-                }
-            })?;
+                })?;
             matched[si] = Some(ti);
             used[ti] = true;
         }
@@ -374,9 +386,10 @@ fn pair_tables(
             .enumerate()
             .position(|(si, c)| matched[si].is_some() && c.name == name)
             .or_else(|| {
-                s.columns.iter().enumerate().position(|(si, _)| {
-                    matched[si].is_some_and(|ti| t.columns[ti].name == name)
-                })
+                s.columns
+                    .iter()
+                    .enumerate()
+                    .position(|(si, _)| matched[si].is_some_and(|ti| t.columns[ti].name == name))
             })
             .or_else(|| {
                 s.columns
@@ -390,12 +403,15 @@ fn pair_tables(
     for (si, sc) in s.columns.iter().enumerate() {
         if let Some(ti) = matched[si] {
             let tc = &t.columns[ti];
+            let shapes = classify(sc, sm, tc, tm);
+            let (mut source, mut target) = (sc.clone(), tc.clone());
+            reconcile(&mut source, &mut target);
             columns.push(ColumnPair {
-                source: sc.clone(),
-                target: tc.clone(),
+                source,
+                target,
                 ignore: false,
                 tolerance: None,
-                shapes: classify(sc, sm, tc, tm),
+                shapes,
             });
         }
     }
@@ -411,7 +427,10 @@ fn pair_tables(
                 what: "key",
                 column: k.clone(),
             })?;
-            key.push((s.columns[si].name.clone(), t.columns[matched[si].unwrap_or(0)].name.clone()));
+            key.push((
+                s.columns[si].name.clone(),
+                t.columns[matched[si].unwrap_or(0)].name.clone(),
+            ));
         }
         for c in &cfg.ignore {
             let si = resolve(c).ok_or_else(|| PlanError::ConfigColumn {
@@ -441,7 +460,11 @@ fn pair_tables(
 
     let repository = repositories
         .iter()
-        .find(|r| r.tables.iter().any(|n| name_matches(s, n) || name_matches(t, n)))
+        .find(|r| {
+            r.tables
+                .iter()
+                .any(|n| name_matches(s, n) || name_matches(t, n))
+        })
         .map(|r| r.name.clone());
 
     Ok(TablePair {
@@ -479,7 +502,11 @@ fn primary_key(
         s.primary_key
             .iter()
             .map(|k| {
-                let si = s.columns.iter().position(|c| &c.name == k).ok_or(k.clone())?;
+                let si = s
+                    .columns
+                    .iter()
+                    .position(|c| &c.name == k)
+                    .ok_or(k.clone())?;
                 let ti = matched[si].ok_or(k.clone())?;
                 Ok((k.clone(), t.columns[ti].name.clone()))
             })
@@ -489,8 +516,15 @@ fn primary_key(
         t.primary_key
             .iter()
             .map(|k| {
-                let ti = t.columns.iter().position(|c| &c.name == k).ok_or(k.clone())?;
-                let si = matched.iter().position(|m| *m == Some(ti)).ok_or(k.clone())?;
+                let ti = t
+                    .columns
+                    .iter()
+                    .position(|c| &c.name == k)
+                    .ok_or(k.clone())?;
+                let si = matched
+                    .iter()
+                    .position(|m| *m == Some(ti))
+                    .ok_or(k.clone())?;
                 Ok((s.columns[si].name.clone(), k.clone()))
             })
             .collect()
@@ -519,7 +553,39 @@ fn primary_key(
 
 // ---- shapes ---------------------------------------------------------------
 
-/// How an ORM is named in shape messages.
+/// Reads a plain string or number side the way its value is meant, when the
+/// other side tells what the column holds: a SQLite DATETIME that one ORM
+/// reads as a `Date` and the other hands out as the stored text compares as
+/// a timestamp string (the same instant is no value difference: the shape
+/// difference is already reported); an integer 0/1 that the other side
+/// reads as a boolean compares as a boolean. Applied after [`classify`], so
+/// the declared shapes are still reported.
+pub fn reconcile(a: &mut Column, b: &mut Column) {
+    use ReadMode::*;
+    fn as_string_of(temporal: ReadMode) -> Option<ReadMode> {
+        match temporal {
+            DateTime | EpochSeconds | EpochMillis => Some(DateTimeString),
+            Date => Some(DateString),
+            Time => Some(TimeString),
+            _ => None,
+        }
+    }
+    let fix = |x: ReadMode, y: ReadMode| -> ReadMode {
+        if matches!(x, Text | DecimalString)
+            && let Some(r) = as_string_of(y)
+        {
+            return r;
+        }
+        if x == Int && matches!(y, Boolean | IntBoolean) {
+            return IntBoolean;
+        }
+        x
+    };
+    let (ra, rb) = (a.read, b.read);
+    a.read = fix(ra, rb);
+    b.read = fix(rb, ra);
+}
+
 pub fn orm_label(orm: Orm) -> &'static str {
     match orm {
         Orm::Prisma => "Prisma",
@@ -627,10 +693,15 @@ pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape
     let who = |x: &[ReadMode]| if x.contains(&ra) { (la, lb) } else { (lb, la) };
     let gives = format!("{la} gives {}, {lb} gives {}", describe(ra), describe(rb));
 
-    let precision = time_precision(am.dialect, &a.db_type)
-        .or_else(|| time_precision(bm.dialect, &b.db_type));
+    let precision =
+        time_precision(am.dialect, &a.db_type).or_else(|| time_precision(bm.dialect, &b.db_type));
     if ra != rb {
-        if either(DateTime, DateTimeString) || either(Date, DateString) || either(Time, TimeString)
+        let date_like = [DateTime, Date, Time, EpochSeconds, EpochMillis];
+        let string_like = [DateTimeString, DateString, TimeString, Text, DecimalString];
+        if either(DateTime, DateTimeString)
+            || either(Date, DateString)
+            || either(Time, TimeString)
+            || one_of(&date_like, &string_like)
         {
             push("SHAPE_DATE_VS_STRING", ShapeRisk::Shape, gives.clone());
         } else if one_of(&[Decimal], &[DecimalString]) {
@@ -651,20 +722,51 @@ pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape
                 ShapeRisk::Value,
                 format!("{gives}: {n} mode 'number' loses integers above 2^53"),
             );
+        } else if one_of(&[BigInt], &[Int]) {
+            // A 64-bit integer (SQLite integer) read as a JS number.
+            let (n, _) = who(&[Int]);
+            push(
+                "SHAPE_BIGINT_NUMBER",
+                ShapeRisk::Value,
+                format!(
+                    "{gives}: {n} reads the 64-bit integer as a number and loses integers above 2^53"
+                ),
+            );
         } else if one_of(&[EnumName], &[EnumLabel, Text, Raw]) {
             let (m, c) = if ra == EnumName { (am, a) } else { (bm, b) };
             if enum_is_mapped(m, c) {
-                push("SHAPE_ENUM_NAME_VS_LABEL", ShapeRisk::Shape, gives.clone());
+                let mapped: Vec<String> = c
+                    .enum_name
+                    .as_deref()
+                    .and_then(|n| m.enum_def(n))
+                    .map(|e| {
+                        e.values
+                            .iter()
+                            .filter(|v| v.name != v.db_name)
+                            .map(|v| format!("{} ↔ '{}'", v.name, v.db_name))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                push(
+                    "SHAPE_ENUM_NAME_VS_LABEL",
+                    ShapeRisk::Shape,
+                    format!("{gives} ({})", mapped.join(", ")),
+                );
             }
         } else if one_of(&[Boolean, IntBoolean], &[Int, BigIntNumber, Float]) {
             push("SHAPE_BOOLEAN_VS_NUMBER", ShapeRisk::Shape, gives.clone());
         } else if one_of(&[Json], &[Text]) {
             push("SHAPE_JSON_VS_STRING", ShapeRisk::Shape, gives.clone());
-        } else if one_of(&[EpochSeconds], &[DateTime, DateTimeString, EpochMillis, Raw]) {
+        } else if one_of(
+            &[EpochSeconds],
+            &[DateTime, DateTimeString, EpochMillis, Raw],
+        ) {
             push(
                 "SHAPE_TIMESTAMP_PRECISION",
                 ShapeRisk::Value,
-                format!("{gives}: epoch seconds drop the milliseconds the other side keeps"),
+                format!(
+                    "{gives}: epoch seconds drop milliseconds, and values written as epoch milliseconds or ISO text read differently"
+                ),
             );
         } else if ra != Raw && rb != Raw && ra.js_shape() != rb.js_shape() {
             push("SHAPE_OTHER", ShapeRisk::Shape, gives.clone());

@@ -148,7 +148,12 @@ fn composite_keys_enums_and_schemas() {
     let labels: Vec<&str> = e.values.iter().map(|v| v.db_name.as_str()).collect();
     assert_eq!(
         &labels[..4],
-        ["dockerfile", "heroku_buildpacks", "paketo_buildpacks", "nixpacks"]
+        [
+            "dockerfile",
+            "heroku_buildpacks",
+            "paketo_buildpacks",
+            "nixpacks"
+        ]
     );
     let uses = m
         .tables
@@ -192,10 +197,9 @@ fn composite_keys_enums_and_schemas() {
     assert_eq!(m.dialect, Dialect::Mysql);
     assert_eq!(m.table("apis").unwrap().primary_key, vec!["id"]);
     assert!(
-        m.tables
-            .iter()
-            .flat_map(|t| &t.columns)
-            .any(|c| c.db_type == "enum('free','pro','enterprise')" && c.read == ReadMode::EnumLabel)
+        m.tables.iter().flat_map(|t| &t.columns).any(|c| c.db_type
+            == "enum('free','pro','enterprise')"
+            && c.read == ReadMode::EnumLabel)
     );
 
     // SQLite v5 and v6 composite keys.

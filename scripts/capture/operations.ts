@@ -23,6 +23,8 @@ export interface Operation {
   params?: Params[];
   /** Parameters parity generates fresh per iteration (shared by both sides). */
   generate?: Record<string, 'cuid' | 'uuid' | 'now'>;
+  /** Result columns compared under another name, per ORM. */
+  rename?: { prisma?: Record<string, string>; drizzle?: Record<string, string> };
   writes?: boolean;
   compare?: 'rows' | 'entities' | 'count';
   reason?: string;
@@ -89,12 +91,17 @@ export const operations: Operation[] = [
     compare: 'entities',
     reason:
       'The two ORMs read back different slices of the new repair: Prisma re-selects the repair and its items, Drizzle returns the inserted rows. Entities are compared by primary key where both sides return them.',
+    // Every column varies per bike, so the capture can tell parameters from
+    // literals (and parity samples a different booking per iteration).
+    // item_a < item_b: Prisma orders the join-table rows by item id, so the
+    // placeholder order is stable only when the two ids are ordered.
     params_from:
-      "SELECT b.id AS bike_id, u.id AS mechanic_id, i1.id AS item_a, i2.id AS item_b, 'Replace brake pads' AS description, 42.5 AS estimated_cost " +
-      "FROM (SELECT id FROM bikes ORDER BY random() LIMIT 100) b " +
-      "CROSS JOIN LATERAL (SELECT id FROM users WHERE role = 'MECHANIC' ORDER BY random() LIMIT 1) u " +
-      'CROSS JOIN LATERAL (SELECT id FROM items ORDER BY id LIMIT 1) i1 ' +
-      'CROSS JOIN LATERAL (SELECT id FROM items ORDER BY id DESC LIMIT 1) i2',
+      'SELECT b.id AS bike_id, u.id AS mechanic_id, i1.id AS item_a, i2.id AS item_b, ' +
+      "'Service for ' || b.serial_number AS description, (abs(hashtext(b.id::text)) % 50000 + 1) / 100.0 AS estimated_cost " +
+      'FROM (SELECT id, serial_number FROM bikes ORDER BY random() LIMIT 100) b ' +
+      "CROSS JOIN LATERAL (SELECT id FROM users WHERE role = 'MECHANIC' ORDER BY md5(id || b.id::text) LIMIT 1) u " +
+      'CROSS JOIN LATERAL (SELECT id FROM items WHERE id < (SELECT max(id) FROM items) ORDER BY md5(id::text || b.id::text) LIMIT 1) i1 ' +
+      'CROSS JOIN LATERAL (SELECT id FROM items WHERE id > i1.id ORDER BY md5(b.id::text || id::text) LIMIT 1) i2',
     generate: { repair_id: 'cuid' },
     // Prisma stamps created_at/updated_at in the client (@default(now()),
     // @updatedAt); Drizzle leaves them to the database: a few ms apart.
@@ -140,6 +147,7 @@ export const operations: Operation[] = [
     name: 'customer-transaction-total',
     repository: 'transaction',
     description: "A customer's lifetime spend: aggregate _sum (Prisma) against select sum() (Drizzle).",
+    rename: { prisma: { '_sum$amount': 'sum' } },
     params_from:
       'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM transactions) t ORDER BY random() LIMIT 100',
     prisma: ({ prisma }, p) =>

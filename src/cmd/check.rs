@@ -22,6 +22,7 @@ pub async fn run(args: CheckArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         chunk_rows: args.chunk_rows.unwrap_or(config.check.chunk_rows).max(1),
         max_differences: args.max_differences.unwrap_or(config.check.max_differences),
         show_values: args.show_values,
+        share_reads: config.check.share_reads,
     };
     let out = report::prepare_out_dir(global.out.as_deref())?;
     let mut run = prepared.run_report("check", &config);

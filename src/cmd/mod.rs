@@ -2,8 +2,10 @@
 //! second command would need: shared logic lives in the stage modules.
 
 pub mod check;
+pub mod demo;
 pub mod schema;
 pub mod seed;
+pub mod timing;
 
 use anyhow::Result;
 
@@ -16,15 +18,12 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
     match cli.command {
         Command::Schema(args) => schema::run(args, &global, ui).await,
         Command::Check(args) => check::run(args, &global, ui).await,
-        Command::Timing(_) => not_implemented("timing"),
+        Command::Timing(args) => timing::run(args, &global, ui).await,
         Command::Backup(_) => not_implemented("backup"),
         Command::Manifest(_) => not_implemented("manifest"),
         Command::Run(_) => not_implemented("run"),
         Command::Seed(args) => seed::run(args, &global, ui).await,
-        Command::Demo(_) => {
-            let _ = (&global, &ui);
-            not_implemented("demo")
-        }
+        Command::Demo(args) => demo::run(args, &global, ui).await,
     }
 }
 

@@ -130,10 +130,14 @@ pub async fn inspect(
             let live = catalog::read_catalog(db, &schemas_of(mapping))
                 .await
                 .with_context(|| format!("{} database ({})", side.name, redacted(side)))?;
-            if !(selection.tables.is_empty() && selection.repository.is_none()) && narrowed.is_empty() {
+            if !(selection.tables.is_empty() && selection.repository.is_none())
+                && narrowed.is_empty()
+            {
                 // The selection names nothing on this side: nothing to check.
             } else {
-                found.extend(findings::against_catalog(&side.name, mapping, &live, &narrowed));
+                found.extend(findings::against_catalog(
+                    &side.name, mapping, &live, &narrowed,
+                ));
             }
         }
         if let Some(folder) = &side.migrations {
@@ -160,8 +164,14 @@ pub async fn inspect(
 
     let fails = findings::fails(&found, strict);
     let summary = Summary {
-        errors: found.iter().filter(|f| f.severity == Severity::Error).count(),
-        warnings: found.iter().filter(|f| f.severity == Severity::Warning).count(),
+        errors: found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count(),
+        warnings: found
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count(),
         shapes: found.iter().filter(|f| f.is_shape()).count(),
         allowed: found.iter().filter(|f| f.allowed).count(),
         strict,
@@ -290,13 +300,10 @@ pub fn render_text(r: &SchemaReport) -> String {
         r.target.name,
         r.views.len()
     );
-    let groups: [(&str, Box<dyn Fn(&Finding) -> bool>); 3] = [
-        ("errors", Box::new(|f: &Finding| f.severity == Severity::Error)),
-        (
-            "warnings",
-            Box::new(|f: &Finding| f.severity == Severity::Warning && !f.is_shape()),
-        ),
-        ("shape differences", Box::new(|f: &Finding| f.is_shape())),
+    let groups: [(&str, Keep); 3] = [
+        ("errors", is_error),
+        ("warnings", is_plain_warning),
+        ("shape differences", Finding::is_shape),
     ];
     for (title, keep) in groups.iter() {
         let list: Vec<&Finding> = r.findings.iter().filter(|f| keep(f)).collect();
@@ -332,14 +339,33 @@ pub fn render_text(r: &SchemaReport) -> String {
     };
     let _ = writeln!(
         s,
-        "\n{verdict}: {} errors, {} warnings ({} shape differences), {} allowed{}",
-        r.summary.errors,
-        r.summary.warnings,
-        r.summary.shapes,
+        "\n{verdict}: {}, {} ({}), {} allowed{}",
+        count(r.summary.errors, "error"),
+        count(r.summary.warnings, "warning"),
+        count(r.summary.shapes, "shape difference"),
         r.summary.allowed,
         if r.summary.strict { ", --strict" } else { "" }
     );
     s
+}
+
+/// Which findings a report section lists.
+type Keep = fn(&Finding) -> bool;
+
+fn is_error(f: &Finding) -> bool {
+    f.severity == Severity::Error
+}
+
+fn is_plain_warning(f: &Finding) -> bool {
+    f.severity == Severity::Warning && !f.is_shape()
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn md_escape(s: &str) -> String {
@@ -360,7 +386,11 @@ pub fn render_markdown(r: &SchemaReport) -> String {
         r.target.orm,
         r.target.database,
         r.generated_at,
-        if r.summary.exit_code == exit::OK { "pass" } else { "fail" },
+        if r.summary.exit_code == exit::OK {
+            "pass"
+        } else {
+            "fail"
+        },
         r.summary.errors,
         r.summary.warnings,
         r.summary.shapes,
@@ -377,10 +407,10 @@ pub fn render_markdown(r: &SchemaReport) -> String {
         list_or_none(&r.only_target_tables),
         list_or_none(&r.views)
     );
-    let sections: [(&str, fn(&Finding) -> bool); 3] = [
-        ("Errors", |f| f.severity == Severity::Error),
-        ("Warnings", |f| f.severity == Severity::Warning && !f.is_shape()),
-        ("Shape differences", |f| f.is_shape()),
+    let sections: [(&str, Keep); 3] = [
+        ("Errors", is_error),
+        ("Warnings", is_plain_warning),
+        ("Shape differences", Finding::is_shape),
     ];
     for (title, keep) in sections {
         let list: Vec<&Finding> = r.findings.iter().filter(|f| keep(f)).collect();
@@ -455,7 +485,12 @@ pub fn render_mapping_text(v: &Value) -> String {
             .map(|o| format!(", {o}"))
             .unwrap_or_default()
     );
-    for m in v.get("models").and_then(Value::as_array).into_iter().flatten() {
+    for m in v
+        .get("models")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let schema = m
             .get("schema")
             .and_then(Value::as_str)
@@ -476,9 +511,18 @@ pub fn render_mapping_text(v: &Value) -> String {
             .get("primaryKey")
             .and_then(|p| p.get("columns"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
-        for c in m.get("columns").and_then(Value::as_array).into_iter().flatten() {
+        for c in m
+            .get("columns")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let mut ty = str_of(c, "type");
             if let Some(native) = c.get("nativeType").and_then(Value::as_array)
                 && let Some(name) = native.first().and_then(Value::as_str)
@@ -486,7 +530,11 @@ pub fn render_mapping_text(v: &Value) -> String {
                 let args: Vec<String> = native
                     .get(1)
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 ty = if args.is_empty() {
                     format!("{ty} @db.{name}")
@@ -524,7 +572,12 @@ pub fn render_mapping_text(v: &Value) -> String {
             );
         }
     }
-    let enums: Vec<&Value> = v.get("enums").and_then(Value::as_array).into_iter().flatten().collect();
+    let enums: Vec<&Value> = v
+        .get("enums")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
     if !enums.is_empty() {
         let _ = writeln!(s, "\nenums");
         for e in enums {
@@ -536,13 +589,22 @@ pub fn render_mapping_text(v: &Value) -> String {
                 .map(|x| {
                     let n = str_of(x, "name");
                     let d = str_of(x, "dbName");
-                    if d.is_empty() || d == n { n } else { format!("{n}=\"{d}\"") }
+                    if d.is_empty() || d == n {
+                        n
+                    } else {
+                        format!("{n}=\"{d}\"")
+                    }
                 })
                 .collect();
             let _ = writeln!(s, "  {}: {}", str_of(e, "name"), values.join(", "));
         }
     }
-    for n in v.get("notes").and_then(Value::as_array).into_iter().flatten() {
+    for n in v
+        .get("notes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(n) = n.as_str() {
             let _ = writeln!(s, "\nnote: {n}");
         }

@@ -140,11 +140,16 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         let schema = pg_schema(r.try_get("schema")?);
         let tbl: String = r.try_get("tbl")?;
         let kind: String = r.try_get("kind")?;
-        let i = *index.entry((schema.clone(), tbl.clone())).or_insert_with(|| {
-            m.tables
-                .push(new_table(schema.clone(), tbl.clone(), kind == "v" || kind == "m"));
-            m.tables.len() - 1
-        });
+        let i = *index
+            .entry((schema.clone(), tbl.clone()))
+            .or_insert_with(|| {
+                m.tables.push(new_table(
+                    schema.clone(),
+                    tbl.clone(),
+                    kind == "v" || kind == "m",
+                ));
+                m.tables.len() - 1
+            });
         let fmt: String = r.try_get("fmt")?;
         let typtype: String = r.try_get("typtype")?;
         let typname: String = r.try_get("typname")?;
@@ -242,11 +247,16 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
             let schema = schema_of(r.try_get("sch")?);
             let tbl: String = r.try_get("tbl")?;
             let kind: String = r.try_get("kind")?;
-            let i = *index.entry((schema.clone(), tbl.clone())).or_insert_with(|| {
-                m.tables
-                    .push(new_table(schema.clone(), tbl.clone(), kind.contains("VIEW")));
-                m.tables.len() - 1
-            });
+            let i = *index
+                .entry((schema.clone(), tbl.clone()))
+                .or_insert_with(|| {
+                    m.tables.push(new_table(
+                        schema.clone(),
+                        tbl.clone(),
+                        kind.contains("VIEW"),
+                    ));
+                    m.tables.len() - 1
+                });
             let ty: String = r.try_get("ty")?;
             let nullable: String = r.try_get("nullable")?;
             let has_default: i64 = r.try_get("has_default")?;
@@ -365,12 +375,11 @@ async fn read_sqlite(pool: &sqlx::SqlitePool) -> Result<Mapping> {
                 if uq == 0 || origin == "pk" || partial != 0 {
                     continue;
                 }
-                let cols: Vec<Option<String>> = sqlx::query_scalar(
-                    "SELECT name FROM pragma_index_info(?) ORDER BY seqno",
-                )
-                .bind(&iname)
-                .fetch_all(&mut *tx)
-                .await?;
+                let cols: Vec<Option<String>> =
+                    sqlx::query_scalar("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
+                        .bind(&iname)
+                        .fetch_all(&mut *tx)
+                        .await?;
                 if cols.iter().any(Option::is_none) || cols.is_empty() {
                     continue;
                 }
@@ -413,11 +422,10 @@ pub async fn server_default_timezone(db: &Db) -> Option<String> {
 
 async fn pg_default_timezone(pool: &sqlx::PgPool) -> Result<Option<String>> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    let row = sqlx::query(
-        "SELECT reset_val, source, boot_val FROM pg_settings WHERE name = 'TimeZone'",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let row =
+        sqlx::query("SELECT reset_val, source, boot_val FROM pg_settings WHERE name = 'TimeZone'")
+            .fetch_one(&mut *tx)
+            .await?;
     let reset_val: String = row.try_get("reset_val")?;
     let source: String = row.try_get("source")?;
     let boot_val: String = row.try_get("boot_val")?;

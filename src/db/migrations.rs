@@ -56,7 +56,10 @@ pub fn drizzle_journal(folder: &Path) -> Result<Vec<JournalEntry>> {
     let v: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not valid JSON", journal.display()))?;
     let Some(entries) = v.get("entries").and_then(|e| e.as_array()) else {
-        bail!("{} has no \"entries\" list; is it a drizzle-kit journal?", journal.display());
+        bail!(
+            "{} has no \"entries\" list; is it a drizzle-kit journal?",
+            journal.display()
+        );
     };
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
@@ -68,7 +71,9 @@ pub fn drizzle_journal(folder: &Path) -> Result<Vec<JournalEntry>> {
         let when = e
             .get("when")
             .and_then(|w| w.as_i64().or_else(|| w.as_f64().map(|f| f as i64)))
-            .with_context(|| format!("{}: entry {tag} has no numeric \"when\"", journal.display()))?;
+            .with_context(|| {
+                format!("{}: entry {tag} has no numeric \"when\"", journal.display())
+            })?;
         let sql = folder.join(format!("{tag}.sql"));
         let hash = std::fs::read(&sql).ok().map(|b| sha256_hex(&b));
         out.push(JournalEntry {
@@ -416,7 +421,10 @@ pub fn compare_prisma(
     let mut out = Vec::new();
     for l in local {
         let mine: Vec<&PrismaApplied> = rows.iter().filter(|r| r.name == l.name).collect();
-        let done: Vec<&&PrismaApplied> = mine.iter().filter(|r| r.finished && !r.rolled_back).collect();
+        let done: Vec<&&PrismaApplied> = mine
+            .iter()
+            .filter(|r| r.finished && !r.rolled_back)
+            .collect();
         let f = if let Some(r) = done.first() {
             if r.checksum != l.checksum && r.checksum != l.alt_checksum {
                 Some(Finding::new(
@@ -508,7 +516,11 @@ mod tests {
 
     #[test]
     fn drizzle_matches_by_created_at() {
-        let j = vec![entry("0000_a", 100, "h0"), entry("0001_b", 200, "h1"), entry("0002_c", 300, "h2")];
+        let j = vec![
+            entry("0000_a", 100, "h0"),
+            entry("0001_b", 200, "h1"),
+            entry("0002_c", 300, "h2"),
+        ];
         let rows = vec![
             DrizzleApplied {
                 hash: "h0".into(),
@@ -527,9 +539,17 @@ mod tests {
         let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(
             codes,
-            vec!["MIGRATION_NOT_APPLIED", "MIGRATION_CHECKSUM_MISMATCH", "MIGRATION_UNKNOWN_APPLIED"]
+            vec![
+                "MIGRATION_NOT_APPLIED",
+                "MIGRATION_CHECKSUM_MISMATCH",
+                "MIGRATION_UNKNOWN_APPLIED"
+            ]
         );
-        assert!(f[0].message.contains("0001_b") && f[0].message.contains("never apply"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("0001_b") && f[0].message.contains("never apply"),
+            "{}",
+            f[0].message
+        );
         let none = compare_drizzle("target", &j, "drizzle.__drizzle_migrations", None);
         assert_eq!(none.len(), 3);
         assert!(none[0].message.contains("does not exist"));
@@ -542,7 +562,13 @@ mod tests {
             checksum: c.into(),
             alt_checksum: format!("{c}-crlf"),
         };
-        let local = vec![l("1_init", "c1"), l("2_more", "c2"), l("3_fail", "c3"), l("4_rb", "c4"), l("5_new", "c5")];
+        let local = vec![
+            l("1_init", "c1"),
+            l("2_more", "c2"),
+            l("3_fail", "c3"),
+            l("4_rb", "c4"),
+            l("5_new", "c5"),
+        ];
         let r = |n: &str, c: &str, finished: bool, rolled_back: bool| PrismaApplied {
             name: n.into(),
             checksum: c.into(),
@@ -579,10 +605,17 @@ mod tests {
             r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"0000_init","breakpoints":true},{"idx":1,"version":"7","when":1700000000001,"tag":"0001_gone","breakpoints":true}]}"#,
         )
         .unwrap();
-        std::fs::write(dir.path().join("0000_init.sql"), "CREATE TABLE x (id int);\n").unwrap();
+        std::fs::write(
+            dir.path().join("0000_init.sql"),
+            "CREATE TABLE x (id int);\n",
+        )
+        .unwrap();
         let j = drizzle_journal(dir.path()).unwrap();
         assert_eq!(j[0].when, 1700000000000);
-        assert_eq!(j[0].hash.as_deref(), Some(sha256_hex(b"CREATE TABLE x (id int);\n").as_str()));
+        assert_eq!(
+            j[0].hash.as_deref(),
+            Some(sha256_hex(b"CREATE TABLE x (id int);\n").as_str())
+        );
         assert!(j[1].hash.is_none());
     }
 }

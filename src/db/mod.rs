@@ -62,7 +62,12 @@ impl Default for ConnectOptions {
         ConnectOptions {
             max_connections: 4,
             statement_timeout: Duration::from_secs(600),
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(
+                std::env::var("PARITY_CONNECT_TIMEOUT")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(10),
+            ),
             read_only: true,
         }
     }

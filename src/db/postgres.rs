@@ -141,10 +141,13 @@ pub async fn boundaries(
         .map(|k| ident(k))
         .collect::<Vec<_>>()
         .join(", ");
+    // Aliased, so ORDER BY binds to the typed column, not the text (an
+    // output column named like the input would sort "10" before "9").
     let key_text = spec
         .key
         .iter()
-        .map(|k| format!("{}::text", ident(k)))
+        .enumerate()
+        .map(|(i, k)| format!("{}::text AS parity_k{i}", ident(k)))
         .collect::<Vec<_>>()
         .join(", ");
     let filter = spec
@@ -272,6 +275,9 @@ pub async fn read_chunk(
 ) -> Result<ChunkData> {
     let select = chunk_select(spec, live, lower, upper)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
+    if std::env::var_os("PARITY_DEBUG_SQL").is_some() {
+        eprintln!("sql: {copy}");
+    }
     let mut buf = Vec::with_capacity(1 << 20);
     {
         let mut stream = conn

@@ -48,6 +48,8 @@ pub struct TableResult {
     /// True when both mappings were read from one scan of the same table
     /// in the same snapshot.
     pub shared_read: bool,
+    /// Chunk reads retried after a lost connection.
+    pub retries: u64,
     /// Source column → number of rows where it differs.
     pub columns_differing: BTreeMap<String, u64>,
     /// The first `max_differences` row differences.
@@ -130,6 +132,10 @@ pub struct EngineOptions {
     pub chunk_rows: usize,
     pub max_differences: usize,
     pub show_values: bool,
+    /// Read a table once for both sides when both sides are the same table
+    /// of the same database (the default). Off, each side reads separately,
+    /// still in the one shared snapshot.
+    pub share_reads: bool,
 }
 
 /// The two snapshots a run reads. When source and target are the same
@@ -204,6 +210,7 @@ fn empty_result(pair: &TablePair) -> TableResult {
         wall_seconds: 0.0,
         chunks: 0,
         shared_read: false,
+        retries: 0,
         columns_differing: BTreeMap::new(),
         differences: Vec::new(),
         shapes,
@@ -348,7 +355,8 @@ async fn run_table(
     progress: Option<&indicatif::ProgressBar>,
     result: &mut TableResult,
 ) -> Result<()> {
-    let shared = sides.same_database
+    let shared = opts.share_reads
+        && sides.same_database
         && crate::mapping::schema_matches(pair.source.schema.as_deref(), pair.target.schema.as_deref())
         && pair.source.name == pair.target.name;
     result.shared_read = shared;
@@ -439,6 +447,7 @@ async fn run_table(
     result.source_seconds = total.source_read.as_secs_f64();
     result.target_seconds = total.target_read.as_secs_f64();
     result.columns_differing = total.columns;
+    result.retries = total.retries;
     total.diffs.sort_by(|a, b| a.0.cmp(&b.0));
     result.differences = total.diffs.into_iter().map(|(_, d)| d).collect();
     result.status = if total.missing + total.extra + total.different > 0 {
@@ -459,6 +468,7 @@ struct ChunkOutcome {
     different: u64,
     source_read: Duration,
     target_read: Duration,
+    retries: u64,
     columns: BTreeMap<String, u64>,
     /// (sort key, difference), capped at max_differences.
     diffs: Vec<(Vec<u8>, RowDifference)>,
@@ -474,6 +484,7 @@ impl ChunkOutcome {
         self.different += o.different;
         self.source_read += o.source_read;
         self.target_read += o.target_read;
+        self.retries += o.retries;
         for (k, v) in o.columns {
             *self.columns.entry(k).or_default() += v;
         }
@@ -510,8 +521,8 @@ impl ChunkCtx<'_> {
         let lower = if i == 0 { None } else { self.bounds.get(i - 1) };
         let upper = self.bounds.get(i);
         let fault = self.kill_at == Some(i);
-        let (schunk, sdur, tchunk, tdur) = if self.shared {
-            let (c, d) = read_with_retry(
+        let (schunk, sdur, tchunk, tdur, retries) = if self.shared {
+            let c = read_with_retry(
                 &self.sides.source,
                 sw,
                 &self.splan.spec,
@@ -522,7 +533,7 @@ impl ChunkCtx<'_> {
                 fault,
             )
             .await?;
-            (Arc::new(c), d, None, d)
+            (Arc::new(c.0), c.1, None, c.1, c.2)
         } else {
             let (s, t) = tokio::join!(
                 read_with_retry(
@@ -546,9 +557,9 @@ impl ChunkCtx<'_> {
                     false,
                 )
             );
-            let (s, sd) = s?;
-            let (t, td) = t?;
-            (Arc::new(s), sd, Some(Arc::new(t)), td)
+            let (s, sd, sr) = s?;
+            let (t, td, tr) = t?;
+            (Arc::new(s), sd, Some(Arc::new(t)), td, sr + tr)
         };
         let scodec = self.splan.codec.clone();
         let tcodec = self.tplan.codec.clone();
@@ -580,6 +591,7 @@ impl ChunkCtx<'_> {
         let mut out = rx.await.context("the hashing pool stopped")?;
         out.source_read = sdur;
         out.target_read = tdur;
+        out.retries = retries;
         Ok(out)
     }
 }
@@ -594,7 +606,7 @@ async fn read_with_retry(
     lower: Option<&Boundary>,
     upper: Option<&Boundary>,
     fault: bool,
-) -> Result<(ChunkData, Duration)> {
+) -> Result<(ChunkData, Duration, u64)> {
     let mut attempt = 0;
     loop {
         if worker.is_none() {
@@ -606,7 +618,7 @@ async fn read_with_retry(
         }
         let started = Instant::now();
         match w.read_chunk(spec, live, wires, lower, upper).await {
-            Ok(c) => return Ok((c, started.elapsed())),
+            Ok(c) => return Ok((c, started.elapsed(), attempt)),
             Err(e) if attempt == 0 && crate::db::is_connection_lost(&e) => {
                 // One lost connection is retried on a fresh session in the
                 // same snapshot.

@@ -47,9 +47,9 @@ pub fn load_side(side: &Side) -> Result<Mapping> {
 /// both, or a drizzle folder.
 pub fn load_files(orm: Orm, paths: &[PathBuf]) -> Result<Mapping> {
     match orm {
-        Orm::Catalog => bail!(
-            "orm = \"catalog\" has no mapping file: its mapping is read from the database"
-        ),
+        Orm::Catalog => {
+            bail!("orm = \"catalog\" has no mapping file: its mapping is read from the database")
+        }
         Orm::Drizzle => {
             for p in paths {
                 if looks_like_prisma(p) {
@@ -110,7 +110,9 @@ pub fn drizzle_kind(path: &Path) -> Option<drizzle::FileKind> {
 }
 
 fn is_drizzle_folder(path: &Path) -> bool {
-    path.is_dir() && (path.join("meta").join("_journal.json").is_file() || path.join("_journal.json").is_file())
+    path.is_dir()
+        && (path.join("meta").join("_journal.json").is_file()
+            || path.join("_journal.json").is_file())
 }
 
 fn looks_like_prisma(path: &Path) -> bool {
@@ -165,21 +167,36 @@ mod tests {
         .unwrap();
         let ok = load_side(&side(Orm::Drizzle, vec![p.clone()], Some("sqlite:x.db"))).unwrap();
         assert_eq!(ok.tables.len(), 1);
-        let e = load_side(&side(Orm::Drizzle, vec![p.clone()], Some("postgres://h/db")))
-            .unwrap_err();
+        let e = load_side(&side(
+            Orm::Drizzle,
+            vec![p.clone()],
+            Some("postgres://h/db"),
+        ))
+        .unwrap_err();
         let msg = format!("{e:#}");
-        assert!(msg.contains("is for sqlite") && msg.contains("postgresql"), "{msg}");
+        assert!(
+            msg.contains("is for sqlite") && msg.contains("postgresql"),
+            "{msg}"
+        );
         let e = load_side(&side(Orm::Prisma, vec![p], None)).unwrap_err();
         assert!(format!("{e:#}").contains("set orm = \"drizzle\""));
     }
 
     #[test]
     fn missing_files_name_the_path() {
-        let e = load_side(&side(Orm::Drizzle, vec![PathBuf::from("/nope/x.json")], None))
-            .unwrap_err();
+        let e = load_side(&side(
+            Orm::Drizzle,
+            vec![PathBuf::from("/nope/x.json")],
+            None,
+        ))
+        .unwrap_err();
         assert!(format!("{e:#}").contains("/nope/x.json"));
-        let e = load_side(&side(Orm::Prisma, vec![PathBuf::from("/nope/s.prisma")], None))
-            .unwrap_err();
+        let e = load_side(&side(
+            Orm::Prisma,
+            vec![PathBuf::from("/nope/s.prisma")],
+            None,
+        ))
+        .unwrap_err();
         assert!(format!("{e:#}").contains("/nope/s.prisma does not exist"));
     }
 }

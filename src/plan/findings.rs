@@ -222,7 +222,8 @@ pub fn against_catalog(
                     .table(qn.clone())
                     .column(c.name.clone()),
                 );
-            } else if let Some(f) = enum_labels(side, mapping, c, catalog, lc, &qn, &mut enums_checked)
+            } else if let Some(f) =
+                enum_labels(side, mapping, c, catalog, lc, &qn, &mut enums_checked)
             {
                 out.push(f);
             }
@@ -246,7 +247,11 @@ pub fn against_catalog(
                 );
             }
         }
-        if !t.is_view && !t.primary_key.is_empty() && !live.primary_key.is_empty() && t.primary_key != live.primary_key {
+        if !t.is_view
+            && !t.primary_key.is_empty()
+            && !live.primary_key.is_empty()
+            && t.primary_key != live.primary_key
+        {
             out.push(
                 Finding::new(
                     "PRIMARY_KEY_MISMATCH",
@@ -316,8 +321,20 @@ pub fn is_utc(tz: &str) -> bool {
     let t = t.strip_prefix("etc/").unwrap_or(&t);
     matches!(
         t,
-        "utc" | "uct" | "universal" | "zulu" | "gmt" | "gmt0" | "gmt+0" | "gmt-0" | "greenwich"
-            | "z" | "+00" | "+00:00" | "00:00" | "-00"
+        "utc"
+            | "uct"
+            | "universal"
+            | "zulu"
+            | "gmt"
+            | "gmt0"
+            | "gmt+0"
+            | "gmt-0"
+            | "greenwich"
+            | "z"
+            | "+00"
+            | "+00:00"
+            | "00:00"
+            | "-00"
     )
 }
 
@@ -406,6 +423,9 @@ fn canonical_base(dialect: Dialect, base: &str, args: &[String]) -> String {
 pub fn types_compatible(dialect: Dialect, mapped: &Column, live: &Column) -> bool {
     let a = parts(&mapped.db_type, mapped.is_list);
     let b = parts(&live.db_type, live.is_list);
+    if dialect == Dialect::Sqlite {
+        return sqlite_compatible(mapped, live);
+    }
     if a.array != b.array {
         return false;
     }
@@ -427,24 +447,55 @@ pub fn types_compatible(dialect: Dialect, mapped: &Column, live: &Column) -> boo
                 .as_deref()
                 .is_some_and(|n| n.eq_ignore_ascii_case(live_name));
     }
-    if dialect == Dialect::Sqlite {
-        // Declared types are free text; compare what the declaration says.
-        return (a.base == b.base
-            && (a.args.is_empty() || b.args.is_empty() || a.args == b.args))
-            || canonical_base(dialect, &a.base, &a.args) == canonical_base(dialect, &b.base, &b.args);
-    }
     let ab = canonical_base(dialect, &a.base, &a.args);
     let bb = canonical_base(dialect, &b.base, &b.args);
     if ab != bb || a.unsigned != b.unsigned {
         return false;
     }
     let widths_only = dialect == Dialect::Mysql
-        && matches!(ab.as_str(), "integer" | "bigint" | "smallint" | "tinyint" | "mediumint");
+        && matches!(
+            ab.as_str(),
+            "integer" | "bigint" | "smallint" | "tinyint" | "mediumint"
+        );
     if ab == "boolean" || ab == "json|longtext" || widths_only {
         // Display widths (`int(11)`) and the tinyint(1) spelling carry no storage meaning.
         return true;
     }
     a.args.is_empty() || b.args.is_empty() || a.args == b.args
+}
+
+/// SQLite's type affinity of a declared type (the rules of "Datatypes In
+/// SQLite", section 3.1).
+fn sqlite_affinity(declared: &str) -> &'static str {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        "INTEGER"
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        "TEXT"
+    } else if t.is_empty() || t.contains("BLOB") {
+        "BLOB"
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
+/// SQLite stores any value in any column; declared types only choose an
+/// affinity, and Prisma and drizzle-kit declare the same storage
+/// differently (`DATETIME` vs `numeric`, `BOOLEAN` vs `integer`). Only
+/// affinities that convert values differently are incompatible; NUMERIC
+/// and BLOB (none) keep what they are given. Enums are TEXT.
+fn sqlite_compatible(mapped: &Column, live: &Column) -> bool {
+    let aff = |c: &Column| {
+        if c.enum_name.is_some() || c.db_type.starts_with("enum(") {
+            "TEXT"
+        } else {
+            sqlite_affinity(c.db_type.trim_end_matches("[]"))
+        }
+    };
+    let (a, b) = (aff(mapped), aff(live));
+    a == b || matches!(a, "NUMERIC" | "BLOB") || matches!(b, "NUMERIC" | "BLOB")
 }
 
 /// The labels a column's enum allows, from its mapping.
@@ -488,13 +539,21 @@ fn enum_labels(
     if !missing.is_empty() {
         parts.push(format!(
             "the database lacks {}",
-            missing.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !extra.is_empty() {
         parts.push(format!(
-            "the mapping lacks {} (rows holding them cannot be read)",
-            extra.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+            "the mapping lacks {} (rows holding them read as values the application does not know)",
+            extra
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let what = if inline {
@@ -604,6 +663,15 @@ mod tests {
         e2.enum_name = Some("RepairStatus".into());
         assert!(types_compatible(pg, &e1, &e2));
         assert!(!types_compatible(pg, &e1, &col("s", "text")));
+        let lite = Dialect::Sqlite;
+        let okl = |a: &str, b: &str| types_compatible(lite, &col("c", a), &col("c", b));
+        assert!(okl("numeric", "datetime"));
+        assert!(okl("integer", "bigint"));
+        assert!(okl("integer", "boolean"));
+        assert!(okl("text", "jsonb"));
+        assert!(!okl("text", "integer"));
+        assert!(!okl("real", "text"));
+        assert!(types_compatible(lite, &e1, &col("s", "text")));
     }
 
     fn mapping(orm: Orm, tables: Vec<Table>, enums: Vec<EnumDef>) -> Mapping {

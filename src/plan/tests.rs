@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::*;
-use crate::config::{CheckSettings, Config, PairOverride, Repository, SchemaSettings, Side, TableOverride, TimingSettings};
+use crate::config::{
+    CheckSettings, Config, PairOverride, Repository, SchemaSettings, Side, TableOverride,
+    TimingSettings,
+};
 use crate::mapping::{EnumDef, EnumValue};
 
 fn col(name: &str, field: &str, ty: &str, read: ReadMode) -> Column {
@@ -216,7 +219,11 @@ fn shapes_per_column() {
     assert_eq!(codes(&users.columns[0]), Vec::<&str>::new());
     // timestamp(3): Date vs string, no precision loss.
     assert_eq!(codes(&users.columns[1]), vec!["SHAPE_DATE_VS_STRING"]);
-    assert!(users.columns[1].shapes[0].message.starts_with("Prisma gives Date, Drizzle gives string"));
+    assert!(
+        users.columns[1].shapes[0]
+            .message
+            .starts_with("Prisma gives Date, Drizzle gives string")
+    );
     // One value is @map'd: names and labels differ.
     assert_eq!(codes(&users.columns[2]), vec!["SHAPE_ENUM_NAME_VS_LABEL"]);
     let tx = &plan.pairs[1];
@@ -228,7 +235,11 @@ fn shapes_per_column() {
     );
     assert_eq!(tx.columns[2].shapes[1].risk, ShapeRisk::Value);
     assert_eq!(codes(&tx.columns[3]), vec!["SHAPE_BIGINT_NUMBER"]);
-    assert!(tx.columns[3].shapes[0].message.contains("Drizzle mode 'number' loses integers above 2^53"));
+    assert!(
+        tx.columns[3].shapes[0]
+            .message
+            .contains("Drizzle mode 'number' loses integers above 2^53")
+    );
     assert_eq!(tx.columns[3].shapes[0].risk, ShapeRisk::Value);
 }
 
@@ -252,7 +263,15 @@ fn unmapped_enums_and_bytes_are_not_shapes() {
     let mut y = col("r", "r", "Role", EnumLabel);
     y.enum_name = Some("Role".into());
     assert!(classify(&x, &a, &y, &b).is_empty());
-    assert!(classify(&col("b", "b", "bytea", Bytes), &a, &col("b", "b", "bytea", Bytes), &b).is_empty());
+    assert!(
+        classify(
+            &col("b", "b", "bytea", Bytes),
+            &a,
+            &col("b", "b", "bytea", Bytes),
+            &b
+        )
+        .is_empty()
+    );
     let d = classify(
         &col("d", "d", "numeric(65,30)", Decimal),
         &a,
@@ -261,7 +280,12 @@ fn unmapped_enums_and_bytes_are_not_shapes() {
     );
     assert_eq!(d[0].code, "SHAPE_DECIMAL_NUMBER");
     assert_eq!(d[0].risk, ShapeRisk::Value);
-    let dd = classify(&col("d", "d", "date", Date), &a, &col("d", "d", "date", DateString), &b);
+    let dd = classify(
+        &col("d", "d", "date", Date),
+        &a,
+        &col("d", "d", "date", DateString),
+        &b,
+    );
     assert_eq!(dd[0].code, "SHAPE_DATE_VS_STRING");
     assert_eq!(dd.len(), 1);
 }
@@ -326,7 +350,10 @@ fn selection_and_config_names_must_exist() {
         columns: BTreeMap::new(),
     });
     let e = build(&prisma(), &drizzle(), Some(&bad), &Selection::default()).unwrap_err();
-    assert!(e.to_string().contains("[[pair]] source = \"Customer\""), "{e}");
+    assert!(
+        e.to_string().contains("[[pair]] source = \"Customer\""),
+        "{e}"
+    );
 
     let mut bad = c.clone();
     bad.repositories[0].tables.push("refunds".into());
@@ -336,7 +363,10 @@ fn selection_and_config_names_must_exist() {
     let mut bad = c.clone();
     bad.tables[0].ignore = vec!["nope".into()];
     let e = build(&prisma(), &drizzle(), Some(&bad), &Selection::default()).unwrap_err();
-    assert!(e.to_string().contains("ignore names column \"nope\""), "{e}");
+    assert!(
+        e.to_string().contains("ignore names column \"nope\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -369,7 +399,11 @@ fn ignore_tolerance_and_pair_columns() {
         columns: BTreeMap::new(),
     });
     let plan = build(&prisma(), &drizzle(), Some(&c), &Selection::default()).unwrap();
-    let tx = plan.pairs.iter().find(|p| p.name() == "transactions").unwrap();
+    let tx = plan
+        .pairs
+        .iter()
+        .find(|p| p.name() == "transactions")
+        .unwrap();
     assert!(tx.only_source_columns.is_empty() && tx.only_target_columns.is_empty());
     assert!(tx.columns[2].ignore);
     assert!(tx.columns[1].tolerance.is_some());

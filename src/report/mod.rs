@@ -5,8 +5,11 @@
 //! run that dies midway still leaves its results.
 
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
+pub mod timing_csv;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +41,9 @@ pub struct RunReport {
     pub in_progress: bool,
     /// Exit code of the finished run (0 parity holds, 1 differences, 2 error).
     pub exit_code: Option<i32>,
+    /// Paired query timing (`timing`, `run`): absent for commands that time nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<crate::timing::TimingSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]

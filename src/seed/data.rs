@@ -169,7 +169,15 @@ impl Table {
                 "created_at",
                 "updated_at",
             ],
-            Table::Items => &["id", "sku", "name", "price", "stock", "weight_grams", "active"],
+            Table::Items => &[
+                "id",
+                "sku",
+                "name",
+                "price",
+                "stock",
+                "weight_grams",
+                "active",
+            ],
             Table::Bikes => &[
                 "id",
                 "customer_id",
@@ -261,7 +269,7 @@ impl Sizes {
 
 /// `transactions.occurred_at` has sub-millisecond microseconds.
 pub fn has_sub_ms_micros(id: u64) -> bool {
-    id % 97 == 0
+    id.is_multiple_of(97)
 }
 
 /// `transactions.occurred_at` lies in 1960–1969.
@@ -271,7 +279,7 @@ pub fn occurred_before_1970(id: u64) -> bool {
 
 /// `transactions.external_ref` is `9007199254740993 + 2·id`.
 pub fn external_ref_above_2_53(id: u64) -> bool {
-    id % 101 == 0
+    id.is_multiple_of(101)
 }
 
 /// `transactions.external_ref` is within `id/1000` of `i64::MAX` or `i64::MIN`.
@@ -290,7 +298,11 @@ pub fn special_external_ref(id: u64) -> Option<i64> {
         Some(big_int_for(id))
     } else if external_ref_near_i64_limit(id) {
         let d = (id / 1000) as i64;
-        Some(if id % 1000 == 7 { i64::MAX - d } else { i64::MIN + d })
+        Some(if id % 1000 == 7 {
+            i64::MAX - d
+        } else {
+            i64::MIN + d
+        })
     } else {
         None
     }
@@ -327,7 +339,7 @@ pub fn metadata_is_null(id: u64) -> bool {
 
 /// `transactions.metadata` carries `"ledger_id": big_int_for(id)`.
 pub fn metadata_has_big_int(id: u64) -> bool {
-    id % 89 == 0 && !metadata_is_null(id)
+    id.is_multiple_of(89) && !metadata_is_null(id)
 }
 
 /// How `customers.phone` is filled.
@@ -355,7 +367,7 @@ pub fn customer_name_has_emoji(id: u64) -> bool {
 }
 
 pub fn customer_email_is_null(id: u64) -> bool {
-    id % 9 == 0
+    id.is_multiple_of(9)
 }
 
 pub fn birth_date_is_null(id: u64) -> bool {
@@ -363,7 +375,7 @@ pub fn birth_date_is_null(id: u64) -> bool {
 }
 
 pub fn born_before_1970(id: u64) -> bool {
-    !birth_date_is_null(id) && id % 4 == 0
+    !birth_date_is_null(id) && id.is_multiple_of(4)
 }
 
 pub fn preferences_is_null(id: u64) -> bool {
@@ -372,7 +384,7 @@ pub fn preferences_is_null(id: u64) -> bool {
 
 /// `customers.preferences` carries `"referral_code": big_int_for(id)`.
 pub fn preferences_has_big_int(id: u64) -> bool {
-    id % 7 == 0 && !preferences_is_null(id)
+    id.is_multiple_of(7) && !preferences_is_null(id)
 }
 
 /// `repairs.status` of repair index `r`, as its database label.
@@ -407,7 +419,7 @@ pub fn estimated_cost_kind(r: u64) -> CostKind {
         CostKind::Huge
     } else if r % 500 == 251 {
         CostKind::Tiny
-    } else if r % 13 == 0 {
+    } else if r.is_multiple_of(13) {
         CostKind::FullScale
     } else {
         CostKind::Cents
@@ -415,7 +427,7 @@ pub fn estimated_cost_kind(r: u64) -> CostKind {
 }
 
 pub fn repair_description_is_empty(r: u64) -> bool {
-    r % 50 == 0
+    r.is_multiple_of(50)
 }
 
 // ---- the generator ----
@@ -554,7 +566,11 @@ impl Generator {
     pub fn bike_owner(&self, b: u64) -> u64 {
         match self.bike_owner.get(b as usize) {
             Some(&c) => c as u64,
-            None => 1 + self.rng(S_BIKE_COUNT, u64::MAX - b).below(self.sizes.customers),
+            None => {
+                1 + self
+                    .rng(S_BIKE_COUNT, u64::MAX - b)
+                    .below(self.sizes.customers)
+            }
         }
     }
 
@@ -704,7 +720,9 @@ impl Generator {
         let (first, slug_f) = *g.pick(FIRST_NAMES);
         let (last, slug_l) = *g.pick(LAST_NAMES);
         out.push(Val::Text(id));
-        out.push(Val::Text(format!("staff{u}.{slug_f}.{slug_l}@bikeshop.example")));
+        out.push(Val::Text(format!(
+            "staff{u}.{slug_f}.{slug_l}@bikeshop.example"
+        )));
         out.push(match u % 5 {
             3 => Val::Null,
             4 => Val::Text(String::new()),
@@ -734,8 +752,17 @@ impl Generator {
             first.to_string()
         }));
         let empty_last = customer_last_name_is_empty(id);
-        out.push(Val::Text(if empty_last { String::new() } else { last.to_string() }));
-        let domain = *g.pick(&["example.com", "mail.example", "post.example.de", "example.co.jp"]);
+        out.push(Val::Text(if empty_last {
+            String::new()
+        } else {
+            last.to_string()
+        }));
+        let domain = *g.pick(&[
+            "example.com",
+            "mail.example",
+            "post.example.de",
+            "example.co.jp",
+        ]);
         out.push(if customer_email_is_null(id) {
             Val::Null
         } else if empty_last {
@@ -743,18 +770,18 @@ impl Generator {
         } else {
             Val::Text(format!("{slug_f}.{slug_l}{id}@{domain}"))
         });
-        let phone = format!(
-            "+49 15{} {:07}",
-            g.below(10),
-            g.below(10_000_000)
-        );
+        let phone = format!("+49 15{} {:07}", g.below(10), g.below(10_000_000));
         out.push(match customer_phone_kind(id) {
             PhoneKind::Null => Val::Null,
             PhoneKind::Empty => Val::Text(String::new()),
             PhoneKind::Number => Val::Text(phone),
         });
         let u = g.unit();
-        out.push(Val::Int(if id % 3 == 0 { 0 } else { (u * u * u * 20_000.0) as i64 }));
+        out.push(Val::Int(if id.is_multiple_of(3) {
+            0
+        } else {
+            (u * u * u * 20_000.0) as i64
+        }));
         out.push(if preferences_is_null(id) {
             Val::Null
         } else {
@@ -762,7 +789,7 @@ impl Generator {
         });
         out.push(if birth_date_is_null(id) {
             Val::Null
-        } else if id % 4 == 0 {
+        } else if id.is_multiple_of(4) {
             Val::Date(g.range(days_from_civil(1940, 1, 1), days_from_civil(1969, 12, 31)))
         } else {
             Val::Date(g.range(days_from_civil(1970, 1, 1), days_from_civil(2007, 12, 31)))
@@ -792,12 +819,12 @@ impl Generator {
         };
         out.push(Val::Decimal(format!("{euros}.{cents:02}")));
         out.push(Val::Int(if g.chance(0.08) { 0 } else { g.range(1, 200) }));
-        out.push(if id % 5 == 0 {
+        out.push(if id.is_multiple_of(5) {
             Val::Null
         } else {
             Val::Float(g.range(50, 30_000) as f64 / 10.0)
         });
-        out.push(Val::Bool(id % 17 != 0));
+        out.push(Val::Bool(!id.is_multiple_of(17)));
     }
 
     fn bike(&self, b: u64, out: &mut Vec<Val>) {
@@ -838,7 +865,11 @@ impl Generator {
         } else {
             let users = self.sizes.users;
             let u = 1 + g.below(users - 1);
-            Some(if Self::user_role(u) == "MECHANIC" { u } else { 1 })
+            Some(if Self::user_role(u) == "MECHANIC" {
+                u
+            } else {
+                1
+            })
         };
         out.push(match mechanic {
             Some(u) => Val::Text(self.user_id(u)),
@@ -852,7 +883,11 @@ impl Generator {
         }));
         out.push(match estimated_cost_kind(r) {
             CostKind::Null => Val::Null,
-            CostKind::Huge => Val::Decimal(format!("{}{:021}.5", 1 + g.below(9), g.below(1_000_000_000_000_000_000))),
+            CostKind::Huge => Val::Decimal(format!(
+                "{}{:021}.5",
+                1 + g.below(9),
+                g.below(1_000_000_000_000_000_000)
+            )),
             CostKind::Tiny => Val::Decimal(format!("0.0000000{}", 1 + g.below(99))),
             CostKind::FullScale => {
                 let mut s = format!("{}.", g.range(10, 2_000));
@@ -873,7 +908,11 @@ impl Generator {
         let completed = floor_ms(core.received_us)
             + g.range(2 * 3600, 21 * 86_400) * US_PER_S
             + g.range(0, 999) * US_PER_MS;
-        out.push(if done { Val::Timestamp(completed) } else { Val::Null });
+        out.push(if done {
+            Val::Timestamp(completed)
+        } else {
+            Val::Null
+        });
         out.push(Val::Timestamp(core.created_us));
         let updated = if status == "picked_up" {
             completed + g.range(3600, 10 * 86_400) * US_PER_S
@@ -939,7 +978,9 @@ impl Generator {
         let occurred = if occurred_before_1970(id) {
             micros(1960, 1, 1, 0, 0, 0) + g.range(0, 10 * 365 * 86_400) * US_PER_S
         } else {
-            SHOP_OPEN + (SHOP_SPAN / n) * (id as i64 - 1) + g.range(-12 * 3600, 12 * 3600) * US_PER_S
+            SHOP_OPEN
+                + (SHOP_SPAN / n) * (id as i64 - 1)
+                + g.range(-12 * 3600, 12 * 3600) * US_PER_S
         } + g.range(0, 999) * US_PER_MS;
         let occurred = if has_sub_ms_micros(id) {
             occurred + g.range(1, 999)
@@ -998,7 +1039,14 @@ fn uuid(g: &mut Rng) -> String {
     let hi = (g.next_u64() & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
     let lo = (g.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
     let h = format!("{hi:016x}{lo:016x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// A JSON string literal.
@@ -1022,7 +1070,10 @@ fn preferences_json(g: &mut Rng, id: u64) -> String {
     s.push_str("{\"newsletter\":");
     s.push_str(if g.chance(0.4) { "true" } else { "false" });
     s.push_str(",\"language\":");
-    json_str(&mut s, *g.pick(&["de", "en", "fr", "ja", "tr", "pl"]));
+    json_str(
+        &mut s,
+        g.pick::<&str>(&["de", "en", "fr", "ja", "tr", "pl"]),
+    );
     s.push_str(",\"contact\":{\"sms\":");
     s.push_str(if g.chance(0.3) { "true" } else { "false" });
     s.push_str(",\"email\":");
@@ -1038,7 +1089,10 @@ fn preferences_json(g: &mut Rng, id: u64) -> String {
     ));
     if g.chance(0.3) {
         s.push_str(",\"favourite_shop\":");
-        json_str(&mut s, *g.pick(&["Köln-Süd", "Mitte", "渋谷", "Gare du Nord 🚉"]));
+        json_str(
+            &mut s,
+            g.pick::<&str>(&["Köln-Süd", "Mitte", "渋谷", "Gare du Nord 🚉"]),
+        );
     }
     s.push('}');
     s
@@ -1063,7 +1117,10 @@ fn metadata_json(g: &mut Rng, id: u64, kind: &str, items: u64) -> String {
             ",\"terminal\":{{\"id\":{},\"location\":",
             g.range(1, 4)
         ));
-        json_str(&mut s, *g.pick(&["Laden Mitte", "Werkstatt Süd", "Pop-up ☀️"]));
+        json_str(
+            &mut s,
+            g.pick::<&str>(&["Laden Mitte", "Werkstatt Süd", "Pop-up ☀️"]),
+        );
         s.push('}');
     }
     s.push_str(",\"cart\":[");
@@ -1092,7 +1149,7 @@ fn metadata_json(g: &mut Rng, id: u64, kind: &str, items: u64) -> String {
         s.push_str(",\"note\":");
         json_str(
             &mut s,
-            *g.pick(&[
+            g.pick::<&str>(&[
                 "",
                 "Geschenk 🎁",
                 "paid in cash",
@@ -1106,7 +1163,8 @@ fn metadata_json(g: &mut Rng, id: u64, kind: &str, items: u64) -> String {
     s
 }
 
-const BCRYPT_ALPHABET: &[u8; 64] = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const BCRYPT_ALPHABET: &[u8; 64] =
+    b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// First names with an ASCII slug for e-mail addresses.
 const FIRST_NAMES: &[(&str, &str)] = &[
@@ -1171,14 +1229,23 @@ const LAST_NAMES: &[(&str, &str)] = &[
 ];
 
 const BRANDS: &[(&str, &[&str])] = &[
-    ("Cube", &["Kathmandu Hybrid", "Nuroad", "Aim SL", "Stereo 140"]),
+    (
+        "Cube",
+        &["Kathmandu Hybrid", "Nuroad", "Aim SL", "Stereo 140"],
+    ),
     ("Trek", &["FX 3", "Domane AL 2", "Marlin 7", "Allant+ 7"]),
     ("Gazelle", &["Ultimate C380", "Medeo T9", "Esprit"]),
-    ("Specialized", &["Sirrus X 4.0", "Turbo Vado 4.0", "Rockhopper"]),
+    (
+        "Specialized",
+        &["Sirrus X 4.0", "Turbo Vado 4.0", "Rockhopper"],
+    ),
     ("Canyon", &["Grail CF SL 7", "Pathlite:ON 7", "Spectral 29"]),
     ("Riese & Müller", &["Load4 75", "Charger4 GT", "Culture"]),
     ("Giant", &["Escape 2", "TCR Advanced", "Talon 29"]),
-    ("Brompton", &["C Line Explore", "P Line Urban", "Electric C Line"]),
+    (
+        "Brompton",
+        &["C Line Explore", "P Line Urban", "Electric C Line"],
+    ),
     ("Kalkhoff", &["Endeavour 5.B", "Image 3.B"]),
     ("Bianchi", &["Via Nirone 7", "Oltre", "Impulso"]),
     ("VanMoof", &["S3", "A5"]),
@@ -1201,11 +1268,38 @@ const COLORS: &[&str] = &[
 ];
 
 const ITEM_CATALOG: &[(&str, &[&str])] = &[
-    ("CHN", &["Chain KMC X11 118 links", "Chain Shimano CN-HG701", "チェーンオイル 100ml"]),
-    ("TIR", &["Tyre Schwalbe Marathon Plus 28\"", "Pneu Michelin Wild Enduro 29×2.4", "Tube 700×25c Presta"]),
-    ("BRK", &["Brake pads Shimano L03A (resin)", "Bremsbeläge Magura 9.C", "Disc rotor 180 mm"]),
-    ("CAS", &["Cassette Shimano 105 11-34", "Cassette SRAM PG-1130"]),
-    ("CAB", &["Brake cable 1700 mm", "Shift cable kit — stainless"]),
+    (
+        "CHN",
+        &[
+            "Chain KMC X11 118 links",
+            "Chain Shimano CN-HG701",
+            "チェーンオイル 100ml",
+        ],
+    ),
+    (
+        "TIR",
+        &[
+            "Tyre Schwalbe Marathon Plus 28\"",
+            "Pneu Michelin Wild Enduro 29×2.4",
+            "Tube 700×25c Presta",
+        ],
+    ),
+    (
+        "BRK",
+        &[
+            "Brake pads Shimano L03A (resin)",
+            "Bremsbeläge Magura 9.C",
+            "Disc rotor 180 mm",
+        ],
+    ),
+    (
+        "CAS",
+        &["Cassette Shimano 105 11-34", "Cassette SRAM PG-1130"],
+    ),
+    (
+        "CAB",
+        &["Brake cable 1700 mm", "Shift cable kit — stainless"],
+    ),
     ("GRP", &["Ergon GP1 grips", "Bar tape Lizard Skins"]),
     ("LGT", &["Front light 70 lux", "Rücklicht B&M Toplight"]),
     ("SVC", &["Labour 15 min", "Wheel truing", "Annual service"]),
@@ -1310,7 +1404,10 @@ mod tests {
                 PhoneKind::Empty => assert_eq!(v[4], Val::Text(String::new())),
                 PhoneKind::Number => assert!(matches!(&v[4], Val::Text(s) if !s.is_empty())),
             }
-            assert_eq!(v[2] == Val::Text(String::new()), customer_last_name_is_empty(id));
+            assert_eq!(
+                v[2] == Val::Text(String::new()),
+                customer_last_name_is_empty(id)
+            );
             if let Val::Date(d) = v[7] {
                 assert_eq!(d < 0, born_before_1970(id));
             } else {
@@ -1333,7 +1430,9 @@ mod tests {
                     assert_eq!(d.split('.').nth(1).unwrap().len(), 30);
                     assert!(!d.ends_with('0'));
                 }
-                (Val::Decimal(d), CostKind::Huge) => assert!(d.split('.').next().unwrap().len() >= 22, "{d}"),
+                (Val::Decimal(d), CostKind::Huge) => {
+                    assert!(d.split('.').next().unwrap().len() >= 22, "{d}")
+                }
                 (Val::Decimal(d), CostKind::Tiny) => assert!(d.starts_with("0.0000000")),
                 (Val::Decimal(_), CostKind::Cents) => {}
                 other => panic!("{r}: {other:?}"),

@@ -85,7 +85,11 @@ impl DriftSpec {
             let amount = if let Some(p) = value.strip_suffix('%') {
                 match p.trim().parse::<f64>() {
                     Ok(p) if (0.0..=100.0).contains(&p) => Amount::Percent(p),
-                    _ => return Err(bad(format!("\"{value}\" is not a percentage between 0% and 100%"))),
+                    _ => {
+                        return Err(bad(format!(
+                            "\"{value}\" is not a percentage between 0% and 100%"
+                        )));
+                    }
                 }
             } else {
                 Amount::Count(
@@ -168,7 +172,9 @@ impl DriftPlan {
         let d = spec.deleted.resolve(base);
         let i = spec.inserted.resolve(base);
         if c > 0 && t == Table::ItemToRepair {
-            bail!("--drift: _ItemToRepair has no non-key column to change; use deleted or inserted");
+            bail!(
+                "--drift: _ItemToRepair has no non-key column to change; use deleted or inserted"
+            );
         }
         if c + d > base {
             bail!(
@@ -211,7 +217,8 @@ impl DriftPlan {
 
     /// `{"table":…,"changed":[…],"deleted":[…],"inserted":[…]}`.
     pub fn to_json(&self) -> Value {
-        let list = |keys: &[Key]| Value::Array(keys.iter().map(|k| k.to_json(self.table)).collect());
+        let list =
+            |keys: &[Key]| Value::Array(keys.iter().map(|k| k.to_json(self.table)).collect());
         let mut m = Map::new();
         m.insert("table".into(), Value::from(self.table.name()));
         m.insert("changed".into(), list(&self.changed));
@@ -237,10 +244,22 @@ impl DriftPlan {
             let keys = key_match(d, t, chunk);
             let list = || in_list(d, chunk);
             // What references the deleted rows, child first.
-            let repairs_of = |bikes: String| format!("SELECT id FROM {} WHERE bike_id IN ({bikes})", q(d, "repairs"));
+            let repairs_of = |bikes: String| {
+                format!(
+                    "SELECT id FROM {} WHERE bike_id IN ({bikes})",
+                    q(d, "repairs")
+                )
+            };
             let drop_repairs = |out: &mut Vec<String>, repairs: &str| {
-                out.push(format!("DELETE FROM {} WHERE {} IN ({repairs})", q(d, "_ItemToRepair"), q(d, "B")));
-                out.push(format!("DELETE FROM {} WHERE repair_id IN ({repairs})", q(d, "repair_events")));
+                out.push(format!(
+                    "DELETE FROM {} WHERE {} IN ({repairs})",
+                    q(d, "_ItemToRepair"),
+                    q(d, "B")
+                ));
+                out.push(format!(
+                    "DELETE FROM {} WHERE repair_id IN ({repairs})",
+                    q(d, "repair_events")
+                ));
                 out.push(format!(
                     "UPDATE {} SET repair_id = NULL WHERE repair_id IN ({repairs})",
                     q(d, "transactions")
@@ -252,18 +271,42 @@ impl DriftPlan {
                     q(d, "repairs"),
                     list()
                 )),
-                Table::Items => out.push(format!("DELETE FROM {} WHERE {} IN ({})", q(d, "_ItemToRepair"), q(d, "A"), list())),
+                Table::Items => out.push(format!(
+                    "DELETE FROM {} WHERE {} IN ({})",
+                    q(d, "_ItemToRepair"),
+                    q(d, "A"),
+                    list()
+                )),
                 Table::Repairs => drop_repairs(&mut out, &list()),
                 Table::Bikes => {
                     drop_repairs(&mut out, &repairs_of(list()));
-                    out.push(format!("DELETE FROM {} WHERE bike_id IN ({})", q(d, "repairs"), list()));
+                    out.push(format!(
+                        "DELETE FROM {} WHERE bike_id IN ({})",
+                        q(d, "repairs"),
+                        list()
+                    ));
                 }
                 Table::Customers => {
-                    let bikes = format!("SELECT id FROM {} WHERE customer_id IN ({})", q(d, "bikes"), list());
-                    out.push(format!("DELETE FROM {} WHERE customer_id IN ({})", q(d, "transactions"), list()));
+                    let bikes = format!(
+                        "SELECT id FROM {} WHERE customer_id IN ({})",
+                        q(d, "bikes"),
+                        list()
+                    );
+                    out.push(format!(
+                        "DELETE FROM {} WHERE customer_id IN ({})",
+                        q(d, "transactions"),
+                        list()
+                    ));
                     drop_repairs(&mut out, &repairs_of(bikes.clone()));
-                    out.push(format!("DELETE FROM {} WHERE bike_id IN ({bikes})", q(d, "repairs")));
-                    out.push(format!("DELETE FROM {} WHERE customer_id IN ({})", q(d, "bikes"), list()));
+                    out.push(format!(
+                        "DELETE FROM {} WHERE bike_id IN ({bikes})",
+                        q(d, "repairs")
+                    ));
+                    out.push(format!(
+                        "DELETE FROM {} WHERE customer_id IN ({})",
+                        q(d, "bikes"),
+                        list()
+                    ));
                 }
                 Table::Transactions | Table::RepairEvents | Table::ItemToRepair => {}
             }
@@ -309,7 +352,10 @@ fn literal(p: &KeyPart) -> String {
 }
 
 fn in_list(_d: Dialect, keys: &[Key]) -> String {
-    keys.iter().map(|k| literal(&k.0[0])).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|k| literal(&k.0[0]))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn key_match(d: Dialect, t: Table, keys: &[Key]) -> String {
@@ -366,8 +412,14 @@ fn keys_at(g: &Generator, t: Table, positions: &[u64]) -> Vec<Key> {
             }
             let within = p - pos;
             out.push(match t {
-                Table::RepairEvents => Key(vec![KeyPart::Text(g.repair_id(r)), KeyPart::Int(within as i64 + 1)]),
-                _ => Key(vec![KeyPart::Int(items[within as usize] as i64), KeyPart::Text(g.repair_id(r))]),
+                Table::RepairEvents => Key(vec![
+                    KeyPart::Text(g.repair_id(r)),
+                    KeyPart::Int(within as i64 + 1),
+                ]),
+                _ => Key(vec![
+                    KeyPart::Int(items[within as usize] as i64),
+                    KeyPart::Text(g.repair_id(r)),
+                ]),
             });
             next.next();
         }
@@ -384,7 +436,10 @@ fn new_rows(g: &Generator, t: Table, n: u64, rng: &mut Rng) -> Result<(Inserted,
     }
     let repairs = g.sizes.repairs;
     if n > 0 && repairs == 0 {
-        bail!("--drift: no repairs at this --rows, so no {} rows can be inserted", t.name());
+        bail!(
+            "--drift: no repairs at this --rows, so no {} rows can be inserted",
+            t.name()
+        );
     }
     let mut keys = Vec::new();
     match t {
@@ -398,7 +453,10 @@ fn new_rows(g: &Generator, t: Table, n: u64, rng: &mut Rng) -> Result<(Inserted,
                 // Base events stop at seq 4; new ones start at 5.
                 let seq = 4 + *e;
                 rows.push((r, seq));
-                keys.push(Key(vec![KeyPart::Text(g.repair_id(r)), KeyPart::Int(seq as i64)]));
+                keys.push(Key(vec![
+                    KeyPart::Text(g.repair_id(r)),
+                    KeyPart::Int(seq as i64),
+                ]));
             }
             Ok((Inserted::Events(rows), keys))
         }
@@ -416,7 +474,10 @@ fn new_rows(g: &Generator, t: Table, n: u64, rng: &mut Rng) -> Result<(Inserted,
                     continue;
                 }
                 rows.push((item, r));
-                keys.push(Key(vec![KeyPart::Int(item as i64), KeyPart::Text(g.repair_id(r))]));
+                keys.push(Key(vec![
+                    KeyPart::Int(item as i64),
+                    KeyPart::Text(g.repair_id(r)),
+                ]));
             }
             Ok((Inserted::Links(rows), keys))
         }
@@ -436,7 +497,16 @@ mod tests {
         assert_eq!(d.table, Table::Customers);
         assert_eq!(d.changed, Amount::Percent(1.0));
         assert_eq!(d.deleted, Amount::Count(0));
-        for bad in ["", "changed", "changed:x", "moved:3", "changed:1,changed:2", "table:nope", "changed:120%", "table:users"] {
+        for bad in [
+            "",
+            "changed",
+            "changed:x",
+            "moved:3",
+            "changed:1,changed:2",
+            "table:nope",
+            "changed:120%",
+            "table:users",
+        ] {
             let e = DriftSpec::parse(bad).unwrap_err().to_string();
             assert!(e.contains("expected kind:N"), "{bad}: {e}");
         }
@@ -449,14 +519,20 @@ mod tests {
         let a = DriftPlan::new(&g, &spec).unwrap();
         let b = DriftPlan::new(&g, &spec).unwrap();
         assert_eq!(a.to_json(), b.to_json());
-        assert_eq!((a.changed.len(), a.deleted.len(), a.inserted.len()), (10, 5, 7));
+        assert_eq!(
+            (a.changed.len(), a.deleted.len(), a.inserted.len()),
+            (10, 5, 7)
+        );
         assert!(a.changed.iter().all(|k| !a.deleted.contains(k)));
         assert_eq!(a.inserted[0], Key(vec![KeyPart::Int(2001)]));
         assert_eq!(a.rows, Inserted::Indexes(2000..2007));
         let other = DriftPlan::new(&Generator::new(6, 2000), &spec).unwrap();
         assert_ne!(a.to_json(), other.to_json());
         let json = a.to_json().to_string();
-        assert!(json.starts_with("{\"table\":\"transactions\",\"changed\":["), "{json}");
+        assert!(
+            json.starts_with("{\"table\":\"transactions\",\"changed\":["),
+            "{json}"
+        );
     }
 
     #[test]
@@ -466,21 +542,36 @@ mod tests {
         let p = DriftPlan::new(&g, &spec).unwrap();
         let mut existing = BTreeSet::new();
         g.for_each(Table::RepairEvents, &mut |r| {
-            if let (super::super::data::Val::Text(id), super::super::data::Val::Int(seq)) = (&r[0], &r[1]) {
+            if let (super::super::data::Val::Text(id), super::super::data::Val::Int(seq)) =
+                (&r[0], &r[1])
+            {
                 existing.insert(Key(vec![KeyPart::Text(id.clone()), KeyPart::Int(*seq)]));
             }
         });
-        assert!(p.changed.iter().chain(&p.deleted).all(|k| existing.contains(k)));
+        assert!(
+            p.changed
+                .iter()
+                .chain(&p.deleted)
+                .all(|k| existing.contains(k))
+        );
         assert!(p.inserted.iter().all(|k| !existing.contains(k)));
         let j = p.to_json();
         assert!(j["changed"][0]["repair_id"].is_string() && j["changed"][0]["seq"].is_number());
         let stmts = p.statements(Dialect::Postgres);
-        assert!(stmts[0].starts_with("UPDATE \"repair_events\" SET message = message || ' (edited)' WHERE (\"repair_id\" = '"));
+        assert!(stmts[0].starts_with(
+            "UPDATE \"repair_events\" SET message = message || ' (edited)' WHERE (\"repair_id\" = '"
+        ));
 
         let spec = DriftSpec::parse("deleted:2,inserted:3,table:_ItemToRepair").unwrap();
         let p = DriftPlan::new(&g, &spec).unwrap();
         assert!(p.to_json()["inserted"][0]["A"].is_number());
-        assert!(DriftPlan::new(&g, &DriftSpec::parse("changed:1,table:_ItemToRepair").unwrap()).is_err());
+        assert!(
+            DriftPlan::new(
+                &g,
+                &DriftSpec::parse("changed:1,table:_ItemToRepair").unwrap()
+            )
+            .is_err()
+        );
         assert!(DriftPlan::new(&g, &DriftSpec::parse("deleted:20000").unwrap()).is_err());
     }
 }

@@ -160,7 +160,10 @@ mod tests {
             sqlite_value(&Val::Date(0)),
             SqliteValue::Text("1970-01-01T00:00:00.000+00:00".into())
         );
-        assert_eq!(sqlite_value(&Val::Decimal("12.50".into())), SqliteValue::Real(12.5));
+        assert_eq!(
+            sqlite_value(&Val::Decimal("12.50".into())),
+            SqliteValue::Real(12.5)
+        );
         assert_eq!(sqlite_value(&Val::Bool(false)), SqliteValue::Int(0));
     }
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::encode::mysql_quote;
 use super::rng::Rng;
-use super::time::{iso_utc, micros, push_timestamp, Frac};
+use super::time::{Frac, iso_utc, micros, push_timestamp};
 use crate::mapping::Dialect;
 
 /// One Prisma migration folder.
@@ -47,7 +47,11 @@ pub struct Flavour {
 
 macro_rules! fixture {
     ($path:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bikeshop/", $path))
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/bikeshop/",
+            $path
+        ))
     };
 }
 
@@ -408,7 +412,14 @@ fn folder_time_us(name: &str) -> Option<i64> {
         return None;
     }
     let n = |a: usize, b: usize| ts[a..b].parse::<i64>().ok();
-    Some(micros(n(0, 4)?, n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?))
+    Some(micros(
+        n(0, 4)?,
+        n(4, 6)?,
+        n(6, 8)?,
+        n(8, 10)?,
+        n(10, 12)?,
+        n(12, 14)?,
+    ))
 }
 
 /// The statements that record `rec` as applied, as each migrator would.
@@ -460,13 +471,15 @@ pub fn record_statements(f: &Flavour, rec: Recorded, seed: u64) -> Result<Vec<St
     if rec.drizzle > 0 {
         out.extend(drizzle_table_ddl(d).iter().map(|s| s.to_string()));
         for m in f.drizzle.iter().take(rec.drizzle) {
-            out.push(format!(
-                r#"insert into {} ("hash", "created_at") values('{}', {})"#,
-                drizzle_table(d),
-                sha256_hex(m.sql),
-                f.drizzle_when(m.tag)?,
-            )
-            .replace('"', if d == Dialect::Mysql { "`" } else { "\"" }));
+            out.push(
+                format!(
+                    r#"insert into {} ("hash", "created_at") values('{}', {})"#,
+                    drizzle_table(d),
+                    sha256_hex(m.sql),
+                    f.drizzle_when(m.tag)?,
+                )
+                .replace('"', if d == Dialect::Mysql { "`" } else { "\"" }),
+            );
         }
     }
     Ok(out)
@@ -476,7 +489,14 @@ fn uuid_v4(g: &mut Rng) -> String {
     let hi = (g.next_u64() & 0xffff_ffff_ffff_0fff) | 0x4000;
     let lo = (g.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
     let h = format!("{hi:016x}{lo:016x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -485,14 +505,18 @@ mod tests {
 
     #[test]
     fn prisma_split_keeps_multiline_statements() {
-        let s = split_prisma("-- CreateEnum\nCREATE TYPE \"A\" AS ENUM ('x');\n\n-- CreateTable\nCREATE TABLE \"t\" (\n  \"a\" INT\n);\n");
+        let s = split_prisma(
+            "-- CreateEnum\nCREATE TYPE \"A\" AS ENUM ('x');\n\n-- CreateTable\nCREATE TABLE \"t\" (\n  \"a\" INT\n);\n",
+        );
         assert_eq!(s.len(), 2);
         assert!(s[1].starts_with("CREATE TABLE \"t\" (") && s[1].ends_with(')'));
     }
 
     #[test]
     fn drizzle_split_on_breakpoints() {
-        let s = split_drizzle("CREATE TABLE a (x int);\n--> statement-breakpoint\nCREATE INDEX i ON a (x);");
+        let s = split_drizzle(
+            "CREATE TABLE a (x int);\n--> statement-breakpoint\nCREATE INDEX i ON a (x);",
+        );
         assert_eq!(s, vec!["CREATE TABLE a (x int)", "CREATE INDEX i ON a (x)"]);
     }
 
@@ -507,18 +531,28 @@ mod tests {
             (Dialect::Sqlite, "sqlite/"),
         ] {
             let f = flavour(dialect);
-            let mut folders: Vec<String> = std::fs::read_dir(root.join(format!("{prefix}prisma/migrations")))
-                .unwrap()
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
+            let mut folders: Vec<String> =
+                std::fs::read_dir(root.join(format!("{prefix}prisma/migrations")))
+                    .unwrap()
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
             folders.sort();
             let names: Vec<&str> = f.prisma.iter().map(|m| m.name).collect();
             assert_eq!(folders, names, "{dialect:?}");
             let j: serde_json::Value = serde_json::from_str(f.journal).unwrap();
-            let tags: Vec<&str> = j["entries"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
-            assert_eq!(tags, f.drizzle.iter().map(|m| m.tag).collect::<Vec<_>>(), "{dialect:?}");
+            let tags: Vec<&str> = j["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["tag"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                tags,
+                f.drizzle.iter().map(|m| m.tag).collect::<Vec<_>>(),
+                "{dialect:?}"
+            );
             for m in f.drizzle {
                 f.drizzle_when(m.tag).unwrap();
             }
@@ -533,32 +567,85 @@ mod tests {
             tables.sort();
             assert_eq!(
                 tables,
-                ["_ItemToRepair", "bikes", "customers", "items", "repair_events", "repairs", "transactions", "users"],
+                [
+                    "_ItemToRepair",
+                    "bikes",
+                    "customers",
+                    "items",
+                    "repair_events",
+                    "repairs",
+                    "transactions",
+                    "users"
+                ],
                 "{d:?}"
             );
             let ddl = f.ddl();
-            assert!(ddl.after_load.iter().any(|s| s.contains("transactions_occurred_at_idx")), "{d:?}");
-            assert!(ddl.before_load.iter().all(|s| !s.to_ascii_uppercase().starts_with("CREATE INDEX")));
+            assert!(
+                ddl.after_load
+                    .iter()
+                    .any(|s| s.contains("transactions_occurred_at_idx")),
+                "{d:?}"
+            );
+            assert!(
+                ddl.before_load
+                    .iter()
+                    .all(|s| !s.to_ascii_uppercase().starts_with("CREATE INDEX"))
+            );
         }
-        assert_eq!(flavour(Dialect::Postgres).enum_types(), ["Role", "RepairStatus", "TransactionKind"]);
+        assert_eq!(
+            flavour(Dialect::Postgres).enum_types(),
+            ["Role", "RepairStatus", "TransactionKind"]
+        );
     }
 
     #[test]
     fn migration_selection() {
         let f = flavour(Dialect::Postgres);
-        assert_eq!(f.select(&MigrationSelection::All).unwrap(), Recorded { prisma: 1, drizzle: 2 });
         assert_eq!(
-            f.select(&MigrationSelection::UpTo("0000_init".into())).unwrap(),
-            Recorded { prisma: 1, drizzle: 1 }
+            f.select(&MigrationSelection::All).unwrap(),
+            Recorded {
+                prisma: 1,
+                drizzle: 2
+            }
         );
         assert_eq!(
-            f.select(&MigrationSelection::UpTo("20250301120000_init".into())).unwrap(),
-            Recorded { prisma: 1, drizzle: 0 }
+            f.select(&MigrationSelection::UpTo("0000_init".into()))
+                .unwrap(),
+            Recorded {
+                prisma: 1,
+                drizzle: 1
+            }
         );
-        let e = f.select(&MigrationSelection::UpTo("nope".into())).unwrap_err().to_string();
+        assert_eq!(
+            f.select(&MigrationSelection::UpTo("20250301120000_init".into()))
+                .unwrap(),
+            Recorded {
+                prisma: 1,
+                drizzle: 0
+            }
+        );
+        let e = f
+            .select(&MigrationSelection::UpTo("nope".into()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("0001_transactions_occurred_at_idx"), "{e}");
-        let stmts = record_statements(f, Recorded { prisma: 1, drizzle: 2 }, 1).unwrap();
-        assert!(stmts.iter().any(|s| s.contains(&sha256_hex(f.prisma[0].sql))));
-        assert!(stmts.iter().any(|s| s.contains("2025-03-01 12:01:00")), "{stmts:#?}");
+        let stmts = record_statements(
+            f,
+            Recorded {
+                prisma: 1,
+                drizzle: 2,
+            },
+            1,
+        )
+        .unwrap();
+        assert!(
+            stmts
+                .iter()
+                .any(|s| s.contains(&sha256_hex(f.prisma[0].sql)))
+        );
+        assert!(
+            stmts.iter().any(|s| s.contains("2025-03-01 12:01:00")),
+            "{stmts:#?}"
+        );
     }
 }

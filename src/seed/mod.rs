@@ -62,7 +62,10 @@ pub struct SeedSummary {
 
 impl SeedSummary {
     pub fn rows_of(&self, t: Table) -> u64 {
-        self.rows.iter().find(|(x, _)| *x == t).map_or(0, |(_, n)| *n)
+        self.rows
+            .iter()
+            .find(|(x, _)| *x == t)
+            .map_or(0, |(_, n)| *n)
     }
 }
 
@@ -114,7 +117,10 @@ impl RowSource {
     {
         let (tx, rx) = mpsc::channel(QUEUE);
         let handle = tokio::task::spawn_blocking(move || {
-            let mut batch = Batch { data: new(), rows: 0 };
+            let mut batch = Batch {
+                data: new(),
+                rows: 0,
+            };
             let mut closed = false;
             let mut emit = |row: &[Val]| {
                 if closed {
@@ -122,7 +128,13 @@ impl RowSource {
                 }
                 batch.rows += 1;
                 if add(&mut batch.data, row) {
-                    let full = std::mem::replace(&mut batch, Batch { data: new(), rows: 0 });
+                    let full = std::mem::replace(
+                        &mut batch,
+                        Batch {
+                            data: new(),
+                            rows: 0,
+                        },
+                    );
                     closed = tx.blocking_send(full).is_err();
                 }
             };
@@ -181,15 +193,24 @@ pub async fn seed(opts: &SeedOptions, ui: &Ui) -> Result<SeedSummary> {
     match dialect {
         Dialect::Postgres => {
             let mut b = postgres::Pg::connect(&opts.url, ui).await?;
-            run(&mut b, flavour, recorded, &generator, plan, opts, ui, started).await
+            run(
+                &mut b, flavour, recorded, &generator, plan, opts, ui, started,
+            )
+            .await
         }
         Dialect::Mysql => {
             let mut b = mysql::My::connect(&opts.url, ui).await?;
-            run(&mut b, flavour, recorded, &generator, plan, opts, ui, started).await
+            run(
+                &mut b, flavour, recorded, &generator, plan, opts, ui, started,
+            )
+            .await
         }
         Dialect::Sqlite => {
             let mut b = sqlite::Lite::connect(&opts.url).await?;
-            run(&mut b, flavour, recorded, &generator, plan, opts, ui, started).await
+            run(
+                &mut b, flavour, recorded, &generator, plan, opts, ui, started,
+            )
+            .await
         }
     }
 }
@@ -213,7 +234,9 @@ async fn run<B: Backend>(
                 "database {redacted} already has {existing} tables; pass --force to drop the fixture's tables and reseed"
             );
         }
-        ui.info(format!("dropping the fixture's tables in {redacted} (--force)"));
+        ui.info(format!(
+            "dropping the fixture's tables in {redacted} (--force)"
+        ));
         b.drop_fixture(flavour).await?;
     }
     b.begin().await?;
@@ -251,7 +274,9 @@ async fn run<B: Backend>(
     }
     let t0 = Instant::now();
     for s in &ddl.after_load {
-        b.exec(s).await.context("creating indexes and foreign keys")?;
+        b.exec(s)
+            .await
+            .context("creating indexes and foreign keys")?;
     }
     ui.info(format!(
         "  indexes and foreign keys  {:.1}s",

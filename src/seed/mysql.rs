@@ -32,11 +32,24 @@ pub(crate) struct My {
 
 impl My {
     pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<My> {
-        let opts = MySqlConnectOptions::from_str(&url.expose().replacen("mariadb://", "mysql://", 1))
-            .map_err(|e| anyhow::anyhow!("invalid database URL {}: {}", url.redacted(), scrub(&e.to_string(), url)))?
-            .timezone(Some("+00:00".to_string()))
-            .charset("utf8mb4");
-        let fail = |e: sqlx::Error| anyhow::anyhow!("cannot connect to {}: {}", url.redacted(), scrub(&e.to_string(), url));
+        let opts =
+            MySqlConnectOptions::from_str(&url.expose().replacen("mariadb://", "mysql://", 1))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "invalid database URL {}: {}",
+                        url.redacted(),
+                        scrub(&e.to_string(), url)
+                    )
+                })?
+                .timezone(Some("+00:00".to_string()))
+                .charset("utf8mb4");
+        let fail = |e: sqlx::Error| {
+            anyhow::anyhow!(
+                "cannot connect to {}: {}",
+                url.redacted(),
+                scrub(&e.to_string(), url)
+            )
+        };
         let conn = match with_retry(|| MySqlConnection::connect_with(&opts)).await {
             Ok(c) => c,
             Err(sqlx::Error::Database(e))
@@ -86,16 +99,22 @@ impl Backend for My {
     }
 
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
-        let mut tables: Vec<String> = f.tables().iter().map(|t| ident(Dialect::Mysql, t)).collect();
+        let mut tables: Vec<String> = f
+            .tables()
+            .iter()
+            .map(|t| ident(Dialect::Mysql, t))
+            .collect();
         tables.push(ident(Dialect::Mysql, "_prisma_migrations"));
         tables.push(drizzle_table(Dialect::Mysql).to_string());
         self.exec("SET FOREIGN_KEY_CHECKS = 0").await?;
-        self.exec(&format!("DROP TABLE IF EXISTS {}", tables.join(", "))).await?;
+        self.exec(&format!("DROP TABLE IF EXISTS {}", tables.join(", ")))
+            .await?;
         self.exec("SET FOREIGN_KEY_CHECKS = 1").await
     }
 
     async fn begin(&mut self) -> Result<()> {
-        self.exec("SET SESSION foreign_key_checks = 0, unique_checks = 0").await
+        self.exec("SET SESSION foreign_key_checks = 0, unique_checks = 0")
+            .await
     }
 
     async fn load(&mut self, src: RowSource) -> Result<u64> {
@@ -138,7 +157,7 @@ impl Backend for My {
             }
             n += batch.rows;
             batches += 1;
-            if batches % COMMIT_EVERY == 0 {
+            if batches.is_multiple_of(COMMIT_EVERY) {
                 self.exec("COMMIT").await?;
                 self.exec("START TRANSACTION").await?;
             }
@@ -149,7 +168,8 @@ impl Backend for My {
     }
 
     async fn finish(&mut self) -> Result<()> {
-        self.exec("SET SESSION foreign_key_checks = 1, unique_checks = 1").await?;
+        self.exec("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+            .await?;
         // AUTO_INCREMENT continues after the seeded ids (InnoDB would get
         // there itself; saying it keeps the catalog explicit).
         let autos = sqlx::query(
@@ -175,7 +195,10 @@ impl Backend for My {
             ))
             .await?;
         }
-        let tables: Vec<String> = Table::ALL.iter().map(|t| ident(Dialect::Mysql, t.name())).collect();
+        let tables: Vec<String> = Table::ALL
+            .iter()
+            .map(|t| ident(Dialect::Mysql, t.name()))
+            .collect();
         // ANALYZE returns a result set; fetch it so the connection stays clean.
         sqlx::query(&format!("ANALYZE TABLE {}", tables.join(", ")))
             .fetch_all(&mut self.conn)
@@ -184,9 +207,12 @@ impl Backend for My {
     }
 
     async fn count_rows(&mut self, t: Table) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", ident(Dialect::Mysql, t.name())))
-            .fetch_one(&mut self.conn)
-            .await?;
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {}",
+            ident(Dialect::Mysql, t.name())
+        ))
+        .fetch_one(&mut self.conn)
+        .await?;
         Ok(n as u64)
     }
 }

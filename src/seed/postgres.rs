@@ -25,7 +25,13 @@ pub(crate) struct Pg {
 
 fn options(url: &DbUrl) -> Result<PgConnectOptions> {
     Ok(PgConnectOptions::from_str(url.expose())
-        .map_err(|e| anyhow::anyhow!("invalid database URL {}: {}", url.redacted(), scrub(&e.to_string(), url)))?
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "invalid database URL {}: {}",
+                url.redacted(),
+                scrub(&e.to_string(), url)
+            )
+        })?
         .application_name("parity seed")
         .options([("TimeZone", "UTC"), ("statement_timeout", "0")]))
 }
@@ -34,7 +40,13 @@ impl Pg {
     /// Connects, creating the database first when it does not exist.
     pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<Pg> {
         let opts = options(url)?;
-        let fail = |e: sqlx::Error| anyhow::anyhow!("cannot connect to {}: {}", url.redacted(), scrub(&e.to_string(), url));
+        let fail = |e: sqlx::Error| {
+            anyhow::anyhow!(
+                "cannot connect to {}: {}",
+                url.redacted(),
+                scrub(&e.to_string(), url)
+            )
+        };
         let conn = match with_retry(|| PgConnection::connect_with(&opts)).await {
             Ok(c) => c,
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
@@ -56,7 +68,9 @@ impl Pg {
                 };
                 ui.info(format!("creating database \"{name}\""));
                 admin
-                    .execute(format!("CREATE DATABASE {}", ident(Dialect::Postgres, &name)).as_str())
+                    .execute(
+                        format!("CREATE DATABASE {}", ident(Dialect::Postgres, &name)).as_str(),
+                    )
                     .await
                     .with_context(|| format!("cannot create database \"{name}\""))?;
                 let _ = admin.close().await;
@@ -92,11 +106,17 @@ impl Backend for Pg {
         let d = Dialect::Postgres;
         let mut tables: Vec<String> = f.tables().iter().map(|t| ident(d, t)).collect();
         tables.push(ident(d, "_prisma_migrations"));
-        self.exec(&format!("DROP TABLE IF EXISTS {} CASCADE", tables.join(", "))).await?;
-        self.exec("DROP SCHEMA IF EXISTS \"drizzle\" CASCADE").await?;
+        self.exec(&format!(
+            "DROP TABLE IF EXISTS {} CASCADE",
+            tables.join(", ")
+        ))
+        .await?;
+        self.exec("DROP SCHEMA IF EXISTS \"drizzle\" CASCADE")
+            .await?;
         let types: Vec<String> = f.enum_types().iter().map(|t| ident(d, t)).collect();
         if !types.is_empty() {
-            self.exec(&format!("DROP TYPE IF EXISTS {} CASCADE", types.join(", "))).await?;
+            self.exec(&format!("DROP TYPE IF EXISTS {} CASCADE", types.join(", ")))
+                .await?;
         }
         Ok(())
     }

@@ -59,7 +59,11 @@ impl Backend for Lite {
     }
 
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
-        let mut tables: Vec<String> = f.tables().iter().map(|t| ident(Dialect::Sqlite, t)).collect();
+        let mut tables: Vec<String> = f
+            .tables()
+            .iter()
+            .map(|t| ident(Dialect::Sqlite, t))
+            .collect();
         tables.push(ident(Dialect::Sqlite, "_prisma_migrations"));
         tables.push(drizzle_table(Dialect::Sqlite).to_string());
         for t in tables {
@@ -127,9 +131,12 @@ impl Backend for Lite {
     }
 
     async fn count_rows(&mut self, t: Table) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", ident(Dialect::Sqlite, t.name())))
-            .fetch_one(&mut self.conn)
-            .await?;
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {}",
+            ident(Dialect::Sqlite, t.name())
+        ))
+        .fetch_one(&mut self.conn)
+        .await?;
         Ok(n as u64)
     }
 }

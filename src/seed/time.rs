@@ -142,8 +142,14 @@ mod tests {
             let c = DateTime::from_timestamp_micros(us).unwrap().naive_utc();
             assert_eq!(s, c.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
         }
-        assert_eq!(iso_utc(micros(2024, 3, 5, 10, 11, 12) + 345_000), "2024-03-05T10:11:12.345+00:00");
-        assert_eq!(iso_utc(micros(1969, 7, 20, 20, 17, 40) + 5), "1969-07-20T20:17:40.000005+00:00");
+        assert_eq!(
+            iso_utc(micros(2024, 3, 5, 10, 11, 12) + 345_000),
+            "2024-03-05T10:11:12.345+00:00"
+        );
+        assert_eq!(
+            iso_utc(micros(1969, 7, 20, 20, 17, 40) + 5),
+            "1969-07-20T20:17:40.000005+00:00"
+        );
         assert_eq!(floor_ms(-1), -1000);
     }
 }

@@ -85,7 +85,9 @@ fn schema_of(s: Option<&str>) -> Option<String> {
 pub(super) fn parse(path: &Path, v: &Value) -> Result<Exported, DrizzleError> {
     let file: File = serde_json::from_value(v.clone()).map_err(|e| DrizzleError::Malformed {
         path: path.to_path_buf(),
-        message: format!("not in the parity-drizzle-mapping v1 shape ({e}); re-run scripts/drizzle-mapping.mjs"),
+        message: format!(
+            "not in the parity-drizzle-mapping v1 shape ({e}); re-run scripts/drizzle-mapping.mjs"
+        ),
     })?;
     if file.version != 1 {
         return Err(DrizzleError::Malformed {

@@ -44,7 +44,11 @@ pub fn read_mode_for_column_type(
             DateTime
         }),
         "MySqlDateTimeString" | "MySqlTimestampString" => Some(DateTimeString),
-        "MySqlDate" => Some(if mode == Some("string") { DateString } else { Date }),
+        "MySqlDate" => Some(if mode == Some("string") {
+            DateString
+        } else {
+            Date
+        }),
         "MySqlDateString" => Some(DateString),
         "MySqlTime" => Some(TimeString),
         // MySQL `serial` is BIGINT UNSIGNED read as a number.
@@ -61,9 +65,7 @@ pub fn read_mode_for_column_type(
         "MySqlJson" => Some(Json),
         "MySqlInt" | "MySqlSmallInt" | "MySqlTinyInt" | "MySqlMediumInt" | "MySqlYear" => Some(Int),
         "MySqlFloat" | "MySqlDouble" | "MySqlReal" => Some(Float),
-        "MySqlText" | "MySqlVarChar" | "MySqlChar" | "MySqlBinary" | "MySqlVarBinary" => {
-            Some(Text)
-        }
+        "MySqlText" | "MySqlVarChar" | "MySqlChar" | "MySqlBinary" | "MySqlVarBinary" => Some(Text),
         // ---- SQLite
         "SQLiteTimestamp" => Some(if mode == Some("timestamp_ms") {
             EpochMillis
@@ -167,7 +169,10 @@ mod tests {
         assert_eq!(r("PgEnumColumn", None), Some(EnumLabel));
         assert_eq!(r("PgUUID", None), Some(Text));
         assert_eq!(r("SQLiteTimestamp", Some("timestamp")), Some(EpochSeconds));
-        assert_eq!(r("SQLiteTimestamp", Some("timestamp_ms")), Some(EpochMillis));
+        assert_eq!(
+            r("SQLiteTimestamp", Some("timestamp_ms")),
+            Some(EpochMillis)
+        );
         assert_eq!(r("SQLiteBoolean", Some("boolean")), Some(IntBoolean));
         assert_eq!(r("MySqlDateTime", Some("string")), Some(DateTimeString));
         assert_eq!(r("MySqlDateTime", Some("date")), Some(DateTime));
@@ -181,16 +186,28 @@ mod tests {
 
     #[test]
     fn pull_defaults() {
-        assert_eq!(default_read_mode(Dialect::Postgres, "timestamp(3)"), DateTimeString);
+        assert_eq!(
+            default_read_mode(Dialect::Postgres, "timestamp(3)"),
+            DateTimeString
+        );
         assert_eq!(
             default_read_mode(Dialect::Postgres, "timestamp with time zone"),
             DateTimeString
         );
         assert_eq!(default_read_mode(Dialect::Postgres, "bigint"), BigIntNumber);
         assert_eq!(default_read_mode(Dialect::Postgres, "bigserial"), BigInt);
-        assert_eq!(default_read_mode(Dialect::Postgres, "numeric(10, 2)"), DecimalString);
-        assert_eq!(default_read_mode(Dialect::Postgres, "double precision"), Float);
-        assert_eq!(default_read_mode(Dialect::Mysql, "datetime(3)"), DateTimeString);
+        assert_eq!(
+            default_read_mode(Dialect::Postgres, "numeric(10, 2)"),
+            DecimalString
+        );
+        assert_eq!(
+            default_read_mode(Dialect::Postgres, "double precision"),
+            Float
+        );
+        assert_eq!(
+            default_read_mode(Dialect::Mysql, "datetime(3)"),
+            DateTimeString
+        );
         assert_eq!(default_read_mode(Dialect::Mysql, "enum('a')"), EnumLabel);
         assert_eq!(default_read_mode(Dialect::Sqlite, "integer"), Int);
     }

@@ -22,7 +22,10 @@ fn dialect_of(path: &Path, v: &Value) -> Result<Dialect, DrizzleError> {
     };
     let (d, ok) = match dialect.as_str() {
         "pg" => (Dialect::Postgres, version == "5"),
-        "postgresql" => (Dialect::Postgres, matches!(version.as_str(), "5" | "6" | "7")),
+        "postgresql" => (
+            Dialect::Postgres,
+            matches!(version.as_str(), "5" | "6" | "7"),
+        ),
         "mysql" => (Dialect::Mysql, version == "5"),
         "sqlite" | "turso" => (Dialect::Sqlite, matches!(version.as_str(), "5" | "6")),
         _ => {
@@ -61,20 +64,27 @@ pub(super) fn parse(path: &Path, v: &Value) -> Result<Mapping, DrizzleError> {
     let dialect = dialect_of(path, v)?;
     let mut m = empty(dialect);
     m.enums = parse_enums(path, v.get("enums"))?;
-    let tables = v
-        .get("tables")
-        .and_then(Value::as_object)
-        .ok_or_else(|| malformed(path, "no \"tables\" object; is this a drizzle-kit snapshot?"))?;
+    let tables = v.get("tables").and_then(Value::as_object).ok_or_else(|| {
+        malformed(
+            path,
+            "no \"tables\" object; is this a drizzle-kit snapshot?",
+        )
+    })?;
     for (key, t) in tables {
-        m.tables.push(parse_table(dialect, path, key, t, &m.enums, false)?);
+        m.tables
+            .push(parse_table(dialect, path, key, t, &m.enums, false)?);
     }
     if let Some(views) = v.get("views").and_then(Value::as_object) {
         for (key, t) in views {
             // `.existing()` views have no columns: nothing to compare.
-            if t.get("columns").and_then(Value::as_object).is_none_or(Map::is_empty) {
+            if t.get("columns")
+                .and_then(Value::as_object)
+                .is_none_or(Map::is_empty)
+            {
                 continue;
             }
-            m.tables.push(parse_table(dialect, path, key, t, &m.enums, true)?);
+            m.tables
+                .push(parse_table(dialect, path, key, t, &m.enums, true)?);
         }
     }
     Ok(m)
@@ -98,7 +108,10 @@ fn parse_enums(path: &Path, v: Option<&Value>) -> Result<Vec<EnumDef>, DrizzleEr
         );
         // v7 writes a list; pg v5 wrote `{"label": "label"}`.
         let labels: Vec<String> = match e.get("values") {
-            Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
             Some(Value::Object(o)) => o
                 .iter()
                 .map(|(k, v)| v.as_str().unwrap_or(k).to_string())
@@ -147,7 +160,11 @@ fn parse_table(
     let mut flagged_pk = Vec::new();
     let mut uniques: Vec<Vec<String>> = Vec::new();
     for (ckey, c) in cols {
-        let cname = c.get("name").and_then(Value::as_str).unwrap_or(ckey).to_string();
+        let cname = c
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(ckey)
+            .to_string();
         let raw_type = c
             .get("type")
             .and_then(Value::as_str)
@@ -198,7 +215,9 @@ fn parse_table(
             for c in list {
                 match c {
                     Value::String(s) => cols.push(s.clone()),
-                    Value::Object(o) if o.get("isExpression").and_then(Value::as_bool) != Some(true) => {
+                    Value::Object(o)
+                        if o.get("isExpression").and_then(Value::as_bool) != Some(true) =>
+                    {
                         if let Some(e) = o.get("expression").and_then(Value::as_str) {
                             cols.push(e.to_string());
                         }
@@ -242,7 +261,11 @@ fn constraint_columns(v: &Value, names: &[&str]) -> Vec<String> {
         Value::Object(o) => o
             .get("columns")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default(),
         Value::String(s) => {
             let mut best: Vec<String> = Vec::new();
@@ -324,8 +347,14 @@ mod tests {
         let names = ["a", "b", "c"];
         let s = |x: &str| Value::String(x.to_string());
         assert_eq!(constraint_columns(&s("a,b"), &names), vec!["a", "b"]);
-        assert_eq!(constraint_columns(&s("a,b;t_a_b_pk"), &names), vec!["a", "b"]);
-        assert_eq!(constraint_columns(&s("t_a_b_pk;a,b"), &names), vec!["a", "b"]);
+        assert_eq!(
+            constraint_columns(&s("a,b;t_a_b_pk"), &names),
+            vec!["a", "b"]
+        );
+        assert_eq!(
+            constraint_columns(&s("t_a_b_pk;a,b"), &names),
+            vec!["a", "b"]
+        );
         assert_eq!(constraint_columns(&s("nope"), &names), Vec::<String>::new());
     }
 }

@@ -1,0 +1,156 @@
+//! `parity timing`: paired query timing from `queries/`.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{GlobalArgs, TimingArgs};
+use crate::config;
+use crate::report::{self, RunReport};
+use crate::timing::{self, Clock, MockClock, SystemClock, TimingOptions, TimingSection};
+use crate::ui::Ui;
+
+pub async fn run(args: TimingArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
+    // Test hook: a mock clock makes every measured latency this many ns, so
+    // report snapshots are byte-for-byte stable.
+    let clock: Box<dyn Clock> = match std::env::var("PARITY_TEST_CLOCK_STEP_NS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        Some(step) => Box::new(MockClock::new(step)),
+        None => Box::new(SystemClock::new()),
+    };
+    run_with_clock(args, global, ui, clock.as_ref()).await
+}
+
+pub async fn run_with_clock(
+    args: TimingArgs,
+    global: &GlobalArgs,
+    ui: Ui,
+    clock: &dyn Clock,
+) -> Result<i32> {
+    let config = config::load_required(global.config.as_deref())?;
+    let url = config.source.url.as_ref().context(
+        "[source] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
+    )?;
+    let dialect = crate::db::dialect_of(url)?;
+    let mut opts = TimingOptions::resolve(
+        &config.timing,
+        args.iterations,
+        args.warmup,
+        args.min_time.as_deref(),
+        args.concurrency,
+    )?;
+    opts.statement_timeout_seconds = config.check.statement_timeout_seconds;
+    let (ops, notes) = timing::select_operations(
+        &config,
+        args.select.repository.as_deref(),
+        args.queries.as_deref(),
+        &args.operations,
+        dialect,
+    )?;
+    if ops.is_empty() {
+        bail!(
+            "no operations to time for {}; add queries/<repository>/<operation>.toml files \
+             (set queries = \"…\" in [[repository]] or pass --queries)",
+            dialect.as_str()
+        );
+    }
+    let source = crate::mapping::load::load_side(&config.source)
+        .with_context(|| format!("source mapping ({})", config.source.name))?;
+    let target = crate::mapping::load::load_side(&config.target)
+        .with_context(|| format!("target mapping ({})", config.target.name))?;
+    let out = report::prepare_out_dir(global.out.as_deref())?;
+    if args.explain {
+        opts.explain_dir = Some(out.clone());
+    }
+    let mut run = RunReport {
+        format_version: 1,
+        command: "timing".into(),
+        started_at: clock.utc_rfc3339(),
+        source: crate::cmd::check::side_info(&config.source),
+        target: crate::cmd::check::side_info(&config.target),
+        notes: source
+            .notes
+            .iter()
+            .chain(&target.notes)
+            .cloned()
+            .collect(),
+        in_progress: true,
+        ..RunReport::default()
+    };
+    let writers = report::timing_csv::timing_writers();
+    let mut empty = TimingSection {
+        iterations: opts.iterations,
+        warmup: opts.warmup,
+        concurrency: opts.concurrency,
+        min_time_seconds: opts.min_time_seconds,
+        max_slowdown: opts.max_slowdown,
+        ..TimingSection::default()
+    };
+    empty.notes = notes.clone();
+    run.timing = Some(empty);
+    report::write_all(&writers, &run, &out)?;
+    let base = run.clone();
+    let mut section = timing::run_operations(
+        &config,
+        &source,
+        &target,
+        &ops,
+        &opts,
+        clock,
+        &ui,
+        &mut |s| {
+            let mut r = base.clone();
+            let mut s = s.clone();
+            s.notes = notes.clone();
+            r.timing = Some(s);
+            report::write_all(&writers, &r, &out)
+        },
+    )
+    .await?;
+    section.notes = notes;
+    let code = section.exit_code();
+    print_summary(&section)?;
+    run.in_progress = false;
+    run.exit_code = Some(code);
+    timing::render_into(&mut run, section, &out)?;
+    ui.info(format!("reports: {}", out.display()));
+    Ok(code)
+}
+
+/// The data on stdout: one line per operation.
+fn print_summary(t: &TimingSection) -> Result<()> {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:<44} {:>10} {:>10} {:>7} {:>16} {:>7}  verdict\n",
+        "operation", "source p50", "target p50", "ratio", "95% CI", "p95 ×"
+    ));
+    for o in &t.operations {
+        s.push_str(&format!(
+            "{:<44} {:>8.3}ms {:>8.3}ms {:>7.2} {:>16} {:>7.2}  {}\n",
+            format!("{}/{}", o.repository, o.operation),
+            o.source.stats.p50_ms,
+            o.target.stats.p50_ms,
+            o.comparison.ratio_p50,
+            format!("[{:.2}, {:.2}]", o.comparison.ci_low, o.comparison.ci_high),
+            o.comparison.ratio_p95,
+            o.verdict.as_str()
+        ));
+        if let Some(e) = &o.error {
+            s.push_str(&format!("    error: {e}\n"));
+        }
+        if let Some(m) = &o.mismatch {
+            s.push_str(&format!(
+                "    results differ for parameter set {} in {}: {} only from source, {} only from target; first: {}\n",
+                m.parameter_set,
+                m.detail.table,
+                m.detail.only_in_source,
+                m.detail.only_in_target,
+                m.detail.first_keys.join(" ")
+            ));
+        }
+    }
+    std::io::stdout().write_all(s.as_bytes())?;
+    Ok(())
+}

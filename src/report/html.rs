@@ -1,0 +1,494 @@
+//! `report.html`: one self-contained page for a browser — inline CSS and
+//! inline SVG, no scripts, no network assets. It shows the data-check
+//! tables when the run checked tables, and per timed operation a latency
+//! histogram of source against target.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::{ReportWriter, RunReport, write_atomic};
+use crate::timing::stats::percentile_sorted;
+use crate::timing::{OperationResult, TimingSection, Verdict};
+
+pub struct Html;
+
+impl ReportWriter for Html {
+    fn files(&self) -> &'static [&'static str] {
+        &["report.html"]
+    }
+
+    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
+        write_atomic(&dir.join("report.html"), render(run).as_bytes())
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const SOURCE_COLOR: &str = "#2f6fb5";
+const TARGET_COLOR: &str = "#d9822b";
+
+const STYLE: &str = r#"
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1080px; padding: 0 1rem; color: #1d2330; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #dde1e8; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .3rem; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #e6e9ef; padding: .3rem .5rem; text-align: left; }
+th { background: #f4f6f9; font-weight: 600; }
+td.n { text-align: right; }
+.meta { color: #59627a; }
+.badge { display: inline-block; padding: 0 .5rem; border-radius: .7rem; font-size: .8rem; font-weight: 600; color: #fff; }
+.v-same, .v-ok { background: #5b7083; } .v-faster { background: #2e8540; } .v-slower, .v-differs { background: #c0392b; }
+.v-mismatch { background: #8e44ad; } .v-error { background: #111; }
+.op { border: 1px solid #e6e9ef; border-radius: .4rem; padding: .2rem 1rem 1rem; margin: 1rem 0; }
+.legend span { margin-right: 1rem; } .sw { display: inline-block; width: .8rem; height: .8rem; vertical-align: -1px; margin-right: .3rem; }
+code { background: #f4f6f9; padding: 0 .2rem; border-radius: .2rem; }
+ul.notes { color: #59627a; }
+"#;
+
+pub fn render(run: &RunReport) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>parity {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(&run.command)
+    );
+    let _ = writeln!(s, "<h1>parity {}</h1>", esc(&run.command));
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">source <b>{}</b> ({}, {}) · target <b>{}</b> ({}, {}) · started {}{}{}</p>",
+        esc(&run.source.name),
+        esc(&run.source.orm),
+        esc(&run.source.database),
+        esc(&run.target.name),
+        esc(&run.target.orm),
+        esc(&run.target.database),
+        esc(&run.started_at),
+        if run.in_progress { " · <b>in progress</b>" } else { "" },
+        run.exit_code
+            .map(|c| format!(" · exit code {c}"))
+            .unwrap_or_default()
+    );
+    if !run.tables.is_empty() {
+        data_section(&mut s, run);
+    }
+    if let Some(t) = &run.timing {
+        timing_section(&mut s, t);
+    }
+    if !run.notes.is_empty() {
+        let _ = writeln!(s, "<h2>Notes</h2>\n<ul class=\"notes\">");
+        for n in &run.notes {
+            let _ = writeln!(s, "<li>{}</li>", esc(n));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+    s.push_str("</body>\n</html>\n");
+    s
+}
+
+fn badge(v: &str) -> String {
+    format!("<span class=\"badge v-{v}\">{v}</span>")
+}
+
+fn data_section(s: &mut String, run: &RunReport) {
+    let _ = writeln!(s, "<h2>Data parity</h2>");
+    let _ = writeln!(
+        s,
+        "<table id=\"data\">\n<tr><th>repository</th><th>table</th><th>source rows</th><th>target rows</th>\
+         <th>matched</th><th>missing in target</th><th>extra in target</th><th>different</th><th>status</th></tr>"
+    );
+    for t in &run.tables {
+        let name = if t.source_table == t.target_table {
+            t.source_table.clone()
+        } else {
+            format!("{} → {}", t.source_table, t.target_table)
+        };
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(t.repository.as_deref().unwrap_or("")),
+            esc(&name),
+            t.source_rows,
+            t.target_rows,
+            t.matched,
+            t.missing_in_target,
+            t.extra_in_target,
+            t.different,
+            badge(t.status.as_str())
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    let mut items = Vec::new();
+    for t in &run.tables {
+        if let Some(e) = &t.error {
+            items.push(format!("<b>{}</b> failed: {}", esc(&t.source_table), esc(e)));
+        }
+        for (c, n) in &t.columns_differing {
+            items.push(format!(
+                "<b>{}.{}</b> differs in {n} row(s)",
+                esc(&t.source_table),
+                esc(c)
+            ));
+        }
+        if let Some(d) = t.differences.first() {
+            items.push(format!(
+                "<b>{}</b> first difference: {} at key <code>{}</code>",
+                esc(&t.source_table),
+                d.kind.as_str(),
+                esc(&d.key.to_string())
+            ));
+        }
+        for sh in &t.shapes {
+            items.push(format!(
+                "<b>{}.{}</b> shape <code>{}</code>: {}",
+                esc(&t.source_table),
+                esc(&sh.column),
+                esc(&sh.code),
+                esc(&sh.message)
+            ));
+        }
+    }
+    if !items.is_empty() {
+        let _ = writeln!(s, "<ul class=\"notes\">");
+        for i in items {
+            let _ = writeln!(s, "<li>{i}</li>");
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+}
+
+fn timing_section(s: &mut String, t: &TimingSection) {
+    let _ = writeln!(s, "<h2>Query timing</h2>");
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">{} measured iterations per side after {} warm-up rounds, {} client(s) per side, \
+         interleaved. <b>slower</b> when the 95% bootstrap CI of the median ratio (target/source) lies above {:.2}; \
+         <b>faster</b> when it lies below 1.</p>",
+        t.iterations,
+        t.warmup,
+        t.concurrency,
+        1.0 + t.max_slowdown
+    );
+    let _ = writeln!(
+        s,
+        "<table id=\"timing\">\n<tr><th>operation</th><th>source p50 ms</th><th>target p50 ms</th><th>ratio p50</th>\
+         <th>95% CI</th><th>ratio p95</th><th>round trips</th><th>verdict</th></tr>"
+    );
+    for o in &t.operations {
+        let _ = writeln!(
+            s,
+            "<tr><td><a href=\"#op-{}\">{}/{}</a></td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
+             <td class=\"n\">{:.2}</td><td class=\"n\">[{:.2}, {:.2}]</td><td class=\"n\">{:.2}</td>\
+             <td class=\"n\">{} / {}</td><td>{}</td></tr>",
+            anchor(o),
+            esc(&o.repository),
+            esc(&o.operation),
+            o.source.stats.p50_ms,
+            o.target.stats.p50_ms,
+            o.comparison.ratio_p50,
+            o.comparison.ci_low,
+            o.comparison.ci_high,
+            o.comparison.ratio_p95,
+            trim_num(o.source.round_trips),
+            trim_num(o.target.round_trips),
+            badge(o.verdict.as_str())
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    for o in &t.operations {
+        operation(s, o);
+    }
+    if !t.notes.is_empty() {
+        let _ = writeln!(s, "<ul class=\"notes\">");
+        for n in &t.notes {
+            let _ = writeln!(s, "<li>{}</li>", esc(n));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+}
+
+fn trim_num(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn anchor(o: &OperationResult) -> String {
+    format!("{}-{}", o.repository, o.operation)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect()
+}
+
+fn operation(s: &mut String, o: &OperationResult) {
+    let _ = writeln!(
+        s,
+        "<section class=\"op\" id=\"op-{}\">\n<h3>{}/{} {}</h3>",
+        anchor(o),
+        esc(&o.repository),
+        esc(&o.operation),
+        badge(o.verdict.as_str())
+    );
+    if let Some(d) = &o.description {
+        let _ = writeln!(s, "<p>{}</p>", esc(d));
+    }
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">{} statement(s) / {} round trip(s) from the source, {} / {} from the target · \
+         {} parameter set(s) checked{}{}</p>",
+        o.source.statements,
+        trim_num(o.source.round_trips),
+        o.target.statements,
+        trim_num(o.target.round_trips),
+        o.parameter_sets,
+        if o.writes { " · write, rolled back" } else { "" },
+        if o.compare != crate::timing::CompareMode::Rows {
+            format!(
+                " · compares {}{}",
+                o.compare.as_str(),
+                o.compare_reason
+                    .as_deref()
+                    .map(|r| format!(": {}", esc(r)))
+                    .unwrap_or_default()
+            )
+        } else {
+            String::new()
+        }
+    );
+    if let Some(e) = &o.error {
+        let _ = writeln!(s, "<p><b>Error:</b> {}</p>", esc(e));
+    }
+    if let Some(m) = &o.mismatch {
+        let _ = writeln!(
+            s,
+            "<p><b>Results differ</b> for parameter set {} in <code>{}</code>: {} rows from the source, {} from the target; \
+             {} only from the source, {} only from the target. First: <code>{}</code></p>",
+            m.parameter_set,
+            esc(&m.detail.table),
+            m.detail.source_rows,
+            m.detail.target_rows,
+            m.detail.only_in_source,
+            m.detail.only_in_target,
+            esc(&m.detail.first_keys.join(" "))
+        );
+    }
+    if o.verdict != Verdict::Error && !o.source.samples_ms.is_empty() {
+        s.push_str(&histogram(o));
+        stats_table(s, o);
+    }
+    if !o.notes.is_empty() {
+        let _ = writeln!(s, "<ul class=\"notes\">");
+        for n in &o.notes {
+            let _ = writeln!(s, "<li>{}</li>", esc(n));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+    let _ = writeln!(s, "</section>");
+}
+
+fn stats_table(s: &mut String, o: &OperationResult) {
+    let _ = writeln!(
+        s,
+        "<table class=\"stats\"><tr><th>side</th><th>n</th><th>min</th><th>p50</th><th>p90</th><th>p95</th>\
+         <th>p99</th><th>max</th><th>mean</th><th>stddev</th><th>outliers</th><th>rows</th><th>result hash</th></tr>"
+    );
+    for (label, r) in [("source", &o.source), ("target", &o.target)] {
+        let st = &r.stats;
+        let _ = writeln!(
+            s,
+            "<tr><td>{label}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
+             <td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
+             <td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td><code>{}</code></td></tr>",
+            st.n,
+            st.min_ms,
+            st.p50_ms,
+            st.p90_ms,
+            st.p95_ms,
+            st.p99_ms,
+            st.max_ms,
+            st.mean_ms,
+            st.stddev_ms,
+            st.outliers,
+            trim_num(r.rows),
+            esc(&r.result_hash)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+}
+
+/// Overlaid histograms of the two sides' latencies with their medians, on
+/// a shared axis cut at the larger p99 (samples beyond fall in the last bin)
+/// so one outlier does not squash the picture.
+fn histogram(o: &OperationResult) -> String {
+    const W: f64 = 720.0;
+    const H: f64 = 200.0;
+    const L: f64 = 48.0;
+    const R: f64 = 16.0;
+    const T: f64 = 12.0;
+    const B: f64 = 36.0;
+    const BINS: usize = 40;
+    let mut sorted_s = o.source.samples_ms.clone();
+    let mut sorted_t = o.target.samples_ms.clone();
+    sorted_s.sort_by(f64::total_cmp);
+    sorted_t.sort_by(f64::total_cmp);
+    let lo = sorted_s
+        .first()
+        .copied()
+        .unwrap_or(0.0)
+        .min(sorted_t.first().copied().unwrap_or(0.0));
+    let hi = percentile_sorted(&sorted_s, 0.99).max(percentile_sorted(&sorted_t, 0.99));
+    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    let width = (hi - lo) / BINS as f64;
+    let bins = |v: &[f64]| {
+        let mut b = [0usize; BINS];
+        for x in v {
+            let i = (((x - lo) / width).floor().max(0.0) as usize).min(BINS - 1);
+            b[i] += 1;
+        }
+        b
+    };
+    let (bs, bt) = (bins(&sorted_s), bins(&sorted_t));
+    // Fractions, so sides with different n are comparable.
+    let frac = |b: &[usize; BINS], n: usize| -> Vec<f64> {
+        b.iter().map(|c| *c as f64 / n.max(1) as f64).collect()
+    };
+    let (fs, ft) = (frac(&bs, sorted_s.len()), frac(&bt, sorted_t.len()));
+    let ymax = fs.iter().chain(&ft).copied().fold(0.0, f64::max).max(1e-9);
+    let pw = W - L - R;
+    let ph = H - T - B;
+    let x_of = |ms: f64| L + (ms - lo) / (hi - lo) * pw;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        "<svg class=\"hist\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
+         role=\"img\" aria-label=\"latency distribution of {}/{}, source against target\">",
+        esc(&o.repository),
+        esc(&o.operation)
+    );
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{L}\" y=\"{T}\" width=\"{pw}\" height=\"{ph}\" fill=\"#fbfcfd\" stroke=\"#e6e9ef\"/>"
+    );
+    for (frac, color, class) in [(&fs, SOURCE_COLOR, "source"), (&ft, TARGET_COLOR, "target")] {
+        let _ = writeln!(svg, "<g class=\"{class}\" fill=\"{color}\" fill-opacity=\"0.55\">");
+        for (i, f) in frac.iter().enumerate() {
+            if *f <= 0.0 {
+                continue;
+            }
+            let h = f / ymax * ph;
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"/>",
+                L + i as f64 * pw / BINS as f64,
+                T + ph - h,
+                (pw / BINS as f64 - 1.0).max(0.5),
+                h
+            );
+        }
+        let _ = writeln!(svg, "</g>");
+    }
+    for (p50, color, class) in [
+        (o.source.stats.p50_ms, SOURCE_COLOR, "source"),
+        (o.target.stats.p50_ms, TARGET_COLOR, "target"),
+    ] {
+        let x = x_of(p50.clamp(lo, hi));
+        let _ = writeln!(
+            svg,
+            "<line class=\"median {class}\" x1=\"{x:.1}\" y1=\"{T}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>",
+            T + ph
+        );
+    }
+    // x axis: five ticks.
+    for k in 0..=4 {
+        let ms = lo + (hi - lo) * k as f64 / 4.0;
+        let x = x_of(ms);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#8a93a6\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59627a\">{}</text>",
+            T + ph,
+            T + ph + 4.0,
+            T + ph + 16.0,
+            fmt_ms(ms)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59627a\">latency (ms); last bin holds everything above p99</text>",
+        L + pw / 2.0,
+        H - 4.0
+    );
+    let _ = writeln!(
+        svg,
+        "<text x=\"12\" y=\"{:.1}\" font-size=\"11\" fill=\"#59627a\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">share of samples</text>",
+        T + ph / 2.0,
+        T + ph / 2.0
+    );
+    svg.push_str("</svg>\n");
+    format!(
+        "<div class=\"legend\"><span><i class=\"sw\" style=\"background:{SOURCE_COLOR}\"></i>source (p50 {:.3} ms, n={})</span>\
+         <span><i class=\"sw\" style=\"background:{TARGET_COLOR}\"></i>target (p50 {:.3} ms, n={})</span>\
+         <span>dashed lines: medians</span></div>\n{svg}",
+        o.source.stats.p50_ms,
+        o.source.stats.n,
+        o.target.stats.p50_ms,
+        o.target.stats.n
+    )
+}
+
+fn fmt_ms(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_file_no_network_and_a_chart_per_operation() {
+        let run = crate::report::timing_csv::tests::sample_run();
+        let html = render(&run);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert_eq!(html.matches("<svg class=\"hist\"").count(), 1);
+        assert!(html.contains("class=\"source\"") && html.contains("class=\"target\""));
+        for banned in ["http://", "https://", "<script", "<link", "@import", "url("] {
+            let hits: Vec<_> = html
+                .match_indices(banned)
+                .filter(|(i, _)| !html[..*i].ends_with("xmlns=\""))
+                .collect();
+            assert!(hits.is_empty(), "{banned} in the page");
+        }
+        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}

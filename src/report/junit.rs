@@ -1,0 +1,276 @@
+//! `junit.xml` for CI systems: a testsuite per repository (rollout phase),
+//! a testcase per table check and per timed operation. A failure carries
+//! the counts and the first differing keys; a check that could not run is
+//! an `<error>`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::{ReportWriter, RunReport, write_atomic};
+use crate::engine::{Status, TableResult};
+use crate::timing::{OperationResult, Verdict};
+
+pub struct Junit;
+
+impl ReportWriter for Junit {
+    fn files(&self) -> &'static [&'static str] {
+        &["junit.xml"]
+    }
+
+    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
+        write_atomic(&dir.join("junit.xml"), render(run).as_bytes())
+    }
+}
+
+/// Escapes text for XML content and attributes; drops characters XML 1.0
+/// cannot carry.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+enum Outcome {
+    Pass,
+    Failure { kind: String, message: String, body: String },
+    Error { message: String },
+}
+
+struct Case {
+    classname: String,
+    name: String,
+    seconds: f64,
+    outcome: Outcome,
+    out: Option<String>,
+}
+
+fn table_case(suite: &str, t: &TableResult) -> Case {
+    let name = if t.source_table == t.target_table {
+        format!("data {}", t.source_table)
+    } else {
+        format!("data {} → {}", t.source_table, t.target_table)
+    };
+    let counts = format!(
+        "source {} rows, target {} rows: {} matched, {} missing in target, {} extra in target, {} different",
+        t.source_rows, t.target_rows, t.matched, t.missing_in_target, t.extra_in_target, t.different
+    );
+    let outcome = match t.status {
+        Status::Ok => Outcome::Pass,
+        Status::Error => Outcome::Error {
+            message: t.error.clone().unwrap_or_else(|| "failed".into()),
+        },
+        Status::Differs => {
+            let keys: Vec<String> = t
+                .differences
+                .iter()
+                .take(5)
+                .map(|d| format!("{} {}", d.kind.as_str(), d.key))
+                .collect();
+            let mut body = counts.clone();
+            if !t.columns_differing.is_empty() {
+                let cols: Vec<String> = t
+                    .columns_differing
+                    .iter()
+                    .map(|(c, n)| format!("{c} ({n})"))
+                    .collect();
+                let _ = write!(body, "\ncolumns differing: {}", cols.join(", "));
+            }
+            if !keys.is_empty() {
+                let _ = write!(body, "\nfirst differing keys:\n{}", keys.join("\n"));
+            }
+            Outcome::Failure {
+                kind: "differs".into(),
+                message: counts.clone(),
+                body,
+            }
+        }
+    };
+    Case {
+        classname: format!("parity.{suite}.data"),
+        name,
+        seconds: t.wall_seconds,
+        outcome,
+        out: Some(counts),
+    }
+}
+
+fn op_case(o: &OperationResult) -> Case {
+    let c = &o.comparison;
+    let summary = format!(
+        "p50 {:.3} ms → {:.3} ms (ratio {:.2}, 95% CI [{:.2}, {:.2}]), p95 ratio {:.2}, n {}/{}",
+        o.source.stats.p50_ms,
+        o.target.stats.p50_ms,
+        c.ratio_p50,
+        c.ci_low,
+        c.ci_high,
+        c.ratio_p95,
+        o.source.stats.n,
+        o.target.stats.n
+    );
+    let outcome = match o.verdict {
+        Verdict::Same | Verdict::Faster => Outcome::Pass,
+        Verdict::Error => Outcome::Error {
+            message: o.error.clone().unwrap_or_else(|| "failed".into()),
+        },
+        Verdict::Slower => Outcome::Failure {
+            kind: "slower".into(),
+            message: format!("target slower: {summary}"),
+            body: summary.clone(),
+        },
+        Verdict::Mismatch => {
+            let (message, body) = match &o.mismatch {
+                Some(m) => (
+                    format!(
+                        "results differ for parameter set {} in {}: {} rows from source, {} from target",
+                        m.parameter_set, m.detail.table, m.detail.source_rows, m.detail.target_rows
+                    ),
+                    format!(
+                        "{} only from source, {} only from target\nfirst differing keys:\n{}",
+                        m.detail.only_in_source,
+                        m.detail.only_in_target,
+                        m.detail.first_keys.join("\n")
+                    ),
+                ),
+                None => ("results differ".into(), String::new()),
+            };
+            Outcome::Failure {
+                kind: "mismatch".into(),
+                message,
+                body,
+            }
+        }
+    };
+    Case {
+        classname: format!("parity.{}.timing", o.repository),
+        name: format!("timing {}", o.operation),
+        seconds: (o.source.samples_ms.iter().sum::<f64>() + o.target.samples_ms.iter().sum::<f64>())
+            / 1000.0,
+        outcome,
+        out: Some(format!("{summary}; verdict {}", o.verdict.as_str())),
+    }
+}
+
+pub fn render(run: &RunReport) -> String {
+    let mut suites: BTreeMap<String, Vec<Case>> = BTreeMap::new();
+    for t in &run.tables {
+        let suite = t.repository.clone().unwrap_or_else(|| "tables".into());
+        let case = table_case(&suite, t);
+        suites.entry(suite).or_default().push(case);
+    }
+    if let Some(timing) = &run.timing {
+        for o in &timing.operations {
+            suites
+                .entry(o.repository.clone())
+                .or_default()
+                .push(op_case(o));
+        }
+    }
+    let count = |cases: &[Case]| {
+        let f = cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
+            .count();
+        let e = cases
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
+            .count();
+        let secs: f64 = cases.iter().map(|c| c.seconds).sum();
+        (cases.len(), f, e, secs)
+    };
+    let all: Vec<&Case> = suites.values().flatten().collect();
+    let tests = all.len();
+    let failures = all
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
+        .count();
+    let errors = all
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
+        .count();
+    let time: f64 = all.iter().map(|c| c.seconds).sum();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"parity {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">",
+        esc(&run.command)
+    );
+    for (name, cases) in &suites {
+        let (n, f, e, secs) = count(cases);
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{f}\" errors=\"{e}\" skipped=\"0\" time=\"{secs:.3}\" timestamp=\"{}\">",
+            esc(name),
+            esc(run.started_at.trim_end_matches('Z'))
+        );
+        for c in cases {
+            let _ = write!(
+                s,
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
+                esc(&c.classname),
+                esc(&c.name),
+                c.seconds
+            );
+            match &c.outcome {
+                Outcome::Pass => {}
+                Outcome::Failure {
+                    kind,
+                    message,
+                    body,
+                } => {
+                    let _ = write!(
+                        s,
+                        "\n      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                        esc(kind),
+                        esc(message),
+                        esc(body)
+                    );
+                }
+                Outcome::Error { message } => {
+                    let _ = write!(
+                        s,
+                        "\n      <error type=\"error\" message=\"{}\">{}</error>",
+                        esc(message),
+                        esc(message)
+                    );
+                }
+            }
+            if let Some(out) = &c.out {
+                let _ = write!(s, "\n      <system-out>{}</system-out>", esc(out));
+            }
+            s.push_str("\n    </testcase>\n");
+        }
+        s.push_str("  </testsuite>\n");
+    }
+    s.push_str("</testsuites>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suites_per_repository_with_failures() {
+        let run = crate::report::timing_csv::tests::sample_run();
+        let x = render(&run);
+        assert!(x.starts_with("<?xml"));
+        assert!(x.contains("<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""));
+        assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
+        assert!(x.contains("<failure type=\"slower\""));
+        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

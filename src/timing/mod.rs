@@ -1,0 +1,419 @@
+//! Paired query timing: each ORM's captured SQL for the same repository
+//! operation, run interleaved against the database, with a result-parity
+//! check and a statistical verdict.
+//!
+//! The flow, one file per stage:
+//! `ops` (queries/ files → [`ops::Operation`]) → `exec` (sessions, binding,
+//! rows as [`value::Val`]) → `runner` (parity pass, warm-up, interleaved
+//! rounds, plans) → `result` (rows → canonical entities through each side's
+//! mapping, compared) → `stats` (percentiles, MAD, bootstrap, verdict).
+//! `clock` makes the measurements injectable.
+//!
+//! Owns the [`TimingSection`] that `report` renders (timing.csv,
+//! timing-compare.csv, summary.md, report.json, report.html, junit.xml).
+//! It does not load mappings (`mapping`) or write reports (`report`), apart
+//! from the EXPLAIN files `--explain` asks for, which are data it captures.
+//!
+//! Library entry points, shared by `parity timing` and `parity run`:
+//! [`TimingOptions::resolve`], [`select_operations`], [`run_operations`]
+//! and [`render_into`].
+
+pub mod clock;
+pub mod exec;
+pub mod ops;
+pub mod result;
+pub mod runner;
+pub mod stats;
+pub mod value;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+pub use clock::{Clock, MockClock, SystemClock};
+pub use ops::{CompareMode, Operation};
+pub use stats::{Comparison, Summary, Verdict};
+
+use crate::config::{Config, TimingSettings};
+use crate::db::{ConnectOptions, Db};
+use crate::mapping::{Dialect, Mapping};
+use crate::report::RunReport;
+use crate::ui::Ui;
+
+/// Resolved timing settings: config `[timing]` overridden by flags.
+#[derive(Debug, Clone)]
+pub struct TimingOptions {
+    /// Measured iterations per side (at least; rounded up to whole rounds of
+    /// `concurrency` clients).
+    pub iterations: usize,
+    /// Unmeasured warm-up rounds.
+    pub warmup: usize,
+    /// Keep measuring until this much time has passed per operation.
+    pub min_time_seconds: f64,
+    /// Concurrent clients per side.
+    pub concurrency: usize,
+    /// `slower` when the interval's lower bound exceeds 1 + this.
+    pub max_slowdown: f64,
+    /// Write EXPLAIN files of the median iteration under this folder
+    /// (the out dir) when set.
+    pub explain_dir: Option<PathBuf>,
+    /// Statement timeout per session.
+    pub statement_timeout_seconds: u64,
+}
+
+impl TimingOptions {
+    /// Config settings with flag overrides (`None` keeps the config value).
+    pub fn resolve(
+        settings: &TimingSettings,
+        iterations: Option<usize>,
+        warmup: Option<usize>,
+        min_time: Option<&str>,
+        concurrency: Option<usize>,
+    ) -> Result<TimingOptions> {
+        let min_time_seconds = match min_time {
+            Some(s) => crate::config::parse_duration_seconds(s).with_context(|| {
+                format!("--min-time \"{s}\" is not a duration; write e.g. 5s or 500ms")
+            })?,
+            None => settings.min_time_seconds,
+        };
+        let iterations = iterations.unwrap_or(settings.iterations);
+        if iterations == 0 {
+            bail!("--iterations must be at least 1");
+        }
+        let concurrency = concurrency.unwrap_or(settings.concurrency);
+        if concurrency == 0 {
+            bail!("--concurrency must be at least 1");
+        }
+        Ok(TimingOptions {
+            iterations,
+            warmup: warmup.unwrap_or(settings.warmup),
+            min_time_seconds,
+            concurrency,
+            max_slowdown: settings.max_slowdown,
+            explain_dir: None,
+            statement_timeout_seconds: 600,
+        })
+    }
+}
+
+/// The timing part of a run. Field docs are the `report.json` schema.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct TimingSection {
+    /// Measured iterations asked for per side, warm-up rounds, clients per side.
+    pub iterations: usize,
+    pub warmup: usize,
+    pub concurrency: usize,
+    pub min_time_seconds: f64,
+    /// The verdict threshold: `slower` when the CI's lower bound > 1 + this.
+    pub max_slowdown: f64,
+    /// One entry per operation, in the order they ran.
+    pub operations: Vec<OperationResult>,
+    /// Selection notes (operations skipped for another dialect, …).
+    pub notes: Vec<String>,
+}
+
+impl TimingSection {
+    /// 0 all same/faster, 1 any slower or mismatch, 2 any operation failed.
+    pub fn exit_code(&self) -> i32 {
+        if self.operations.iter().any(|o| o.verdict == Verdict::Error) {
+            crate::exit::ERROR
+        } else if self.operations.iter().any(|o| o.verdict.fails()) {
+            crate::exit::DIFFERENCES
+        } else {
+            crate::exit::OK
+        }
+    }
+}
+
+/// How one operation came out.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperationResult {
+    pub repository: String,
+    pub operation: String,
+    pub description: Option<String>,
+    /// The operation file.
+    pub file: String,
+    pub writes: bool,
+    /// `rows`, `entities` or `count`, and the file's reason for it.
+    pub compare: CompareMode,
+    pub compare_reason: Option<String>,
+    /// Parameter sets the result check ran (each on both sides).
+    pub parameter_sets: usize,
+    pub source: SideResult,
+    pub target: SideResult,
+    /// target/source ratios and the 95% bootstrap CI of the median ratio.
+    pub comparison: Comparison,
+    pub verdict: Verdict,
+    /// The first parameter set whose results differ.
+    pub mismatch: Option<ResultMismatch>,
+    /// What the result check set aside (columns or tables one side lacks).
+    pub notes: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl OperationResult {
+    pub fn new(op: &Operation) -> OperationResult {
+        OperationResult {
+            repository: op.repository.clone(),
+            operation: op.name.clone(),
+            description: op.description.clone(),
+            file: op.file.display().to_string(),
+            writes: op.writes,
+            compare: op.compare,
+            compare_reason: op.reason.clone(),
+            parameter_sets: 0,
+            source: SideResult::new(op.source.statements.len()),
+            target: SideResult::new(op.target.statements.len()),
+            comparison: Comparison::default(),
+            verdict: Verdict::Same,
+            mismatch: None,
+            notes: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+/// One side of one operation.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SideResult {
+    /// Latency statistics in milliseconds.
+    #[serde(flatten)]
+    pub stats: Summary,
+    /// Statements in the captured list.
+    pub statements: usize,
+    /// Rows returned per execution (mean over the parameter sets).
+    pub rows: f64,
+    /// Round trips per execution (mean over the parameter sets).
+    pub round_trips: f64,
+    /// blake3 (first 8 bytes, hex) of the compared results of every
+    /// parameter set: equal on both sides when the results match exactly.
+    pub result_hash: String,
+    /// Every measured latency, in run order (pairs with the other side's).
+    pub samples_ms: Vec<f64>,
+    /// The EXPLAIN file in the out dir (`--explain`).
+    pub explain_file: Option<String>,
+}
+
+impl SideResult {
+    fn new(statements: usize) -> SideResult {
+        SideResult {
+            statements,
+            ..SideResult::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultMismatch {
+    /// 1-based index of the parameter set.
+    pub parameter_set: usize,
+    #[serde(flatten)]
+    pub detail: result::Mismatch,
+}
+
+/// The operations to time: from `queries` when given, else from the
+/// `queries` folders of the config's repositories (only `repository` when
+/// given), else `queries/` beside the config. Narrowed to `names` when
+/// non-empty and to operations written for `dialect`. Returns the
+/// operations and notes on what was skipped.
+pub fn select_operations(
+    config: &Config,
+    repository: Option<&str>,
+    queries: Option<&Path>,
+    names: &[String],
+    dialect: Dialect,
+) -> Result<(Vec<Operation>, Vec<String>)> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(q) = queries {
+        dirs.push(q.to_path_buf());
+    } else {
+        if let Some(r) = repository
+            && config.repository(r).is_none()
+        {
+            bail!(
+                "no [[repository]] named \"{r}\" in {}; add one or drop --repository",
+                config.path.display()
+            );
+        }
+        for r in &config.repositories {
+            if repository.is_some_and(|x| x != r.name) {
+                continue;
+            }
+            if let Some(q) = &r.queries
+                && !dirs.contains(q)
+            {
+                dirs.push(q.clone());
+            }
+        }
+        if dirs.is_empty() {
+            let d = config.dir.join("queries");
+            if d.is_dir() {
+                dirs.push(d);
+            }
+        }
+    }
+    let mut ops: Vec<Operation> = Vec::new();
+    for d in &dirs {
+        for op in ops::load_dir(d)? {
+            if !ops.iter().any(|o| o.file == op.file) {
+                ops.push(op);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    if let Some(r) = repository {
+        ops.retain(|o| o.repository == r);
+    }
+    if !names.is_empty() {
+        for n in names {
+            if !ops.iter().any(|o| &o.name == n || &o.id() == n) {
+                bail!("no operation named \"{n}\" in {}", show_dirs(&dirs));
+            }
+        }
+        ops.retain(|o| names.iter().any(|n| n == &o.name || n == &o.id()));
+    }
+    let before = ops.len();
+    ops.retain(|o| o.dialect.is_none_or(|d| d == dialect));
+    if ops.len() < before {
+        notes.push(format!(
+            "{} operation file(s) written for another database than {} were skipped",
+            before - ops.len(),
+            dialect.as_str()
+        ));
+    }
+    Ok((ops, notes))
+}
+
+fn show_dirs(dirs: &[PathBuf]) -> String {
+    if dirs.is_empty() {
+        "(no queries folder: set queries = \"…\" in a [[repository]] or pass --queries)".into()
+    } else {
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Runs `ops` against the config's two databases, each side's results read
+/// through its mapping. Calls `on_progress` after each operation (to rewrite
+/// the reports). Refuses write operations unless both sides allow writes.
+/// One failing operation does not stop the batch: it gets an `error`
+/// verdict.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_operations(
+    config: &Config,
+    source_map: &Mapping,
+    target_map: &Mapping,
+    ops: &[Operation],
+    opts: &TimingOptions,
+    clock: &dyn Clock,
+    ui: &Ui,
+    on_progress: &mut (dyn FnMut(&TimingSection) -> Result<()> + Send),
+) -> Result<TimingSection> {
+    let mut section = TimingSection {
+        iterations: opts.iterations,
+        warmup: opts.warmup,
+        concurrency: opts.concurrency,
+        min_time_seconds: opts.min_time_seconds,
+        max_slowdown: opts.max_slowdown,
+        operations: Vec::new(),
+        notes: Vec::new(),
+    };
+    if ops.is_empty() {
+        return Ok(section);
+    }
+    let writers: Vec<&Operation> = ops.iter().filter(|o| o.writes).collect();
+    if let Some(w) = writers.first() {
+        for side in [&config.source, &config.target] {
+            if !side.allow_writes {
+                let which = if std::ptr::eq(side, &config.source) {
+                    "source"
+                } else {
+                    "target"
+                };
+                bail!(
+                    "operation {} writes (rolled back, always), but [{which}] does not allow writes; \
+                     set allow_writes = true in [{which}] of {} for a database you may write to, \
+                     or leave the operation out with --operations",
+                    w.id(),
+                    config.path.display()
+                );
+            }
+        }
+    }
+    let surl = config.source.url.as_ref().context(
+        "[source] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
+    )?;
+    let turl = config.target.url.as_ref().context(
+        "[target] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
+    )?;
+    let connect = |writes: bool| ConnectOptions {
+        max_connections: opts.concurrency as u32 + 1,
+        statement_timeout: std::time::Duration::from_secs(opts.statement_timeout_seconds),
+        read_only: !writes,
+        ..ConnectOptions::default()
+    };
+    let any_writes = !writers.is_empty();
+    let sdb = Db::connect(surl, &connect(any_writes))
+        .await
+        .context("source database")?;
+    let tdb = Db::connect(turl, &connect(any_writes))
+        .await
+        .context("target database")?;
+    let mut source = open_side("source", sdb, source_map, opts.concurrency).await?;
+    let mut target = open_side("target", tdb, target_map, opts.concurrency).await?;
+    for op in ops {
+        let r = runner::run_operation(op, &mut source, &mut target, opts, clock, ui).await;
+        section.operations.push(r);
+        on_progress(&section)?;
+    }
+    drop(source.sessions);
+    drop(target.sessions);
+    close(&source.db).await;
+    close(&target.db).await;
+    Ok(section)
+}
+
+async fn open_side<'a>(
+    label: &'static str,
+    db: Db,
+    mapping: &'a Mapping,
+    clients: usize,
+) -> Result<runner::Side<'a>> {
+    let mut sessions = Vec::with_capacity(clients);
+    for _ in 0..clients.max(1) {
+        sessions.push(
+            exec::Session::open(&db)
+                .await
+                .with_context(|| format!("{label} database"))?,
+        );
+    }
+    let catalog = exec::Catalog::load(&db)
+        .await
+        .with_context(|| format!("{label} database"))?;
+    Ok(runner::Side {
+        label,
+        db,
+        sessions,
+        mapping,
+        catalog,
+    })
+}
+
+async fn close(db: &Db) {
+    match db {
+        Db::Postgres(p) => p.close().await,
+        Db::Sqlite(p) => p.close().await,
+        Db::Mysql(p) => p.close().await,
+    }
+}
+
+/// Puts `section` into `run` and rewrites the timing report files in `out`
+/// (timing.csv, timing-compare.csv, summary.md, report.json, report.html,
+/// junit.xml).
+pub fn render_into(run: &mut RunReport, section: TimingSection, out: &Path) -> Result<()> {
+    run.timing = Some(section);
+    crate::report::write_all(&crate::report::timing_csv::timing_writers(), run, out)
+}
