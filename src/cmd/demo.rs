@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::cmd::check::{Prepared, check_into, print_summary};
+use crate::cmd::check::{Prepared, check_into};
 use crate::config::{CheckSettings, Config, DbUrl, SchemaSettings, Side, TimingSettings};
 use crate::engine::{EngineOptions, TableResult};
 use crate::mapping::Orm;
@@ -178,9 +178,6 @@ async fn check(
     let prepared = Prepared::load(config, &Selection::default())?;
     let mut run = prepared.run_report(command, config);
     check_into(config, &prepared, opts, ui, out, &mut run).await?;
-    if !ui.quiet() {
-        print_summary(&run);
-    }
     Ok(run.tables)
 }
 
@@ -211,6 +208,8 @@ fn value_differences(results: &[TableResult]) -> ColumnKeys {
 ///   string keeps the microseconds of rows with sub-millisecond digits;
 /// - `transactions.external_ref`: Drizzle's `integer()` is a JS number, so
 ///   values f64 cannot hold exactly come back rounded;
+/// - `repairs.received_at`: stored with microseconds; Prisma cuts them,
+///   Drizzle's string keeps them;
 /// - `users.created_at`: Drizzle's `timestamp` mode reads seconds, which
 ///   misreads every ISO text Prisma 7 wrote.
 fn predicted_orm_differences(rows: u64) -> ColumnKeys {
@@ -231,6 +230,24 @@ fn predicted_orm_differences(rows: u64) -> ColumnKeys {
         }
     }
     let generator = data::Generator::new(SEED, rows);
+    let received = data::Table::Repairs
+        .columns()
+        .iter()
+        .position(|c| *c == "received_at")
+        .unwrap_or(0);
+    let mut vals = Vec::new();
+    for r in 0..generator.count(data::Table::Repairs) {
+        generator.row(data::Table::Repairs, r, &mut vals);
+        if let Some(data::Val::TimestampTz(us) | data::Val::Timestamp(us)) = vals.get(received)
+            && us.rem_euclid(1000) != 0
+        {
+            add(
+                "repairs",
+                "received_at",
+                format!("{{\"id\":\"{}\"}}", generator.repair_id(r)),
+            );
+        }
+    }
     for u in 0..generator.sizes.users {
         let key = generator.user_id(u);
         add("users", "created_at", format!("{{\"id\":\"{key}\"}}"));
@@ -240,7 +257,7 @@ fn predicted_orm_differences(rows: u64) -> ColumnKeys {
 
 fn explain(table: &str, column: &str) -> &'static str {
     match (table, column) {
-        ("transactions", "occurred_at") => {
+        ("transactions", "occurred_at") | ("repairs", "received_at") => {
             " (Prisma cuts to milliseconds; Drizzle's string keeps microseconds)"
         }
         ("transactions", "external_ref") => {

@@ -69,7 +69,8 @@
 //!   else two decimals ([`estimated_cost_kind`]).
 //! - `description` is the empty string when `r % 50 == 0`; others include
 //!   emoji, CJK, a quote, a tab, a newline and a backslash.
-//! - `received_at` (timestamptz(6)) always carries microseconds.
+//! - `received_at` (timestamptz(6)) has random microseconds (sub-ms digits on
+//!   all but ~0.1% of rows).
 //!
 //! `users` (by index `u`): `name` NULL when `u % 5 == 3`, empty when
 //! `u % 5 == 4`. `bikes` (by index `b`): `color` NULL when `b % 8 == 0`,

@@ -50,7 +50,7 @@ impl StmtResult {
     }
 }
 
-struct PgPrepared {
+pub struct PgPrepared {
     param_oids: Vec<u32>,
     columns: Arc<Vec<ColumnMeta>>,
 }
