@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Records the SQL that the real Prisma 7 (@prisma/adapter-pg) and the real
-// drizzle-orm send for each repository operation in scripts/capture/,
-// and writes one parity operation file per operation:
-// queries/<repository>/<operation>.toml.
+// Records the SQL that the real Prisma 7 and the real drizzle-orm send for
+// each repository operation in scripts/capture/operations.ts, and writes
+// one parity operation file per operation: queries/<repository>/<op>.toml
+// (PostgreSQL) or queries/sqlite/<repository>/<op>.toml (SQLite).
 //
 // Neither ORM's logger shows parameters exactly as sent (see
-// ../shared/orm-semantics.md), so this wraps the `pg` driver's
-// Client#query, which both ORMs go through: what is recorded is the text
-// and the parameter values as node-postgres puts them on the wire.
+// ../shared/orm-semantics.md), so this wraps the driver both ORMs go
+// through: `pg`'s Client#query (@prisma/adapter-pg, drizzle-orm/node-postgres)
+// or better-sqlite3's Statement methods (@prisma/adapter-better-sqlite3,
+// drizzle-orm/better-sqlite3). What is recorded is the SQL text and the
+// parameter values as the driver sends them.
 //
 // Each operation runs twice per ORM with two different parameter sets. A
 // placeholder whose value equals the same named parameter in both runs is
@@ -21,7 +23,7 @@
 // a scratch copy anyway; scripts/capture-queries.sh makes one).
 //
 // Usage (scripts/capture-queries.sh does all of this):
-//   TZ=UTC tsx scripts/capture-queries.mjs --url postgres://… \
+//   TZ=UTC tsx scripts/capture-queries.mjs --url postgres://…|sqlite:PATH \
 //     --prisma-client /tmp/x/generated/prisma/client.ts --out queries [--only NAME]
 
 import { createRequire } from 'node:module';
@@ -42,7 +44,7 @@ const prismaClientPath = arg('prisma-client');
 const outDir = path.resolve(arg('out', path.join(root, 'queries')));
 const only = arg('only');
 if (!url || !prismaClientPath) {
-  console.error('usage: capture-queries.mjs --url postgres://… --prisma-client …/client.ts [--out queries] [--only NAME]');
+  console.error('usage: capture-queries.mjs --url postgres://…|sqlite:PATH --prisma-client …/client.ts [--out queries] [--only NAME]');
   process.exit(2);
 }
 if (process.env.TZ !== 'UTC') {
@@ -54,48 +56,107 @@ if (process.env.TZ !== 'UTC') {
 const require = createRequire(path.join(fixture, 'package.json'));
 const load = async (spec) => import(pathToFileURL(require.resolve(spec)).href);
 
-const pg = (await load('pg')).default;
-const pgUtils = require('pg/lib/utils');
+const dialect = url.startsWith('sqlite:') ? 'sqlite' : 'postgresql';
 const orm = await load('drizzle-orm');
-const { drizzle } = await load('drizzle-orm/node-postgres');
-const { PrismaPg } = await load('@prisma/adapter-pg');
-const schema = await import(pathToFileURL(path.join(fixture, 'drizzle/schema.ts')).href);
-const { PrismaClient } = await import(pathToFileURL(path.resolve(prismaClientPath)).href);
+const pgUtils = require('pg/lib/utils');
 const { operations } = await import(pathToFileURL(path.join(here, 'capture/operations.ts')).href);
+const { PrismaClient } = await import(pathToFileURL(path.resolve(prismaClientPath)).href);
 
-// ---- the wire tap ----------------------------------------------------------
 let tape = null; // array while recording
-const origQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (config, values, callback) {
-  const text = typeof config === 'string' ? config : config?.text;
-  const vals = (typeof config === 'object' && config?.values) || (Array.isArray(values) ? values : []);
-  const entry = tape && text != null ? { sql: text, params: vals.map((v) => pgUtils.prepareValue(v)) } : null;
-  if (entry) tape.push(entry);
-  const keep = (res) => {
-    if (!entry || !res) return;
-    const names = (res.fields ?? []).map((f) => f.name);
-    entry.rows = (res.rows ?? []).map((row) =>
-      Object.fromEntries(names.map((n, i) => [n, Array.isArray(row) ? row[i] : row[n]])),
-    );
-    entry.first = entry.rows[0] ?? null;
-  };
-  // pg-pool calls query(text, values, callback); the ORMs call query(config).
-  if (typeof values === 'function') {
-    const cb = values;
-    values = (err, res) => (keep(res), cb(err, res));
-  } else if (typeof callback === 'function') {
-    const cb = callback;
-    callback = (err, res) => (keep(res), cb(err, res));
-  }
-  const r = origQuery.call(this, config, values, callback);
-  if (r && typeof r.then === 'function') r.then(keep, () => {});
-  return r;
+const keepRows = (entry, names, rows) => {
+  entry.rows = rows.map((row) => Object.fromEntries(names.map((n, i) => [n, Array.isArray(row) ? row[i] : row[n]])));
+  entry.first = entry.rows[0] ?? null;
 };
 
-const pool = new pg.Pool({ connectionString: url, max: 2 });
-const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
-const db = drizzle(pool, { schema });
-const deps = { prisma, db, schema, orm };
+let prisma;
+let db;
+let schema;
+let runSql; // (sql, params) => rows as objects, outside the tap
+let close;
+if (dialect === 'postgresql') {
+  // ---- the wire tap: pg's Client#query ------------------------------------
+  const pg = (await load('pg')).default;
+  const origQuery = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (config, values, callback) {
+    const text = typeof config === 'string' ? config : config?.text;
+    const vals = (typeof config === 'object' && config?.values) || (Array.isArray(values) ? values : []);
+    const entry = tape && text != null ? { sql: text, params: vals.map((v) => pgUtils.prepareValue(v)) } : null;
+    if (entry) tape.push(entry);
+    const keep = (res) => {
+      if (entry && res) keepRows(entry, (res.fields ?? []).map((f) => f.name), res.rows ?? []);
+    };
+    // pg-pool calls query(text, values, callback); the ORMs call query(config).
+    if (typeof values === 'function') {
+      const cb = values;
+      values = (err, res) => (keep(res), cb(err, res));
+    } else if (typeof callback === 'function') {
+      const cb = callback;
+      callback = (err, res) => (keep(res), cb(err, res));
+    }
+    const r = origQuery.call(this, config, values, callback);
+    if (r && typeof r.then === 'function') r.then(keep, () => {});
+    return r;
+  };
+  const { drizzle } = await load('drizzle-orm/node-postgres');
+  const { PrismaPg } = await load('@prisma/adapter-pg');
+  schema = await import(pathToFileURL(path.join(fixture, 'drizzle/schema.ts')).href);
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  db = drizzle(pool, { schema });
+  runSql = async (sql, params = []) => {
+    let n = 0;
+    return (await pool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows;
+  };
+  close = async () => {
+    await prisma.$disconnect();
+    await pool.end();
+  };
+} else {
+  // ---- the tap: better-sqlite3's Statement methods ------------------------
+  const Database = (await load('better-sqlite3')).default;
+  const file = url.replace(/^sqlite:(\/\/)?/, '');
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1'));
+  probe.close();
+  const origBind = proto.bind;
+  proto.bind = function (...args) {
+    this.__parity_params = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+    return origBind.apply(this, args);
+  };
+  for (const method of ['run', 'get', 'all']) {
+    const orig = proto[method];
+    proto[method] = function (...args) {
+      const params = args.length ? (args.length === 1 && Array.isArray(args[0]) ? args[0] : args) : this.__parity_params ?? [];
+      const entry = tape ? { sql: this.source, params: params.map((v) => (typeof v === 'bigint' ? v.toString() : v)) } : null;
+      if (entry) tape.push(entry);
+      const res = orig.apply(this, args);
+      if (entry) {
+        const names = this.reader ? this.columns().map((c) => c.name) : [];
+        keepRows(entry, names, method === 'run' ? [] : method === 'get' ? (res == null ? [] : [res]) : res);
+      }
+      return res;
+    };
+  }
+  const { drizzle } = await load('drizzle-orm/better-sqlite3');
+  const { PrismaBetterSqlite3 } = await load('@prisma/adapter-better-sqlite3');
+  schema = await import(pathToFileURL(path.join(fixture, 'sqlite/drizzle/schema.ts')).href);
+  const client = new Database(file);
+  prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }) });
+  db = drizzle(client, { schema });
+  runSql = async (sql, params = []) => {
+    const st = client.prepare(sql);
+    return st.reader ? st.all(...params) : (st.run(...params), []);
+  };
+  close = async () => {
+    await prisma.$disconnect();
+    client.close();
+  };
+}
+const deps = { prisma, db, schema, orm, dialect };
+
+/** A setting that may differ per dialect: a value or { postgresql, sqlite }. */
+const forDialect = (v) => (v && typeof v === 'object' && !Array.isArray(v) && (dialect in v || 'postgresql' in v || 'sqlite' in v) ? v[dialect] : v);
+const paramsFrom = (op) => forDialect(op.params_from);
 
 async function record(fn) {
   tape = [];
@@ -123,7 +184,10 @@ function fresh(op, set) {
 async function undo(op, p) {
   if (!op.writes) return;
   // The fixture's only write operation creates a repair (+ join rows, cascade).
-  if (p.repair_id) await pool.query('DELETE FROM repairs WHERE id = $1', [p.repair_id]);
+  if (p.repair_id) {
+    await runSql('DELETE FROM "_ItemToRepair" WHERE "B" = ?', [p.repair_id]);
+    await runSql('DELETE FROM repairs WHERE id = ?', [p.repair_id]);
+  }
 }
 
 const wire = (v) => (v == null ? null : String(pgUtils.prepareValue(v)));
@@ -156,14 +220,21 @@ const isNow = (v, t0, t1) => {
  */
 function lists(tapeRun) {
   return tapeRun.map((st, si) => {
-    let sql = st.sql;
-    let params = [...st.params];
-    const re = /IN \((\$\d+(?:,\s*\$\d+)*)\)/g;
+    const question = !/\$\d/.test(st.sql);
+    // Placeholder number (1-based) of each `?`, by its offset in the SQL.
+    const qIndex = new Map();
+    if (question) {
+      let k = 0;
+      for (let i = 0; i < st.sql.length; i++) if (st.sql[i] === '?') qIndex.set(i, ++k);
+    }
+    const re = question ? /IN \((\?(?:,\s*\?)*)\)/g : /IN \((\$\d+(?:,\s*\$\d+)*)\)/g;
     let m;
     const drop = new Set();
     const replacements = [];
     while ((m = re.exec(st.sql))) {
-      const nums = m[1].split(',').map((x) => Number(x.trim().slice(1)));
+      const nums = question
+        ? [...m[1].matchAll(/\?/g)].map((q) => qIndex.get(m.index + 4 + q.index))
+        : m[1].split(',').map((x) => Number(x.trim().slice(1)));
       const vals = nums.map((n) => String(st.params[n - 1])).sort();
       let found = null;
       for (let k = 0; k < si && !found; k++) {
@@ -182,15 +253,21 @@ function lists(tapeRun) {
         replacements.push([m.index + 4, m[1].length, found]);
       }
     }
-    if (!replacements.length) return { ...st, sql, params };
+    if (!replacements.length) return st;
+    let sql = st.sql;
     for (const [at, len, text] of replacements.reverse()) sql = sql.slice(0, at) + text + sql.slice(at + len);
-    // Renumber what is left, in order of appearance.
-    const order = [];
-    sql = sql.replace(/\$(\d+)/g, (_, n) => {
-      order.push(Number(n));
-      return `$${order.length}`;
-    });
-    params = order.map((n) => st.params[n - 1]);
+    let params;
+    if (question) {
+      params = st.params.filter((_, i) => !drop.has(i + 1));
+    } else {
+      // Renumber what is left, in order of appearance.
+      const order = [];
+      sql = sql.replace(/\$(\d+)/g, (_, n) => {
+        order.push(Number(n));
+        return `$${order.length}`;
+      });
+      params = order.map((n) => st.params[n - 1]);
+    }
     return { ...st, sql, params };
   });
 }
@@ -263,20 +340,28 @@ function side(label, orm, statements, rename) {
 
 function toml(op, src, tgt) {
   const out = [
-    `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-pg,`,
-    `# drizzle-orm + node-postgres) against a seeded bike-shop fixture. Do not edit the SQL by hand:`,
+    dialect === 'sqlite'
+      ? `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-better-sqlite3,`
+      : `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-pg,`,
+    dialect === 'sqlite'
+      ? `# drizzle-orm + better-sqlite3) against a seeded bike-shop fixture. Do not edit the SQL by hand:`
+      : `# drizzle-orm + node-postgres) against a seeded bike-shop fixture. Do not edit the SQL by hand:`,
     `# re-run scripts/capture-queries.sh.`,
     `name = ${q(op.name)}`,
     `repository = ${q(op.repository)}`,
     `description = ${q(op.description)}`,
-    `dialect = "postgresql"`,
+    `dialect = ${q(dialect)}`,
   ];
+  const comment = forDialect(op.comment);
+  const ignore = forDialect(op.ignore);
+  const tolerance = forDialect(op.tolerance);
+  if (comment) out.push(...comment.split('\n').map((l) => `# ${l}`));
   if (op.writes) out.push('writes = true');
   if (op.compare) out.push(`compare = ${q(op.compare)}`);
   if (op.reason) out.push(`reason = ${q(op.reason)}`);
-  if (op.ignore?.length) out.push(`ignore = [${op.ignore.map(q).join(', ')}]`);
-  if (op.tolerance) out.push(`tolerance = { ${Object.entries(op.tolerance).map(([k, v]) => `${q(k)} = ${typeof v === 'number' ? v : q(v)}`).join(', ')} }`);
-  if (op.params_from) out.push(`params_from = ${q(op.params_from)}`);
+  if (ignore?.length) out.push(`ignore = [${ignore.map(q).join(', ')}]`);
+  if (tolerance) out.push(`tolerance = { ${Object.entries(tolerance).map(([k, v]) => `${q(k)} = ${typeof v === 'number' ? v : q(v)}`).join(', ')} }`);
+  if (paramsFrom(op)) out.push(`params_from = ${q(paramsFrom(op))}`);
   if (op.generate) out.push(`generate = { ${Object.entries(op.generate).map(([k, v]) => `${k} = ${q(v)}`).join(', ')} }`);
   if (op.params) {
     for (const set of op.params) {
@@ -294,9 +379,9 @@ for (const op of operations) {
   try {
     let sets = op.params;
     if (!sets) {
-      const r = await pool.query(op.params_from);
-      if (r.rows.length < 2) throw new Error(`params_from gave ${r.rows.length} rows; the capture needs 2 (seed the database first)`);
-      sets = pickSets(r.rows);
+      const rows = await runSql(paramsFrom(op));
+      if (rows.length < 2) throw new Error(`params_from gave ${rows.length} rows; the capture needs 2 (seed the database first)`);
+      sets = pickSets(rows);
     }
     const captured = {};
     for (const which of ['prisma', 'drizzle']) {
@@ -315,7 +400,7 @@ for (const op of operations) {
       }
       captured[which] = classify(runs, used, windows);
     }
-    const file = path.join(outDir, op.repository, `${op.name}.toml`);
+    const file = path.join(outDir, ...(dialect === 'sqlite' ? ['sqlite'] : []), op.repository, `${op.name}.toml`);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, toml(op, captured.prisma, captured.drizzle));
     console.error(`captured ${op.repository}/${op.name}: prisma ${captured.prisma.length} statement(s), drizzle ${captured.drizzle.length}`);
@@ -325,6 +410,5 @@ for (const op of operations) {
   }
 }
 
-await prisma.$disconnect();
-await pool.end();
+await close();
 process.exit(failed ? 1 : 0);

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Re-captures queries/<repository>/<operation>.toml from the real ORMs:
-# seeds a scratch PostgreSQL database with `parity seed`, generates the
-# Prisma 7 client offline into a temporary folder, and runs
-# scripts/capture-queries.mjs, which records the SQL Prisma and Drizzle put
-# on the wire for each operation in scripts/capture/operations.ts.
+# Re-captures queries/<repository>/<operation>.toml (PostgreSQL) and
+# queries/sqlite/<repository>/<operation>.toml from the real ORMs: seeds a
+# scratch PostgreSQL database and a SQLite file with `parity seed`,
+# generates each flavour's Prisma 7 client offline into a temporary folder,
+# and runs scripts/capture-queries.mjs, which records the SQL Prisma and
+# Drizzle send for each operation in scripts/capture/operations.ts.
 #
 # Needs Node 20 and `npm ci` in fixtures/bikeshop. The Rust tests do not:
 # the captured files are committed.
 #
-#   scripts/capture-queries.sh                 # all operations into queries/
+#   scripts/capture-queries.sh                 # all operations, both databases
 #   scripts/capture-queries.sh --only NAME     # one operation
+#   CAPTURE_DIALECTS=sqlite scripts/capture-queries.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,18 +33,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "capture: seeding $db ($rows transactions)" >&2
-"$parity" seed --url "$base/$db" --rows "$rows" >/dev/null
-
 # `prisma generate` runs offline once PRISMA_SCHEMA_ENGINE_BINARY names any
-# file (../shared/orm-semantics.md). The client is generated next to a
+# file (../shared/orm-semantics.md). Each client is generated next to a
 # node_modules link so its imports resolve.
-mkdir -p "$work/prisma"
 ln -s "$root/fixtures/bikeshop/node_modules" "$work/node_modules"
-cp fixtures/bikeshop/prisma/schema.prisma "$work/prisma/schema.prisma"
 touch "$work/no-engine"
-(cd "$work" && PRISMA_SCHEMA_ENGINE_BINARY="$work/no-engine" PRISMA_HIDE_UPDATE_MESSAGE=1 \
-  CHECKPOINT_DISABLE=1 node_modules/.bin/prisma generate --schema prisma/schema.prisma >/dev/null)
+generate() { # flavour-dir schema
+  mkdir -p "$work/$1/prisma"
+  ln -s "$root/fixtures/bikeshop/node_modules" "$work/$1/node_modules"
+  cp "$2" "$work/$1/prisma/schema.prisma"
+  (cd "$work/$1" && PRISMA_SCHEMA_ENGINE_BINARY="$work/no-engine" PRISMA_HIDE_UPDATE_MESSAGE=1 \
+    CHECKPOINT_DISABLE=1 node_modules/.bin/prisma generate --schema prisma/schema.prisma >/dev/null)
+}
 
-TZ=UTC "$work/node_modules/.bin/tsx" scripts/capture-queries.mjs \
-  --url "$base/$db" --prisma-client "$work/generated/prisma/client.ts" --out queries "$@"
+for dialect in ${CAPTURE_DIALECTS:-postgresql sqlite}; do
+  case $dialect in
+    postgresql)
+      url="$base/$db"
+      schema=fixtures/bikeshop/prisma/schema.prisma ;;
+    sqlite)
+      url="sqlite:$work/shop.db"
+      schema=fixtures/bikeshop/sqlite/prisma/schema.prisma ;;
+    *) echo "capture: unknown dialect $dialect" >&2; exit 2 ;;
+  esac
+  echo "capture: $dialect: seeding ($rows transactions)" >&2
+  "$parity" seed --url "$url" --rows "$rows" >/dev/null 2>"$work/seed.log" || { cat "$work/seed.log" >&2; exit 1; }
+  generate "$dialect" "$schema"
+  TZ=UTC "$work/node_modules/.bin/tsx" scripts/capture-queries.mjs \
+    --url "$url" --prisma-client "$work/$dialect/generated/prisma/client.ts" --out queries "$@"
+done

@@ -141,7 +141,7 @@ impl Default for CheckSettings {
     fn default() -> Self {
         CheckSettings {
             jobs: 4,
-            chunk_rows: 50_000,
+            chunk_rows: 20_000,
             max_differences: 1000,
             statement_timeout_seconds: 600,
             share_reads: true,

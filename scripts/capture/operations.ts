@@ -12,24 +12,28 @@
 // from scripts/ while the packages live in fixtures/bikeshop/node_modules.
 
 export type Params = Record<string, any>;
+/** A setting that differs per database: `{ postgresql, sqlite }`. */
+export type PerDialect<T> = T | { postgresql?: T; sqlite?: T };
 
 export interface Operation {
   name: string;
   repository: string;
   description: string;
   /** Samples parameter sets from the fixture (run read-only by parity). */
-  params_from?: string;
+  params_from?: PerDialect<string>;
   /** Literal parameter sets instead of params_from. */
   params?: Params[];
   /** Parameters parity generates fresh per iteration (shared by both sides). */
   generate?: Record<string, 'cuid' | 'uuid' | 'now'>;
   /** Result columns compared under another name, per ORM. */
   rename?: { prisma?: Record<string, string>; drizzle?: Record<string, string> };
+  /** Comment lines written above the settings (why a tolerance exists). */
+  comment?: PerDialect<string>;
   writes?: boolean;
   compare?: 'rows' | 'entities' | 'count';
   reason?: string;
-  ignore?: string[];
-  tolerance?: Record<string, string | number>;
+  ignore?: PerDialect<string[]>;
+  tolerance?: PerDialect<Record<string, string | number>>;
   prisma: (deps: any, p: Params) => Promise<unknown>;
   drizzle: (deps: any, p: Params) => Promise<unknown>;
 }
@@ -40,6 +44,13 @@ export const operations: Operation[] = [
     repository: 'user',
     description: 'Log-in lookup: one staff user by e-mail (findUnique vs select … limit 1).',
     params_from: 'SELECT email FROM users ORDER BY random() LIMIT 100',
+    comment: {
+      sqlite:
+        "The SQLite Drizzle schema reads users.created_at with integer({ mode: 'timestamp' }), which counts seconds:\n" +
+        'it misreads every row Prisma wrote. `parity check` reports that mapping bug on every row; this operation\n' +
+        'leaves the column out so that it still shows whether the two SQL forms return the same rows.',
+    },
+    ignore: { sqlite: ['users.created_at'] },
     prisma: ({ prisma }, p) => prisma.user.findUnique({ where: { email: p.email } }),
     drizzle: ({ db, schema: s, orm }, p) =>
       db.select().from(s.users).where(orm.eq(s.users.email, p.email)).limit(1),
@@ -67,6 +78,21 @@ export const operations: Operation[] = [
     repository: 'bike',
     description:
       "A customer's bikes with their repairs: Prisma's include (two queries) against Drizzle's relational query (one query, json_agg over a lateral join).",
+    comment: {
+      postgresql:
+        "repairs.estimated_cost is numeric(65,30): Prisma reads an exact Decimal, the Drizzle schema reads mode 'number'\n" +
+        '(a JS double, ~16 significant digits). That loss is a mapping difference `parity check` reports per row; the\n' +
+        'tolerance keeps it from hiding whether the two SQL forms return the same rows.',
+      sqlite:
+        "repairs.received_at holds microseconds: Prisma's Date keeps milliseconds, Drizzle's numeric() string all six\n" +
+        'digits (a mapping difference `parity check` reports per row). Drizzle\'s relational query carries the nested\n' +
+        'repairs through json_array(), and SQLite prints a REAL there with 15 significant digits: estimated_cost\n' +
+        'loses its 16th-17th digit on that path only. The tolerances keep both from hiding whether the rows match.',
+    },
+    tolerance: {
+      postgresql: { 'repairs.estimated_cost': '0.0000001%' },
+      sqlite: { 'repairs.received_at': '1ms', 'repairs.estimated_cost': '0.0000001%' },
+    },
     params_from:
       'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
     prisma: ({ prisma }, p) =>
@@ -95,13 +121,15 @@ export const operations: Operation[] = [
     // literals (and parity samples a different booking per iteration).
     // item_a < item_b: Prisma orders the join-table rows by item id, so the
     // placeholder order is stable only when the two ids are ordered.
+    // Plain SQL that PostgreSQL and SQLite both run.
     params_from:
-      'SELECT b.id AS bike_id, u.id AS mechanic_id, i1.id AS item_a, i2.id AS item_b, ' +
-      "'Service for ' || b.serial_number AS description, (abs(hashtext(b.id::text)) % 50000 + 1) / 100.0 AS estimated_cost " +
-      'FROM (SELECT id, serial_number FROM bikes ORDER BY random() LIMIT 100) b ' +
-      "CROSS JOIN LATERAL (SELECT id FROM users WHERE role = 'MECHANIC' ORDER BY md5(id || b.id::text) LIMIT 1) u " +
-      'CROSS JOIN LATERAL (SELECT id FROM items WHERE id < (SELECT max(id) FROM items) ORDER BY md5(id::text || b.id::text) LIMIT 1) i1 ' +
-      'CROSS JOIN LATERAL (SELECT id FROM items WHERE id > i1.id ORDER BY md5(b.id::text || id::text) LIMIT 1) i2',
+      'WITH b AS (SELECT id, serial_number, row_number() OVER (ORDER BY random()) AS n FROM bikes), ' +
+      "m AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM users WHERE role = 'MECHANIC'), " +
+      'i AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM items) ' +
+      'SELECT b.id AS bike_id, m.id AS mechanic_id, i1.id AS item_a, i2.id AS item_b, ' +
+      "'Service for ' || b.serial_number AS description, (b.n * 37 % 50000 + 1) / 100.0 AS estimated_cost " +
+      'FROM b JOIN m ON m.k = b.n % m.c JOIN i i1 ON i1.k = b.n % (i1.c - 1) JOIN i i2 ON i2.k = i1.k + 1 ' +
+      'ORDER BY b.n LIMIT 100',
     generate: { repair_id: 'cuid' },
     // Prisma stamps created_at/updated_at in the client (@default(now()),
     // @updatedAt); Drizzle leaves them to the database: a few ms apart.
@@ -119,8 +147,36 @@ export const operations: Operation[] = [
         },
         include: { items: true },
       }),
-    drizzle: ({ db, schema: s, orm }, p) =>
-      db.transaction(async (tx: any) => {
+    drizzle: ({ db, schema: s, orm, dialect }, p) =>
+      dialect === 'sqlite'
+        ? // better-sqlite3 transactions are synchronous.
+          db.transaction((tx: any) => {
+            const [repair] = tx
+              .insert(s.repairs)
+              .values({
+                id: p.repair_id,
+                bikeId: p.bike_id,
+                mechanicId: p.mechanic_id,
+                description: p.description,
+                estimatedCost: p.estimated_cost,
+                status: 'RECEIVED',
+              })
+              .returning()
+              .all();
+            tx.insert(s.itemToRepair)
+              .values([
+                { a: p.item_a, b: repair.id },
+                { a: p.item_b, b: repair.id },
+              ])
+              .run();
+            const items = tx
+              .select()
+              .from(s.items)
+              .where(orm.inArray(s.items.id, [p.item_a, p.item_b]))
+              .all();
+            return { ...repair, items };
+          })
+        : db.transaction(async (tx: any) => {
         const [repair] = await tx
           .insert(s.repairs)
           .values({
@@ -163,17 +219,34 @@ export const operations: Operation[] = [
     repository: 'transaction',
     description:
       "Revenue per month for a year: Prisma's $queryRaw (groupBy cannot truncate dates) against Drizzle's query builder.",
-    params_from:
-      "SELECT make_timestamp(y, 1, 1, 0, 0, 0) AS from_ts, make_timestamp(y + 1, 1, 1, 0, 0, 0) AS to_ts " +
-      "FROM (SELECT DISTINCT extract(year FROM occurred_at)::int AS y FROM transactions WHERE occurred_at > '1970-01-01') t ORDER BY y",
-    prisma: ({ prisma }, p) => prisma.$queryRaw`
+    params_from: {
+      postgresql:
+        'SELECT make_timestamp(y, 1, 1, 0, 0, 0) AS from_ts, make_timestamp(y + 1, 1, 1, 0, 0, 0) AS to_ts ' +
+        "FROM (SELECT DISTINCT extract(year FROM occurred_at)::int AS y FROM transactions WHERE occurred_at > '1970-01-01') t ORDER BY y",
+      // SQLite keeps Prisma 7's ISO-8601 text: compare it as text.
+      sqlite:
+        "SELECT y || '-01-01T00:00:00.000+00:00' AS from_ts, (y + 1) || '-01-01T00:00:00.000+00:00' AS to_ts " +
+        "FROM (SELECT DISTINCT CAST(strftime('%Y', occurred_at) AS INTEGER) AS y FROM transactions WHERE occurred_at > '1970') t ORDER BY y",
+    },
+    prisma: ({ prisma, dialect }, p) =>
+      dialect === 'sqlite'
+        ? prisma.$queryRaw`
+      SELECT strftime('%Y-%m', occurred_at) AS month, sum(amount) AS revenue, count(*) AS transactions
+      FROM transactions
+      WHERE occurred_at >= ${p.from_ts} AND occurred_at < ${p.to_ts}
+      GROUP BY 1
+      ORDER BY 1`
+        : prisma.$queryRaw`
       SELECT date_trunc('month', occurred_at) AS month, sum(amount) AS revenue, count(*) AS transactions
       FROM transactions
       WHERE occurred_at >= ${p.from_ts}::timestamp AND occurred_at < ${p.to_ts}::timestamp
       GROUP BY 1
       ORDER BY 1`,
-    drizzle: ({ db, schema: s, orm }, p) => {
-      const month = orm.sql`date_trunc('month', ${s.transactions.occurredAt})`;
+    drizzle: ({ db, schema: s, orm, dialect }, p) => {
+      const month =
+        dialect === 'sqlite'
+          ? orm.sql`strftime('%Y-%m', ${s.transactions.occurredAt})`
+          : orm.sql`date_trunc('month', ${s.transactions.occurredAt})`;
       return db
         .select({
           month: month.as('month'),

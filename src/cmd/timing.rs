@@ -70,12 +70,7 @@ pub async fn run_with_clock(
         started_at: clock.utc_rfc3339(),
         source: crate::cmd::check::side_info(&config.source),
         target: crate::cmd::check::side_info(&config.target),
-        notes: source
-            .notes
-            .iter()
-            .chain(&target.notes)
-            .cloned()
-            .collect(),
+        notes: source.notes.iter().chain(&target.notes).cloned().collect(),
         in_progress: true,
         ..RunReport::default()
     };
@@ -112,6 +107,11 @@ pub async fn run_with_clock(
     section.notes = notes;
     let code = section.exit_code();
     print_summary(&section)?;
+    for o in &section.operations {
+        if let Some(e) = &o.error {
+            ui.warn(format!("{}/{} failed: {e}", o.repository, o.operation));
+        }
+    }
     run.in_progress = false;
     run.exit_code = Some(code);
     timing::render_into(&mut run, section, &out)?;
@@ -137,16 +137,18 @@ fn print_summary(t: &TimingSection) -> Result<()> {
             o.comparison.ratio_p95,
             o.verdict.as_str()
         ));
-        if let Some(e) = &o.error {
-            s.push_str(&format!("    error: {e}\n"));
-        }
         if let Some(m) = &o.mismatch {
             s.push_str(&format!(
-                "    results differ for parameter set {} in {}: {} only from source, {} only from target; first: {}\n",
+                "    results differ for parameter set {} in {}: {} only from source, {} only from target{}; first: {}\n",
                 m.parameter_set,
                 m.detail.table,
                 m.detail.only_in_source,
                 m.detail.only_in_target,
+                if m.detail.columns.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (columns {})", m.detail.columns.join(", "))
+                },
                 m.detail.first_keys.join(" ")
             ));
         }

@@ -12,6 +12,57 @@ pub struct SideCodec {
     /// For each compared column pair: position in the projection and the
     /// side's canonicaliser. Ignored columns are absent.
     pub cols: Vec<(usize, ColumnCanon)>,
+    /// What goes into the row hash, per compared column (see [`HashCol`]).
+    pub hash: Vec<HashCol>,
+}
+
+/// How a compared column enters the row hash.
+///
+/// The hash is a pre-filter: equal hashes mean equal canonical values, and
+/// a row whose hashes differ is compared column by column canonically. So
+/// where both sides apply the same reading to the same wire type, the raw
+/// value can be hashed instead (equal raw values read the same), which
+/// skips JSON and decimal canonicalisation on the per-row path; and where
+/// both sides read the very same bytes (one shared read), the column cannot
+/// differ and is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashMode {
+    Canonical,
+    Raw,
+}
+
+#[derive(Debug, Clone)]
+pub struct HashCol {
+    pub idx: usize,
+    /// Index into `SideCodec::cols`.
+    pub col: usize,
+    pub mode: HashMode,
+}
+
+/// Decides, per compared column, how both sides hash it.
+pub fn hash_plan(
+    s: &SideCodec,
+    t: &SideCodec,
+    swires: &[crate::db::Wire],
+    twires: &[crate::db::Wire],
+    shared: bool,
+) -> (Vec<HashCol>, Vec<HashCol>) {
+    let mut sh = Vec::new();
+    let mut th = Vec::new();
+    for (c, ((si, scc), (ti, tcc))) in s.cols.iter().zip(&t.cols).enumerate() {
+        let same_reading = scc == tcc && swires.get(*si) == twires.get(*ti);
+        if shared && same_reading && si == ti {
+            continue;
+        }
+        let mode = if same_reading {
+            HashMode::Raw
+        } else {
+            HashMode::Canonical
+        };
+        sh.push(HashCol { idx: *si, col: c, mode });
+        th.push(HashCol { idx: *ti, col: c, mode });
+    }
+    (sh, th)
 }
 
 /// A chunk's rows reduced to (key, hash), sorted by key.
@@ -59,6 +110,7 @@ pub fn digest(chunk: &ChunkData, codec: &SideCodec) -> Digest {
             let mut hashes = Vec::with_capacity(end - start);
             let mut row = Vec::new();
             let mut buf = Vec::with_capacity(256);
+            let raw = ColumnCanon::from_read(crate::mapping::ReadMode::Raw);
             for i in start..end {
                 chunk.row(i, &mut row);
                 for &k in &codec.key_idx {
@@ -66,8 +118,13 @@ pub fn digest(chunk: &ChunkData, codec: &SideCodec) -> Digest {
                 }
                 key_end.push(keys.len() as u32);
                 buf.clear();
-                for (idx, cc) in &codec.cols {
-                    canon::encode(&row[*idx], cc, &mut buf);
+                for h in &codec.hash {
+                    match h.mode {
+                        HashMode::Canonical => {
+                            canon::encode(&row[h.idx], &codec.cols[h.col].1, &mut buf)
+                        }
+                        HashMode::Raw => canon::encode(&row[h.idx], &raw, &mut buf),
+                    }
                 }
                 hashes.push(row_hash(&buf));
             }

@@ -149,7 +149,7 @@ pub struct Sides {
 /// One side's view of a table pair: what to read and how to decode it.
 struct SidePlan {
     spec: ReadSpec,
-    codec: Arc<SideCodec>,
+    codec: SideCodec,
 }
 
 /// The compared columns, parallel to `SideCodec::cols`.
@@ -280,7 +280,11 @@ fn side_plans(
                 key: keys,
                 where_clause: pair.where_clause.clone(),
             },
-            codec: Arc::new(SideCodec { key_idx, cols }),
+            codec: SideCodec {
+                key_idx,
+                cols,
+                hash: Vec::new(),
+            },
         }
     };
     let s_keys: Vec<String> = pair.key.iter().map(|(s, _)| s.clone()).collect();
@@ -305,10 +309,11 @@ fn side_plans(
         let idx = |n: &str| projection.iter().position(|p| p == n).unwrap_or(0);
         let t = SidePlan {
             spec: s.spec.clone(),
-            codec: Arc::new(SideCodec {
+            codec: SideCodec {
                 key_idx: t_keys.iter().map(|k| idx(k)).collect(),
                 cols: t_cols.into_iter().map(|(n, cc)| (idx(&n), cc)).collect(),
-            }),
+                hash: Vec::new(),
+            },
         };
         (s, t)
     } else {
@@ -360,7 +365,7 @@ async fn run_table(
         && crate::mapping::schema_matches(pair.source.schema.as_deref(), pair.target.schema.as_deref())
         && pair.source.name == pair.target.name;
     result.shared_read = shared;
-    let (splan, tplan, compared) = side_plans(pair, source_map, target_map, shared)?;
+    let (mut splan, mut tplan, compared) = side_plans(pair, source_map, target_map, shared)?;
 
     let mut first = sides.source.worker().await?;
     let slive = first
@@ -387,6 +392,25 @@ async fn run_table(
         let wires = wires_for(&tplan.spec, &live)?;
         (live, wires)
     };
+    let (sh, th) = digest::hash_plan(&splan.codec, &tplan.codec, &swires, &twires, shared);
+    splan.codec.hash = sh;
+    tplan.codec.hash = th;
+    let scodec = Arc::new(std::mem::replace(
+        &mut splan.codec,
+        SideCodec {
+            key_idx: Vec::new(),
+            cols: Vec::new(),
+            hash: Vec::new(),
+        },
+    ));
+    let tcodec = Arc::new(std::mem::replace(
+        &mut tplan.codec,
+        SideCodec {
+            key_idx: Vec::new(),
+            cols: Vec::new(),
+            hash: Vec::new(),
+        },
+    ));
     let (bounds, estimated) = first
         .boundaries(&splan.spec, &slive, opts.chunk_rows)
         .await?;
@@ -405,6 +429,8 @@ async fn run_table(
         sides,
         splan: &splan,
         tplan: &tplan,
+        scodec,
+        tcodec,
         slive: &slive,
         tlive: &tlive,
         swires: &swires,
@@ -500,6 +526,8 @@ struct ChunkCtx<'a> {
     sides: &'a Sides,
     splan: &'a SidePlan,
     tplan: &'a SidePlan,
+    scodec: Arc<SideCodec>,
+    tcodec: Arc<SideCodec>,
     slive: &'a [LiveColumn],
     tlive: &'a [LiveColumn],
     swires: &'a Arc<[Wire]>,
@@ -561,8 +589,8 @@ impl ChunkCtx<'_> {
             let (t, td, tr) = t?;
             (Arc::new(s), sd, Some(Arc::new(t)), td, sr + tr)
         };
-        let scodec = self.splan.codec.clone();
-        let tcodec = self.tplan.codec.clone();
+        let scodec = self.scodec.clone();
+        let tcodec = self.tcodec.clone();
         let compared = self.compared.clone();
         let cap = self.opts.max_differences;
         let show_values = self.opts.show_values;

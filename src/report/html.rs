@@ -83,7 +83,11 @@ pub fn render(run: &RunReport) -> String {
         esc(&run.target.orm),
         esc(&run.target.database),
         esc(&run.started_at),
-        if run.in_progress { " · <b>in progress</b>" } else { "" },
+        if run.in_progress {
+            " · <b>in progress</b>"
+        } else {
+            ""
+        },
         run.exit_code
             .map(|c| format!(" · exit code {c}"))
             .unwrap_or_default()
@@ -141,7 +145,11 @@ fn data_section(s: &mut String, run: &RunReport) {
     let mut items = Vec::new();
     for t in &run.tables {
         if let Some(e) = &t.error {
-            items.push(format!("<b>{}</b> failed: {}", esc(&t.source_table), esc(e)));
+            items.push(format!(
+                "<b>{}</b> failed: {}",
+                esc(&t.source_table),
+                esc(e)
+            ));
         }
         for (c, n) in &t.columns_differing {
             items.push(format!(
@@ -238,7 +246,13 @@ fn trim_num(x: f64) -> String {
 fn anchor(o: &OperationResult) -> String {
     format!("{}-{}", o.repository, o.operation)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -263,7 +277,11 @@ fn operation(s: &mut String, o: &OperationResult) {
         o.target.statements,
         trim_num(o.target.round_trips),
         o.parameter_sets,
-        if o.writes { " · write, rolled back" } else { "" },
+        if o.writes {
+            " · write, rolled back"
+        } else {
+            ""
+        },
         if o.compare != crate::timing::CompareMode::Rows {
             format!(
                 " · compares {}{}",
@@ -340,8 +358,8 @@ fn stats_table(s: &mut String, o: &OperationResult) {
 }
 
 /// Overlaid histograms of the two sides' latencies with their medians, on
-/// a shared axis cut at the larger p99 (samples beyond fall in the last bin)
-/// so one outlier does not squash the picture.
+/// a shared axis cut at 1.25 × the larger p95 (samples beyond fall in the
+/// last bin) so a few outliers do not squash the picture.
 fn histogram(o: &OperationResult) -> String {
     const W: f64 = 720.0;
     const H: f64 = 200.0;
@@ -359,8 +377,18 @@ fn histogram(o: &OperationResult) -> String {
         .copied()
         .unwrap_or(0.0)
         .min(sorted_t.first().copied().unwrap_or(0.0));
-    let hi = percentile_sorted(&sorted_s, 0.99).max(percentile_sorted(&sorted_t, 0.99));
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    let max = sorted_s
+        .last()
+        .copied()
+        .unwrap_or(0.0)
+        .max(sorted_t.last().copied().unwrap_or(0.0));
+    let hi = (1.25 * percentile_sorted(&sorted_s, 0.95).max(percentile_sorted(&sorted_t, 0.95)))
+        .min(max);
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, lo + 0.5)
+    };
     let width = (hi - lo) / BINS as f64;
     let bins = |v: &[f64]| {
         let mut b = [0usize; BINS];
@@ -393,7 +421,10 @@ fn histogram(o: &OperationResult) -> String {
         "<rect x=\"{L}\" y=\"{T}\" width=\"{pw}\" height=\"{ph}\" fill=\"#fbfcfd\" stroke=\"#e6e9ef\"/>"
     );
     for (frac, color, class) in [(&fs, SOURCE_COLOR, "source"), (&ft, TARGET_COLOR, "target")] {
-        let _ = writeln!(svg, "<g class=\"{class}\" fill=\"{color}\" fill-opacity=\"0.55\">");
+        let _ = writeln!(
+            svg,
+            "<g class=\"{class}\" fill=\"{color}\" fill-opacity=\"0.55\">"
+        );
         for (i, f) in frac.iter().enumerate() {
             if *f <= 0.0 {
                 continue;
@@ -437,7 +468,7 @@ fn histogram(o: &OperationResult) -> String {
     }
     let _ = writeln!(
         svg,
-        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59627a\">latency (ms); last bin holds everything above p99</text>",
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59627a\">latency (ms); the last bin holds the slowest tail</text>",
         L + pw / 2.0,
         H - 4.0
     );
@@ -452,10 +483,7 @@ fn histogram(o: &OperationResult) -> String {
         "<div class=\"legend\"><span><i class=\"sw\" style=\"background:{SOURCE_COLOR}\"></i>source (p50 {:.3} ms, n={})</span>\
          <span><i class=\"sw\" style=\"background:{TARGET_COLOR}\"></i>target (p50 {:.3} ms, n={})</span>\
          <span>dashed lines: medians</span></div>\n{svg}",
-        o.source.stats.p50_ms,
-        o.source.stats.n,
-        o.target.stats.p50_ms,
-        o.target.stats.n
+        o.source.stats.p50_ms, o.source.stats.n, o.target.stats.p50_ms, o.target.stats.n
     )
 }
 
@@ -489,6 +517,9 @@ mod tests {
                 .collect();
             assert!(hits.is_empty(), "{banned} in the page");
         }
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

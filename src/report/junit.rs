@@ -46,8 +46,14 @@ pub fn esc(s: &str) -> String {
 
 enum Outcome {
     Pass,
-    Failure { kind: String, message: String, body: String },
-    Error { message: String },
+    Failure {
+        kind: String,
+        message: String,
+        body: String,
+    },
+    Error {
+        message: String,
+    },
 }
 
 struct Case {
@@ -66,7 +72,12 @@ fn table_case(suite: &str, t: &TableResult) -> Case {
     };
     let counts = format!(
         "source {} rows, target {} rows: {} matched, {} missing in target, {} extra in target, {} different",
-        t.source_rows, t.target_rows, t.matched, t.missing_in_target, t.extra_in_target, t.different
+        t.source_rows,
+        t.target_rows,
+        t.matched,
+        t.missing_in_target,
+        t.extra_in_target,
+        t.different
     );
     let outcome = match t.status {
         Status::Ok => Outcome::Pass,
@@ -157,7 +168,8 @@ fn op_case(o: &OperationResult) -> Case {
     Case {
         classname: format!("parity.{}.timing", o.repository),
         name: format!("timing {}", o.operation),
-        seconds: (o.source.samples_ms.iter().sum::<f64>() + o.target.samples_ms.iter().sum::<f64>())
+        seconds: (o.source.samples_ms.iter().sum::<f64>()
+            + o.target.samples_ms.iter().sum::<f64>())
             / 1000.0,
         outcome,
         out: Some(format!("{summary}; verdict {}", o.verdict.as_str())),
@@ -268,7 +280,9 @@ mod tests {
         let run = crate::report::timing_csv::tests::sample_run();
         let x = render(&run);
         assert!(x.starts_with("<?xml"));
-        assert!(x.contains("<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""));
+        assert!(x.contains(
+            "<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""
+        ));
         assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
         assert!(x.contains("<failure type=\"slower\""));
         assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");

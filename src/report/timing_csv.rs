@@ -164,7 +164,11 @@ pub fn render_summary(run: &RunReport) -> String {
             run.target.orm,
             run.target.database,
             run.started_at,
-            if run.in_progress { " (in progress)" } else { "" }
+            if run.in_progress {
+                " (in progress)"
+            } else {
+                ""
+            }
         );
         if !run.notes.is_empty() {
             let _ = writeln!(s, "## Notes\n");

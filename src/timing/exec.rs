@@ -102,7 +102,10 @@ impl Session {
     pub async fn open(db: &Db) -> Result<Session> {
         match db {
             Db::Postgres(pool) => {
-                let mut conn = pool.acquire().await.context("cannot open a timing session")?;
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .context("cannot open a timing session")?;
                 conn.execute(
                     "SET default_transaction_read_only = on; SET plan_cache_mode = force_custom_plan",
                 )
@@ -114,7 +117,10 @@ impl Session {
                 })
             }
             Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.context("cannot open a timing session")?;
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .context("cannot open a timing session")?;
                 conn.execute("PRAGMA query_only = ON")
                     .await
                     .context("cannot set up the timing session")?;
@@ -131,10 +137,14 @@ impl Session {
     pub async fn control(&mut self, sql: &str) -> Result<()> {
         match self {
             Session::Postgres { conn, .. } => {
-                conn.execute(sql).await.with_context(|| format!("{sql} failed"))?;
+                conn.execute(sql)
+                    .await
+                    .with_context(|| format!("{sql} failed"))?;
             }
             Session::Sqlite { conn } => {
-                conn.execute(sql).await.with_context(|| format!("{sql} failed"))?;
+                conn.execute(sql)
+                    .await
+                    .with_context(|| format!("{sql} failed"))?;
             }
         }
         Ok(())
@@ -215,6 +225,8 @@ impl Session {
                         Val::Int(i) => q.bind(*i),
                         Val::Float(f) => q.bind(*f),
                         Val::Bytes(b) => q.bind(b.clone()),
+                        // Prisma 7's SQLite adapter writes ISO-8601 text.
+                        Val::Timestamp(_) | Val::TimestampTz(_) => q.bind(other_iso(v)),
                         other => q.bind(other.to_text().unwrap_or_default()),
                     };
                 }
@@ -264,7 +276,10 @@ impl Session {
         match self {
             Session::Postgres { .. } => {
                 let r = self
-                    .exec(&format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), params)
+                    .exec(
+                        &format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"),
+                        params,
+                    )
                     .await?;
                 let text = r
                     .rows
@@ -275,16 +290,16 @@ impl Session {
                 Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
             }
             Session::Sqlite { .. } => {
-                let r = self.exec(&format!("EXPLAIN QUERY PLAN {sql}"), params).await?;
+                let r = self
+                    .exec(&format!("EXPLAIN QUERY PLAN {sql}"), params)
+                    .await?;
                 let detail = r.column("detail");
                 Ok(serde_json::Value::Array(
                     r.rows
                         .iter()
                         .map(|row| {
                             serde_json::Value::String(
-                                detail
-                                    .and_then(|i| row[i].to_text())
-                                    .unwrap_or_default(),
+                                detail.and_then(|i| row[i].to_text()).unwrap_or_default(),
                             )
                         })
                         .collect(),
@@ -296,6 +311,16 @@ impl Session {
     pub fn is_postgres(&self) -> bool {
         matches!(self, Session::Postgres { .. })
     }
+}
+
+/// `2024-03-05T10:11:12.345+00:00`, as Prisma 7 stores a DateTime in SQLite.
+fn other_iso(v: &Val) -> String {
+    let text = v.to_text().unwrap_or_default();
+    let text = text.trim_end_matches("+00");
+    let (date, time) = text.split_once(' ').unwrap_or((text, "00:00:00"));
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let ms: String = frac.chars().chain(std::iter::repeat('0')).take(3).collect();
+    format!("{date}T{hms}.{ms}+00:00")
 }
 
 /// Prepares `sql` with every parameter untyped and records the types the

@@ -254,14 +254,22 @@ pub fn select_operations(
         }
     }
     let mut ops: Vec<Operation> = Vec::new();
+    let mut notes = Vec::new();
     for d in &dirs {
+        // A repository may name its queries folder before it has any.
+        if queries.is_none() && !d.exists() {
+            notes.push(format!(
+                "{} does not exist: no operations timed from it",
+                d.display()
+            ));
+            continue;
+        }
         for op in ops::load_dir(d)? {
             if !ops.iter().any(|o| o.file == op.file) {
                 ops.push(op);
             }
         }
     }
-    let mut notes = Vec::new();
     if let Some(r) = repository {
         ops.retain(|o| o.repository == r);
     }
@@ -362,8 +370,9 @@ pub async fn run_operations(
     let tdb = Db::connect(turl, &connect(any_writes))
         .await
         .context("target database")?;
-    let mut source = open_side("source", sdb, source_map, opts.concurrency).await?;
-    let mut target = open_side("target", tdb, target_map, opts.concurrency).await?;
+    let (source_map, target_map) = reconciled(source_map, target_map, config);
+    let mut source = open_side("source", sdb, &source_map, opts.concurrency).await?;
+    let mut target = open_side("target", tdb, &target_map, opts.concurrency).await?;
     for op in ops {
         let r = runner::run_operation(op, &mut source, &mut target, opts, clock, ui).await;
         section.operations.push(r);
@@ -374,6 +383,40 @@ pub async fn run_operations(
     close(&source.db).await;
     close(&target.db).await;
     Ok(section)
+}
+
+/// Both mappings with the plan's read-mode reconciliation applied to every
+/// column the two sides share (`plan::reconcile`): a SQLite DATETIME one
+/// ORM reads as a `Date` and the other as its text compares as a timestamp,
+/// exactly as `check` compares it. Tables pair by physical name or
+/// `[[pair]]`.
+fn reconciled(source: &Mapping, target: &Mapping, config: &Config) -> (Mapping, Mapping) {
+    let mut s = source.clone();
+    let mut t = target.clone();
+    for st in &mut s.tables {
+        let over = config
+            .pairs
+            .iter()
+            .find(|p| p.source == st.name || p.source == st.qualified_name());
+        let tname = over.map_or(st.qualified_name(), |p| p.target.clone());
+        let Some(tt) = t.tables.iter_mut().find(|x| {
+            x.qualified_name() == tname
+                || crate::mapping::split_qualified(&tname).1 == x.name
+                    && crate::mapping::schema_matches(x.schema.as_deref(), st.schema.as_deref())
+        }) else {
+            continue;
+        };
+        for sc in &mut st.columns {
+            let tcol = over
+                .and_then(|p| p.columns.get(&sc.name))
+                .cloned()
+                .unwrap_or_else(|| sc.name.clone());
+            if let Some(tc) = tt.columns.iter_mut().find(|c| c.name == tcol) {
+                crate::plan::reconcile(sc, tc);
+            }
+        }
+    }
+    (s, t)
 }
 
 async fn open_side<'a>(

@@ -103,9 +103,10 @@ impl ColumnRef {
 
     pub fn matches(&self, table: &str, column: &str) -> bool {
         self.column == column
-            && self.table.as_deref().is_none_or(|t| {
-                t == table || crate::mapping::split_qualified(table).1 == t
-            })
+            && self
+                .table
+                .as_deref()
+                .is_none_or(|t| t == table || crate::mapping::split_qualified(table).1 == t)
     }
 }
 
@@ -132,7 +133,10 @@ pub enum ParamRef {
     /// The client's clock, cut to milliseconds like a JS `Date`.
     Now,
     /// Column of the first row of an earlier statement (0-based index).
-    Ref { stmt: usize, column: String },
+    Ref {
+        stmt: usize,
+        column: String,
+    },
 }
 
 /// Transaction control an ORM sent; inside parity's outer transaction of a
@@ -150,7 +154,10 @@ pub enum Piece {
     /// A placeholder bound to `params[i]`.
     Param(usize),
     /// One placeholder per value of `column` in statement `stmt`'s rows.
-    List { stmt: usize, column: String },
+    List {
+        stmt: usize,
+        column: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,7 +288,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Operation, OpsError> {
                 format!("line {line}: ")
             })
             .unwrap_or_default();
-        err(format!("{at}{}; fix the TOML there", e.message().trim_end()))
+        err(format!(
+            "{at}{}; fix the TOML there",
+            e.message().trim_end()
+        ))
     })?;
     let repository = match raw.repository {
         Some(r) => r,
@@ -315,7 +325,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Operation, OpsError> {
     let params = match (raw.params, raw.params_from) {
         (Some(_), Some(_)) => {
             return Err(err(
-                "both [[params]] and params_from are given; keep one".into(),
+                "both [[params]] and params_from are given; keep one".into()
             ));
         }
         (Some(sets), None) => {
@@ -433,9 +443,7 @@ fn side(raw: RawSide, label: &str, dir: &Path) -> Result<SideOps, String> {
     // Side-level params: one list for a single statement, or a list of lists.
     if let Some(p) = raw.params {
         let per_statement = match &p {
-            toml::Value::Array(a) if a.iter().all(|x| x.is_array()) && !a.is_empty() => {
-                a.clone()
-            }
+            toml::Value::Array(a) if a.iter().all(|x| x.is_array()) && !a.is_empty() => a.clone(),
             _ => vec![p.clone(); 1],
         };
         if per_statement.len() == 1 && sqls.len() > 1 {
@@ -485,7 +493,9 @@ fn statement(sql: &str, params: Option<&toml::Value>, index: usize) -> Result<St
                     .ok()
                     .filter(|n| *n >= 1)
                     .ok_or_else(|| {
-                        format!("params key \"{k}\" is not a placeholder number like \"1\" or \"$1\"")
+                        format!(
+                            "params key \"{k}\" is not a placeholder number like \"1\" or \"$1\""
+                        )
                     })?;
                 by_pos.insert(pos, param_ref(v, index)?);
             }
@@ -807,7 +817,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Operation>, OpsError> {
     let mut files = Vec::new();
     collect(dir, &mut files).map_err(|e| OpsError {
         file: dir.display().to_string(),
-        message: format!("cannot read the queries folder ({e}); pass an existing folder with --queries"),
+        message: format!(
+            "cannot read the queries folder ({e}); pass an existing folder with --queries"
+        ),
     })?;
     files.sort();
     files.iter().map(|f| load_file(f)).collect()
@@ -921,7 +933,10 @@ params = ["repair_id", "bike_id"]
             vec![Val::Text("a".into()), Val::Text("b".into())]
         })
         .unwrap();
-        assert_eq!(sql, "SELECT * FROM items WHERE repair_id IN ($1,$2) OFFSET $3");
+        assert_eq!(
+            sql,
+            "SELECT * FROM items WHERE repair_id IN ($1,$2) OFFSET $3"
+        );
         assert_eq!(
             binds,
             vec![
@@ -938,7 +953,10 @@ params = ["repair_id", "bike_id"]
         let bad = FIND.replace("params = [\"email\", 1, 0]", "params = [\"email\"]");
         let e = parse(Path::new("f.toml"), &bad).unwrap_err();
         assert!(e.message.contains("3 placeholder(s)"), "{e}");
-        let bad = FIND.replace("repository = \"user\"", "repository = \"user\"\ncompare = \"count\"");
+        let bad = FIND.replace(
+            "repository = \"user\"",
+            "repository = \"user\"\ncompare = \"count\"",
+        );
         let e = parse(Path::new("f.toml"), &bad).unwrap_err();
         assert!(e.message.contains("reason"), "{e}");
         let bad = FIND.replace("params_from", "paramz_from");

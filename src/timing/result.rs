@@ -154,6 +154,10 @@ fn unnest(
     let serde_json::Value::Array(items) = json else {
         return;
     };
+    if items.is_empty() {
+        // `coalesce(json_agg(…), '[]')`: a relation with no rows.
+        return;
+    }
     // json_agg of arrays (a `many` relation) or one json_build_array (`one`).
     if items.first().is_some_and(|x| x.is_array()) {
         for item in items {
@@ -177,7 +181,15 @@ fn unnest(
                 canon::encode(&from_json(v).as_raw(), &canon, &mut b);
                 values.push((c.clone(), b));
             }
-            NestedField::Nested(inner) => unnest(view, inner, v, ignore, out),
+            // SQLite hands a nested subquery's JSON over as a string.
+            NestedField::Nested(inner) => match v {
+                serde_json::Value::String(text) => {
+                    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+                        unnest(view, inner, &json, ignore, out);
+                    }
+                }
+                _ => unnest(view, inner, v, ignore, out),
+            },
             NestedField::Skip => {}
         }
     }
@@ -203,20 +215,24 @@ fn resolve(view: &SideView<'_>, sql: &str, cols: &[ColumnMeta]) -> Vec<Target> {
             if let Some(spec) = nested.get(&c.name) {
                 return Target::Nested(spec.clone());
             }
-            let from_rel = c.relation.and_then(|r| view.catalog.column(r)).map(|(s, t, col)| {
-                let table = if s == "public" || s.is_empty() {
-                    t.to_string()
-                } else {
-                    format!("{s}.{t}")
-                };
-                (table, col.to_string())
-            });
+            let from_rel = c
+                .relation
+                .and_then(|r| view.catalog.column(r))
+                .map(|(s, t, col)| {
+                    let table = if s == "public" || s.is_empty() {
+                        t.to_string()
+                    } else {
+                        format!("{s}.{t}")
+                    };
+                    (table, col.to_string())
+                });
             let (table, column) = match from_rel {
                 Some(tc) => tc,
-                None => match referenced
-                    .iter()
-                    .find(|t| view.mapping.table(t).is_some_and(|t| t.column(&c.name).is_some()))
-                {
+                None => match referenced.iter().find(|t| {
+                    view.mapping
+                        .table(t)
+                        .is_some_and(|t| t.column(&c.name).is_some())
+                }) {
                     Some(t) => (t.clone(), c.name.clone()),
                     None => {
                         return Target::Expr {
@@ -329,141 +345,223 @@ fn tokens(sql: &str) -> Vec<Tok> {
     out
 }
 
-/// The mapping's tables the SQL names, in order of first mention.
+/// The mapping's tables the SQL names: those after a top-level FROM or JOIN
+/// first (the tables the outer select reads), then the rest in order of
+/// first mention. Unqualified result columns resolve to the first that has
+/// the column.
 fn referenced_tables(mapping: &Mapping, sql: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tokens(sql) {
-        let name = match t {
-            Tok::Ident(s) | Tok::Word(s) => s,
-            _ => continue,
-        };
-        if let Some(table) = mapping.table(&name)
-            && !out.contains(&table.qualified_name())
-        {
-            out.push(table.qualified_name());
-        }
-    }
-    out
-}
-
-/// Drizzle's relational queries: result column → the nested rows it holds.
-/// The shape parsed is drizzle-orm's (0.3x–0.45):
-/// `"bikes_repairs"."data" as "repairs"` in the outer select list, a lateral
-/// subquery aliased `"bikes_repairs"` selecting
-/// `coalesce(json_agg(json_build_array("bikes_repairs"."id", …)), '[]'::json)`
-/// from `"repairs" "bikes_repairs"`; nested relations appear as
-/// `"bikes_repairs_items"."data"` inside the parent's json_build_array.
-fn drizzle_nested(sql: &str) -> HashMap<String, NestedSpec> {
-    if !sql.contains("json_build_array") {
-        return HashMap::new();
-    }
     let t = tokens(sql);
-    let mut alias_table: HashMap<String, String> = HashMap::new();
-    let mut outputs: Vec<(String, String)> = Vec::new();
-    let mut builds: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let mut i = 0;
-    while i < t.len() {
-        match &t[i] {
-            Tok::Word(w) if w == "from" || w == "join" => {
-                // from "table" ["as"] "alias"   |   from "schema"."table" "alias"
-                let mut j = i + 1;
-                let mut table = match t.get(j) {
-                    Some(Tok::Ident(s)) => s.clone(),
-                    _ => {
-                        i += 1;
-                        continue;
-                    }
+    let mut top: Vec<String> = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
+    let mut depth = 0i32;
+    for (i, tok) in t.iter().enumerate() {
+        match tok {
+            Tok::Sym('(') => depth += 1,
+            Tok::Sym(')') => depth -= 1,
+            Tok::Ident(name) | Tok::Word(name) => {
+                let Some(table) = mapping.table(name) else {
+                    continue;
                 };
-                if t.get(j + 1) == Some(&Tok::Sym('.'))
-                    && let Some(Tok::Ident(s)) = t.get(j + 2)
-                {
-                    table = s.clone();
-                    j += 2;
-                }
-                j += 1;
-                if t.get(j) == Some(&Tok::Word("as".into())) {
-                    j += 1;
-                }
-                if let Some(Tok::Ident(alias)) = t.get(j) {
-                    alias_table.insert(alias.clone(), table);
-                }
-            }
-            Tok::Ident(a) => {
-                if t.get(i + 1) == Some(&Tok::Sym('.'))
-                    && t.get(i + 2) == Some(&Tok::Ident("data".into()))
-                    && t.get(i + 3) == Some(&Tok::Word("as".into()))
-                    && let Some(Tok::Ident(out)) = t.get(i + 4)
-                    && out != "data"
-                {
-                    outputs.push((out.clone(), a.clone()));
-                }
-            }
-            Tok::Word(w) if w == "json_build_array" && t.get(i + 1) == Some(&Tok::Sym('(')) => {
-                let mut depth = 0;
-                let mut args: Vec<Vec<Tok>> = vec![Vec::new()];
-                let mut j = i + 1;
-                while j < t.len() {
-                    match &t[j] {
-                        Tok::Sym('(') => {
-                            depth += 1;
-                            if depth > 1 {
-                                args.last_mut().unwrap().push(t[j].clone());
-                            }
-                        }
-                        Tok::Sym(')') => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                            args.last_mut().unwrap().push(t[j].clone());
-                        }
-                        Tok::Sym(',') if depth == 1 => args.push(Vec::new()),
-                        other => args.last_mut().unwrap().push(other.clone()),
+                let q = table.qualified_name();
+                // `from "t"`, `from "schema"."t"`, `join "t"`.
+                let after_from = (1..=3).any(|k| {
+                    i >= k
+                        && matches!(&t[i - k], Tok::Word(w) if w == "from" || w == "join")
+                        && t[i - k + 1..i]
+                            .iter()
+                            .all(|x| matches!(x, Tok::Ident(_) | Tok::Sym('.')))
+                });
+                if depth == 0 && after_from {
+                    if !top.contains(&q) {
+                        top.push(q);
                     }
-                    j += 1;
-                }
-                let refs: Vec<(String, String)> = args
-                    .iter()
-                    .map(|a| match a.as_slice() {
-                        [Tok::Ident(al), Tok::Sym('.'), Tok::Ident(c)] => (al.clone(), c.clone()),
-                        _ => (String::new(), String::new()),
-                    })
-                    .collect();
-                if let Some((alias, _)) = refs.iter().find(|(a, c)| !a.is_empty() && c != "data") {
-                    builds.entry(alias.clone()).or_insert(refs);
+                } else if !rest.contains(&q) {
+                    rest.push(q);
                 }
             }
             _ => {}
         }
-        i += 1;
     }
-    fn spec(
-        alias: &str,
-        alias_table: &HashMap<String, String>,
-        builds: &HashMap<String, Vec<(String, String)>>,
-        depth: usize,
-    ) -> Option<NestedSpec> {
-        let refs = builds.get(alias)?;
-        let table = alias_table.get(alias)?.clone();
-        let fields = refs
-            .iter()
-            .map(|(a, c)| {
-                if a == alias && c != "data" {
-                    NestedField::Column(c.clone())
-                } else if c == "data" && depth < 8 {
-                    spec(a, alias_table, builds, depth + 1)
-                        .map(NestedField::Nested)
-                        .unwrap_or(NestedField::Skip)
-                } else {
-                    NestedField::Skip
+    rest.retain(|x| !top.contains(x));
+    top.extend(rest);
+    top
+}
+
+/// Drizzle's relational queries: result column → the nested rows it holds.
+/// Two shapes are parsed, drizzle-orm's (0.3x–0.45):
+/// - PostgreSQL: `"bikes_repairs"."data" as "repairs"` in the outer select
+///   list, over a lateral subquery selecting
+///   `coalesce(json_agg(json_build_array("bikes_repairs"."id", …)), '[]'::json)`
+///   from `"repairs" "bikes_repairs"`; a nested relation is another
+///   `"…"."data"` among the parent's arguments.
+/// - SQLite: `(select coalesce(json_group_array(json_array("id", …)),
+///   json_array()) as "data" from "repairs" "bikes_repairs" where …) as
+///   "repairs"`; a nested relation is such a subquery among the arguments.
+fn drizzle_nested(sql: &str) -> HashMap<String, NestedSpec> {
+    if !sql.contains("json_build_array") && !sql.contains("json_array") {
+        return HashMap::new();
+    }
+    let t = tokens(sql);
+    // Matching parentheses.
+    let mut close_of = vec![usize::MAX; t.len()];
+    let mut stack = Vec::new();
+    for (i, tok) in t.iter().enumerate() {
+        match tok {
+            Tok::Sym('(') => stack.push(i),
+            Tok::Sym(')') => {
+                if let Some(o) = stack.pop() {
+                    close_of[o] = i;
                 }
+            }
+            _ => {}
+        }
+    }
+    struct Build {
+        at: usize,
+        end: usize,
+        args: Vec<(usize, usize)>,
+        table: String,
+        alias: Option<String>,
+        output: Option<String>,
+    }
+    let mut builds: Vec<Build> = Vec::new();
+    for i in 0..t.len() {
+        let is_call = matches!(&t[i], Tok::Word(w) if w == "json_build_array" || w == "json_array")
+            && t.get(i + 1) == Some(&Tok::Sym('('))
+            && t.get(i + 2) != Some(&Tok::Sym(')'));
+        if !is_call || close_of[i + 1] == usize::MAX {
+            continue;
+        }
+        let end = close_of[i + 1];
+        let mut args = Vec::new();
+        let mut start = i + 2;
+        let mut depth = 0;
+        for (j, tok) in t.iter().enumerate().take(end).skip(i + 2) {
+            match tok {
+                Tok::Sym('(') => depth += 1,
+                Tok::Sym(')') => depth -= 1,
+                Tok::Sym(',') if depth == 0 => {
+                    args.push((start, j));
+                    start = j + 1;
+                }
+                _ => {}
+            }
+        }
+        args.push((start, end));
+        // The table: the first `from` after the call, at the call's level.
+        let mut j = end + 1;
+        let mut depth = 0i32;
+        let mut from = None;
+        while j < t.len() {
+            match &t[j] {
+                Tok::Sym('(') => depth += 1,
+                Tok::Sym(')') => depth -= 1,
+                Tok::Word(w) if w == "from" && depth <= 0 => {
+                    from = Some(j);
+                    break;
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        let Some(f) = from else { continue };
+        let mut k = f + 1;
+        let mut table = match t.get(k) {
+            Some(Tok::Ident(s)) => s.clone(),
+            _ => continue,
+        };
+        if t.get(k + 1) == Some(&Tok::Sym('.'))
+            && let Some(Tok::Ident(s)) = t.get(k + 2)
+        {
+            table = s.clone();
+            k += 2;
+        }
+        k += 1;
+        if t.get(k) == Some(&Tok::Word("as".into())) {
+            k += 1;
+        }
+        let alias = match t.get(k) {
+            Some(Tok::Ident(a)) => Some(a.clone()),
+            _ => None,
+        };
+        // SQLite: `(select … from "t" "a" …) as "out"` around the call.
+        let mut output = None;
+        if let Some(open) = (0..i).rev().find(|&o| {
+            t[o] == Tok::Sym('(')
+                && close_of[o] > end
+                && t.get(o + 1) == Some(&Tok::Word("select".into()))
+        }) {
+            let c = close_of[open];
+            if t.get(c + 1) == Some(&Tok::Word("as".into()))
+                && let Some(Tok::Ident(out)) = t.get(c + 2)
+                && out != "data"
+            {
+                output = Some(out.clone());
+            }
+        }
+        builds.push(Build {
+            at: i,
+            end,
+            args,
+            table,
+            alias,
+            output,
+        });
+    }
+    // PostgreSQL: `"alias"."data" as "out"`.
+    let mut outputs: Vec<(String, usize)> = Vec::new();
+    for i in 0..t.len() {
+        if let Tok::Ident(a) = &t[i]
+            && t.get(i + 1) == Some(&Tok::Sym('.'))
+            && t.get(i + 2) == Some(&Tok::Ident("data".into()))
+            && t.get(i + 3) == Some(&Tok::Word("as".into()))
+            && let Some(Tok::Ident(out)) = t.get(i + 4)
+            && out != "data"
+            && let Some(b) = builds.iter().position(|b| b.alias.as_deref() == Some(a))
+        {
+            outputs.push((out.clone(), b));
+        }
+    }
+    let inside_another = |b: &Build| builds.iter().any(|o| o.at < b.at && b.at < o.end);
+    for (k, b) in builds.iter().enumerate() {
+        if let Some(out) = &b.output
+            && !inside_another(b)
+        {
+            outputs.push((out.clone(), k));
+        }
+    }
+    fn spec(t: &[Tok], builds: &[Build], k: usize, depth: usize) -> NestedSpec {
+        let b = &builds[k];
+        let fields = b
+            .args
+            .iter()
+            .map(|&(s, e)| match &t[s..e] {
+                [Tok::Ident(c)] => NestedField::Column(c.clone()),
+                [Tok::Ident(a), Tok::Sym('.'), Tok::Ident(c)]
+                    if c != "data" || b.alias.as_deref() == Some(a) =>
+                {
+                    NestedField::Column(c.clone())
+                }
+                [Tok::Ident(a), Tok::Sym('.'), Tok::Ident(_)] => {
+                    match builds.iter().position(|x| x.alias.as_deref() == Some(a)) {
+                        Some(n) if depth < 8 => NestedField::Nested(spec(t, builds, n, depth + 1)),
+                        _ => NestedField::Skip,
+                    }
+                }
+                _ => match builds.iter().position(|x| s <= x.at && x.at < e) {
+                    Some(n) if depth < 8 => NestedField::Nested(spec(t, builds, n, depth + 1)),
+                    _ => NestedField::Skip,
+                },
             })
             .collect();
-        Some(NestedSpec { table, fields })
+        NestedSpec {
+            table: b.table.clone(),
+            fields,
+        }
     }
     outputs
         .into_iter()
-        .filter_map(|(out, alias)| Some((out, spec(&alias, &alias_table, &builds, 0)?)))
+        .map(|(out, k)| (out, spec(&t, &builds, k, 0)))
         .collect()
 }
 
@@ -481,6 +579,8 @@ pub struct Mismatch {
     pub only_in_target: usize,
     /// Keys of the first differing rows, e.g. `id="r1"`.
     pub first_keys: Vec<String>,
+    /// Columns that differ between unmatched rows with the same key.
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -564,6 +664,7 @@ pub fn compare(
                     only_in_source: s.len().saturating_sub(t.len()),
                     only_in_target: t.len().saturating_sub(s.len()),
                     first_keys: Vec::new(),
+                    columns: Vec::new(),
                 });
             }
             continue;
@@ -576,6 +677,24 @@ pub fn compare(
                 .take(3)
                 .map(|e| render_key(e, &key))
                 .collect();
+            // Same key on both sides: name the columns that differ.
+            let mut columns = BTreeSet::new();
+            for a in &ls {
+                let ka: Vec<Option<&[u8]>> = key.iter().map(|k| a.get(k)).collect();
+                if key.is_empty() || ka.iter().any(Option::is_none) {
+                    continue;
+                }
+                if let Some(b) = lt
+                    .iter()
+                    .find(|b| key.iter().map(|k| b.get(k)).collect::<Vec<_>>() == ka)
+                {
+                    for (c, v) in &a.values {
+                        if b.get(c) != Some(v.as_slice()) {
+                            columns.insert(c.clone());
+                        }
+                    }
+                }
+            }
             out.mismatch = Some(Mismatch {
                 table: label,
                 source_rows: s.len(),
@@ -583,6 +702,7 @@ pub fn compare(
                 only_in_source: ls.len(),
                 only_in_target: lt.len(),
                 first_keys,
+                columns: columns.into_iter().collect(),
             });
         }
     }
@@ -672,7 +792,9 @@ fn unmatched<'a>(
                     && (va == vb
                         || tol_of(ca).is_some_and(|tol| {
                             match (canon::decode(va), canon::decode(vb)) {
-                                (Some((x, _)), Some((y, _))) => canon::within_tolerance(&x, &y, &tol),
+                                (Some((x, _)), Some((y, _))) => {
+                                    canon::within_tolerance(&x, &y, &tol)
+                                }
                                 _ => false,
                             }
                         }))
@@ -690,7 +812,8 @@ fn unmatched<'a>(
 }
 
 fn render_key(e: &Entity, key: &[String]) -> String {
-    let cols: Vec<&(String, Vec<u8>)> = if key.is_empty() || key.iter().any(|k| e.get(k).is_none()) {
+    let cols: Vec<&(String, Vec<u8>)> = if key.is_empty() || key.iter().any(|k| e.get(k).is_none())
+    {
         e.values.iter().take(3).collect()
     } else {
         e.values.iter().filter(|(c, _)| key.contains(c)).collect()
@@ -704,7 +827,11 @@ fn render_key(e: &Entity, key: &[String]) -> String {
             format!("{c}={shown}")
         })
         .collect();
-    let table = if e.table.is_empty() { "" } else { e.table.as_str() };
+    let table = if e.table.is_empty() {
+        ""
+    } else {
+        e.table.as_str()
+    };
     if table.is_empty() {
         parts.join(",")
     } else {
@@ -717,6 +844,30 @@ mod tests {
     use super::*;
 
     const DRIZZLE_WITH: &str = r#"select "bikes"."id", "bikes"."customer_id", "bikes_repairs"."data" as "repairs" from "bikes" "bikes" left join lateral (select coalesce(json_agg(json_build_array("bikes_repairs"."id", "bikes_repairs"."status", "bikes_repairs_items"."data")), '[]'::json) as "data" from "repairs" "bikes_repairs" left join lateral (select coalesce(json_agg(json_build_array("bikes_repairs_items"."id", "bikes_repairs_items"."sku")), '[]'::json) as "data" from "items" "bikes_repairs_items") "bikes_repairs_items" on true where "bikes_repairs"."bike_id" = "bikes"."id") "bikes_repairs" on true where "bikes"."customer_id" = $1"#;
+
+    const DRIZZLE_SQLITE_WITH: &str = r#"select "id", "customer_id", (select coalesce(json_group_array(json_array("id", "status", (select coalesce(json_group_array(json_array("id", "sku")), json_array()) as "data" from "items" "bikes_repairs_items"))), json_array()) as "data" from "repairs" "bikes_repairs" where "bikes_repairs"."bike_id" = "bikes"."id") as "repairs" from "bikes" "bikes" where "bikes"."customer_id" = ?"#;
+
+    #[test]
+    fn parses_drizzle_relational_sql_for_sqlite() {
+        let n = drizzle_nested(DRIZZLE_SQLITE_WITH);
+        assert_eq!(n.len(), 1, "{n:?}");
+        let spec = n.get("repairs").expect("repairs");
+        assert_eq!(spec.table, "repairs");
+        assert_eq!(spec.fields[0], NestedField::Column("id".into()));
+        match &spec.fields[2] {
+            NestedField::Nested(inner) => {
+                assert_eq!(inner.table, "items");
+                assert_eq!(
+                    inner.fields,
+                    vec![
+                        NestedField::Column("id".into()),
+                        NestedField::Column("sku".into())
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn parses_drizzle_relational_sql() {
@@ -772,7 +923,10 @@ mod tests {
                         col("estimated_cost", ReadMode::DecimalNumber),
                     ],
                 ),
-                table("items", vec![col("id", ReadMode::Int), col("sku", ReadMode::Text)]),
+                table(
+                    "items",
+                    vec![col("id", ReadMode::Int), col("sku", ReadMode::Text)],
+                ),
             ],
             enums: vec![],
             notes: vec![],
@@ -809,18 +963,25 @@ mod tests {
         ]);
         let res = StmtResult {
             columns: cols,
-            rows: vec![vec![
-                Val::Text("b1".into()),
-                Val::Int(7),
-                Val::Json(r#"[["r1","DONE",[[1,"SKU1"],[2,"SKU2"]]],["r2","waiting_parts",[]]]"#.into()),
-            ]],
+            rows: vec![
+                vec![
+                    Val::Text("b1".into()),
+                    Val::Int(7),
+                    Val::Json(
+                        r#"[["r1","DONE",[[1,"SKU1"],[2,"SKU2"]]],["r2","waiting_parts",[]]]"#
+                            .into(),
+                    ),
+                ],
+                vec![Val::Text("b2".into()), Val::Int(7), Val::Json("[]".into())],
+            ],
         };
         let mut out = Vec::new();
         entities(&view, DRIZZLE_WITH, &res, &[], &mut out);
         let tables: Vec<&str> = out.iter().map(|e| e.table.as_str()).collect();
         assert_eq!(tables.iter().filter(|t| **t == "repairs").count(), 2);
         assert_eq!(tables.iter().filter(|t| **t == "items").count(), 2);
-        assert_eq!(tables.iter().filter(|t| **t == "bikes").count(), 1);
+        assert_eq!(tables.iter().filter(|t| **t == "bikes").count(), 2);
+        assert!(out.iter().all(|e| !e.values.is_empty()));
         // The bike row carries its two columns, the JSON column is gone.
         let bike = out.iter().find(|e| e.table == "bikes").unwrap();
         assert_eq!(bike.values.len(), 2);
@@ -846,16 +1007,31 @@ mod tests {
         }
     }
 
-    fn cmp(mode: CompareMode, s: Vec<Entity>, t: Vec<Entity>, tol: &[(ColumnRef, Tolerance)]) -> Outcome {
+    fn cmp(
+        mode: CompareMode,
+        s: Vec<Entity>,
+        t: Vec<Entity>,
+        tol: &[(ColumnRef, Tolerance)],
+    ) -> Outcome {
         let (mut a, mut b) = (blake3::Hasher::new(), blake3::Hasher::new());
         compare(mode, s, t, tol, &|_| vec!["id".into()], (&mut a, &mut b))
     }
 
     #[test]
     fn compares_multisets_entities_and_counts() {
-        let s = vec![ent("t", &[("id", 1), ("v", 10)]), ent("t", &[("id", 2), ("v", 20)])];
-        let t = vec![ent("t", &[("id", 2), ("v", 20)]), ent("t", &[("id", 1), ("v", 10)])];
-        assert!(cmp(CompareMode::Rows, s.clone(), t.clone(), &[]).mismatch.is_none());
+        let s = vec![
+            ent("t", &[("id", 1), ("v", 10)]),
+            ent("t", &[("id", 2), ("v", 20)]),
+        ];
+        let t = vec![
+            ent("t", &[("id", 2), ("v", 20)]),
+            ent("t", &[("id", 1), ("v", 10)]),
+        ];
+        assert!(
+            cmp(CompareMode::Rows, s.clone(), t.clone(), &[])
+                .mismatch
+                .is_none()
+        );
         // A missing row is a mismatch naming its key.
         let m = cmp(CompareMode::Rows, s.clone(), t[..1].to_vec(), &[])
             .mismatch
@@ -863,10 +1039,21 @@ mod tests {
         assert_eq!((m.only_in_source, m.only_in_target), (1, 0));
         assert_eq!(m.first_keys, vec!["t(id=1)"]);
         // A value difference within tolerance passes.
-        let t2 = vec![ent("t", &[("id", 2), ("v", 21)]), ent("t", &[("id", 1), ("v", 10)])];
-        assert!(cmp(CompareMode::Rows, s.clone(), t2.clone(), &[]).mismatch.is_some());
+        let t2 = vec![
+            ent("t", &[("id", 2), ("v", 21)]),
+            ent("t", &[("id", 1), ("v", 10)]),
+        ];
+        assert!(
+            cmp(CompareMode::Rows, s.clone(), t2.clone(), &[])
+                .mismatch
+                .is_some()
+        );
         let tol = [(ColumnRef::parse("t.v"), Tolerance::Absolute(1.0))];
-        assert!(cmp(CompareMode::Rows, s.clone(), t2, &tol).mismatch.is_none());
+        assert!(
+            cmp(CompareMode::Rows, s.clone(), t2, &tol)
+                .mismatch
+                .is_none()
+        );
         // Entities: duplicate readings merge by key, extra tables are notes.
         let s3 = vec![
             ent("t", &[("id", 1)]),
@@ -878,8 +1065,15 @@ mod tests {
         assert!(o.mismatch.is_none());
         assert!(o.notes.iter().any(|n| n.starts_with("u:")), "{:?}", o.notes);
         // Count: only the numbers matter.
-        let t4 = vec![ent("t", &[("id", 3), ("v", 30)]), ent("t", &[("id", 4), ("v", 40)])];
-        assert!(cmp(CompareMode::Count, s.clone(), t4, &[]).mismatch.is_none());
+        let t4 = vec![
+            ent("t", &[("id", 3), ("v", 30)]),
+            ent("t", &[("id", 4), ("v", 40)]),
+        ];
+        assert!(
+            cmp(CompareMode::Count, s.clone(), t4, &[])
+                .mismatch
+                .is_none()
+        );
         assert!(cmp(CompareMode::Count, s, vec![], &[]).mismatch.is_some());
     }
 

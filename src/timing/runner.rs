@@ -157,7 +157,11 @@ fn savepoint_sql(ctl: Control, depth: &mut usize) -> String {
 
 fn snippet(sql: &str) -> String {
     let s: String = sql.chars().take(80).collect();
-    if s.len() < sql.len() { format!("{s}…") } else { s }
+    if s.len() < sql.len() {
+        format!("{s}…")
+    } else {
+        s
+    }
 }
 
 fn list_values(results: &[StmtResult], stmt: usize, col: &str) -> Vec<Val> {
@@ -223,7 +227,9 @@ async fn parameter_sets(op: &Operation, session: &mut Session) -> Result<Vec<Par
                 .await
                 .with_context(|| format!("params_from query failed: {}", snippet(q)))?;
             if r.rows.is_empty() {
-                bail!("params_from returned no rows; the database has nothing to sample (is it seeded?)");
+                bail!(
+                    "params_from returned no rows; the database has nothing to sample (is it seeded?)"
+                );
             }
             Ok(r.rows
                 .iter()
@@ -324,12 +330,26 @@ async fn measure<'m>(
     let (mut s_rows, mut t_rows, mut s_rtt, mut t_rtt) = (0usize, 0usize, 0usize, 0usize);
     for (k, base) in sets.iter().enumerate() {
         let set = with_generated(base, op, &mut rng);
-        let a = execute(&mut source.sessions[0], &op.source, &set, op.writes, clock, true)
-            .await
-            .with_context(|| format!("source, parameter set {}", k + 1))?;
-        let b = execute(&mut target.sessions[0], &op.target, &set, op.writes, clock, true)
-            .await
-            .with_context(|| format!("target, parameter set {}", k + 1))?;
+        let a = execute(
+            &mut source.sessions[0],
+            &op.source,
+            &set,
+            op.writes,
+            clock,
+            true,
+        )
+        .await
+        .with_context(|| format!("source, parameter set {}", k + 1))?;
+        let b = execute(
+            &mut target.sessions[0],
+            &op.target,
+            &set,
+            op.writes,
+            clock,
+            true,
+        )
+        .await
+        .with_context(|| format!("target, parameter set {}", k + 1))?;
         s_rows += a.rows;
         t_rows += b.rows;
         s_rtt += a.round_trips;
@@ -383,9 +403,7 @@ async fn measure<'m>(
     const MAX_ROUNDS: usize = 1_000_000;
     loop {
         let warm = round < opts.warmup;
-        if !warm
-            && measured >= want_rounds
-            && clock.now_ns().saturating_sub(started) >= min_ns
+        if !warm && measured >= want_rounds && clock.now_ns().saturating_sub(started) >= min_ns
             || round >= MAX_ROUNDS
         {
             break;
@@ -395,7 +413,7 @@ async fn measure<'m>(
             .iter()
             .map(|&i| with_generated(&sets[i], op, &mut rng))
             .collect();
-        let order: [bool; 2] = if round % 2 == 0 {
+        let order: [bool; 2] = if round.is_multiple_of(2) {
             [true, false]
         } else {
             [false, true]

@@ -610,7 +610,10 @@ mod tests {
             let b = encode_numeric(s).unwrap();
             assert_eq!(decode_numeric(&b).unwrap(), s, "{s}");
         }
-        assert_eq!(decode_numeric(&encode_numeric("NaN").unwrap()).unwrap(), "NaN");
+        assert_eq!(
+            decode_numeric(&encode_numeric("NaN").unwrap()).unwrap(),
+            "NaN"
+        );
         assert!(encode_numeric("1e5").is_none());
         // PostgreSQL's own bytes for 12.50: ndigits 2, weight 0, pos, dscale 2, [12, 5000].
         assert_eq!(
@@ -625,10 +628,7 @@ mod tests {
         assert_eq!(parse_timestamp("2024-03-05T10:11:12.345Z"), Some(want));
         assert_eq!(parse_timestamp("2024-03-05T10:11:12.345+00:00"), Some(want));
         assert_eq!(parse_timestamp("2024-03-05 12:11:12.345+02"), Some(want));
-        assert_eq!(
-            parse_timestamp("1969-12-31 23:59:59.999999"),
-            Some(-1)
-        );
+        assert_eq!(parse_timestamp("1969-12-31 23:59:59.999999"), Some(-1));
         assert_eq!(parse_timestamp("1970-01-02"), Some(US_PER_DAY));
         assert_eq!(format_timestamp(want, false), "2024-03-05 10:11:12.345");
         assert_eq!(Val::Date(0).to_text().unwrap(), "1970-01-01");
@@ -654,13 +654,16 @@ mod tests {
         assert_eq!(ts, 1_000_000i64.to_be_bytes().to_vec());
         assert_eq!(encode_pg(&Val::Null, oid::INT4).unwrap(), None);
         assert!(encode_pg(&Val::Text("x".into()), oid::INT4).is_err());
-        let j = encode_pg(&Val::Text("{}".into()), oid::JSONB).unwrap().unwrap();
+        let j = encode_pg(&Val::Text("{}".into()), oid::JSONB)
+            .unwrap()
+            .unwrap();
         assert_eq!(decode_pg(oid::JSONB, &j), Val::Json("{}".into()));
     }
 
     #[test]
     fn json_scalars_keep_their_digits() {
-        let v: serde_json::Value = serde_json::from_str(r#"[1, 56.0, "x", null, {"a":1}]"#).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(r#"[1, 56.0, "x", null, {"a":1}]"#).unwrap();
         let got: Vec<Val> = v.as_array().unwrap().iter().map(from_json).collect();
         assert_eq!(got[0], Val::Int(1));
         assert_eq!(got[1], Val::Numeric("56.0".into()));

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# parity's benchmark. Prints ratios measured in this one run (these machines
+# are shared and noisy: compare ratios, not absolute times).
+#
+#   scripts/bench.sh                 # 1M and 5M transactions
+#   BENCH_ROWS="1000000" RUNS=5 scripts/bench.sh
+#
+# For each size it seeds two PostgreSQL databases A and B (identical) and C
+# (A with 1% of transactions changed), then measures, alternating the
+# commands within each round:
+#   - parity check of transactions, A vs B and A vs C;
+#   - the physical limit: COPY (SELECT * FROM transactions) TO binary on A
+#     and B at the same time;
+#   - reladiff (pip install reladiff), data-diff's maintained fork, with its
+#     default algorithm on the same columns;
+#   - parity's peak RSS (/usr/bin/time -v).
+# Needs: PostgreSQL on 127.0.0.1:5432 (scripts/services.sh), psql, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS_LIST=${BENCH_ROWS:-"1000000 5000000"}
+RUNS=${RUNS:-3}
+JOBS=${JOBS:-4}
+SERVER=${PARITY_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+RELADIFF_MAX_ROWS=${RELADIFF_MAX_ROWS:-5000000}
+RELADIFF_CHANGED_MAX_ROWS=${RELADIFF_CHANGED_MAX_ROWS:-1000000}
+
+bash scripts/services.sh >/dev/null 2>&1 || true
+cargo build --release --quiet
+PARITY=$PWD/target/release/parity
+command -v reladiff >/dev/null || pip install --quiet 'reladiff[postgresql]' >/dev/null 2>&1 || true
+[ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null 2>&1 || true; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
+median() { python3 -c "import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(f'{statistics.median(v):.3f}')" "$@"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+
+config() { # source-db target-db
+  cat > "$work/$1-$2.toml" <<TOML
+[source]
+orm = "prisma"
+url = "$SERVER/$1"
+mapping = "$PWD/fixtures/bikeshop/prisma/schema.prisma"
+[target]
+orm = "prisma"
+url = "$SERVER/$2"
+mapping = "$PWD/fixtures/bikeshop/prisma/schema.prisma"
+[check]
+jobs = $JOBS
+TOML
+  echo "$work/$1-$2.toml"
+}
+
+time_cmd() { # prints seconds; command output discarded
+  local t0 t1; t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now); elapsed "$t0" "$t1"
+}
+
+copy_both() {
+  psql "$SERVER/$1" -qc "\\copy (SELECT * FROM transactions) TO '/dev/null' WITH (FORMAT binary)" &
+  local p=$!
+  psql "$SERVER/$2" -qc "\\copy (SELECT * FROM transactions) TO '/dev/null' WITH (FORMAT binary)"
+  wait $p
+}
+copy_one() { psql "$SERVER/$1" -qc "\\copy (SELECT * FROM transactions) TO '/dev/null' WITH (FORMAT binary)"; }
+
+parity_check() { "$PARITY" --quiet --config "$1" --out "$work/out" check --tables transactions; }
+reladiff_run() {
+  reladiff "postgresql://postgres@127.0.0.1:5432/$1" transactions "postgresql://postgres@127.0.0.1:5432/$2" transactions -k id -c '%' -s
+}
+peak_rss_mib() {
+  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}'
+}
+
+declare -a REPORT
+for N in $ROWS_LIST; do
+  A=parity_bench_a_$N; B=parity_bench_b_$N; C=parity_bench_c_$N
+  echo "== $N transactions: seeding A, B (identical) and C (1% changed)" >&2
+  t0=$(now)
+  "$PARITY" --quiet seed --url "$SERVER/$A" --rows "$N" --force
+  t1=$(now)
+  echo "   seed A: $(elapsed "$t0" "$t1") s" >&2
+  "$PARITY" --quiet seed --url "$SERVER/$B" --rows "$N" --force
+  "$PARITY" --quiet seed --url "$SERVER/$C" --rows "$N" --force --drift changed:1% >/dev/null
+  psql "$SERVER/$A" -qc "VACUUM ANALYZE" ; psql "$SERVER/$B" -qc "VACUUM ANALYZE"; psql "$SERVER/$C" -qc "VACUUM ANALYZE"
+  AB=$(config "$A" "$B"); AC=$(config "$A" "$C")
+  # Warm the caches once.
+  copy_both "$A" "$B"; parity_check "$AB" || true
+
+  p_same=(); p_changed=(); c_both=(); c_one=(); r_same=(); r_changed=()
+  for i in $(seq 1 "$RUNS"); do
+    echo "   round $i/$RUNS" >&2
+    c_both+=("$(time_cmd copy_both "$A" "$B")")
+    p_same+=("$(time_cmd parity_check "$AB")")
+    c_one+=("$(time_cmd copy_one "$A")")
+    p_changed+=("$(time_cmd parity_check "$AC")")
+    if command -v reladiff >/dev/null && [ "$N" -le "$RELADIFF_MAX_ROWS" ]; then
+      r_same+=("$(time_cmd reladiff_run "$A" "$B")")
+      if [ "$N" -le "$RELADIFF_CHANGED_MAX_ROWS" ]; then
+        r_changed+=("$(time_cmd reladiff_run "$A" "$C")")
+      fi
+    fi
+  done
+  rss=$(peak_rss_mib "$PARITY" --quiet --config "$AB" --out "$work/out" check --tables transactions)
+  m_same=$(median "${p_same[@]}"); m_changed=$(median "${p_changed[@]}")
+  m_both=$(median "${c_both[@]}"); m_one=$(median "${c_one[@]}")
+  m_rs=n/a; m_rc=n/a; vs_r=n/a; vs_rc=n/a
+  if [ ${#r_same[@]} -gt 0 ]; then m_rs=$(median "${r_same[@]}"); vs_r=$(ratio "$m_rs" "$m_same"); fi
+  if [ ${#r_changed[@]} -gt 0 ]; then m_rc=$(median "${r_changed[@]}"); vs_rc=$(ratio "$m_rc" "$m_changed"); fi
+  REPORT+=("| $N | $m_one | $m_both | $m_same | $(ratio "$m_same" "$m_both") | $m_changed | $(ratio "$m_changed" "$m_same") | $m_rs | $vs_r | $m_rc | $vs_rc | $rss |")
+  for db in "$A" "$B" "$C"; do psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
+done
+
+echo
+echo "parity check of transactions (medians of $RUNS alternated runs, seconds; jobs=$JOBS)"
+echo
+echo "| rows | COPY binary, one side | COPY binary, both sides | parity, identical | parity / COPY both (target ≤ 1.3) | parity, 1% changed | 1% / identical (target ≤ 1.2) | reladiff, identical | reladiff / parity (target ≥ 1.6) | reladiff, 1% changed | reladiff / parity, 1% | parity peak RSS MiB (target < 200) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${REPORT[@]}"

@@ -1,0 +1,609 @@
+//! `parity timing` end to end (issue 5): the real binary and the shipped
+//! `queries/` against real PostgreSQL and SQLite databases that each test
+//! creates and drops. Iterations are kept small: these tests check
+//! verdicts and reports, not speed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use sqlx::{Connection, Row};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pg_server() -> String {
+    let base = std::env::var("PARITY_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    match base.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
+        None => base,
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A PostgreSQL database that exists for one test (`parity seed` creates it).
+struct PgDb {
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn seeded(tag: &str, rows: u64) -> PgDb {
+        let name = format!(
+            "parity_t_timing_{tag}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let url = format!("{}/{name}", pg_server());
+        let db = PgDb { name, url };
+        seed(&db.url, rows);
+        db
+    }
+
+    /// Row count and a content hash per table; sequences are not tables, so
+    /// a rolled-back insert that advanced one does not show.
+    fn snapshot(&self) -> BTreeMap<String, (i64, String)> {
+        let url = self.url.clone();
+        block_on(async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+            let mut out = BTreeMap::new();
+            for t in tables {
+                let row = sqlx::query(&format!(
+                    "SELECT count(*), md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM \"{t}\" x"
+                ))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+                out.insert(t, (row.get::<i64, _>(0), row.get::<String, _>(1)));
+            }
+            out
+        })
+    }
+
+    fn query_strings(&self, sql: &str) -> Vec<String> {
+        let url = self.url.clone();
+        let sql = sql.to_string();
+        block_on(async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar(&sql).fetch_all(&mut c).await.unwrap()
+        })
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        block_on(async move {
+            if let Ok(mut c) =
+                sqlx::PgConnection::connect(&format!("{}/postgres", pg_server())).await
+            {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        });
+    }
+}
+
+fn parity() -> Command {
+    let mut c = Command::cargo_bin("parity").unwrap();
+    c.env_remove("PARITY_CONFIG")
+        .env_remove("PARITY_TEST_CLOCK_STEP_NS")
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn seed(url: &str, rows: u64) {
+    let out = parity()
+        .args([
+            "seed",
+            "--url",
+            url,
+            "--rows",
+            &rows.to_string(),
+            "--seed",
+            "7",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "seed failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The fixture's two mappings over one database.
+fn write_config(dir: &Path, url: &str, sqlite: bool, allow_writes: bool) -> PathBuf {
+    let fx = root().join("fixtures/bikeshop");
+    let (prisma, drizzle) = if sqlite {
+        (
+            fx.join("sqlite/prisma/schema.prisma"),
+            format!(
+                "[\"{}\", \"{}\"]",
+                fx.join("sqlite/drizzle/meta/0001_snapshot.json").display(),
+                fx.join("sqlite/drizzle/mapping.json").display()
+            ),
+        )
+    } else {
+        (
+            fx.join("prisma/schema.prisma"),
+            format!(
+                "[\"{}\", \"{}\"]",
+                fx.join("drizzle/meta/0001_snapshot.json").display(),
+                fx.join("drizzle/mapping.json").display()
+            ),
+        )
+    };
+    let text = format!(
+        "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\nallow_writes = {allow_writes}\n\n\
+         [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = {drizzle}\nallow_writes = {allow_writes}\n",
+        prisma.display()
+    );
+    let p = dir.join("parity.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+struct Run {
+    code: i32,
+    report: Value,
+    stderr: String,
+    stdout: String,
+}
+
+impl Run {
+    fn op(&self, name: &str) -> &Value {
+        self.report["timing"]["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["operation"] == name)
+            .unwrap_or_else(|| panic!("no operation {name}: {}", self.stdout))
+    }
+}
+
+fn timing(config: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = parity();
+    cmd.arg("--config")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .arg("timing")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().unwrap();
+    let report = std::fs::read(out.join("report.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        report,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+    }
+}
+
+/// A copy of one shipped operation file, edited, alone in a folder.
+fn edited_op(dir: &Path, shipped: &str, edit: &dyn Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("queries").join(shipped)).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(edited, text, "the edit changed nothing in {shipped}");
+    let q = dir.join("queries");
+    std::fs::create_dir_all(&q).unwrap();
+    std::fs::write(q.join(Path::new(shipped).file_name().unwrap()), edited).unwrap();
+    q
+}
+
+/// Checks well-formedness (every tag closed in order) and returns each
+/// element's name with its attributes, in document order.
+fn parse_xml(x: &str) -> Vec<(String, BTreeMap<String, String>)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = x;
+    while let Some(i) = rest.find('<') {
+        assert!(!rest[..i].contains('>'), "stray '>' in text");
+        let end = rest[i..].find('>').expect("unclosed tag") + i;
+        let tag = &rest[i + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let name = tag.split_whitespace().next().unwrap().to_string();
+        let mut attrs = BTreeMap::new();
+        let mut a = &tag[name.len()..];
+        while let Some(eq) = a.find("=\"") {
+            let key = a[..eq].trim().to_string();
+            let close = a[eq + 2..].find('"').expect("unclosed attribute") + eq + 2;
+            let val = a[eq + 2..close].to_string();
+            assert!(!val.contains('<'), "raw '<' in attribute {key}");
+            attrs.insert(key, val);
+            a = &a[close + 1..];
+        }
+        if !self_closing {
+            stack.push(name.clone());
+        }
+        out.push((name, attrs));
+    }
+    assert!(stack.is_empty(), "unclosed elements: {stack:?}");
+    out
+}
+
+#[test]
+fn captured_pairs_return_the_same_rows_on_postgres() {
+    let db = PgDb::seeded("pairs", 800);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, true);
+    let queries = root().join("queries");
+    let r = timing(
+        &config,
+        &dir.path().join("out"),
+        &[
+            "--queries",
+            queries.to_str().unwrap(),
+            "--iterations",
+            "6",
+            "--warmup",
+            "1",
+        ],
+        &[],
+    );
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    let ops = r.report["timing"]["operations"].as_array().unwrap();
+    for name in [
+        "find-user-by-email",
+        "list-customer-bikes",
+        "list-customer-bikes-with-repairs",
+        "create-repair-with-items",
+        "customer-transaction-total",
+        "monthly-revenue-report",
+    ] {
+        let op = r.op(name);
+        assert!(
+            op["verdict"] != "mismatch" && op["verdict"] != "error",
+            "{name}: {} {}",
+            op["verdict"],
+            serde_json::to_string_pretty(&op["mismatch"]).unwrap() + &op["error"].to_string()
+        );
+        assert!(op["parameter_sets"].as_u64().unwrap() >= 2, "{name}");
+        assert_eq!(op["source"]["n"], 6, "{name}");
+    }
+    assert_eq!(ops.len(), 6);
+    // Exact result matches hash alike on both sides (no tolerance involved).
+    for name in [
+        "find-user-by-email",
+        "list-customer-bikes",
+        "customer-transaction-total",
+    ] {
+        let op = r.op(name);
+        assert_eq!(
+            op["source"]["result_hash"], op["target"]["result_hash"],
+            "{name}"
+        );
+    }
+    // Prisma's include is two round trips, Drizzle's relational query one.
+    let with = r.op("list-customer-bikes-with-repairs");
+    assert_eq!(with["source"]["round_trips"], 2.0);
+    assert_eq!(with["target"]["round_trips"], 1.0);
+    // Exit code agrees with the verdicts.
+    let fails = ops
+        .iter()
+        .any(|o| o["verdict"] == "slower" || o["verdict"] == "mismatch");
+    assert_eq!(r.code, i32::from(fails));
+    // The report files are there, with the documented CSV headers.
+    let out = dir.path().join("out");
+    let csv = std::fs::read_to_string(out.join("timing.csv")).unwrap();
+    assert!(csv.starts_with("repository,operation,side,n,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,mean_ms,stddev_ms,rows,round_trips,result_hash\n"));
+    assert_eq!(csv.lines().count(), 1 + 2 * 6);
+    let cmp = std::fs::read_to_string(out.join("timing-compare.csv")).unwrap();
+    assert!(cmp.starts_with("repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict\n"));
+    assert!(
+        std::fs::read_to_string(out.join("summary.md"))
+            .unwrap()
+            .contains("## Query timing")
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg class=\"hist\"").count(), 6);
+}
+
+#[test]
+fn a_missing_where_term_is_a_mismatch_and_junit_says_so() {
+    let db = PgDb::seeded("where", 800);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    // The target forgets the upper bound of the date range.
+    let q = edited_op(
+        dir.path(),
+        "transaction/monthly-revenue-report.toml",
+        &|t| {
+            t.replace(r#" and \"transactions\".\"occurred_at\" < $2)"#, ")")
+                .rsplit_once("params = [\"from_ts\", \"to_ts\"]")
+                .map(|(a, b)| format!("{a}params = [\"from_ts\"]{b}"))
+                .unwrap()
+        },
+    );
+    let out = dir.path().join("out");
+    let r = timing(
+        &config,
+        &out,
+        &[
+            "--queries",
+            q.to_str().unwrap(),
+            "--iterations",
+            "4",
+            "--warmup",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let op = r.op("monthly-revenue-report");
+    assert_eq!(op["verdict"], "mismatch", "{op}");
+    let m = &op["mismatch"];
+    assert!(m["target_rows"].as_u64() > m["source_rows"].as_u64(), "{m}");
+    assert!(!m["first_keys"].as_array().unwrap().is_empty(), "{m}");
+    assert!(r.stdout.contains("mismatch"), "{}", r.stdout);
+
+    let x = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    let elems = parse_xml(&x);
+    let (_, root_attrs) = &elems[0];
+    assert_eq!(elems[0].0, "testsuites");
+    assert_eq!(root_attrs["tests"], "1");
+    assert_eq!(root_attrs["failures"], "1");
+    assert_eq!(root_attrs["errors"], "0");
+    let suites: Vec<_> = elems.iter().filter(|(n, _)| n == "testsuite").collect();
+    assert_eq!(suites.len(), 1);
+    assert_eq!(suites[0].1["name"], "transaction");
+    assert_eq!(suites[0].1["failures"], "1");
+    let failure = elems
+        .iter()
+        .find(|(n, _)| n == "failure")
+        .expect("a failure");
+    assert_eq!(failure.1["type"], "mismatch");
+    assert!(
+        failure.1["message"].contains("120 from target")
+            || failure.1["message"].contains("from target"),
+        "{:?}",
+        failure.1
+    );
+    assert!(x.contains("first differing keys"), "{x}");
+}
+
+#[test]
+fn a_target_slowed_by_pg_sleep_is_slower() {
+    let db = PgDb::seeded("sleep", 300);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    let q = edited_op(dir.path(), "user/find-user-by-email.toml", &|t| {
+        t.replace(
+            r#"where \"users\".\"email\" = $1 limit $2"#,
+            r#"where \"users\".\"email\" = $1 and pg_sleep(0.004)::text = '' limit $2"#,
+        )
+    });
+    let r = timing(
+        &config,
+        &dir.path().join("out"),
+        &[
+            "--queries",
+            q.to_str().unwrap(),
+            "--iterations",
+            "12",
+            "--warmup",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let op = r.op("find-user-by-email");
+    assert_eq!(op["verdict"], "slower", "{op}");
+    assert!(op["comparison"]["ci_low"].as_f64().unwrap() > 1.1);
+    assert!(op["target"]["p50_ms"].as_f64().unwrap() >= 4.0);
+}
+
+#[test]
+fn write_operations_leave_the_database_unchanged() {
+    let db = PgDb::seeded("write", 600);
+    let before = db.snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, true);
+    let out = dir.path().join("out");
+    let r = timing(
+        &config,
+        &out,
+        &[
+            "--queries",
+            root().join("queries").to_str().unwrap(),
+            "--operations",
+            "create-repair-with-items",
+            "--iterations",
+            "10",
+            "--warmup",
+            "1",
+            "--concurrency",
+            "2",
+            "--explain",
+        ],
+        &[],
+    );
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    let op = r.op("create-repair-with-items");
+    assert!(
+        op["verdict"] != "error" && op["verdict"] != "mismatch",
+        "{op}"
+    );
+    // Prisma's nested create is 9 statements, Drizzle's transaction 5.
+    assert_eq!(op["source"]["round_trips"], 9.0);
+    assert_eq!(op["target"]["round_trips"], 5.0);
+    assert_eq!(op["source"]["n"], 10);
+    assert_eq!(
+        db.snapshot(),
+        before,
+        "a rolled-back write changed the data"
+    );
+    // --explain: the plan of the median iteration per side.
+    for side in ["source", "target"] {
+        let rel = op[side]["explain_file"].as_str().expect("explain file");
+        let doc: Value = serde_json::from_slice(&std::fs::read(out.join(rel)).unwrap()).unwrap();
+        let stmts = doc["statements"].as_array().unwrap();
+        assert!(!stmts.is_empty());
+        assert!(stmts[0]["plan"][0]["Plan"].is_object(), "{doc}");
+    }
+    assert_eq!(db.snapshot(), before, "EXPLAIN ANALYZE changed the data");
+}
+
+#[test]
+fn writes_are_refused_without_allow_writes() {
+    let db = PgDb::seeded("refuse", 200);
+    let before = db.snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    let r = timing(
+        &config,
+        &dir.path().join("out"),
+        &[
+            "--queries",
+            root().join("queries/repair").to_str().unwrap(),
+            "--iterations",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("allow_writes = true"), "{}", r.stderr);
+    assert_eq!(db.snapshot(), before);
+}
+
+#[test]
+fn a_mock_clock_makes_reports_deterministic() {
+    let db = PgDb::seeded("clock", 200);
+    let emails = db.query_strings("SELECT email FROM users ORDER BY email LIMIT 2");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    let q = edited_op(dir.path(), "user/find-user-by-email.toml", &|t| {
+        let from = t
+            .lines()
+            .find(|l| l.starts_with("params_from"))
+            .unwrap()
+            .to_string();
+        let sets: String = emails
+            .iter()
+            .map(|e| {
+                format!(
+                    "\n[[params]]\nemail = {}\n",
+                    serde_json::to_string(e).unwrap()
+                )
+            })
+            .collect();
+        t.replace(&from, "")
+            .replace("\n[source]", &format!("{sets}\n[source]"))
+    });
+    let run = |n: &str| {
+        let out = dir.path().join(n);
+        let r = timing(
+            &config,
+            &out,
+            &[
+                "--queries",
+                q.to_str().unwrap(),
+                "--iterations",
+                "5",
+                "--warmup",
+                "1",
+            ],
+            &[("PARITY_TEST_CLOCK_STEP_NS", "1000000")],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        (
+            std::fs::read_to_string(out.join("timing.csv")).unwrap(),
+            std::fs::read_to_string(out.join("timing-compare.csv")).unwrap(),
+            std::fs::read_to_string(out.join("junit.xml")).unwrap(),
+        )
+    };
+    let a = run("a");
+    let b = run("b");
+    assert_eq!(a, b);
+    assert_eq!(
+        a.1,
+        "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict\n\
+         user,find-user-by-email,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,same\n"
+    );
+    let line = a.0.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with("user,find-user-by-email,source,5,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,0.0000,1,1,"),
+        "{line}"
+    );
+}
+
+/// The SQLite flavour, when its captured operations are present.
+#[test]
+fn captured_pairs_return_the_same_rows_on_sqlite() {
+    let queries = root().join("queries/sqlite");
+    if !queries.is_dir() {
+        eprintln!("no queries/sqlite: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let url = format!("sqlite:{}", path.display());
+    seed(&url, 600);
+    let config = write_config(dir.path(), &url, true, true);
+    let r = timing(
+        &config,
+        &dir.path().join("out"),
+        &[
+            "--queries",
+            queries.to_str().unwrap(),
+            "--iterations",
+            "6",
+            "--warmup",
+            "1",
+        ],
+        &[],
+    );
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    let ops = r.report["timing"]["operations"].as_array().unwrap();
+    assert!(ops.len() >= 5, "{}", r.stdout);
+    for op in ops {
+        assert!(
+            op["verdict"] != "mismatch" && op["verdict"] != "error",
+            "{}: {} {} {}",
+            op["operation"],
+            op["verdict"],
+            op["mismatch"],
+            op["error"]
+        );
+    }
+}
