@@ -70,7 +70,12 @@ pub enum Command {
 #[derive(Debug, Args, Clone, Default)]
 pub struct SelectArgs {
     /// Only these tables (physical names, optionally schema-qualified), comma-separated
-    #[arg(long, env = "PARITY_TABLES", value_delimiter = ',', value_name = "TABLES")]
+    #[arg(
+        long,
+        env = "PARITY_TABLES",
+        value_delimiter = ',',
+        value_name = "TABLES"
+    )]
     pub tables: Vec<String>,
     /// Only this rollout phase's tables, from [[repository]] in the config
     #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
@@ -112,7 +117,12 @@ pub struct TimingArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Only these operations (names), comma-separated
-    #[arg(long, env = "PARITY_OPERATIONS", value_delimiter = ',', value_name = "NAMES")]
+    #[arg(
+        long,
+        env = "PARITY_OPERATIONS",
+        value_delimiter = ',',
+        value_name = "NAMES"
+    )]
     pub operations: Vec<String>,
     /// Folder of operation files [default: queries/ beside the config]
     #[arg(long, env = "PARITY_QUERIES", value_name = "DIR")]
@@ -146,7 +156,12 @@ pub struct BackupArgs {
     #[arg(long, env = "PARITY_MANIFEST", value_name = "FILE")]
     pub manifest: Option<PathBuf>,
     /// Database schemas to compare, comma-separated
-    #[arg(long, env = "PARITY_SCHEMAS", value_delimiter = ',', default_value = "public")]
+    #[arg(
+        long,
+        env = "PARITY_SCHEMAS",
+        value_delimiter = ',',
+        default_value = "public"
+    )]
     pub schemas: Vec<String>,
     /// Tables to leave out, comma-separated
     #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
@@ -173,7 +188,12 @@ pub struct ManifestArgs {
     /// Print the snapshot id first on stdout and hold the snapshot open until stdin closes (for pg_dump --snapshot)
     #[arg(long, env = "PARITY_EXPORT_SNAPSHOT")]
     pub export_snapshot: bool,
-    #[arg(long, env = "PARITY_SCHEMAS", value_delimiter = ',', default_value = "public")]
+    #[arg(
+        long,
+        env = "PARITY_SCHEMAS",
+        value_delimiter = ',',
+        default_value = "public"
+    )]
     pub schemas: Vec<String>,
     #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
     pub exclude: Vec<String>,
@@ -209,7 +229,12 @@ pub struct SeedArgs {
     #[arg(long, env = "PARITY_DRIFT", value_name = "SPEC")]
     pub drift: Option<String>,
     /// Migrations recorded as applied: all, none, or up to a tag
-    #[arg(long, env = "PARITY_MIGRATIONS", default_value = "all", value_name = "all|none|TAG")]
+    #[arg(
+        long,
+        env = "PARITY_MIGRATIONS",
+        default_value = "all",
+        value_name = "all|none|TAG"
+    )]
     pub migrations: String,
     /// Seed a database that already has tables (drops the fixture's tables first)
     #[arg(long, env = "PARITY_FORCE")]

@@ -660,8 +660,43 @@ pub fn interpolate(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Stri
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
+}
+
+/// The config for a command that needs one: `--config`/`PARITY_CONFIG`, or
+/// `./parity.toml`.
+pub fn load_required(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    match explicit {
+        Some(p) => load(p),
+        None => {
+            let p = Path::new("parity.toml");
+            if !p.exists() {
+                return Err(ConfigError {
+                    location: "parity.toml".into(),
+                    message:
+                        "no config file here; pass --config FILE (start from parity.example.toml)"
+                            .into(),
+                });
+            }
+            load(p)
+        }
+    }
+}
+
+/// The config for a command that can run without one: `None` when the
+/// default file is absent; a file named explicitly must exist.
+pub fn load_optional(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
+    match explicit {
+        Some(p) => load(p).map(Some),
+        None if Path::new("parity.toml").exists() => load(Path::new("parity.toml")).map(Some),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -746,7 +781,10 @@ max_slowdown = 0.2
         let url = c.source.url.unwrap();
         assert_eq!(url.redacted(), "postgres://db.internal:5432/shop");
         assert!(!format!("{url} {url:?}").contains("s3cret"));
-        assert_eq!(redact_url("sqlite:/tmp/x/shop.db?mode=ro"), "sqlite:shop.db");
+        assert_eq!(
+            redact_url("sqlite:/tmp/x/shop.db?mode=ro"),
+            "sqlite:shop.db"
+        );
         assert_eq!(redact_url("sqlite:///tmp/x/shop.db"), "sqlite:shop.db");
     }
 
@@ -806,33 +844,5 @@ max_slowdown = 0.2
         assert_eq!(parse_duration_seconds("500ms"), Some(0.5));
         assert_eq!(parse_duration_seconds("1.5m"), Some(90.0));
         assert_eq!(parse_duration_seconds("soon"), None);
-    }
-}
-
-/// The config for a command that needs one: `--config`/`PARITY_CONFIG`, or
-/// `./parity.toml`.
-pub fn load_required(explicit: Option<&Path>) -> Result<Config, ConfigError> {
-    match explicit {
-        Some(p) => load(p),
-        None => {
-            let p = Path::new("parity.toml");
-            if !p.exists() {
-                return Err(ConfigError {
-                    location: "parity.toml".into(),
-                    message: "no config file here; pass --config FILE (start from parity.example.toml)".into(),
-                });
-            }
-            load(p)
-        }
-    }
-}
-
-/// The config for a command that can run without one: `None` when the
-/// default file is absent; a file named explicitly must exist.
-pub fn load_optional(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
-    match explicit {
-        Some(p) => load(p).map(Some),
-        None if Path::new("parity.toml").exists() => load(Path::new("parity.toml")).map(Some),
-        None => Ok(None),
     }
 }

@@ -18,8 +18,8 @@ pub mod exit;
 pub mod mapping;
 pub mod plan;
 pub mod report;
-pub mod timing;
 pub mod seed;
+pub mod timing;
 pub mod ui;
 
 use clap::Parser;

@@ -100,7 +100,15 @@ fn parity() -> Command {
 /// Seeds `url`; returns the drift JSON printed on stdout (or Null).
 fn seed(url: &str, rows: u64, drift: Option<&str>) -> Value {
     let mut cmd = parity();
-    cmd.args(["seed", "--url", url, "--rows", &rows.to_string(), "--seed", "7"]);
+    cmd.args([
+        "seed",
+        "--url",
+        url,
+        "--rows",
+        &rows.to_string(),
+        "--seed",
+        "7",
+    ]);
     if let Some(d) = drift {
         cmd.args(["--drift", d]);
     }
@@ -113,7 +121,14 @@ fn seed(url: &str, rows: u64, drift: Option<&str>) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
-fn write_config(dir: &Path, source_url: &str, target_url: &str, source: &str, target: &str, extra: &str) -> PathBuf {
+fn write_config(
+    dir: &Path,
+    source_url: &str,
+    target_url: &str,
+    source: &str,
+    target: &str,
+    extra: &str,
+) -> PathBuf {
     let fx = root().join("fixtures/bikeshop");
     let side = |kind: &str, url: &str| -> String {
         match kind {
@@ -199,7 +214,9 @@ fn num(r: &BTreeMap<String, String>, col: &str) -> u64 {
 fn keys_by_kind(o: &Outcome, table: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for d in o.differences.iter().filter(|d| d["source_table"] == table) {
-        m.entry(d["kind"].clone()).or_default().insert(d["key"].clone());
+        m.entry(d["kind"].clone())
+            .or_default()
+            .insert(d["key"].clone());
     }
     m
 }
@@ -212,7 +229,9 @@ fn planted(drift: &Value) -> BTreeMap<String, BTreeSet<String>> {
         ("inserted", "extra_in_target"),
     ] {
         for k in drift[kind].as_array().unwrap() {
-            m.entry(name.into()).or_default().insert(format!("{{\"id\":{k}}}"));
+            m.entry(name.into())
+                .or_default()
+                .insert(format!("{{\"id\":{k}}}"));
         }
     }
     m
@@ -231,7 +250,11 @@ fn assert_drift_found(o: &Outcome, drift: &Value) {
     for d in o.differences.iter().filter(|d| d["kind"] == "different") {
         assert_eq!(d["columns"], "amount", "drift changes amount only");
     }
-    for r in o.parity.iter().filter(|r| r["source_table"] != "transactions") {
+    for r in o
+        .parity
+        .iter()
+        .filter(|r| r["source_table"] != "transactions")
+    {
         assert_eq!(r["status"], "ok", "{r:?}");
     }
 }
@@ -244,7 +267,14 @@ fn drift_gives_exact_counts_and_keys_on_postgres() {
     let drift = seed(&b.url, 3000, Some("changed:10,deleted:5,inserted:7"));
     let dir = tempfile::tempdir().unwrap();
     // Several chunks per table and two sessions per side.
-    let cfg = write_config(dir.path(), &a.url, &b.url, "prisma", "prisma", "[check]\nchunk_rows = 700\njobs = 2\n");
+    let cfg = write_config(
+        dir.path(),
+        &a.url,
+        &b.url,
+        "prisma",
+        "prisma",
+        "[check]\nchunk_rows = 700\njobs = 2\n",
+    );
     let o = check(&cfg, &dir.path().join("out"), &[]);
     assert_drift_found(&o, &drift);
     assert!(o.report["tables"][0]["chunks"].as_u64().unwrap() >= 1);
@@ -257,7 +287,14 @@ fn drift_gives_exact_counts_and_keys_on_sqlite() {
     let b = format!("sqlite:{}", dir.path().join("b.db").display());
     seed(&a, 3000, None);
     let drift = seed(&b, 3000, Some("changed:10,deleted:5,inserted:7"));
-    let cfg = write_config(dir.path(), &a, &b, "sqlite-prisma", "sqlite-prisma", "[check]\nchunk_rows = 700\n");
+    let cfg = write_config(
+        dir.path(),
+        &a,
+        &b,
+        "sqlite-prisma",
+        "sqlite-prisma",
+        "[check]\nchunk_rows = 700\n",
+    );
     let o = check(&cfg, &dir.path().join("out"), &[]);
     assert_drift_found(&o, &drift);
 }
@@ -290,7 +327,11 @@ fn predicted_pg(rows: u64) -> BTreeMap<(String, String), BTreeSet<String>> {
         if let Val::Int(v) = vals[col(Table::Customers, "loyalty_points")]
             && (v as f64) as i128 != v as i128
         {
-            add("customers", "loyalty_points", format!("{{\"id\":{}}}", c + 1));
+            add(
+                "customers",
+                "loyalty_points",
+                format!("{{\"id\":{}}}", c + 1),
+            );
         }
     }
     // Drizzle numeric mode 'number': Number() keeps ~15-17 significant digits.
@@ -299,7 +340,11 @@ fn predicted_pg(rows: u64) -> BTreeMap<(String, String), BTreeSet<String>> {
         if let Val::Decimal(d) = &vals[col(Table::Repairs, "estimated_cost")] {
             let f: f64 = d.parse().unwrap();
             if normalize(&format!("{f}")) != normalize(d) {
-                add("repairs", "estimated_cost", format!("{{\"id\":\"{}\"}}", g.repair_id(r)));
+                add(
+                    "repairs",
+                    "estimated_cost",
+                    format!("{{\"id\":\"{}\"}}", g.repair_id(r)),
+                );
             }
         }
     }
@@ -311,7 +356,11 @@ fn normalize(d: &str) -> String {
     let d = d.trim();
     if let Some((i, f)) = d.split_once('.') {
         let f = f.trim_end_matches('0');
-        if f.is_empty() { i.to_string() } else { format!("{i}.{f}") }
+        if f.is_empty() {
+            i.to_string()
+        } else {
+            format!("{i}.{f}")
+        }
     } else {
         d.to_string()
     }
@@ -330,7 +379,12 @@ fn same_database_both_mappings_differ_only_where_orm_semantics_predict() {
         .args(["check", "--jobs", "2", "--chunk-rows", "600"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let mut r = csv::Reader::from_path(dir.path().join("differences.csv")).unwrap();
     let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for rec in r.records() {
@@ -407,7 +461,14 @@ fn a_reader_killed_mid_table_is_retried_and_counts_stay_right() {
     seed(&a.url, 3000, None);
     let drift = seed(&b.url, 3000, Some("changed:10,deleted:5,inserted:7"));
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), &a.url, &b.url, "prisma", "prisma", "[check]\nchunk_rows = 500\njobs = 2\n");
+    let cfg = write_config(
+        dir.path(),
+        &a.url,
+        &b.url,
+        "prisma",
+        "prisma",
+        "[check]\nchunk_rows = 500\njobs = 2\n",
+    );
     // The hook terminates the reading session of chunk 2 from another
     // session (pg_terminate_backend) right before it reads.
     let o = {
@@ -421,8 +482,7 @@ fn a_reader_killed_mid_table_is_retried_and_counts_stay_right() {
             .args(["check", "--tables", "transactions"])
             .output()
             .unwrap();
-        let o = check_outcome_from(&out, res);
-        o
+        check_outcome_from(&out, res)
     };
     assert_eq!(o.code, 1, "{}", o.stderr);
     let t = &o.report["tables"][0];
@@ -440,7 +500,11 @@ fn check_outcome_from(out: &Path, res: std::process::Output) -> Outcome {
         r.records()
             .map(|rec| {
                 let rec = rec.unwrap();
-                headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+                headers
+                    .iter()
+                    .zip(rec.iter())
+                    .map(|(h, v)| (h.to_string(), v.to_string()))
+                    .collect()
             })
             .collect()
     };
@@ -517,7 +581,12 @@ fn composite_and_string_keys_nulls_tolerance_ignore_and_empty_tables() {
     let dir = tempfile::tempdir().unwrap();
     let schema = dir.path().join("schema.prisma");
     std::fs::write(&schema, EDGE_SCHEMA).unwrap();
-    let side = |url: &str| format!("orm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n", schema.display());
+    let side = |url: &str| {
+        format!(
+            "orm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n",
+            schema.display()
+        )
+    };
     let cfg = dir.path().join("parity.toml");
     std::fs::write(
         &cfg,
@@ -549,13 +618,24 @@ fn composite_and_string_keys_nulls_tolerance_ignore_and_empty_tables() {
     // Every row of a uuid-keyed table differs.
     let docs = row(&o, "docs");
     assert_eq!((num(docs, "matched"), num(docs, "different")), (0, 50));
-    assert!(o.differences.iter().any(|d| d["key"].starts_with("{\"id\":\"") && d["columns"] == "body"));
+    assert!(
+        o.differences
+            .iter()
+            .any(|d| d["key"].starts_with("{\"id\":\"") && d["columns"] == "body")
+    );
     // An empty table is at parity.
     let empty = row(&o, "empty");
-    assert_eq!((num(empty, "source_rows"), empty["status"].as_str()), (0, "ok"));
+    assert_eq!(
+        (num(empty, "source_rows"), empty["status"].as_str()),
+        (0, "ok")
+    );
     // Values only appear when asked for.
     assert!(!o.report.to_string().contains("changed 1"));
-    let shown = check(&cfg, &dir.path().join("out2"), &["--show-values", "--tables", "docs"]);
+    let shown = check(
+        &cfg,
+        &dir.path().join("out2"),
+        &["--show-values", "--tables", "docs"],
+    );
     assert!(shown.report.to_string().contains("changed 1"));
 }
 
@@ -568,9 +648,18 @@ fn a_missing_table_is_an_error_row_and_the_batch_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let schema = dir.path().join("schema.prisma");
     std::fs::write(&schema, EDGE_SCHEMA).unwrap();
-    let side = |url: &str| format!("orm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n", schema.display());
+    let side = |url: &str| {
+        format!(
+            "orm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n",
+            schema.display()
+        )
+    };
     let cfg = dir.path().join("parity.toml");
-    std::fs::write(&cfg, format!("[source]\n{}\n[target]\n{}\n", side(&a.url), side(&b.url))).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("[source]\n{}\n[target]\n{}\n", side(&a.url), side(&b.url)),
+    )
+    .unwrap();
     let o = check(&cfg, &dir.path().join("out"), &[]);
     assert_eq!(o.code, 2, "an error row makes the run exit 2");
     assert_eq!(row(&o, "pairs")["status"], "error");
@@ -581,7 +670,14 @@ fn a_missing_table_is_an_error_row_and_the_batch_goes_on() {
 #[test]
 fn bad_urls_and_configs_exit_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), "postgres://nobody:secretpw@127.0.0.1:1/none", "postgres://nobody:secretpw@127.0.0.1:1/none", "prisma", "prisma", "");
+    let cfg = write_config(
+        dir.path(),
+        "postgres://nobody:secretpw@127.0.0.1:1/none",
+        "postgres://nobody:secretpw@127.0.0.1:1/none",
+        "prisma",
+        "prisma",
+        "",
+    );
     let o = parity()
         .env("PARITY_CONNECT_TIMEOUT", "1")
         .arg("--config")
@@ -596,10 +692,27 @@ fn bad_urls_and_configs_exit_2_with_one_line() {
     assert!(err.contains("cannot connect"), "{err}");
     assert!(!err.contains("secretpw"), "never print a password: {err}");
     // A config file named explicitly that does not exist.
-    let o = parity().args(["--config", "/nonexistent/parity.toml", "check"]).output().unwrap();
+    let o = parity()
+        .args(["--config", "/nonexistent/parity.toml", "check"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     // mysql:// is not readable yet: a clear error.
-    let cfg = write_config(dir.path(), "mysql://root@127.0.0.1:3306/x", "mysql://root@127.0.0.1:3306/x", "prisma", "prisma", "");
-    let o = parity().arg("--config").arg(&cfg).arg("--out").arg(dir.path().join("o3")).arg("check").output().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "mysql://root@127.0.0.1:3306/x",
+        "mysql://root@127.0.0.1:3306/x",
+        "prisma",
+        "prisma",
+        "",
+    );
+    let o = parity()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("o3"))
+        .arg("check")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }

@@ -41,7 +41,10 @@ pub async fn run(args: DemoArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     let snapshot = files("0001_snapshot.json", DRIZZLE_SNAPSHOT)?;
     let mapping = files("mapping.json", DRIZZLE_MAPPING)?;
     let original = DbUrl::new(format!("sqlite:{}", dir.join("bikeshop.db").display()));
-    let drifted = DbUrl::new(format!("sqlite:{}", dir.join("bikeshop-drifted.db").display()));
+    let drifted = DbUrl::new(format!(
+        "sqlite:{}",
+        dir.join("bikeshop-drifted.db").display()
+    ));
 
     ui.info(format!(
         "demo: seeding the SQLite bike shop ({} transactions) and a drifted copy ({DRIFT}) in {}",
@@ -173,8 +176,7 @@ async fn check(
     out: &Path,
     command: &str,
 ) -> Result<Vec<TableResult>> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create {}", out.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let prepared = Prepared::load(config, &Selection::default())?;
     let mut run = prepared.run_report(command, config);
     check_into(config, &prepared, opts, ui, out, &mut run).await?;

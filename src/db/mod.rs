@@ -32,9 +32,7 @@ pub enum Db {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error(
-        "unsupported database URL scheme \"{0}\"; use postgres://, mysql:// or sqlite:PATH"
-    )]
+    #[error("unsupported database URL scheme \"{0}\"; use postgres://, mysql:// or sqlite:PATH")]
     Scheme(String),
     #[error("invalid database URL {url}: {reason}")]
     Url { url: String, reason: String },
@@ -148,9 +146,13 @@ impl Db {
                 Ok(Db::Postgres(pool))
             }
             Dialect::Mysql => {
-                let o = MySqlConnectOptions::from_str(&url.expose().replacen("mariadb://", "mysql://", 1))
-                    .map_err(bad)?
-                    .timezone(Some("+00:00".to_string()));
+                let o = MySqlConnectOptions::from_str(&url.expose().replacen(
+                    "mariadb://",
+                    "mysql://",
+                    1,
+                ))
+                .map_err(bad)?
+                .timezone(Some("+00:00".to_string()));
                 let pool = MySqlPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(opts.connect_timeout)
@@ -328,7 +330,9 @@ impl Worker {
     ) -> Result<(Vec<Boundary>, u64)> {
         match self {
             Worker::Postgres(c) => postgres::boundaries(c, spec, live, chunk_rows).await,
-            Worker::Sqlite(s) => sqlite::boundaries(&mut *s.conn.lock().await, spec, chunk_rows).await,
+            Worker::Sqlite(s) => {
+                sqlite::boundaries(&mut *s.conn.lock().await, spec, chunk_rows).await
+            }
         }
     }
 
@@ -352,9 +356,9 @@ impl Worker {
     /// backend from another session before its next read.
     pub async fn kill_for_test(&mut self, snapshot: &Snapshot) -> Result<()> {
         match (self, snapshot) {
-            (Worker::Postgres(c), Snapshot::Postgres(s)) => {
-                postgres::terminate_backend(&s.pool, c).await.context("fault hook")
-            }
+            (Worker::Postgres(c), Snapshot::Postgres(s)) => postgres::terminate_backend(&s.pool, c)
+                .await
+                .context("fault hook"),
             _ => Ok(()),
         }
     }

@@ -39,7 +39,10 @@ pub struct PgSnapshot {
 
 impl PgSnapshot {
     pub async fn begin(pool: &PgPool) -> Result<PgSnapshot> {
-        let mut coord = pool.acquire().await.context("cannot open the coordinating session")?;
+        let mut coord = pool
+            .acquire()
+            .await
+            .context("cannot open the coordinating session")?;
         coord
             .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
@@ -57,10 +60,16 @@ impl PgSnapshot {
 
     /// A worker session in the same snapshot.
     pub async fn worker(&self) -> Result<PoolConnection<Postgres>> {
-        let mut conn = self.pool.acquire().await.context("cannot open a reader session")?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("cannot open a reader session")?;
         // A pooled session may come back from an earlier table still inside
         // its transaction; end it before importing the snapshot.
-        conn.execute("ROLLBACK").await.context("cannot reset a reader session")?;
+        conn.execute("ROLLBACK")
+            .await
+            .context("cannot reset a reader session")?;
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .context("cannot start a reader transaction")?;
@@ -208,9 +217,12 @@ pub fn chunk_select(
     upper: Option<&Boundary>,
 ) -> Result<String> {
     let find = |name: &str| -> Result<&LiveColumn> {
-        live.iter()
-            .find(|c| c.name == name)
-            .with_context(|| format!("column {name} of {} is missing from the live table", spec.table))
+        live.iter().find(|c| c.name == name).with_context(|| {
+            format!(
+                "column {name} of {} is missing from the live table",
+                spec.table
+            )
+        })
     };
     let mut cols = Vec::with_capacity(spec.columns.len());
     for name in &spec.columns {
@@ -228,7 +240,11 @@ pub fn chunk_select(
         .collect::<Result<Vec<_>>>()?;
     let key_tuple = format!(
         "({})",
-        spec.key.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ")
+        spec.key
+            .iter()
+            .map(|k| ident(k))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let lit_tuple = |b: &Boundary| -> Result<String> {
         let mut parts = Vec::new();
@@ -260,7 +276,11 @@ pub fn chunk_select(
         "SELECT {} FROM {}{filter} ORDER BY {}",
         cols.join(", "),
         table_ref(spec.schema.as_deref(), &spec.table),
-        spec.key.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ")
+        spec.key
+            .iter()
+            .map(|k| ident(k))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }
 
@@ -292,8 +312,7 @@ pub async fn read_chunk(
             buf.extend_from_slice(&bytes);
         }
     }
-    Ok(ChunkData::from_pg_copy(buf, wires.clone())
-        .with_context(|| format!("reading {}", spec.table))?)
+    ChunkData::from_pg_copy(buf, wires.clone()).with_context(|| format!("reading {}", spec.table))
 }
 
 /// Is this error a lost connection worth one retry?

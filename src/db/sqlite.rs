@@ -22,8 +22,13 @@ pub struct SqliteSnapshot {
 
 impl SqliteSnapshot {
     pub async fn begin(pool: &SqlitePool) -> Result<SqliteSnapshot> {
-        let mut conn = pool.acquire().await.context("cannot open the SQLite file")?;
-        conn.execute("BEGIN").await.context("cannot start a read transaction")?;
+        let mut conn = pool
+            .acquire()
+            .await
+            .context("cannot open the SQLite file")?;
+        conn.execute("BEGIN")
+            .await
+            .context("cannot start a read transaction")?;
         // A deferred transaction takes its snapshot at the first read.
         conn.execute("SELECT count(*) FROM sqlite_master")
             .await
@@ -74,7 +79,12 @@ pub async fn boundaries(
     spec: &ReadSpec,
     chunk_rows: usize,
 ) -> Result<(Vec<Boundary>, u64)> {
-    let keys = spec.key.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ");
+    let keys = spec
+        .key
+        .iter()
+        .map(|k| ident(k))
+        .collect::<Vec<_>>()
+        .join(", ");
     let t = ident(&spec.table);
     let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}{}", filter(spec)))
         .fetch_one(&mut **conn)
@@ -107,8 +117,14 @@ fn value(r: &SqliteRow, i: usize) -> OwnedRaw {
         return OwnedRaw::Null;
     }
     match v.type_info().name() {
-        "INTEGER" => r.try_get::<i64, _>(i).map(OwnedRaw::Int).unwrap_or(OwnedRaw::Null),
-        "REAL" => r.try_get::<f64, _>(i).map(OwnedRaw::Float).unwrap_or(OwnedRaw::Null),
+        "INTEGER" => r
+            .try_get::<i64, _>(i)
+            .map(OwnedRaw::Int)
+            .unwrap_or(OwnedRaw::Null),
+        "REAL" => r
+            .try_get::<f64, _>(i)
+            .map(OwnedRaw::Float)
+            .unwrap_or(OwnedRaw::Null),
         "BLOB" => r
             .try_get::<Vec<u8>, _>(i)
             .map(OwnedRaw::Bytes)
@@ -126,8 +142,18 @@ pub async fn read_chunk(
     lower: Option<&Boundary>,
     upper: Option<&Boundary>,
 ) -> Result<ChunkData> {
-    let cols = spec.columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-    let keys = spec.key.iter().map(|k| ident(k)).collect::<Vec<_>>().join(", ");
+    let cols = spec
+        .columns
+        .iter()
+        .map(|c| ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let keys = spec
+        .key
+        .iter()
+        .map(|k| ident(k))
+        .collect::<Vec<_>>()
+        .join(", ");
     let tuple = format!("({keys})");
     let placeholders = |n: usize| format!("({})", vec!["?"; n].join(", "));
     let mut conds = Vec::new();

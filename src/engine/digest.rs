@@ -59,8 +59,16 @@ pub fn hash_plan(
         } else {
             HashMode::Canonical
         };
-        sh.push(HashCol { idx: *si, col: c, mode });
-        th.push(HashCol { idx: *ti, col: c, mode });
+        sh.push(HashCol {
+            idx: *si,
+            col: c,
+            mode,
+        });
+        th.push(HashCol {
+            idx: *ti,
+            col: c,
+            mode,
+        });
     }
     (sh, th)
 }
@@ -84,7 +92,11 @@ impl Digest {
     }
     pub fn key(&self, row: u32) -> &[u8] {
         let r = row as usize;
-        let start = if r == 0 { 0 } else { self.key_end[r - 1] as usize };
+        let start = if r == 0 {
+            0
+        } else {
+            self.key_end[r - 1] as usize
+        };
         &self.keys[start..self.key_end[r] as usize]
     }
     pub fn hash(&self, row: u32) -> &[u8; 16] {
@@ -100,7 +112,9 @@ const BATCH: usize = 4096;
 pub fn digest(chunk: &ChunkData, codec: &SideCodec) -> Digest {
     use rayon::prelude::*;
     let n = chunk.len();
-    let parts: Vec<(Vec<u8>, Vec<u32>, Vec<[u8; 16]>)> = (0..n.div_ceil(BATCH))
+    // (keys, key ends, hashes) of each batch.
+    type Batch = (Vec<u8>, Vec<u32>, Vec<[u8; 16]>);
+    let parts: Vec<Batch> = (0..n.div_ceil(BATCH))
         .into_par_iter()
         .map(|b| {
             let start = b * BATCH;
@@ -187,7 +201,11 @@ pub fn encode_key(raw: &Raw<'_>, out: &mut Vec<u8>) {
         Raw::Float(f) => {
             out.push(0x05);
             let bits = f.to_bits();
-            let ordered = if bits >> 63 == 1 { !bits } else { bits ^ (1 << 63) };
+            let ordered = if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits ^ (1 << 63)
+            };
             out.extend(ordered.to_be_bytes());
         }
         Raw::Text(s) | Raw::Numeric(s) | Raw::Json(s) => escaped(0x06, s.as_bytes(), out),
@@ -244,7 +262,11 @@ pub fn key_json(raw: &Raw<'_>) -> serde_json::Value {
         Raw::Bytes(b) => Value::from(hex::encode(b)),
         ref other => {
             let mut buf = Vec::new();
-            canon::encode(other, &ColumnCanon::from_read(crate::mapping::ReadMode::Raw), &mut buf);
+            canon::encode(
+                other,
+                &ColumnCanon::from_read(crate::mapping::ReadMode::Raw),
+                &mut buf,
+            );
             match canon::decode(&buf) {
                 Some((c, _)) => Value::from(c.to_string()),
                 None => Value::Null,

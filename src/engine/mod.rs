@@ -170,7 +170,13 @@ pub async fn check_table(
     let started = Instant::now();
     let mut result = empty_result(pair);
     if let Err(e) = run_table(
-        sides, pair, source_map, target_map, opts, progress, &mut result,
+        sides,
+        pair,
+        source_map,
+        target_map,
+        opts,
+        progress,
+        &mut result,
     )
     .await
     {
@@ -291,11 +297,21 @@ fn side_plans(
     let t_keys: Vec<String> = pair.key.iter().map(|(_, t)| t.clone()).collect();
     let s_cols = compared
         .iter()
-        .map(|c| (c.source.name.clone(), ColumnCanon::new(&c.source, source_map)))
+        .map(|c| {
+            (
+                c.source.name.clone(),
+                ColumnCanon::new(&c.source, source_map),
+            )
+        })
         .collect();
     let t_cols: Vec<(String, ColumnCanon)> = compared
         .iter()
-        .map(|c| (c.target.name.clone(), ColumnCanon::new(&c.target, target_map)))
+        .map(|c| {
+            (
+                c.target.name.clone(),
+                ColumnCanon::new(&c.target, target_map),
+            )
+        })
         .collect();
     let (s, t) = if shared {
         // One projection: the source's, extended with what only the target reads.
@@ -362,7 +378,10 @@ async fn run_table(
 ) -> Result<()> {
     let shared = opts.share_reads
         && sides.same_database
-        && crate::mapping::schema_matches(pair.source.schema.as_deref(), pair.target.schema.as_deref())
+        && crate::mapping::schema_matches(
+            pair.source.schema.as_deref(),
+            pair.target.schema.as_deref(),
+        )
         && pair.source.name == pair.target.name;
     result.shared_read = shared;
     let (mut splan, mut tplan, compared) = side_plans(pair, source_map, target_map, shared)?;
@@ -382,7 +401,9 @@ async fn run_table(
         (slive.clone(), swires.clone())
     } else {
         let mut w = sides.target.worker().await?;
-        let live = w.columns(tplan.spec.schema.as_deref(), &tplan.spec.table).await?;
+        let live = w
+            .columns(tplan.spec.schema.as_deref(), &tplan.spec.table)
+            .await?;
         if live.is_empty() {
             anyhow::bail!(
                 "table {} does not exist in the target database; run `parity schema`",

@@ -76,7 +76,9 @@ impl Mapping {
     }
 
     pub fn enum_def(&self, name: &str) -> Option<&EnumDef> {
-        self.enums.iter().find(|e| e.name == name || e.db_name == name)
+        self.enums
+            .iter()
+            .find(|e| e.name == name || e.db_name == name)
     }
 }
 
@@ -215,9 +217,7 @@ impl ReadMode {
             Int | BigIntNumber | Float | DecimalNumber => "number",
             BigInt => "bigint",
             Decimal => "Decimal",
-            DecimalString | Text | DateTimeString | DateString | TimeString | EnumLabel => {
-                "string"
-            }
+            DecimalString | Text | DateTimeString | DateString | TimeString | EnumLabel => "string",
             EnumName => "string (enum name)",
             Boolean | IntBoolean => "boolean",
             DateTime | Date | Time | EpochSeconds | EpochMillis => "Date",

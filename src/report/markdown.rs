@@ -36,7 +36,11 @@ pub fn render(run: &RunReport) -> String {
         run.target.orm,
         run.target.database,
         run.started_at,
-        if run.in_progress { " (in progress)" } else { "" }
+        if run.in_progress {
+            " (in progress)"
+        } else {
+            ""
+        }
     );
     let (ok, differs, errors) = counts(&run.tables);
     let _ = writeln!(
@@ -51,11 +55,8 @@ pub fn render(run: &RunReport) -> String {
         }
     }
     for repo in repos {
-        let tables: Vec<&TableResult> = run
-            .tables
-            .iter()
-            .filter(|t| t.repository == repo)
-            .collect();
+        let tables: Vec<&TableResult> =
+            run.tables.iter().filter(|t| t.repository == repo).collect();
         let _ = writeln!(
             s,
             "## {}\n",
@@ -148,7 +149,11 @@ pub fn render(run: &RunReport) -> String {
             s,
             "| {}{} | {} | {:.3} | {} | {:.3} | {} | {:.3} |",
             t.source_table,
-            if t.shared_read { " (one shared read)" } else { "" },
+            if t.shared_read {
+                " (one shared read)"
+            } else {
+                ""
+            },
             t.chunks,
             t.source_seconds,
             rate(t.source_rows, t.source_seconds),
