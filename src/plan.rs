@@ -151,6 +151,26 @@ pub fn build(
     config: Option<&Config>,
     selection: &Selection,
 ) -> Result<Plan, PlanError> {
+    build_with(source, target, config, selection, BuildOptions::default())
+}
+
+/// How [`build_with`] treats what `check` must refuse.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Pair a table without any key with an empty `key` instead of failing
+    /// with [`PlanError::NoKey`]: the engine then compares it as a multiset
+    /// (`backup` does; `check` never does, it needs rows it can name).
+    pub allow_keyless: bool,
+}
+
+/// [`build`], with [`BuildOptions`].
+pub fn build_with(
+    source: &Mapping,
+    target: &Mapping,
+    config: Option<&Config>,
+    selection: &Selection,
+    options: BuildOptions,
+) -> Result<Plan, PlanError> {
     let no_pairs: Vec<PairOverride> = Vec::new();
     let overrides = config.map(|c| &c.pairs).unwrap_or(&no_pairs);
     let no_repos: Vec<Repository> = Vec::new();
@@ -273,8 +293,16 @@ pub fn build(
             plan.views.push(s.qualified_name());
             continue;
         }
-        plan.pairs
-            .push(pair_tables(source, target, s, t, o, config, repositories)?);
+        plan.pairs.push(pair_tables(
+            source,
+            target,
+            s,
+            t,
+            o,
+            config,
+            repositories,
+            options.allow_keyless,
+        )?);
     }
     for (i, s) in source.tables.iter().enumerate() {
         if !used_source[i] && selected(Some(s), None) {
@@ -305,6 +333,7 @@ fn name_matches(t: &Table, name: &str) -> bool {
     (t.name == table && schema_matches(t.schema.as_deref(), schema)) || t.name == name
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pair_tables(
     sm: &Mapping,
     tm: &Mapping,
@@ -313,6 +342,7 @@ fn pair_tables(
     o: Option<&PairOverride>,
     config: Option<&Config>,
     repositories: &[Repository],
+    allow_keyless: bool,
 ) -> Result<TablePair, PlanError> {
     let table_name = s.qualified_name();
     // Columns: [[pair]].columns, then physical name, then the ORM field name.
@@ -454,7 +484,7 @@ fn pair_tables(
     if key.is_empty() {
         key = primary_key(s, t, &matched)?.unwrap_or_default();
     }
-    if key.is_empty() {
+    if key.is_empty() && !allow_keyless {
         return Err(PlanError::NoKey { table: table_name });
     }
 

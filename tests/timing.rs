@@ -607,3 +607,47 @@ fn captured_pairs_return_the_same_rows_on_sqlite() {
         );
     }
 }
+
+/// Not a check: prints the per-statement latency of the timing session on
+/// a current-thread and a multi-thread runtime, for comparing with pgbench
+/// (`PARITY_PROBE_URL=postgres://… cargo test --release --test timing probe -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn probe_session_overhead() {
+    let Ok(url) = std::env::var("PARITY_PROBE_URL") else {
+        return;
+    };
+    let sql = r#"select "id", "email", "name", "role", "password_hash", "active", "created_at", "updated_at" from "users" where "users"."email" = $1 limit $2"#;
+    let email = std::env::var("PARITY_PROBE_EMAIL").unwrap_or_default();
+    let run = |rt: tokio::runtime::Runtime, label: &str| {
+        rt.block_on(async {
+            use parity::timing::value::Val;
+            let db = parity::db::Db::connect(
+                &parity::config::DbUrl::new(url.clone()),
+                &parity::db::ConnectOptions::default(),
+            )
+            .await
+            .unwrap();
+            let mut s = parity::timing::exec::Session::open(&db).await.unwrap();
+            let params = [Val::Text(email.clone()), Val::Int(1)];
+            let mut v = Vec::new();
+            for i in 0..2200 {
+                let t = std::time::Instant::now();
+                s.exec(sql, &params).await.unwrap();
+                if i >= 200 {
+                    v.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            v.sort_by(f64::total_cmp);
+            eprintln!("{label}: p50 {:.4} ms", v[v.len() / 2]);
+        })
+    };
+    run(
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        "current-thread",
+    );
+    run(
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap(),
+        "multi-thread",
+    );
+}

@@ -397,7 +397,7 @@ fn implicit_many_to_many_join_tables() {
         (t.columns[0].db_type.as_str(), t.columns[1].db_type.as_str()),
         ("integer", "uuid")
     );
-    assert!(t.primary_key.is_empty());
+    assert_eq!(t.primary_key, vec!["A".to_string(), "B".to_string()]);
     assert_eq!(t.uniques, vec![vec!["A".to_string(), "B".into()]]);
     assert!(t.columns.iter().all(|c| !c.nullable && !c.has_default));
     // Explicit name; A is Category (sorts before Post), so model A's schema.
