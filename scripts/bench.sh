@@ -88,7 +88,7 @@ for N in $ROWS_LIST; do
   psql "$SERVER/$A" -qc "VACUUM ANALYZE" ; psql "$SERVER/$B" -qc "VACUUM ANALYZE"; psql "$SERVER/$C" -qc "VACUUM ANALYZE"
   AB=$(config "$A" "$B"); AC=$(config "$A" "$C")
   # Warm the caches once.
-  copy_both "$A" "$B"; parity_check "$AB" || true
+  copy_both "$A" "$B"; parity_check "$AB" >/dev/null || true
 
   p_same=(); p_changed=(); c_both=(); c_one=(); r_same=(); r_changed=()
   for i in $(seq 1 "$RUNS"); do

@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod exit;
+pub mod manifest;
 pub mod mapping;
 pub mod plan;
 pub mod report;

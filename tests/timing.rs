@@ -628,18 +628,28 @@ fn probe_session_overhead() {
             )
             .await
             .unwrap();
-            let mut s = parity::timing::exec::Session::open(&db).await.unwrap();
+            let mut a = parity::timing::exec::Session::open(&db).await.unwrap();
+            let mut b = parity::timing::exec::Session::open(&db).await.unwrap();
             let params = [Val::Text(email.clone()), Val::Int(1)];
-            let mut v = Vec::new();
-            for i in 0..2200 {
-                let t = std::time::Instant::now();
-                s.exec(sql, &params).await.unwrap();
-                if i >= 200 {
-                    v.push(t.elapsed().as_secs_f64() * 1e3);
+            // One session in a loop (as pgbench), then two alternating (as
+            // the interleaved runner).
+            for alternate in [false, true] {
+                let mut v = Vec::new();
+                for i in 0..2200 {
+                    let s = if alternate && i % 2 == 1 { &mut b } else { &mut a };
+                    let t = std::time::Instant::now();
+                    s.exec(sql, &params).await.unwrap();
+                    if i >= 200 {
+                        v.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
                 }
+                v.sort_by(f64::total_cmp);
+                eprintln!(
+                    "{label}, {}: p50 {:.4} ms",
+                    if alternate { "two sessions alternating" } else { "one session" },
+                    v[v.len() / 2]
+                );
             }
-            v.sort_by(f64::total_cmp);
-            eprintln!("{label}: p50 {:.4} ms", v[v.len() / 2]);
         })
     };
     run(

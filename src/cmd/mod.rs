@@ -1,8 +1,10 @@
 //! One thin file per subcommand, wiring the stages. Nothing here that a
 //! second command would need: shared logic lives in the stage modules.
 
+pub mod backup;
 pub mod check;
 pub mod demo;
+pub mod manifest;
 pub mod schema;
 pub mod seed;
 pub mod timing;
@@ -19,8 +21,8 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
         Command::Schema(args) => schema::run(args, &global, ui).await,
         Command::Check(args) => check::run(args, &global, ui).await,
         Command::Timing(args) => timing::run(args, &global, ui).await,
-        Command::Backup(_) => not_implemented("backup"),
-        Command::Manifest(_) => not_implemented("manifest"),
+        Command::Backup(args) => backup::run(args, &global, ui).await,
+        Command::Manifest(args) => manifest::run(args, &global, ui).await,
         Command::Run(_) => not_implemented("run"),
         Command::Seed(args) => seed::run(args, &global, ui).await,
         Command::Demo(args) => demo::run(args, &global, ui).await,

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod chunk;
+pub mod fingerprint;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;

@@ -8,6 +8,7 @@
 //! nothing holds a whole table. It does not render reports.
 
 pub mod digest;
+pub mod multiset;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -167,6 +168,10 @@ pub async fn check_table(
     opts: &EngineOptions,
     progress: Option<&indicatif::ProgressBar>,
 ) -> TableResult {
+    // Issue 6: a pair without a key (only `backup` plans one) is a multiset.
+    if pair.key.is_empty() {
+        return multiset::check_table(sides, pair, source_map, target_map, opts, progress).await;
+    }
     let started = Instant::now();
     let mut result = empty_result(pair);
     if let Err(e) = run_table(
@@ -187,7 +192,7 @@ pub async fn check_table(
     result
 }
 
-fn empty_result(pair: &TablePair) -> TableResult {
+pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
     let shapes = pair
         .columns
         .iter()

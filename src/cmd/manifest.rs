@@ -1,0 +1,111 @@
+//! `parity manifest`: one database, one snapshot → a manifest file.
+//!
+//! With `--export-snapshot` it prints the snapshot id as its first line on
+//! stdout (flushed), then writes the manifest in that snapshot, then holds
+//! the snapshot's transaction open until stdin closes, so that
+//! `pg_dump --snapshot=ID` dumps exactly the data the manifest describes.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{GlobalArgs, ManifestArgs};
+use crate::config::CheckSettings;
+use crate::db::catalog::read_catalog;
+use crate::db::fingerprint::{self, Filter};
+use crate::db::{ConnectOptions, Db, Snapshot};
+use crate::exit;
+use crate::manifest::scan::{self, ScanOptions};
+use crate::manifest::{Header, VERSION, Writer};
+use crate::ui::Ui;
+
+pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
+    let url = super::backup::url_arg(&args.url, "--url")?;
+    let defaults = CheckSettings::default();
+    let opts = ScanOptions {
+        jobs: global.jobs.unwrap_or(defaults.jobs).max(1),
+        chunk_rows: args.chunk_rows.unwrap_or(defaults.chunk_rows).max(1),
+        row_hashes: args.row_hashes,
+        max_differences: defaults.max_differences,
+        filter: Filter {
+            schemas: args.schemas.clone(),
+            exclude: args.exclude.clone(),
+        },
+    };
+    let db = Db::connect(
+        &url,
+        &ConnectOptions {
+            max_connections: (opts.jobs + 3) as u32,
+            ..ConnectOptions::default()
+        },
+    )
+    .await?;
+    if args.export_snapshot && !matches!(db, Db::Postgres(_)) {
+        anyhow::bail!(
+            "--export-snapshot needs PostgreSQL (it is for pg_dump --snapshot); leave it out for {}",
+            url.redacted()
+        );
+    }
+    let snapshot = Snapshot::begin(&db).await.context("cannot open the snapshot")?;
+    // Sequences are read now, before anyone can be told the snapshot id:
+    // the dump made in that snapshot then sees values at or above these.
+    let (fp, seqs) = {
+        let mut w = snapshot.worker().await?;
+        fingerprint::read(&mut w, &opts.filter).await?
+    };
+    if args.export_snapshot {
+        let id = snapshot.exported_id().unwrap_or_default().to_string();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{id}")?;
+        out.flush()?;
+    }
+    let catalog = read_catalog(&db, &args.schemas).await?;
+    let header = Header {
+        format: "parity-manifest".into(),
+        version: VERSION,
+        parity_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        database: url.redacted(),
+        dialect: db.dialect().as_str().into(),
+        snapshot: snapshot.exported_id().map(str::to_string),
+        chunk_rows: opts.chunk_rows,
+        row_hashes: opts.row_hashes,
+        schemas: args.schemas.clone(),
+        exclude: args.exclude.clone(),
+    };
+    let started = std::time::Instant::now();
+    let mut writer = Writer::create(&args.manifest, &header)?;
+    writer.catalog(&fp, &seqs)?;
+    let tables = scan::write_tables(&snapshot, &catalog, &mut writer, &opts, &ui).await?;
+    let bytes = writer.finish()?;
+    ui.info(format!(
+        "manifest {}: {} tables, {} rows, {} bytes{} in {:.1}s",
+        args.manifest.display(),
+        tables.len(),
+        tables.iter().map(|t| t.rows).sum::<u64>(),
+        bytes,
+        if opts.row_hashes { " (with row hashes)" } else { "" },
+        started.elapsed().as_secs_f64()
+    ));
+    if args.export_snapshot {
+        ui.info("manifest written; holding the snapshot until stdin closes");
+        hold_until_stdin_closes().await;
+    }
+    snapshot.end().await;
+    Ok(exit::OK)
+}
+
+/// Returns when stdin reaches end of file (or fails).
+async fn hold_until_stdin_closes() {
+    let _ = tokio::task::spawn_blocking(|| {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        let mut stdin = std::io::stdin().lock();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
