@@ -120,3 +120,60 @@ echo
 echo "| rows | COPY binary, one side | COPY binary, both sides | parity, identical | parity / COPY both (target ≤ 1.3) | parity, 1% changed | 1% / identical (target ≤ 1.2) | reladiff, identical | reladiff / parity (target ≥ 1.6) | reladiff, 1% changed | reladiff / parity, 1% | parity peak RSS MiB (target < 200) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${REPORT[@]}"
+
+# --- manifest benchmark (issue 6) ---------------------------------------------
+# At BENCH_MANIFEST_ROWS transactions (default 5M; the other fixture tables
+# scale with it) in one database: `parity manifest` against `pg_dump -Fc` of
+# the same database (target: the manifest costs less than the dump), the
+# manifest's size with and without --row-hashes, and the time to verify the
+# restored copy (`parity backup --manifest`). Runs by default after the check
+# benchmark; BENCH_MANIFEST=0 skips it, and BENCH_ROWS=" " runs it alone.
+manifest_bench() {
+  local n=${BENCH_MANIFEST_ROWS:-5000000}
+  local db=parity_bench_manifest_$n restored=parity_bench_manifest_restored_$n
+  local m=$work/bench.parity mrh=$work/bench-rh.parity dump=$work/bench.pgdump
+  must_time() { # seconds of a command that must succeed
+    local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/must_time.err" || { cat "$work/must_time.err" >&2; return 1; }
+    t1=$(now); elapsed "$t0" "$t1"
+  }
+  drop_db() { psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"; }
+  echo "== manifest benchmark: $n transactions" >&2
+  "$PARITY" --quiet seed --url "$SERVER/$db" --rows "$n" --force
+  psql "$SERVER/$db" -qc "VACUUM ANALYZE"
+  copy_one "$db" # warm the cache once
+  local t_dump=() t_man=() t_rh=()
+  for i in $(seq 1 "$RUNS"); do
+    echo "   round $i/$RUNS" >&2
+    t_dump+=("$(must_time pg_dump --format=custom --file="$dump" "$SERVER/$db")")
+    t_man+=("$(must_time "$PARITY" --quiet --jobs "$JOBS" manifest --url "$SERVER/$db" --manifest "$m")")
+    t_rh+=("$(must_time "$PARITY" --quiet --jobs "$JOBS" manifest --url "$SERVER/$db" --manifest "$mrh" --row-hashes)")
+  done
+  echo "   restoring the dump" >&2
+  drop_db "$restored"
+  psql "$SERVER/postgres" -qc "CREATE DATABASE \"$restored\" TEMPLATE template0"
+  pg_restore --exit-on-error --no-owner --no-privileges --jobs=2 --dbname="$SERVER/$restored" "$dump"
+  psql "$SERVER/$restored" -qc "VACUUM ANALYZE"
+  local t_ver=() t_ver_rh=()
+  for i in $(seq 1 "$RUNS"); do
+    t_ver+=("$(must_time "$PARITY" --quiet --jobs "$JOBS" --out "$work/verify" backup --manifest "$m" --target "$SERVER/$restored")")
+    t_ver_rh+=("$(must_time "$PARITY" --quiet --jobs "$JOBS" --out "$work/verify" backup --manifest "$mrh" --target "$SERVER/$restored")")
+  done
+  local md mm mr mv mvr
+  md=$(median "${t_dump[@]}"); mm=$(median "${t_man[@]}"); mr=$(median "${t_rh[@]}")
+  mv=$(median "${t_ver[@]}"); mvr=$(median "${t_ver_rh[@]}")
+  local size_dump size_m size_rh
+  size_dump=$(stat -c %s "$dump"); size_m=$(stat -c %s "$m"); size_rh=$(stat -c %s "$mrh")
+  mib() { python3 -c "import sys; print(f'{int(sys.argv[1]) / 1048576:.1f}')" "$1"; }
+  kib() { python3 -c "import sys; print(f'{int(sys.argv[1]) / 1024:.1f}')" "$1"; }
+  echo
+  echo "manifests of the whole database at $n transactions (medians of $RUNS alternated runs, seconds; jobs=$JOBS)"
+  echo
+  echo "| rows | pg_dump -Fc | parity manifest | manifest / dump (target < 1) | manifest --row-hashes | row hashes / dump | dump MiB | manifest KiB | manifest --row-hashes MiB | verify restored copy | verify, with row hashes |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| $n | $md | $mm | $(ratio "$mm" "$md") | $mr | $(ratio "$mr" "$md") | $(mib "$size_dump") | $(kib "$size_m") | $(mib "$size_rh") | $mv | $mvr |"
+  drop_db "$restored"; drop_db "$db"
+}
+if [ "${BENCH_MANIFEST:-1}" != 0 ]; then
+  manifest_bench
+fi
+# --- end manifest benchmark (issue 6) ------------------------------------------

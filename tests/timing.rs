@@ -135,6 +135,16 @@ fn seed(url: &str, rows: u64) {
 
 /// The fixture's two mappings over one database.
 fn write_config(dir: &Path, url: &str, sqlite: bool, allow_writes: bool) -> PathBuf {
+    write_config2(dir, url, url, sqlite, allow_writes)
+}
+
+fn write_config2(
+    dir: &Path,
+    url: &str,
+    target_url: &str,
+    sqlite: bool,
+    allow_writes: bool,
+) -> PathBuf {
     let fx = root().join("fixtures/bikeshop");
     let (prisma, drizzle) = if sqlite {
         (
@@ -157,7 +167,7 @@ fn write_config(dir: &Path, url: &str, sqlite: bool, allow_writes: bool) -> Path
     };
     let text = format!(
         "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\nallow_writes = {allow_writes}\n\n\
-         [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = {drizzle}\nallow_writes = {allow_writes}\n",
+         [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{target_url}\"\nmapping = {drizzle}\nallow_writes = {allow_writes}\n",
         prisma.display()
     );
     let p = dir.join("parity.toml");
@@ -340,6 +350,42 @@ fn captured_pairs_return_the_same_rows_on_postgres() {
 }
 
 #[test]
+fn source_and_target_on_separate_databases() {
+    // Two databases seeded alike: the Prisma side reads one, the Drizzle
+    // side the other, each with its own sessions.
+    let a = PgDb::seeded("sep_a", 300);
+    let b = PgDb::seeded("sep_b", 300);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config2(dir.path(), &a.url, &b.url, false, false);
+    let r = timing(
+        &config,
+        &dir.path().join("out"),
+        &[
+            "--queries",
+            root().join("queries").to_str().unwrap(),
+            "--operations",
+            "find-user-by-email,list-customer-bikes-with-repairs",
+            "--iterations",
+            "4",
+            "--warmup",
+            "1",
+            "--concurrency",
+            "2",
+        ],
+        &[],
+    );
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    for name in ["find-user-by-email", "list-customer-bikes-with-repairs"] {
+        let op = r.op(name);
+        assert!(
+            op["verdict"] != "mismatch" && op["verdict"] != "error",
+            "{op}"
+        );
+        assert_eq!(op["target"]["n"], 4);
+    }
+}
+
+#[test]
 fn a_missing_where_term_is_a_mismatch_and_junit_says_so() {
     let db = PgDb::seeded("where", 800);
     let dir = tempfile::tempdir().unwrap();
@@ -410,7 +456,7 @@ fn a_target_slowed_by_pg_sleep_is_slower() {
     let q = edited_op(dir.path(), "user/find-user-by-email.toml", &|t| {
         t.replace(
             r#"where \"users\".\"email\" = $1 limit $2"#,
-            r#"where \"users\".\"email\" = $1 and pg_sleep(0.004)::text = '' limit $2"#,
+            r#"where \"users\".\"email\" = $1 and pg_sleep(0.02)::text = '' limit $2"#,
         )
     });
     let r = timing(
@@ -430,7 +476,7 @@ fn a_target_slowed_by_pg_sleep_is_slower() {
     let op = r.op("find-user-by-email");
     assert_eq!(op["verdict"], "slower", "{op}");
     assert!(op["comparison"]["ci_low"].as_f64().unwrap() > 1.1);
-    assert!(op["target"]["p50_ms"].as_f64().unwrap() >= 4.0);
+    assert!(op["target"]["p50_ms"].as_f64().unwrap() >= 20.0);
 }
 
 #[test]
@@ -560,6 +606,24 @@ fn a_mock_clock_makes_reports_deterministic() {
         "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict\n\
          user,find-user-by-email,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,same\n"
     );
+    // --min-time keeps going past --iterations until the (mock) clock says so.
+    let r = timing(
+        &config,
+        &dir.path().join("c"),
+        &[
+            "--queries",
+            q.to_str().unwrap(),
+            "--iterations",
+            "2",
+            "--warmup",
+            "0",
+            "--min-time",
+            "40ms",
+        ],
+        &[("PARITY_TEST_CLOCK_STEP_NS", "1000000")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.op("find-user-by-email")["source"]["n"].as_u64().unwrap() > 2);
     let line = a.0.lines().nth(1).unwrap();
     assert!(
         line.starts_with("user,find-user-by-email,source,5,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,0.0000,1,1,"),
@@ -580,6 +644,22 @@ fn captured_pairs_return_the_same_rows_on_sqlite() {
     let url = format!("sqlite:{}", path.display());
     seed(&url, 600);
     let config = write_config(dir.path(), &url, true, true);
+    let counts = || {
+        let url = url.clone();
+        block_on(async move {
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let mut out = Vec::new();
+            for t in ["repairs", "_ItemToRepair", "users", "bikes", "transactions"] {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{t}\""))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+                out.push(n);
+            }
+            out
+        })
+    };
+    let before = counts();
     let r = timing(
         &config,
         &dir.path().join("out"),
@@ -606,6 +686,10 @@ fn captured_pairs_return_the_same_rows_on_sqlite() {
             op["error"]
         );
     }
+    // The write operation ran, and was rolled back.
+    let write = r.op("create-repair-with-items");
+    assert_eq!(write["source"]["round_trips"], 9.0);
+    assert_eq!(counts(), before);
 }
 
 /// Not a check: prints the per-statement latency of the timing session on
@@ -636,7 +720,11 @@ fn probe_session_overhead() {
             for alternate in [false, true] {
                 let mut v = Vec::new();
                 for i in 0..2200 {
-                    let s = if alternate && i % 2 == 1 { &mut b } else { &mut a };
+                    let s = if alternate && i % 2 == 1 {
+                        &mut b
+                    } else {
+                        &mut a
+                    };
                     let t = std::time::Instant::now();
                     s.exec(sql, &params).await.unwrap();
                     if i >= 200 {
@@ -646,18 +734,28 @@ fn probe_session_overhead() {
                 v.sort_by(f64::total_cmp);
                 eprintln!(
                     "{label}, {}: p50 {:.4} ms",
-                    if alternate { "two sessions alternating" } else { "one session" },
+                    if alternate {
+                        "two sessions alternating"
+                    } else {
+                        "one session"
+                    },
                     v[v.len() / 2]
                 );
             }
         })
     };
     run(
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
         "current-thread",
     );
     run(
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
         "multi-thread",
     );
 }

@@ -106,7 +106,11 @@ fn new_report(source: SideInfo, target: SideInfo) -> RunReport {
 
 /// The final exit code: the tables' (2 on any error, 1 on differences),
 /// raised to 1 by any catalog or chunk finding.
-fn final_code(tables: &[engine::TableResult], catalog: &[CatalogFinding], chunks: &[ChunkFinding]) -> i32 {
+fn final_code(
+    tables: &[engine::TableResult],
+    catalog: &[CatalogFinding],
+    chunks: &[ChunkFinding],
+) -> i32 {
     let code = engine::exit_code(tables);
     if code == exit::OK && (catalog.iter().any(CatalogFinding::is_problem) || !chunks.is_empty()) {
         exit::DIFFERENCES
@@ -142,8 +146,16 @@ async fn against_source(
             .retain(|t| !filter.excludes(t.schema.as_deref(), &t.name));
         m
     };
-    let smap = keep(read_catalog(&sdb, &filter.schemas).await.context("source database")?);
-    let tmap = keep(read_catalog(&tdb, &filter.schemas).await.context("target database")?);
+    let smap = keep(
+        read_catalog(&sdb, &filter.schemas)
+            .await
+            .context("source database")?,
+    );
+    let tmap = keep(
+        read_catalog(&tdb, &filter.schemas)
+            .await
+            .context("target database")?,
+    );
     let plan = plan::build_with(
         &smap,
         &tmap,
@@ -154,7 +166,10 @@ async fn against_source(
         },
     )?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
-    let mut run = new_report(side("source", source.redacted()), side("target", target.redacted()));
+    let mut run = new_report(
+        side("source", source.redacted()),
+        side("target", target.redacted()),
+    );
     run.only_source_tables = plan.only_source.clone();
     run.only_target_tables = plan.only_target.clone();
     let writers = report::check_writers();
@@ -170,7 +185,11 @@ async fn against_source(
             .await
             .context("target database")?;
         let mut f = findings::compare_fingerprints(&sfp, &tfp);
-        f.extend(findings::compare_sequences(&sseq, &tseq, SequenceRule::Exact));
+        f.extend(findings::compare_sequences(
+            &sseq,
+            &tseq,
+            SequenceRule::Exact,
+        ));
         Ok::<_, anyhow::Error>(f)
     }
     .await;
@@ -221,7 +240,9 @@ async fn against_manifest(
             format!(
                 "{} ({}, {})",
                 manifest.header.database,
-                path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                path.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default(),
                 manifest.header.created_at
             ),
         ),
@@ -254,7 +275,15 @@ async fn against_manifest(
     let (catalog, verified) = result?;
     findings::write_chunks_csv(&out, &verified.chunks)?;
     run.notes.extend(verified.notes.iter().cloned());
-    finish(run, verified.tables, &catalog, &verified.chunks, &writers, &out, ui)
+    finish(
+        run,
+        verified.tables,
+        &catalog,
+        &verified.chunks,
+        &writers,
+        &out,
+        ui,
+    )
 }
 
 fn finish(

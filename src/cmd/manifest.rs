@@ -46,7 +46,9 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
             url.redacted()
         );
     }
-    let snapshot = Snapshot::begin(&db).await.context("cannot open the snapshot")?;
+    let snapshot = Snapshot::begin(&db)
+        .await
+        .context("cannot open the snapshot")?;
     // Sequences are read now, before anyone can be told the snapshot id:
     // the dump made in that snapshot then sees values at or above these.
     let (fp, seqs) = {
@@ -84,7 +86,11 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
         tables.len(),
         tables.iter().map(|t| t.rows).sum::<u64>(),
         bytes,
-        if opts.row_hashes { " (with row hashes)" } else { "" },
+        if opts.row_hashes {
+            " (with row hashes)"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64()
     ));
     if args.export_snapshot {

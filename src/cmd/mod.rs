@@ -5,6 +5,7 @@ pub mod backup;
 pub mod check;
 pub mod demo;
 pub mod manifest;
+pub mod run;
 pub mod schema;
 pub mod seed;
 pub mod timing;
@@ -23,12 +24,9 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
         Command::Timing(args) => timing::run(args, &global, ui).await,
         Command::Backup(args) => backup::run(args, &global, ui).await,
         Command::Manifest(args) => manifest::run(args, &global, ui).await,
-        Command::Run(_) => not_implemented("run"),
+        Command::Run(args) => run::run(args, &global, ui).await,
         Command::Seed(args) => seed::run(args, &global, ui).await,
         Command::Demo(args) => demo::run(args, &global, ui).await,
     }
 }
 
-fn not_implemented(name: &str) -> Result<i32> {
-    anyhow::bail!("`parity {name}` is not implemented yet")
-}

@@ -101,9 +101,12 @@ fn qualified(schema: &str, name: &str) -> String {
 }
 
 /// Reads the fingerprint and the sequences through a session of a snapshot.
-pub async fn read(worker: &mut Worker, filter: &Filter) -> Result<(Fingerprint, Vec<SequenceValue>)> {
+pub async fn read(
+    worker: &mut Worker,
+    filter: &Filter,
+) -> Result<(Fingerprint, Vec<SequenceValue>)> {
     let (mut items, seqs) = match worker {
-        Worker::Postgres(c) => read_pg(&mut **c, filter).await,
+        Worker::Postgres(c) => read_pg(c, filter).await,
         Worker::Sqlite(s) => read_sqlite(&mut **s.conn.lock().await, filter).await,
     }
     .context("cannot read the catalog fingerprint")?;
@@ -153,7 +156,12 @@ async fn read_pg(
             "f" => ("table", "foreign".to_string()),
             _ => (
                 "table",
-                if r.get::<String, _>(3) == "u" { "unlogged" } else { "" }.to_string(),
+                if r.get::<String, _>(3) == "u" {
+                    "unlogged"
+                } else {
+                    ""
+                }
+                .to_string(),
             ),
         };
         items.push(Item {
@@ -286,7 +294,11 @@ async fn read_pg(
             items.push(Item {
                 kind: "trigger".into(),
                 object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: format!("{} (enabled {})", r.get::<String, _>(3), r.get::<String, _>(4)),
+                definition: format!(
+                    "{} (enabled {})",
+                    r.get::<String, _>(3),
+                    r.get::<String, _>(4)
+                ),
             });
         }
     }
@@ -393,7 +405,9 @@ async fn read_sqlite(
         items.push(Item {
             kind,
             object,
-            definition: sql.map(|s| squeeze(&s)).unwrap_or_else(|| "(automatic)".into()),
+            definition: sql
+                .map(|s| squeeze(&s))
+                .unwrap_or_else(|| "(automatic)".into()),
         });
     }
     for t in &tables {

@@ -83,7 +83,12 @@ pub fn wires_of(spec: &ReadSpec, live: &[LiveColumn]) -> Result<Arc<[Wire]>> {
             live.iter()
                 .find(|l| &l.name == c)
                 .map(|l| l.wire)
-                .with_context(|| format!("column {c} of {} is missing from the live table", spec.table))
+                .with_context(|| {
+                    format!(
+                        "column {c} of {} is missing from the live table",
+                        spec.table
+                    )
+                })
         })
         .collect::<Result<Vec<_>>>()
         .map(Into::into)
@@ -224,7 +229,11 @@ pub async fn table_multiset(
                 mode: HashMode::Canonical,
             })
             .collect(),
-        cols: columns.into_iter().enumerate().map(|(i, (_, cc))| (i, cc)).collect(),
+        cols: columns
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, cc))| (i, cc))
+            .collect(),
     });
     let mut total = Multiset::default();
     scan(
@@ -293,11 +302,21 @@ pub async fn check_table(
     let compared: Vec<_> = pair.columns.iter().filter(|c| !c.ignore).collect();
     let s_cols = compared
         .iter()
-        .map(|c| (c.source.name.clone(), ColumnCanon::new(&c.source, source_map)))
+        .map(|c| {
+            (
+                c.source.name.clone(),
+                ColumnCanon::new(&c.source, source_map),
+            )
+        })
         .collect();
     let t_cols = compared
         .iter()
-        .map(|c| (c.target.name.clone(), ColumnCanon::new(&c.target, target_map)))
+        .map(|c| {
+            (
+                c.target.name.clone(),
+                ColumnCanon::new(&c.target, target_map),
+            )
+        })
         .collect();
     let read = |snapshot: Arc<Snapshot>, table: &crate::mapping::Table, cols| {
         let schema = table.schema.clone();

@@ -117,7 +117,10 @@ pub fn compare_sequences(
             object: s.name.clone(),
             finding: finding.into(),
             source: s.display(),
-            target: t.get(s.name.as_str()).map(|v| v.display()).unwrap_or_default(),
+            target: t
+                .get(s.name.as_str())
+                .map(|v| v.display())
+                .unwrap_or_default(),
         });
     }
     let known: std::collections::BTreeSet<&str> = source.iter().map(|s| s.name.as_str()).collect();
@@ -151,7 +154,10 @@ pub fn notes(findings: &[CatalogFinding], chunks: &[ChunkFinding]) -> Vec<String
         })
         .collect();
     if problems.len() > MAX {
-        out.push(format!("catalog: {} more findings in catalog.csv", problems.len() - MAX));
+        out.push(format!(
+            "catalog: {} more findings in catalog.csv",
+            problems.len() - MAX
+        ));
     }
     for c in chunks.iter().take(MAX) {
         out.push(format!(
@@ -160,7 +166,10 @@ pub fn notes(findings: &[CatalogFinding], chunks: &[ChunkFinding]) -> Vec<String
         ));
     }
     if chunks.len() > MAX {
-        out.push(format!("{} more differing chunks in chunks.csv", chunks.len() - MAX));
+        out.push(format!(
+            "{} more differing chunks in chunks.csv",
+            chunks.len() - MAX
+        ));
     }
     out
 }
@@ -261,11 +270,26 @@ mod tests {
             compare_sequences(&a, &b, rule)[0].finding.clone()
         };
         assert_eq!(judge(s(5, true), s(5, true), SequenceRule::Exact), "ok");
-        assert_eq!(judge(s(5, true), s(7, true), SequenceRule::AtLeast), "ahead");
-        assert_eq!(judge(s(5, true), s(7, true), SequenceRule::Exact), "different");
-        assert_eq!(judge(s(5, true), s(3, true), SequenceRule::AtLeast), "behind");
-        assert_eq!(judge(s(5, false), s(5, true), SequenceRule::AtLeast), "ahead");
-        assert_eq!(judge(s(5, true), s(5, false), SequenceRule::AtLeast), "behind");
+        assert_eq!(
+            judge(s(5, true), s(7, true), SequenceRule::AtLeast),
+            "ahead"
+        );
+        assert_eq!(
+            judge(s(5, true), s(7, true), SequenceRule::Exact),
+            "different"
+        );
+        assert_eq!(
+            judge(s(5, true), s(3, true), SequenceRule::AtLeast),
+            "behind"
+        );
+        assert_eq!(
+            judge(s(5, false), s(5, true), SequenceRule::AtLeast),
+            "ahead"
+        );
+        assert_eq!(
+            judge(s(5, true), s(5, false), SequenceRule::AtLeast),
+            "behind"
+        );
         let missing = compare_sequences(&s(1, true), &[], SequenceRule::AtLeast);
         assert_eq!(missing[0].finding, "missing_in_target");
         assert!(missing[0].is_problem());

@@ -404,7 +404,10 @@ mod tests {
         let names = vec!["a".to_string(), "b".to_string(), "c".to_string()];
         let bytes = enc(&[Raw::Int(-42), Raw::Text("x\0y"), Raw::Bytes(&[0, 1, 255])]);
         let v = key_json(&names, &[Wire::I64, Wire::Text, Wire::Bytes], &bytes).unwrap();
-        assert_eq!(v, serde_json::json!({"a": -42, "b": "x\u{0}y", "c": "0001ff"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": -42, "b": "x\u{0}y", "c": "0001ff"})
+        );
 
         let names = vec!["t".to_string(), "d".to_string(), "f".to_string()];
         let bytes = enc(&[Raw::TimestampTz(0), Raw::Date(1), Raw::Float(-2.5)]);
@@ -418,7 +421,10 @@ mod tests {
         // A uuid key encodes as its text.
         let u = [7u8; 16];
         let v = key_json(&["id".into()], &[Wire::Uuid], &enc(&[Raw::Uuid(u)])).unwrap();
-        assert_eq!(v, serde_json::json!({"id": digest::key_json(&Raw::Uuid(u))}));
+        assert_eq!(
+            v,
+            serde_json::json!({"id": digest::key_json(&Raw::Uuid(u))})
+        );
     }
 
     #[test]

@@ -121,7 +121,8 @@ pub fn open(path: &Path) -> Result<Manifest, ManifestError> {
     }
 
     // 3. The records.
-    file.seek(SeekFrom::Start(format::PREAMBLE_BYTES)).map_err(io)?;
+    file.seek(SeekFrom::Start(format::PREAMBLE_BYTES))
+        .map_err(io)?;
     let mut r = BufReader::with_capacity(1 << 16, file);
     parse(path, &mut r, body_end, len)
 }
@@ -166,7 +167,10 @@ fn parse(
         let size = u32::from_le_bytes(head[1..5].try_into().expect("4 bytes")) as u64;
         let payload_at = pos + 5;
         if payload_at + size > body_end {
-            return Err(bad(pos, format!("record '{}' runs past the end", t as char)));
+            return Err(bad(
+                pos,
+                format!("record '{}' runs past the end", t as char),
+            ));
         }
         let json = |r: &mut BufReader<File>| -> Result<serde_json::Value, ManifestError> {
             let mut b = vec![0u8; size as usize];
@@ -221,11 +225,17 @@ fn parse(
                     }
                     r.read_exact(&mut b).map_err(io)?;
                     let c = ChunkRecord::decode(&b).expect("size checked");
-                    let slot = chunks
-                        .get_mut(c.chunk as usize)
-                        .ok_or_else(|| bad(pos, format!("chunk {} of {} does not exist", c.chunk, h.name)))?;
+                    let slot = chunks.get_mut(c.chunk as usize).ok_or_else(|| {
+                        bad(
+                            pos,
+                            format!("chunk {} of {} does not exist", c.chunk, h.name),
+                        )
+                    })?;
                     if slot.is_some() {
-                        return Err(bad(pos, format!("chunk {} of {} appears twice", c.chunk, h.name)));
+                        return Err(bad(
+                            pos,
+                            format!("chunk {} of {} appears twice", c.chunk, h.name),
+                        ));
                     }
                     *slot = Some(ChunkEntry {
                         rows: c.rows,
@@ -250,7 +260,10 @@ fn parse(
                     (seq, chunk)
                 };
                 if seq != h.seq {
-                    return Err(bad(pos, format!("chunk {chunk} belongs to another table than {}", h.name)));
+                    return Err(bad(
+                        pos,
+                        format!("chunk {chunk} belongs to another table than {}", h.name),
+                    ));
                 }
             }
             tag::TABLE_END => {
@@ -260,15 +273,23 @@ fn parse(
                     .take()
                     .ok_or_else(|| bad(pos, "a table end outside any table".into()))?;
                 if e.seq != h.seq {
-                    return Err(bad(pos, format!("the end of table {} has the wrong sequence", h.name)));
+                    return Err(bad(
+                        pos,
+                        format!("the end of table {} has the wrong sequence", h.name),
+                    ));
                 }
                 let chunks = chunks
                     .into_iter()
                     .enumerate()
-                    .map(|(i, c)| c.ok_or_else(|| bad(pos, format!("chunk {i} of {} is missing", h.name))))
+                    .map(|(i, c)| {
+                        c.ok_or_else(|| bad(pos, format!("chunk {i} of {} is missing", h.name)))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 if h.key.is_empty() && e.multiset.is_none() {
-                    return Err(bad(pos, format!("keyless table {} has no multiset", h.name)));
+                    return Err(bad(
+                        pos,
+                        format!("keyless table {} has no multiset", h.name),
+                    ));
                 }
                 tables.push(TableEntry {
                     header: h,

@@ -86,21 +86,26 @@ pub async fn write_tables(
         let mut w = snapshot.worker().await?;
         let live = w.columns(table.schema.as_deref(), &table.name).await?;
         if live.is_empty() {
-            ui.warn(format!("{qualified} is gone from the snapshot; left out of the manifest"));
+            ui.warn(format!(
+                "{qualified} is gone from the snapshot; left out of the manifest"
+            ));
             continue;
         }
         // Key columns first, then the rest in column order; types as the
         // snapshot has them.
         let key: Vec<String> = table.primary_key.clone();
         let mut columns = key.clone();
-        columns.extend(live.iter().map(|c| c.name.clone()).filter(|c| !key.contains(c)));
+        columns.extend(
+            live.iter()
+                .map(|c| c.name.clone())
+                .filter(|c| !key.contains(c)),
+        );
         let infos = columns
             .iter()
             .map(|c| {
-                let l = live
-                    .iter()
-                    .find(|l| &l.name == c)
-                    .with_context(|| format!("key column {c} of {qualified} is not in the table"))?;
+                let l = live.iter().find(|l| &l.name == c).with_context(|| {
+                    format!("key column {c} of {qualified} is not in the table")
+                })?;
                 Ok(ColumnInfo {
                     name: c.clone(),
                     type_name: l.cast_type.clone(),
@@ -135,6 +140,11 @@ pub async fn write_tables(
                 multiset: Some(m.sum_hex()),
                 seconds: started.elapsed().as_secs_f64(),
             })?;
+            ui.info(format!(
+                "{qualified:<28} {:>9} rows  multiset (no primary key)  {:.2}s",
+                m.rows,
+                started.elapsed().as_secs_f64()
+            ));
             out.push(WrittenTable {
                 name: qualified,
                 rows: m.rows,
@@ -319,7 +329,8 @@ async fn verify_table(
     if live.is_empty() {
         result.status = Status::Differs;
         result.missing_in_target = t.end.rows;
-        v.notes.push(format!("{name} is missing from the target database"));
+        v.notes
+            .push(format!("{name} is missing from the target database"));
         return Ok(());
     }
     let mut mismatched = Vec::new();

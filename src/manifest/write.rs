@@ -105,7 +105,10 @@ impl Writer {
     /// Returns the manifest's size in bytes.
     pub fn finish(mut self) -> Result<u64> {
         let sum = *self.hasher.finalize().as_bytes();
-        let out = self.out.take().context("the manifest is already finished")?;
+        let out = self
+            .out
+            .take()
+            .context("the manifest is already finished")?;
         let done = (|| -> Result<()> {
             let mut out = out;
             out.write_all(&[tag::TRAILER])?;
@@ -118,7 +121,8 @@ impl Writer {
         })();
         if let Err(e) = done {
             let _ = std::fs::remove_file(&self.tmp);
-            return Err(e).with_context(|| format!("cannot write the manifest {}", self.path.display()));
+            return Err(e)
+                .with_context(|| format!("cannot write the manifest {}", self.path.display()));
         }
         Ok(self.bytes + format::TRAILER_BYTES)
     }

@@ -58,6 +58,18 @@ pub fn timing_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
     ]
 }
 
+/// Every writer of `parity run` (data check and timing): the check's CSVs,
+/// then the timing files; `summary.md` from [`TimingSummary`], which renders
+/// the data-check summary first.
+pub fn run_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
+    let mut w: Vec<Box<dyn ReportWriter + Send + Sync>> = vec![
+        Box::new(super::csv::ParityCsv),
+        Box::new(super::csv::DifferencesCsv),
+    ];
+    w.extend(timing_writers());
+    w
+}
+
 fn ms(x: f64) -> String {
     format!("{x:.4}")
 }

@@ -364,15 +364,27 @@ pub async fn run_operations(
         ..ConnectOptions::default()
     };
     let any_writes = !writers.is_empty();
+    let (source_map, target_map) = reconciled(source_map, target_map, config);
     let sdb = Db::connect(surl, &connect(any_writes))
         .await
         .context("source database")?;
-    let tdb = Db::connect(turl, &connect(any_writes))
-        .await
-        .context("target database")?;
-    let (source_map, target_map) = reconciled(source_map, target_map, config);
     let mut source = open_side("source", sdb, &source_map, opts.concurrency).await?;
-    let mut target = open_side("target", tdb, &target_map, opts.concurrency).await?;
+    // One database for both mappings (the usual case): the target shares the
+    // source's sessions, so both sides' SQL runs on the same backends.
+    let mut target = if surl == turl {
+        runner::Side {
+            label: "target",
+            db: source.db.clone(),
+            sessions: Vec::new(),
+            mapping: &target_map,
+            catalog: source.catalog.clone(),
+        }
+    } else {
+        let tdb = Db::connect(turl, &connect(any_writes))
+            .await
+            .context("target database")?;
+        open_side("target", tdb, &target_map, opts.concurrency).await?
+    };
     for op in ops {
         let r = runner::run_operation(op, &mut source, &mut target, opts, clock, ui).await;
         section.operations.push(r);
@@ -453,10 +465,16 @@ async fn close(db: &Db) {
     }
 }
 
-/// Puts `section` into `run` and rewrites the timing report files in `out`
-/// (timing.csv, timing-compare.csv, summary.md, report.json, report.html,
-/// junit.xml).
+/// Puts `section` into `run` and rewrites the report files in `out`:
+/// timing.csv, timing-compare.csv, summary.md, report.json, report.html and
+/// junit.xml, plus parity.csv and differences.csv when `run` also checked
+/// tables (`parity run`).
 pub fn render_into(run: &mut RunReport, section: TimingSection, out: &Path) -> Result<()> {
     run.timing = Some(section);
-    crate::report::write_all(&crate::report::timing_csv::timing_writers(), run, out)
+    let writers = if run.tables.is_empty() {
+        crate::report::timing_csv::timing_writers()
+    } else {
+        crate::report::timing_csv::run_writers()
+    };
+    crate::report::write_all(&writers, run, out)
 }

@@ -971,6 +971,32 @@ params = ["repair_id", "bike_id"]
     }
 
     #[test]
+    fn sql_files_and_per_statement_params() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("t.sql"),
+            "BEGIN;\nINSERT INTO t (a) VALUES (?) RETURNING id;\nSELECT * FROM u WHERE t_id = ?;\nCOMMIT;\n",
+        )
+        .unwrap();
+        let text = "name = 'x'\nrepository = 'r'\n[[params]]\na = 1\n\
+                    [source]\nsql_file = 't.sql'\nparams = [[], ['a'], ['{{stmt2.id}}'], []]\n\
+                    [target]\nstatements = ['select ?']\nparams = ['a']\n";
+        let op = parse(&dir.path().join("op.toml"), text).unwrap();
+        let s = &op.source.statements;
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[0].control, Some(Control::Begin));
+        assert_eq!(s[1].params, vec![ParamRef::Named("a".into())]);
+        assert_eq!(
+            s[2].params,
+            vec![ParamRef::Ref {
+                stmt: 1,
+                column: "id".into()
+            }]
+        );
+        assert_eq!(s[2].arity, 1);
+    }
+
+    #[test]
     fn placeholders_inside_literals_are_text() {
         let t = scan("select '$1', \"?\" from t where a = $2 -- $9\n and b = ?");
         assert_eq!(

@@ -27,7 +27,10 @@ use crate::ui::Ui;
 
 pub type ParamSet = BTreeMap<String, Val>;
 
-/// One side's database, sessions and mapping.
+/// One side's database, sessions and mapping. When both sides read the
+/// same database, the target's `sessions` is empty and it runs on the
+/// source's sessions: every client then executes both sides' SQL on one
+/// backend, so a backend that lands on a busy core slows both alike.
 pub struct Side<'a> {
     pub label: &'static str,
     pub db: Db,
@@ -39,6 +42,19 @@ pub struct Side<'a> {
 impl Side<'_> {
     fn dialect(&self) -> Dialect {
         self.db.dialect()
+    }
+}
+
+/// The sessions a side runs on (the source's when the target shares them).
+fn sessions<'s>(
+    source: &'s mut Side<'_>,
+    target: &'s mut Side<'_>,
+    is_source: bool,
+) -> &'s mut Vec<Session> {
+    if is_source || target.sessions.is_empty() {
+        &mut source.sessions
+    } else {
+        &mut target.sessions
     }
 }
 
@@ -341,7 +357,7 @@ async fn measure<'m>(
         .await
         .with_context(|| format!("source, parameter set {}", k + 1))?;
         let b = execute(
-            &mut target.sessions[0],
+            &mut sessions(source, target, false)[0],
             &op.target,
             &set,
             op.writes,
@@ -419,14 +435,12 @@ async fn measure<'m>(
             [false, true]
         };
         for is_source in order {
-            let (side, sql) = if is_source {
-                (&mut *source, &op.source)
+            let (label, sql) = if is_source {
+                (source.label, &op.source)
             } else {
-                (&mut *target, &op.target)
+                (target.label, &op.target)
             };
-            let label = side.label;
-            let futs = side
-                .sessions
+            let futs = sessions(source, target, is_source)
                 .iter_mut()
                 .zip(&round_params)
                 .map(|(s, p)| execute(s, sql, p, op.writes, clock, false));
@@ -461,10 +475,10 @@ async fn measure<'m>(
     // 5. Plans of the iteration nearest each side's median.
     if let Some(dir) = &opts.explain_dir {
         for is_source in [true, false] {
-            let (side, sql, r) = if is_source {
-                (&mut *source, &op.source, &mut res.source)
+            let (label, sql, r) = if is_source {
+                (source.label, &op.source, &mut res.source)
             } else {
-                (&mut *target, &op.target, &mut res.target)
+                (target.label, &op.target, &mut res.target)
             };
             let p50 = r.stats.p50_ms;
             let Some(i) = r
@@ -477,13 +491,18 @@ async fn measure<'m>(
                 continue;
             };
             let set = with_generated(&sets[round_sets[i]], op, &mut rng);
-            let plans = explain(&mut side.sessions[0], sql, &set, op.writes)
-                .await
-                .with_context(|| format!("{}: explain", side.label))?;
-            let rel = format!("explain/{}/{}.{}.json", op.repository, op.name, side.label);
+            let plans = explain(
+                &mut sessions(source, target, is_source)[0],
+                sql,
+                &set,
+                op.writes,
+            )
+            .await
+            .with_context(|| format!("{label}: explain"))?;
+            let rel = format!("explain/{}/{}.{}.json", op.repository, op.name, label);
             let doc = serde_json::json!({
                 "operation": op.id(),
-                "side": side.label,
+                "side": label,
                 "iteration": i + 1,
                 "latency_ms": r.samples_ms[i],
                 "parameter_set": round_sets[i] + 1,
