@@ -55,7 +55,7 @@ if [ -z "$report" ]; then
     finish
   fi
   # The fixture's config, with writes allowed on both sides (always rolled back).
-  sed -e 's/^allow_writes = true$//' -e 's/^\[source\]$/[source]\nallow_writes = true/' \
+  sed -e '/^allow_writes *=/d' -e 's/^\[source\]$/[source]\nallow_writes = true/' \
       -e 's/^\[target\]$/[target]\nallow_writes = true/' \
       -e "s|\"\.\./\.\./queries/|\"$root/queries/|" \
       -e "s|^mapping = \"prisma/|mapping = \"$root/fixtures/bikeshop/prisma/|" \

@@ -22,3 +22,8 @@ if [ -f scripts/test-node.sh ]; then
   echo "== node: drizzle exporter" >&2
   bash scripts/test-node.sh
 fi
+
+if [ -f scripts/test-html.sh ]; then
+  echo "== html report in headless Chromium" >&2
+  bash scripts/test-html.sh
+fi

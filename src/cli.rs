@@ -176,12 +176,15 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct ManifestArgs {
-    /// The database to describe
-    #[arg(long, env = "PARITY_URL", value_name = "URL")]
-    pub url: String,
-    /// Where to write the manifest
+    /// The database to describe (URL, or env var holding it)
+    #[arg(long, env = "PARITY_URL", value_name = "URL", required_unless_present = "export_csv")]
+    pub url: Option<String>,
+    /// Where to write the manifest (with --export-csv: the manifest to read)
     #[arg(long, env = "PARITY_MANIFEST", value_name = "PATH")]
     pub manifest: PathBuf,
+    /// Read the manifest at --manifest instead, and export it as CSV files into DIR
+    #[arg(long, value_name = "DIR")]
+    pub export_csv: Option<PathBuf>,
     /// Also store a 16-byte hash per row, so differences can be named down to the key
     #[arg(long, env = "PARITY_ROW_HASHES")]
     pub row_hashes: bool,

@@ -660,6 +660,30 @@ fn damaged_and_skewed_manifests_are_clear_errors() {
     );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
 
+    // The CSV view of a good manifest.
+    let csv_dir = dir.path().join("csv");
+    let o = parity()
+        .args(["manifest", "--manifest"])
+        .arg(&good)
+        .arg("--export-csv")
+        .arg(&csv_dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = std::fs::read_to_string(csv_dir.join("rows.csv")).unwrap();
+    assert!(
+        rows.contains(r#"transactions,0,"{""id"":1}""#),
+        "{}",
+        &rows[..rows.len().min(400)]
+    );
+    let tables = std::fs::read_to_string(csv_dir.join("tables.csv")).unwrap();
+    assert!(
+        tables
+            .lines()
+            .any(|l| l.starts_with("transactions,id,") && l.contains(",200,")),
+        "{tables}"
+    );
+
     let case = |name: &str, content: Vec<u8>, expect: &str| {
         let p = dir.path().join(name);
         std::fs::write(&p, content).unwrap();

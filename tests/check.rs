@@ -3,123 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use assert_cmd::Command;
 use parity::seed::data::{self, Generator, Table, Val};
 use serde_json::Value;
 use sqlx::Connection;
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pg_server() -> String {
-    let base = std::env::var("PARITY_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    // Drop any database path: tests name their own.
-    match base.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
-        None => base,
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-/// A PostgreSQL database that exists for one test.
-struct PgDb {
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    fn new(tag: &str) -> PgDb {
-        let name = format!(
-            "parity_t_check_{tag}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let url = format!("{}/{name}", pg_server());
-        PgDb { name, url }
-    }
-
-    /// Creates it empty (for tests that build their own tables).
-    fn create(self) -> PgDb {
-        let name = self.name.clone();
-        block_on(async move {
-            let mut c = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server()))
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut c)
-                .await
-                .unwrap();
-        });
-        self
-    }
-
-    fn exec(&self, sql: &str) {
-        let url = self.url.clone();
-        let sql = sql.to_string();
-        block_on(async move {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
-        });
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        block_on(async move {
-            if let Ok(mut c) =
-                sqlx::PgConnection::connect(&format!("{}/postgres", pg_server())).await
-            {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut c)
-                    .await;
-            }
-        });
-    }
-}
-
-fn parity() -> Command {
-    let mut c = Command::cargo_bin("parity").unwrap();
-    c.env_remove("PARITY_CONFIG").env("NO_COLOR", "1");
-    c
-}
-
-/// Seeds `url`; returns the drift JSON printed on stdout (or Null).
-fn seed(url: &str, rows: u64, drift: Option<&str>) -> Value {
-    let mut cmd = parity();
-    cmd.args([
-        "seed",
-        "--url",
-        url,
-        "--rows",
-        &rows.to_string(),
-        "--seed",
-        "7",
-    ]);
-    if let Some(d) = drift {
-        cmd.args(["--drift", d]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "seed failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
+use crate::support::{PgDb, block_on, parity, root, seed};
 
 fn write_config(
     dir: &Path,

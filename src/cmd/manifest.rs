@@ -20,7 +20,14 @@ use crate::manifest::{Header, VERSION, Writer};
 use crate::ui::Ui;
 
 pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
-    let url = super::backup::url_arg(&args.url, "--url")?;
+    if let Some(dir) = &args.export_csv {
+        let m = crate::manifest::read::open(&args.manifest)?;
+        for p in crate::manifest::export::export_csv(&m, dir)? {
+            println!("{}", p.display());
+        }
+        return Ok(exit::OK);
+    }
+    let url = super::backup::url_arg(args.url.as_deref().unwrap_or_default(), "--url")?;
     let defaults = CheckSettings::default();
     let opts = ScanOptions {
         jobs: global.jobs.unwrap_or(defaults.jobs).max(1),

@@ -29,4 +29,3 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
         Command::Demo(args) => demo::run(args, &global, ui).await,
     }
 }
-

@@ -45,13 +45,8 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     ui.info("== timing");
     let url = config.source.url.as_ref().context("[source] has no url")?;
     let dialect = crate::db::dialect_of(url)?;
-    let mut topts = TimingOptions::resolve(
-        &config.timing,
-        args.iterations,
-        args.warmup,
-        None,
-        None,
-    )?;
+    let mut topts =
+        TimingOptions::resolve(&config.timing, args.iterations, args.warmup, None, None)?;
     topts.statement_timeout_seconds = config.check.statement_timeout_seconds;
     let (ops, notes) =
         timing::select_operations(&config, args.repository.as_deref(), None, &[], dialect)?;
@@ -107,7 +102,10 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         let ready = errors == 0 && data_ok && timing_ok;
         all_ready = ready;
         any_error = run.tables.iter().any(|t| t.status == Status::Error)
-            || section.operations.iter().any(|o| o.verdict == Verdict::Error);
+            || section
+                .operations
+                .iter()
+                .any(|o| o.verdict == Verdict::Error);
         lines.push(format!(
             "all tables: schema {} · data {} · timing {} → {}",
             if errors == 0 { "ok" } else { "FAIL" },

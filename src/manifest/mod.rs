@@ -4,7 +4,7 @@
 //! Owns: the file format ([`format`], documented there and in README
 //! `## Manifests`), writing it as the tables are read ([`write`]), reading
 //! and validating it ([`read`]: truncation, corruption and version skew are
-//! [`ManifestError`]s, exit 2), describing a database into it and
+//! [`ManifestError`]s, exit 2), a CSV view of it ([`export`]), describing a database into it and
 //! verifying a database against it ([`scan`]), and judging catalog and
 //! sequence differences ([`findings`]).
 //!
@@ -15,6 +15,7 @@
 //! Raw mode (exact database values). Keyless tables are multisets
 //! (`engine::multiset`). It does not render the run reports (`report`).
 
+pub mod export;
 pub mod findings;
 pub mod format;
 pub mod read;

@@ -5,7 +5,10 @@
 //! its own parameter set), then every client of the other side with the
 //! same sets; the side that goes first alternates by round, so drift in the
 //! machine's speed lands on both. The sides never run at the same time: a
-//! side's load is its own C clients. Latency is the whole statement list of
+//! side's load is its own C clients. When both mappings read one database,
+//! both sides run on the same C sessions, so a backend that shares a core
+//! with something busy slows both sides alike (with separate sessions that
+//! showed up as a stable, false 1.7× on a loaded two-core machine). Latency is the whole statement list of
 //! one client, round trips included; a write's outer BEGIN/ROLLBACK is
 //! framing and is not timed (the ORM's own BEGIN/COMMIT, as savepoints, is).
 

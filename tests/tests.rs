@@ -1,0 +1,14 @@
+//! parity's integration tests: one binary, one module per feature. They run
+//! the real binary against real PostgreSQL, MariaDB and SQLite databases;
+//! each test creates its own database and drops it. Servers come from
+//! `PARITY_TEST_PG_URL` and `PARITY_TEST_MYSQL_URL` (default: the local
+//! services that `scripts/services.sh` starts).
+
+mod check;
+mod corpus_drizzle;
+mod corpus_prisma;
+mod run;
+mod schema;
+mod seed;
+mod support;
+mod timing;
