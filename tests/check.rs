@@ -66,27 +66,7 @@ fn check(config: &Path, out: &Path, args: &[&str]) -> Outcome {
         .args(args)
         .output()
         .unwrap();
-    let read_csv = |name: &str| -> Vec<BTreeMap<String, String>> {
-        let mut r = csv::Reader::from_path(out.join(name)).unwrap();
-        let headers = r.headers().unwrap().clone();
-        r.records()
-            .map(|rec| {
-                let rec = rec.unwrap();
-                headers
-                    .iter()
-                    .zip(rec.iter())
-                    .map(|(h, v)| (h.to_string(), v.to_string()))
-                    .collect()
-            })
-            .collect()
-    };
-    Outcome {
-        code: o.status.code().unwrap_or(-1),
-        parity: read_csv("parity.csv"),
-        differences: read_csv("differences.csv"),
-        report: serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    check_outcome_from(out, o)
 }
 
 fn row<'a>(o: &'a Outcome, table: &str) -> &'a BTreeMap<String, String> {

@@ -719,35 +719,13 @@ fn merge_join(m: MergeInput<'_>) -> ChunkOutcome {
             std::cmp::Ordering::Less => {
                 let s = s.unwrap();
                 out.missing += 1;
-                if out.diffs.len() < m.cap {
-                    m.schunk.row(s as usize, &mut srow);
-                    out.diffs.push((
-                        m.sd.key(s).to_vec(),
-                        RowDifference {
-                            key: key_object(m.key_names, &m.scodec.key_idx, &srow),
-                            kind: DiffKind::MissingInTarget,
-                            columns: Vec::new(),
-                            values: None,
-                        },
-                    ));
-                }
+                one_sided(&mut out, &m, Side::Source, s, &mut srow);
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
                 let t = t.unwrap();
                 out.extra += 1;
-                if out.diffs.len() < m.cap {
-                    m.tchunk.row(t as usize, &mut trow);
-                    out.diffs.push((
-                        m.td.key(t).to_vec(),
-                        RowDifference {
-                            key: key_object(m.key_names, &m.tcodec.key_idx, &trow),
-                            kind: DiffKind::ExtraInTarget,
-                            columns: Vec::new(),
-                            values: None,
-                        },
-                    ));
-                }
+                one_sided(&mut out, &m, Side::Target, t, &mut trow);
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
@@ -785,6 +763,39 @@ fn merge_join(m: MergeInput<'_>) -> ChunkOutcome {
         }
     }
     out
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Source,
+    Target,
+}
+
+/// Records a row only one side has (missing or extra in the target).
+fn one_sided<'a>(
+    out: &mut ChunkOutcome,
+    m: &MergeInput<'a>,
+    side: Side,
+    r: u32,
+    row: &mut Vec<canon::Raw<'a>>,
+) {
+    if out.diffs.len() >= m.cap {
+        return;
+    }
+    let (chunk, codec, digest, kind) = match side {
+        Side::Source => (m.schunk, m.scodec, m.sd, DiffKind::MissingInTarget),
+        Side::Target => (m.tchunk, m.tcodec, m.td, DiffKind::ExtraInTarget),
+    };
+    chunk.row(r as usize, row);
+    out.diffs.push((
+        digest.key(r).to_vec(),
+        RowDifference {
+            key: key_object(m.key_names, &codec.key_idx, row),
+            kind,
+            columns: Vec::new(),
+            values: None,
+        },
+    ));
 }
 
 fn key_object(names: &[String], idx: &[usize], row: &[canon::Raw<'_>]) -> serde_json::Value {
