@@ -136,7 +136,7 @@ manifest_bench() {
     local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/must_time.err" || { cat "$work/must_time.err" >&2; return 1; }
     t1=$(now); elapsed "$t0" "$t1"
   }
-  drop_db() { psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"; }
+  drop_db() { PGOPTIONS="-c client_min_messages=warning" psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"; }
   echo "== manifest benchmark: $n transactions" >&2
   "$PARITY" --quiet seed --url "$SERVER/$db" --rows "$n" --force
   psql "$SERVER/$db" -qc "VACUUM ANALYZE"

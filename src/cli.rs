@@ -177,7 +177,12 @@ pub struct BackupArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ManifestArgs {
     /// The database to describe (URL, or env var holding it)
-    #[arg(long, env = "PARITY_URL", value_name = "URL", required_unless_present = "export_csv")]
+    #[arg(
+        long,
+        env = "PARITY_URL",
+        value_name = "URL",
+        required_unless_present = "export_csv"
+    )]
     pub url: Option<String>,
     /// Where to write the manifest (with --export-csv: the manifest to read)
     #[arg(long, env = "PARITY_MANIFEST", value_name = "PATH")]

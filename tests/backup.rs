@@ -12,31 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use assert_cmd::Command;
 use sqlx::Connection;
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
+use crate::support::{block_on, pg_server, root};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("parity")
-}
-
-fn pg_server() -> String {
-    let base = std::env::var("PARITY_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    match base.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
-        None => base,
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 /// A PostgreSQL database that exists for one test.

@@ -4,6 +4,7 @@
 //! `PARITY_TEST_PG_URL` and `PARITY_TEST_MYSQL_URL` (default: the local
 //! services that `scripts/services.sh` starts).
 
+mod backup;
 mod check;
 mod corpus_drizzle;
 mod corpus_prisma;
