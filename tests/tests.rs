@@ -6,6 +6,7 @@
 
 mod backup;
 mod check;
+mod cli;
 mod corpus_drizzle;
 mod corpus_prisma;
 mod run;
