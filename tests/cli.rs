@@ -89,3 +89,41 @@ fn a_missing_default_config_is_fine_for_commands_that_need_none() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--config"));
 }
+
+#[test]
+fn demo_finds_exactly_what_it_planted_and_what_the_semantics_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = parity()
+        .current_dir(dir.path())
+        .args(["demo", "--rows", "1200"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("exactly the rows the ORM semantics predict"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "10 changed, 5 deleted, 7 inserted found in transactions; exactly the planted keys"
+        ),
+        "{stdout}"
+    );
+    // Reports land under reports/latest in the working directory.
+    assert!(
+        dir.path()
+            .join("reports/latest/mappings/parity.csv")
+            .exists()
+    );
+    assert!(
+        dir.path()
+            .join("reports/latest/drift/differences.csv")
+            .exists()
+    );
+}
