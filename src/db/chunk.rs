@@ -153,6 +153,38 @@ impl ChunkData {
         Ok(ChunkData::PgBinary { buf, rows, wires })
     }
 
+    /// For PostgreSQL binary chunks: fills `out` with row `i`'s field bytes
+    /// (None for NULL) without decoding them, and returns the wire types.
+    /// Returns None for row-by-row chunks.
+    pub fn fields<'a>(&'a self, i: usize, out: &mut Vec<Option<&'a [u8]>>) -> Option<&'a [Wire]> {
+        out.clear();
+        match self {
+            ChunkData::PgBinary { buf, rows, wires } => {
+                let mut pos = rows[i] as usize + 2;
+                for _ in 0..wires.len() {
+                    let len = i32::from_be_bytes(buf[pos..pos + 4].try_into().unwrap());
+                    pos += 4;
+                    if len < 0 {
+                        out.push(None);
+                    } else {
+                        out.push(Some(&buf[pos..pos + len as usize]));
+                        pos += len as usize;
+                    }
+                }
+                Some(wires)
+            }
+            ChunkData::Values { .. } => None,
+        }
+    }
+
+    /// Decodes one field that [`ChunkData::fields`] returned.
+    pub fn decode_field(wire: Wire, field: Option<&[u8]>) -> Raw<'_> {
+        match field {
+            None => Raw::Null,
+            Some(f) => decode_pg(wire, f),
+        }
+    }
+
     /// Fills `out` with row `i`'s values, in projection order.
     pub fn row<'a>(&'a self, i: usize, out: &mut Vec<Raw<'a>>) {
         out.clear();

@@ -10,9 +10,8 @@ use sqlx::{Executor, Row, Sqlite, SqlitePool, TypeInfo, ValueRef};
 use super::chunk::{ChunkData, OwnedRaw, Wire};
 use super::{Boundary, LiveColumn, ReadSpec};
 
-pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+/// SQLite quotes identifiers the ANSI way, as PostgreSQL does.
+pub use super::postgres::ident;
 
 /// One connection holding one read transaction: every chunk of this side
 /// reads the same database state.

@@ -123,23 +123,51 @@ pub fn digest(chunk: &ChunkData, codec: &SideCodec) -> Digest {
             let mut key_end = Vec::with_capacity(end - start);
             let mut hashes = Vec::with_capacity(end - start);
             let mut row = Vec::new();
+            let mut fields = Vec::new();
             let mut buf = Vec::with_capacity(256);
             let raw = ColumnCanon::from_read(crate::mapping::ReadMode::Raw);
             for i in start..end {
-                chunk.row(i, &mut row);
-                for &k in &codec.key_idx {
-                    encode_key(&row[k], &mut keys);
-                }
-                key_end.push(keys.len() as u32);
                 buf.clear();
-                for h in &codec.hash {
-                    match h.mode {
-                        HashMode::Canonical => {
-                            canon::encode(&row[h.idx], &codec.cols[h.col].1, &mut buf)
+                if let Some(wires) = chunk.fields(i, &mut fields) {
+                    // PostgreSQL binary rows: a raw-hashed column goes in as
+                    // its wire bytes (equal bytes of one wire type are equal
+                    // values); only keys and canonical columns are decoded.
+                    for &k in &codec.key_idx {
+                        encode_key(&ChunkData::decode_field(wires[k], fields[k]), &mut keys);
+                    }
+                    for h in &codec.hash {
+                        let f = fields[h.idx];
+                        match h.mode {
+                            HashMode::Canonical => canon::encode(
+                                &ChunkData::decode_field(wires[h.idx], f),
+                                &codec.cols[h.col].1,
+                                &mut buf,
+                            ),
+                            HashMode::Raw => match f {
+                                None => buf.push(0),
+                                Some(bytes) => {
+                                    buf.push(1);
+                                    buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                                    buf.extend_from_slice(bytes);
+                                }
+                            },
                         }
-                        HashMode::Raw => canon::encode(&row[h.idx], &raw, &mut buf),
+                    }
+                } else {
+                    chunk.row(i, &mut row);
+                    for &k in &codec.key_idx {
+                        encode_key(&row[k], &mut keys);
+                    }
+                    for h in &codec.hash {
+                        match h.mode {
+                            HashMode::Canonical => {
+                                canon::encode(&row[h.idx], &codec.cols[h.col].1, &mut buf)
+                            }
+                            HashMode::Raw => canon::encode(&row[h.idx], &raw, &mut buf),
+                        }
                     }
                 }
+                key_end.push(keys.len() as u32);
                 hashes.push(row_hash(&buf));
             }
             (keys, key_end, hashes)
