@@ -625,8 +625,8 @@ impl ChunkCtx<'_> {
         rayon::spawn(move || {
             let tchunk_ref: &ChunkData = tchunk.as_deref().unwrap_or(&schunk);
             let (sd, td) = rayon::join(
-                || digest::digest(&schunk, &scodec),
-                || digest::digest(tchunk_ref, &tcodec),
+                || digest::digest_for_compare(&schunk, &scodec),
+                || digest::digest_for_compare(tchunk_ref, &tcodec),
             );
             let out = merge_join(MergeInput {
                 schunk: &schunk,
@@ -704,6 +704,11 @@ fn merge_join(m: MergeInput<'_>) -> ChunkOutcome {
         target_rows: m.td.len() as u64,
         ..Default::default()
     };
+    if m.sd.len() == m.td.len() && m.sd.chunk_hash.is_some() && m.sd.chunk_hash == m.td.chunk_hash {
+        // Identical chunks: every row matches.
+        out.matched = m.sd.len() as u64;
+        return out;
+    }
     let (mut i, mut j) = (0, 0);
     let mut srow = Vec::new();
     let mut trow = Vec::new();
@@ -730,7 +735,7 @@ fn merge_join(m: MergeInput<'_>) -> ChunkOutcome {
             }
             std::cmp::Ordering::Equal => {
                 let (s, t) = (s.unwrap(), t.unwrap());
-                if m.sd.hash(s) == m.td.hash(t) {
+                if m.sd.encoding(s) == m.td.encoding(t) {
                     out.matched += 1;
                 } else {
                     m.schunk.row(s as usize, &mut srow);
