@@ -353,24 +353,6 @@ fn side_plans(
     ))
 }
 
-fn wires_for(spec: &ReadSpec, live: &[LiveColumn]) -> Result<Arc<[Wire]>> {
-    spec.columns
-        .iter()
-        .map(|c| {
-            live.iter()
-                .find(|l| &l.name == c)
-                .map(|l| l.wire)
-                .with_context(|| {
-                    format!(
-                        "column {c} of {} is missing from the live table; run `parity schema` to see the drift",
-                        spec.table
-                    )
-                })
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Into::into)
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn run_table(
     sides: &Sides,
@@ -401,7 +383,7 @@ async fn run_table(
             pair.source.qualified_name()
         );
     }
-    let swires = wires_for(&splan.spec, &slive)?;
+    let swires = multiset::wires_of(&splan.spec, &slive)?;
     let (tlive, twires) = if shared {
         (slive.clone(), swires.clone())
     } else {
@@ -415,7 +397,7 @@ async fn run_table(
                 pair.target.qualified_name()
             );
         }
-        let wires = wires_for(&tplan.spec, &live)?;
+        let wires = multiset::wires_of(&tplan.spec, &live)?;
         (live, wires)
     };
     let (sh, th) = digest::hash_plan(&splan.codec, &tplan.codec, &swires, &twires, shared);

@@ -85,7 +85,7 @@ pub fn wires_of(spec: &ReadSpec, live: &[LiveColumn]) -> Result<Arc<[Wire]>> {
                 .map(|l| l.wire)
                 .with_context(|| {
                     format!(
-                        "column {c} of {} is missing from the live table",
+                        "column {c} of {} is missing from the live table; run `parity schema` to see the drift",
                         spec.table
                     )
                 })
