@@ -326,11 +326,10 @@ impl Worker {
     pub async fn boundaries(
         &mut self,
         spec: &ReadSpec,
-        live: &[LiveColumn],
         chunk_rows: usize,
     ) -> Result<(Vec<Boundary>, u64)> {
         match self {
-            Worker::Postgres(c) => postgres::boundaries(c, spec, live, chunk_rows).await,
+            Worker::Postgres(c) => postgres::boundaries(c, spec, chunk_rows).await,
             Worker::Sqlite(s) => {
                 sqlite::boundaries(&mut *s.conn.lock().await, spec, chunk_rows).await
             }

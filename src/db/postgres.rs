@@ -133,7 +133,6 @@ pub async fn columns(
 pub async fn boundaries(
     conn: &mut PoolConnection<Postgres>,
     spec: &ReadSpec,
-    key_types: &[LiveColumn],
     chunk_rows: usize,
 ) -> Result<(Vec<Boundary>, u64)> {
     let tref = table_ref(spec.schema.as_deref(), &spec.table);
@@ -205,7 +204,6 @@ pub async fn boundaries(
             }
         }
     }
-    let _ = key_types;
     Ok((out, estimated))
 }
 
@@ -295,9 +293,6 @@ pub async fn read_chunk(
 ) -> Result<ChunkData> {
     let select = chunk_select(spec, live, lower, upper)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
-    if std::env::var_os("PARITY_DEBUG_SQL").is_some() {
-        eprintln!("sql: {copy}");
-    }
     let mut buf = Vec::with_capacity(1 << 20);
     {
         let mut stream = conn

@@ -371,7 +371,7 @@ async fn run_table(
         )
         && pair.source.name == pair.target.name;
     result.shared_read = shared;
-    let (mut splan, mut tplan, compared) = side_plans(pair, source_map, target_map, shared)?;
+    let (splan, tplan, compared) = side_plans(pair, source_map, target_map, shared)?;
 
     let mut first = sides.source.worker().await?;
     let slive = first
@@ -400,28 +400,18 @@ async fn run_table(
         let wires = multiset::wires_of(&tplan.spec, &live)?;
         (live, wires)
     };
-    let (sh, th) = digest::hash_plan(&splan.codec, &tplan.codec, &swires, &twires, shared);
-    splan.codec.hash = sh;
-    tplan.codec.hash = th;
-    let scodec = Arc::new(std::mem::replace(
-        &mut splan.codec,
-        SideCodec {
-            key_idx: Vec::new(),
-            cols: Vec::new(),
-            hash: Vec::new(),
-        },
-    ));
-    let tcodec = Arc::new(std::mem::replace(
-        &mut tplan.codec,
-        SideCodec {
-            key_idx: Vec::new(),
-            cols: Vec::new(),
-            hash: Vec::new(),
-        },
-    ));
-    let (bounds, estimated) = first
-        .boundaries(&splan.spec, &slive, opts.chunk_rows)
-        .await?;
+    // The spec is all the readers need; the codecs move to the hashing pool.
+    let SidePlan {
+        spec: sspec,
+        codec: mut scodec,
+    } = splan;
+    let SidePlan {
+        spec: tspec,
+        codec: mut tcodec,
+    } = tplan;
+    (scodec.hash, tcodec.hash) = digest::hash_plan(&scodec, &tcodec, &swires, &twires, shared);
+    let (scodec, tcodec) = (Arc::new(scodec), Arc::new(tcodec));
+    let (bounds, estimated) = first.boundaries(&sspec, opts.chunk_rows).await?;
     drop(first);
     if let Some(pb) = progress {
         pb.set_length(estimated);
@@ -435,8 +425,8 @@ async fn run_table(
     let compared = Arc::new(compared);
     let ctx = ChunkCtx {
         sides,
-        splan: &splan,
-        tplan: &tplan,
+        sspec: &sspec,
+        tspec: &tspec,
         scodec,
         tcodec,
         slive: &slive,
@@ -532,8 +522,8 @@ impl ChunkOutcome {
 
 struct ChunkCtx<'a> {
     sides: &'a Sides,
-    splan: &'a SidePlan,
-    tplan: &'a SidePlan,
+    sspec: &'a ReadSpec,
+    tspec: &'a ReadSpec,
     scodec: Arc<SideCodec>,
     tcodec: Arc<SideCodec>,
     slive: &'a [LiveColumn],
@@ -561,7 +551,7 @@ impl ChunkCtx<'_> {
             let c = read_with_retry(
                 &self.sides.source,
                 sw,
-                &self.splan.spec,
+                self.sspec,
                 self.slive,
                 self.swires,
                 lower,
@@ -575,7 +565,7 @@ impl ChunkCtx<'_> {
                 read_with_retry(
                     &self.sides.source,
                     sw,
-                    &self.splan.spec,
+                    self.sspec,
                     self.slive,
                     self.swires,
                     lower,
@@ -585,7 +575,7 @@ impl ChunkCtx<'_> {
                 read_with_retry(
                     &self.sides.target,
                     tw,
-                    &self.tplan.spec,
+                    self.tspec,
                     self.tlive,
                     self.twires,
                     lower,
@@ -602,7 +592,7 @@ impl ChunkCtx<'_> {
         let compared = self.compared.clone();
         let cap = self.opts.max_differences;
         let show_values = self.opts.show_values;
-        let key_names: Vec<String> = self.splan.spec.key.clone();
+        let key_names: Vec<String> = self.sspec.key.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         rayon::spawn(move || {
             let tchunk_ref: &ChunkData = tchunk.as_deref().unwrap_or(&schunk);

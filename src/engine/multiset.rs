@@ -218,7 +218,7 @@ pub async fn table_multiset(
     };
     let wires = wires_of(&spec, &live)?;
     live.push(pseudo);
-    let (bounds, _) = w.boundaries(&spec, &live, chunk_rows).await?;
+    let (bounds, _) = w.boundaries(&spec, chunk_rows).await?;
     drop(w);
     let codec = Arc::new(SideCodec {
         key_idx: Vec::new(),

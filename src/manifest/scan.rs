@@ -163,7 +163,7 @@ pub async fn write_tables(
             where_clause: None,
         };
         let wires = multiset::wires_of(&spec, &live)?;
-        let (bounds, _) = w.boundaries(&spec, &live, opts.chunk_rows).await?;
+        let (bounds, _) = w.boundaries(&spec, opts.chunk_rows).await?;
         drop(w);
         header.boundaries = bounds
             .iter()
