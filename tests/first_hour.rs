@@ -110,7 +110,7 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
     let dir = tempfile::tempdir().unwrap();
     let config = fixture_config(dir.path(), "");
     let out = dir.path().join("out");
-    let o = parity_in(&db, &config, &out, &["check", "--max-differences", "100"]);
+    let o = parity_in(&db, &config, &out, &["check", "--max-differences", "10"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     // The results once: no per-table result lines on stderr.
     assert!(
@@ -130,7 +130,7 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
     let cut = o
         .stdout
         .lines()
-        .find(|l| l.contains("differences.csv truncated: 100 of "))
+        .find(|l| l.contains("differences.csv truncated: 10 of "))
         .expect("the console says what --max-differences cut")
         .to_string();
     assert!(cut.ends_with(" rows (--max-differences)"), "{cut}");
@@ -151,7 +151,7 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
         .find(|t| t["source_table"] == cut_table)
         .unwrap();
     assert_eq!(t["differences_truncated"], true);
-    assert_eq!(t["differences"].as_array().unwrap().len(), 100);
+    assert_eq!(t["differences"].as_array().unwrap().len(), 10);
     let last_key = t.as_object().unwrap().keys().next_back().unwrap().clone();
     assert_eq!(last_key, "differences_truncated", "appended at the end");
     let csv_rows = std::fs::read_to_string(out.join("differences.csv"))
@@ -159,7 +159,7 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
         .lines()
         .filter(|l| l.starts_with(&format!("{cut_table},")))
         .count();
-    assert_eq!(csv_rows, 100);
+    assert_eq!(csv_rows, 10);
 
     // summary.md: the verdict first, within its first 15 lines.
     let head: Vec<&str> = md.lines().take(15).collect();
@@ -193,7 +193,7 @@ fn run_ends_with_the_global_flag_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     // A generous slowdown bound keeps a busy machine from flipping a
     // timing verdict: this test pins wording, not latency.
-    let config = fixture_config(dir.path(), "[timing]\nmax_slowdown = 100.0\n");
+    let config = fixture_config(dir.path(), "[timing]\nmax_slowdown = 10.0\n");
     let out = dir.path().join("out");
     let o = parity_in(
         &db,
@@ -351,7 +351,7 @@ fn schema_counts_migrations_and_both_time_zones_even_when_all_is_well() {
     assert!(o.code <= 1, "{}", o.stderr);
     assert!(
         o.stdout
-            .contains("prisma migrations (prisma): 3 found, 3 applied"),
+            .contains("prisma migrations (prisma): 1 found, 1 applied"),
         "{}",
         o.stdout
     );
@@ -363,7 +363,7 @@ fn schema_counts_migrations_and_both_time_zones_even_when_all_is_well() {
     );
     let md = std::fs::read_to_string(out.join("schema.md")).unwrap();
     assert!(
-        md.contains("## Migrations\n\n- prisma migrations (prisma): 3 found, 3 applied"),
+        md.contains("## Migrations\n\n- prisma migrations (prisma): 1 found, 1 applied"),
         "{md}"
     );
     // The result line counts shape differences as warnings; the Warnings

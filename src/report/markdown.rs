@@ -222,8 +222,12 @@ fn verdict_block(s: &mut String, run: &RunReport) {
     } else {
         let _ = writeln!(s, "{}", v.summary);
     }
-    for l in super::verdict::truncation_lines(&run.tables) {
-        let _ = writeln!(s, "\n{l}");
+    let cut = super::verdict::truncation_lines(&run.tables);
+    if !cut.is_empty() {
+        s.push('\n');
+        for l in cut {
+            let _ = writeln!(s, "- {l}");
+        }
     }
     s.push('\n');
 }
