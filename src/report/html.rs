@@ -75,7 +75,7 @@ ul.notes { color: #59627a; }
 #verdict .global { font-size: 1.1rem; font-weight: 700; margin: .4rem 0; }
 .v-ready { background: #2e8540; } .v-not-ready { background: #c0392b; } .v-data-ok { background: #5b7083; }
 .truncated { color: #8a4b00; font-weight: 600; }
-.risk { display: inline-block; padding: 0 .4rem; border-radius: .3rem; font-size: .8rem; font-weight: 700; }
+.risk { display: inline-block; white-space: nowrap; padding: 0 .4rem; border-radius: .3rem; font-size: .8rem; font-weight: 700; }
 .risk-value { background: #c0392b; color: #fff; } .risk-shape { background: #e6e9ef; color: #59627a; }
 tr.value-risk td { background: #fdf3f2; }
 .sev-error { color: #c0392b; font-weight: 700; }
@@ -130,6 +130,19 @@ pub fn render(run: &RunReport) -> String {
 
 fn badge(v: &str) -> String {
     format!("<span class=\"badge v-{v}\">{v}</span>")
+}
+
+/// Escapes `s` and turns Markdown code spans (`` `x` ``) into `<code>`.
+fn esc_code(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in esc(s).split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// `READY` → `ready`, `NOT READY` → `not-ready`, for CSS classes.
@@ -202,7 +215,7 @@ fn banner(s: &mut String, run: &RunReport) {
                     .as_deref()
                     .map(|f| format!(" <code class=\"flag\">{}</code>", esc(f)))
                     .unwrap_or_default(),
-                esc(&r.why)
+                esc_code(&r.why)
             );
         }
         let _ = writeln!(s, "</ul>");
@@ -303,7 +316,7 @@ fn schema_section(s: &mut String, run: &RunReport) {
         "<p class=\"meta\">{} finding(s); {value} shape(s) can lose information (<b>value risk</b>).{}</p>",
         rows.len(),
         if run.schema_findings.is_none() {
-            " The mappings' shape differences of the checked tables; `parity schema` checks the catalog and migrations too."
+            " The mappings' shape differences of the checked tables; <code>parity schema</code> checks the catalog and migrations too."
         } else {
             ""
         }
