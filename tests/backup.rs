@@ -299,7 +299,10 @@ fn round_trip_through_the_scripts_is_proven() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("is truncated"), "{err}");
     assert!(err.contains("nothing restored"), "{err}");
-    assert!(!err.contains("restoring"), "restored before verifying: {err}");
+    assert!(
+        !err.contains("restoring"),
+        "restored before verifying: {err}"
+    );
 
     let reports = dir.path().join("reports");
     let o = script("backup-check.sh")

@@ -154,15 +154,9 @@ fn class_of(label: &str) -> String {
 /// verdict, one line per repository (label, flag, why), the global flag,
 /// the closing line and what `--max-differences` cut.
 fn banner(s: &mut String, run: &RunReport) {
-    let computed;
-    let verdict = match &run.verdict {
-        Some(v) => Some(v),
-        None if !run.in_progress && !run.tables.is_empty() => {
-            computed = super::verdict::data_verdict(run, &[]);
-            Some(&computed)
-        }
-        None => None,
-    };
+    // `check` and `run` judge repositories; other commands (`backup`,
+    // `timing`) have their exit code and the closing line.
+    let verdict = run.verdict.as_ref();
     let overall = match (verdict, run.in_progress) {
         (_, true) => "IN PROGRESS".to_string(),
         (Some(v), false) if v.scope == "gate" => {
@@ -243,6 +237,15 @@ fn banner(s: &mut String, run: &RunReport) {
             s,
             "<p class=\"closing\">{} tables checked so far; the verdict comes when the run ends.</p>",
             run.tables.len()
+        );
+    } else if !run.tables.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p class=\"closing\">{}</p>",
+            esc(&super::verdict::closing_line(
+                &run.tables,
+                run.exit_code.unwrap_or(0)
+            ))
         );
     }
     for l in super::verdict::truncation_lines(&run.tables) {
