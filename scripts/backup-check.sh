@@ -21,6 +21,8 @@
 # need not exist here; ownership and grants are not part of the check);
 # PG_RESTORE_OPTS adds options.
 #
+# The manifest is verified (version, checksum) before anything is restored.
+#
 # Exit: 0 the backup is proven (every table, index, constraint and
 # sequence matches the manifest); 1 it is not (see the reports);
 # 2 the check could not run (restore failed, bad manifest, timeout).
@@ -111,6 +113,12 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM HUP
+
+# 0. The manifest first: a truncated or corrupted manifest is found in a
+#    second, before a restore that may take an hour.
+manifest_rc=0
+"$PARITY_BIN" --color never manifest --verify --manifest "$MANIFEST" >&2 || manifest_rc=$?
+[ "$manifest_rc" -eq 0 ] || die "the manifest $MANIFEST is not sound (see above); nothing restored"
 
 # 1. A scratch database, from template0 so nothing of template1 leaks in.
 admin "CREATE DATABASE \"$SCRATCH\" TEMPLATE template0" || die "cannot create the scratch database on $BASE"

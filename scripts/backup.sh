@@ -23,6 +23,8 @@
 # The URL never appears on a command line: parity reads it from
 # PARITY_URL, pg_dump gets the password through PGPASSWORD.
 #
+# Prints the backup folder (DIR) on stdout when done.
+#
 # Exit: 0 dump and manifest written; 2 anything failed.
 set -euo pipefail
 
@@ -96,9 +98,12 @@ trap 'exit 2' INT TERM HUP
 
 # 1. The manifest side: snapshot id first, then the manifest, then it waits.
 export PARITY_URL=$URL
+# parity writes into the work dir; its messages name the final path (the
+# file is moved there once the dump succeeded too).
 coproc MANIFEST {
   exec timeout "$TIMEOUT" "$PARITY_BIN" --color never "${JOBS[@]}" manifest \
-    --manifest "$work/manifest.parity" --export-snapshot "${ROW_HASHES[@]}"
+    --manifest "$work/manifest.parity" --export-snapshot "${ROW_HASHES[@]}" \
+    2> >(sed -u "s|$work/manifest.parity|$OUT/manifest.parity|g" >&2)
 }
 # Keep our own copies: bash forgets a coprocess's descriptors when it exits.
 exec {to_parity}>&"${MANIFEST[1]}" {from_parity}<&"${MANIFEST[0]}"
@@ -131,3 +136,5 @@ exec {from_parity}<&-
 mv -f "$work/dump.pgdump" "$OUT/dump.pgdump"
 mv -f "$work/manifest.parity" "$OUT/manifest.parity"
 echo "backup.sh: wrote $OUT/dump.pgdump and $OUT/manifest.parity (snapshot $SNAPSHOT)" >&2
+# The final folder on stdout, for scripts: backup-check.sh --backup "$(scripts/backup.sh …)".
+echo "$OUT"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Renders report.html in a real headless Chromium (Debian's package) and
 # checks it: no console messages (the page has no scripts, so any console
-# output is an error), no network requests, the timing table and one SVG
-# latency chart per operation in the rendered DOM, and a screenshot.
+# output is an error), no network requests, the verdict banner first on the
+# page (every repository READY / NOT READY with its flag, the global flag),
+# the schema findings section with value-risk marks, the timing table and
+# one SVG latency chart per operation in the rendered DOM, and screenshots
+# (the first screen, and the whole page).
 #
-#   scripts/test-html.sh                 # produces a report with a real `parity timing` run
+#   scripts/test-html.sh                 # produces a report with a real `parity run` (the gate)
 #   scripts/test-html.sh path/report.html
 #
 # The last line is "N passed, N failed"; exits 1 on any failure.
@@ -64,9 +67,9 @@ if [ -z "$report" ]; then
       -e "s|^migrations = \"drizzle\"|migrations = \"$root/fixtures/bikeshop/drizzle\"|" \
       fixtures/bikeshop/parity.toml >"$tmp/parity.toml"
   DATABASE_URL="$base/$db" "$parity" --config "$tmp/parity.toml" --out "$tmp/out" --quiet \
-    timing --iterations 30 --warmup 3 >"$tmp/timing.out" 2>"$tmp/timing.err"
+    run --iterations 30 --warmup 3 >"$tmp/timing.out" 2>"$tmp/timing.err"
   code=$?
-  if [ "$code" -le 1 ]; then ok "parity timing ran (exit $code)"; else bad "parity timing exit $code: $(tail -n 3 "$tmp/timing.err")"; finish; fi
+  if [ "$code" -le 1 ]; then ok "parity run ran (exit $code)"; else bad "parity run exit $code: $(tail -n 3 "$tmp/timing.err")"; finish; fi
   report=$tmp/out/report.html
 fi
 [ -s "$report" ] && ok "report.html exists" || { bad "no report at $report"; finish; }
@@ -104,6 +107,37 @@ if [ "$ops" -gt 0 ] && [ "$charts" -ge 1 ] && [ "$bars" -gt "$charts" ]; then
 else
   bad "expected an SVG chart per operation: $ops operations, $charts charts, $bars bars"
 fi
+
+# The verdict banner is the first thing in the body, before any section.
+first=$(tr -d '\n' <"$tmp/dom.html" | sed -e 's/.*<body[^>]*>//' | grep -o '<[a-z0-9]*[^>]*>' | head -n 1)
+case $first in
+  '<header id="verdict"'*) ok "the verdict banner comes first ($first)" ;;
+  *) bad "the first element in the body is not the verdict banner: $first" ;;
+esac
+banner=$(tr -d '\n' <"$tmp/dom.html" | sed -e 's/.*<header id="verdict"//' -e 's/<\/header>.*//')
+repos=$(grep -o '<li class="repository"' <<<"$banner" | wc -l)
+verdicts=$(grep -Eo '>(NOT READY|READY|DATA OK)<' <<<"$banner" | wc -l)
+nflags=$(grep -o '<code class="flag">' <<<"$banner" | wc -l)
+if [ "$repos" -ge 1 ] && [ "$verdicts" -ge "$repos" ] && [ "$nflags" -ge 1 ]; then
+  ok "banner: $repos repositories, each with a verdict ($verdicts) and flags ($nflags)"
+else
+  bad "banner: $repos repositories, $verdicts verdicts, $nflags flags"
+fi
+if [ -z "${1:-}" ]; then
+  grep -q 'class="global"' <<<"$banner" && grep -q 'USE_DRIZZLE' <<<"$banner" \
+    && ok "banner: the global flag USE_DRIZZLE" || bad "banner: no global flag line"
+fi
+sections=$(grep -o '<h2[^>]*>[^<]*' "$tmp/dom.html" | sed 's/<h2[^>]*>//' | tr '\n' '|')
+grep -q '<h2 id="schema">Schema findings</h2>' "$tmp/dom.html" && ok "schema findings section ($sections)" \
+  || bad "no schema findings section ($sections)"
+risks=$(grep -o 'class="risk risk-value"' "$tmp/dom.html" | wc -l)
+rows=$(grep -o '<tr class="value-risk">' "$tmp/dom.html" | wc -l)
+if [ "$risks" -ge 1 ] && [ "$rows" -ge 1 ]; then ok "value-risk marks: $risks marks, $rows highlighted rows"; else bad "no value-risk marks ($risks, $rows)"; fi
+
+first_screen=/tmp/parity-report-first-screen-$$.png
+timeout 60 "$browser" "${flags[@]}" --user-data-dir="$tmp/profile3" --hide-scrollbars \
+  --window-size=1280,800 --screenshot="$first_screen" "file://$report" >/dev/null 2>&1
+if [ -s "$first_screen" ]; then ok "first-screen screenshot $first_screen"; else bad "no first-screen screenshot"; fi
 
 shot=/tmp/parity-report-$$.png
 timeout 60 "$browser" "${flags[@]}" --user-data-dir="$tmp/profile2" --hide-scrollbars \

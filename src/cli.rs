@@ -101,7 +101,7 @@ pub struct SchemaArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Differences listed per table in differences.csv (true counts stay in parity.csv)
+    /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000, or [check] max_differences]
     #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N")]
     pub max_differences: Option<usize>,
     /// Include row values in reports (customer data is personal data: off by default)
@@ -166,10 +166,13 @@ pub struct BackupArgs {
     /// Tables to leave out, comma-separated
     #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
     pub exclude: Vec<String>,
+    /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000]
     #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N")]
     pub max_differences: Option<usize>,
+    /// Include row values in reports (customer data is personal data: off by default)
     #[arg(long, env = "PARITY_SHOW_VALUES")]
     pub show_values: bool,
+    /// Rows per chunk [default: 20000]
     #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
     pub chunk_rows: Option<usize>,
 }
@@ -181,7 +184,7 @@ pub struct ManifestArgs {
         long,
         env = "PARITY_URL",
         value_name = "URL",
-        required_unless_present = "export_csv"
+        required_unless_present_any = ["export_csv", "verify"]
     )]
     pub url: Option<String>,
     /// Where to write the manifest (with --export-csv: the manifest to read)
@@ -190,12 +193,16 @@ pub struct ManifestArgs {
     /// Read the manifest at --manifest instead, and export it as CSV files into DIR
     #[arg(long, value_name = "DIR")]
     pub export_csv: Option<PathBuf>,
+    /// Read the manifest at --manifest instead, check its version and checksum, and exit (0 sound, 2 damaged)
+    #[arg(long, conflicts_with = "export_csv")]
+    pub verify: bool,
     /// Also store a 16-byte hash per row, so differences can be named down to the key
     #[arg(long, env = "PARITY_ROW_HASHES")]
     pub row_hashes: bool,
     /// Print the snapshot id first on stdout and hold the snapshot open until stdin closes (for pg_dump --snapshot)
     #[arg(long, env = "PARITY_EXPORT_SNAPSHOT")]
     pub export_snapshot: bool,
+    /// Database schemas to describe, comma-separated
     #[arg(
         long,
         env = "PARITY_SCHEMAS",
@@ -203,8 +210,10 @@ pub struct ManifestArgs {
         default_value = "public"
     )]
     pub schemas: Vec<String>,
+    /// Tables to leave out, comma-separated
     #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
     pub exclude: Vec<String>,
+    /// Rows per chunk [default: 20000]
     #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
     pub chunk_rows: Option<usize>,
 }
@@ -214,10 +223,13 @@ pub struct RunArgs {
     /// Only this rollout phase
     #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
     pub repository: Option<String>,
+    /// Measured iterations per side and operation [default: 200, or [timing] iterations]
     #[arg(long, env = "PARITY_ITERATIONS", value_name = "N")]
     pub iterations: Option<usize>,
+    /// Warm-up iterations per side and operation [default: 20, or [timing] warmup]
     #[arg(long, env = "PARITY_WARMUP", value_name = "N")]
     pub warmup: Option<usize>,
+    /// Treat schema shape differences as findings (NOT READY)
     #[arg(long, env = "PARITY_STRICT")]
     pub strict: bool,
 }
@@ -247,6 +259,8 @@ pub struct SeedArgs {
     /// Seed a database that already has tables (drops the fixture's tables first)
     #[arg(long, env = "PARITY_FORCE")]
     pub force: bool,
+    #[command(flatten)]
+    pub unused: HiddenGlobals,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -254,6 +268,33 @@ pub struct DemoArgs {
     /// Transactions in the embedded fixture
     #[arg(long, env = "PARITY_ROWS", default_value_t = 2000)]
     pub rows: u64,
+    #[command(flatten)]
+    pub unused: HiddenGlobals,
+}
+
+/// The global `--config` and `--jobs`, hidden from the help of commands
+/// they mean nothing to (`seed`, `demo`). An argument with the global's id
+/// stops clap from propagating the global one, so it is still accepted
+/// (and ignored) but not listed.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HiddenGlobals {
+    #[arg(
+        long = "config",
+        id = "config",
+        hide = true,
+        env = "PARITY_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    #[arg(
+        long = "jobs",
+        short = 'j',
+        id = "jobs",
+        hide = true,
+        env = "PARITY_JOBS",
+        value_name = "N"
+    )]
+    pub jobs: Option<usize>,
 }
 
 #[cfg(test)]
@@ -264,6 +305,28 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seed_and_demo_do_not_list_config_or_jobs() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for name in ["seed", "demo"] {
+            let sub = cmd.find_subcommand_mut(name).unwrap();
+            let help = sub.render_help().to_string();
+            assert!(!help.contains("--config"), "{name}: {help}");
+            assert!(!help.contains("--jobs"), "{name}: {help}");
+        }
+        let check = cmd.find_subcommand_mut("check").unwrap();
+        let help = check.render_long_help().to_string();
+        assert!(help.contains("--config"), "{help}");
+        assert!(help.contains("--jobs"), "{help}");
+        // Still accepted after the subcommand, and the global one still works.
+        let c = Cli::try_parse_from(["parity", "--jobs", "3", "seed", "--url", "x"]).unwrap();
+        assert_eq!(c.global.jobs, Some(3));
+        assert!(
+            Cli::try_parse_from(["parity", "seed", "--url", "x", "--config", "p.toml"]).is_ok()
+        );
     }
 
     #[test]

@@ -191,9 +191,50 @@ pub struct Config {
     pub check: CheckSettings,
     pub timing: TimingSettings,
     pub schema: SchemaSettings,
+    /// `global_flag`: the flag the last rollout phase flips once every
+    /// repository is READY (e.g. `USE_DRIZZLE`); `run` ends with its verdict.
+    pub global_flag: Option<String>,
+    /// Where names were written in the file, for errors found later.
+    pub locations: Locations,
+}
+
+/// `file:line:col` of names in the config file, for mistakes only the
+/// planner can see (a table neither mapping has).
+#[derive(Debug, Clone, Default)]
+pub struct Locations {
+    /// `[[table]]` name → where its `name` is.
+    pub table: BTreeMap<String, String>,
+    /// (`[[repository]]` name, table) → where that table is in its `tables`.
+    pub repository_table: BTreeMap<(String, String), String>,
 }
 
 impl Config {
+    /// The config file's name as the user gave it (e.g. `typo5.toml`).
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    /// `file:line:col` of a `[[table]]` name, or the file.
+    pub fn location_of_table(&self, name: &str) -> String {
+        self.locations
+            .table
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    /// `file:line:col` of a table in a `[[repository]]`'s `tables`, or the file.
+    pub fn location_of_repository_table(&self, repository: &str, table: &str) -> String {
+        self.locations
+            .repository_table
+            .get(&(repository.to_string(), table.to_string()))
+            .cloned()
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
     pub fn table_override(&self, physical: &str) -> Option<&TableOverride> {
         self.tables.iter().find(|t| {
             t.name == physical
@@ -223,6 +264,7 @@ struct RawConfig {
     check: Option<RawCheck>,
     timing: Option<RawTiming>,
     schema: Option<RawSchema>,
+    global_flag: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -250,14 +292,14 @@ struct RawRepository {
     name: String,
     flag: Option<String>,
     #[serde(default)]
-    tables: Vec<String>,
+    tables: Vec<Spanned<String>>,
     queries: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTable {
-    name: String,
+    name: Spanned<String>,
     #[serde(default)]
     key: Vec<String>,
     #[serde(default)]
@@ -444,6 +486,7 @@ pub fn parse(
     let source = side(raw.source, "source")?;
     let target = side(raw.target, "target")?;
 
+    let mut locations = Locations::default();
     let mut repositories = Vec::new();
     for r in raw.repository {
         if repositories.iter().any(|x: &Repository| x.name == r.name) {
@@ -455,16 +498,27 @@ pub fn parse(
                 ),
             });
         }
+        for t in &r.tables {
+            locations
+                .repository_table
+                .entry((r.name.clone(), t.get_ref().clone()))
+                .or_insert_with(|| at(Some(t.span())));
+        }
         repositories.push(Repository {
             name: r.name,
             flag: r.flag,
-            tables: r.tables,
+            tables: r.tables.into_iter().map(Spanned::into_inner).collect(),
             queries: r.queries.map(|q| resolve(&q)),
         });
     }
 
     let mut tables = Vec::new();
     for t in raw.table {
+        locations
+            .table
+            .entry(t.name.get_ref().clone())
+            .or_insert_with(|| at(Some(t.name.span())));
+        let name = t.name.into_inner();
         let where_clause = match &t.where_clause {
             Some(w) => Some(interp(w)?),
             None => None,
@@ -474,13 +528,13 @@ pub fn parse(
             if let Err(msg) = validate_tolerance(v.get_ref()) {
                 return Err(ConfigError {
                     location: at(Some(v.span())),
-                    message: format!("tolerance for {}.{col}: {msg}", t.name),
+                    message: format!("tolerance for {name}.{col}: {msg}"),
                 });
             }
             tolerance.insert(col, v.into_inner());
         }
         tables.push(TableOverride {
-            name: t.name,
+            name,
             key: t.key,
             ignore: t.ignore,
             where_clause,
@@ -591,6 +645,8 @@ pub fn parse(
         check,
         timing,
         schema,
+        global_flag: raw.global_flag.filter(|f| !f.trim().is_empty()),
+        locations,
     })
 }
 

@@ -108,12 +108,23 @@ pub enum PlanError {
         "--tables names \"{name}\", which neither mapping has; use a physical table name (parity schema --show-mapping FILE lists them)"
     )]
     UnknownTable { name: String },
-    #[error("--repository \"{name}\" is not a [[repository]] in parity.toml{known}")]
-    UnknownRepository { name: String, known: String },
+    #[error("--repository \"{name}\" is not a [[repository]] in {file}{known}")]
+    UnknownRepository {
+        name: String,
+        known: String,
+        /// The config file's name.
+        file: String,
+    },
     #[error(
-        "[[repository]] \"{repository}\" lists table \"{table}\", which neither mapping has; fix its tables = [...] in parity.toml"
+        "{at}: [[repository]] \"{repository}\" lists table \"{table}\", which neither mapping has; fix its tables = [...] in {file}"
     )]
-    RepositoryTable { repository: String, table: String },
+    RepositoryTable {
+        repository: String,
+        table: String,
+        /// `file:line:col` of the table name in the config.
+        at: String,
+        file: String,
+    },
     #[error(
         "[[pair]] {side} = \"{table}\" names a table the {side} mapping does not have; fix the [[pair]] in parity.toml"
     )]
@@ -127,8 +138,15 @@ pub enum PlanError {
         side: &'static str,
         column: String,
     },
-    #[error("[[table]] \"{table}\" names a table neither mapping has; fix its name in parity.toml")]
-    ConfigTable { table: String },
+    #[error(
+        "{at}: [[table]] \"{table}\" names a table neither mapping has; fix its name in {file}"
+    )]
+    ConfigTable {
+        table: String,
+        /// `file:line:col` of the name in the config.
+        at: String,
+        file: String,
+    },
     #[error(
         "[[table]] \"{table}\" {what} names column \"{column}\", which is not a column both mappings have; fix it in parity.toml"
     )]
@@ -141,6 +159,29 @@ pub enum PlanError {
         "table \"{table}\": primary key column \"{column}\" has no counterpart in the other mapping; pair it with [[pair]] columns or set `key = [...]` under [[table]] in parity.toml"
     )]
     KeyUnpaired { table: String, column: String },
+}
+
+/// `; known: a, b` for [`PlanError::UnknownRepository`], or how to add one.
+fn known_names(names: &[&str]) -> String {
+    if names.is_empty() {
+        "; add one, or leave out --repository".to_string()
+    } else {
+        format!("; known: {}", names.join(", "))
+    }
+}
+
+/// [`PlanError::UnknownRepository`] for `name`, which `config` lacks.
+pub fn unknown_repository(config: &Config, name: &str) -> PlanError {
+    let names: Vec<&str> = config
+        .repositories
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    PlanError::UnknownRepository {
+        name: name.to_string(),
+        known: known_names(&names),
+        file: config.file_name(),
+    }
 }
 
 /// Pairs two mappings into the plan. `config` brings `[[pair]]`,
@@ -229,6 +270,8 @@ pub fn build_with(
                     return Err(PlanError::RepositoryTable {
                         repository: r.name.clone(),
                         table: t.clone(),
+                        at: c.location_of_repository_table(&r.name, t),
+                        file: c.file_name(),
                     });
                 }
             }
@@ -237,6 +280,8 @@ pub fn build_with(
             if !known(&t.name) {
                 return Err(PlanError::ConfigTable {
                     table: t.name.clone(),
+                    at: c.location_of_table(&t.name),
+                    file: c.file_name(),
                 });
             }
         }
@@ -252,11 +297,10 @@ pub fn build_with(
                 let names: Vec<&str> = repositories.iter().map(|r| r.name.as_str()).collect();
                 PlanError::UnknownRepository {
                     name: name.clone(),
-                    known: if names.is_empty() {
-                        "; add one, or leave out --repository".to_string()
-                    } else {
-                        format!("; known: {}", names.join(", "))
-                    },
+                    known: known_names(&names),
+                    file: config
+                        .map(|c| c.file_name())
+                        .unwrap_or_else(|| "parity.toml".into()),
                 }
             })?;
         wanted = Some(repo.tables.clone());
@@ -721,7 +765,18 @@ pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape
     };
     // Which side reads `x` (for messages).
     let who = |x: &[ReadMode]| if x.contains(&ra) { (la, lb) } else { (lb, la) };
-    let gives = format!("{la} gives {}, {lb} gives {}", describe(ra), describe(rb));
+    // A numeric column read as a string holds a date's text when the other
+    // side reads a date there (SQLite): it is the stored text, not a decimal.
+    let said = |r: ReadMode, other: ReadMode| {
+        if r == DecimalString
+            && matches!(other, DateTime | Date | Time | EpochSeconds | EpochMillis)
+        {
+            "string (numeric mode 'string': the stored text)"
+        } else {
+            describe(r)
+        }
+    };
+    let gives = format!("{la} gives {}, {lb} gives {}", said(ra, rb), said(rb, ra));
 
     let precision =
         time_precision(am.dialect, &a.db_type).or_else(|| time_precision(bm.dialect, &b.db_type));

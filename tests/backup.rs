@@ -272,6 +272,37 @@ fn round_trip_through_the_scripts_is_proven() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    // The final path, never the temporary one (#11).
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains(".backup."), "a temporary path: {stderr}");
+    assert!(
+        stderr.contains(&format!("{}", backup_dir.join("manifest.parity").display())),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim_end(),
+        backup_dir.display().to_string(),
+        "backup.sh prints the backup folder"
+    );
+    // A truncated manifest fails before anything is restored (#11).
+    let cut = dir.path().join("cut");
+    std::fs::create_dir_all(&cut).unwrap();
+    std::fs::copy(backup_dir.join("dump.pgdump"), cut.join("dump.pgdump")).unwrap();
+    let bytes = std::fs::read(backup_dir.join("manifest.parity")).unwrap();
+    std::fs::write(cut.join("manifest.parity"), &bytes[..bytes.len() / 2]).unwrap();
+    let o = script("backup-check.sh")
+        .args(["--timeout", "120", "--backup"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is truncated"), "{err}");
+    assert!(err.contains("nothing restored"), "{err}");
+    assert!(
+        !err.contains("restoring"),
+        "restored before verifying: {err}"
+    );
 
     let reports = dir.path().join("reports");
     let o = script("backup-check.sh")

@@ -58,9 +58,15 @@ fn repair_phase_is_not_ready_because_of_its_decimal_mode_and_says_why() {
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
     assert!(junit.contains("<testsuite name=\"repair\""), "{junit}");
     // Three tables and the one write operation; the differing table fails
-    // and names its first key.
-    assert_eq!(junit.matches("<testcase").count(), 4, "{junit}");
-    assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
+    // and names its first key. The gate suite adds the repository's verdict
+    // (NOT READY: a failure); no global flag line for one repository.
+    assert_eq!(junit.matches("<testcase").count(), 5, "{junit}");
+    assert_eq!(junit.matches("<failure").count(), 2, "{junit}");
+    assert!(
+        junit.contains("name=\"verdict repair (drizzle_repair_repo)\""),
+        "{junit}"
+    );
+    assert!(!junit.contains("global flag"), "{junit}");
     assert!(junit.contains("estimated_cost"), "{junit}");
 }
 

@@ -26,10 +26,40 @@ pub async fn run(args: CheckArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     };
     let out = report::prepare_out_dir(global.out.as_deref())?;
     let mut run = prepared.run_report("check", &config);
-    let code = check_into(&config, &prepared, &opts, &ui, &out, &mut run).await?;
-    print_summary(&run);
+    // The results print once, as the table on stdout: no per-table lines.
+    let quiet_tables = ui.without_result_lines();
+    let code = check_into(&config, &prepared, &opts, &quiet_tables, &out, &mut run).await?;
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(console_summary(&run).as_bytes())?;
+        stdout.flush()?;
+    }
     ui.info(format!("reports: {}", out.display()));
     Ok(code)
+}
+
+/// What `check` prints on stdout: the table, what `--max-differences` cut,
+/// and one closing line.
+pub fn console_summary(run: &RunReport) -> String {
+    let mut s = summary_table(run);
+    let closing = run
+        .verdict
+        .as_ref()
+        .map(|v| v.summary.clone())
+        .unwrap_or_else(|| report::verdict::closing_line(&run.tables, run.exit_code.unwrap_or(0)));
+    s.push_str(&closing);
+    s.push('\n');
+    s
+}
+
+/// The repositories of a config with their flags, in config order.
+pub fn repositories_of(config: &Config) -> Vec<(String, Option<String>)> {
+    config
+        .repositories
+        .iter()
+        .map(|r| (r.name.clone(), r.flag.clone()))
+        .collect()
 }
 
 /// Both mappings and the plan, loaded once for `check`, `run` and `timing`.
@@ -127,21 +157,36 @@ pub async fn check_into(
     run.tables = results;
     run.in_progress = false;
     run.exit_code = Some(code);
+    run.verdict = Some(report::verdict::data_verdict(run, &repositories_of(config)));
     report::write_all(&writers, run, out)?;
     Ok(code)
 }
 
-/// The data on stdout: one line per table.
+/// The data on stdout: one line per table, then one line per table whose
+/// differences.csv was cut.
 pub fn print_summary(run: &RunReport) {
     use std::io::Write;
+    let _ = std::io::stdout().write_all(summary_table(run).as_bytes());
+}
+
+/// The table [`print_summary`] prints, within 80 columns for names up to
+/// 14 characters (longer names widen the first column).
+pub fn summary_table(run: &RunReport) -> String {
+    let width = run
+        .tables
+        .iter()
+        .map(|t| t.source_table.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
     let mut s = String::new();
     s.push_str(&format!(
-        "{:<32} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10}  status\n",
+        "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  status\n",
         "table", "source", "target", "matched", "missing", "extra", "different"
     ));
     for t in &run.tables {
         s.push_str(&format!(
-            "{:<32} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10}  {}\n",
+            "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  {}\n",
             t.source_table,
             t.source_rows,
             t.target_rows,
@@ -152,5 +197,9 @@ pub fn print_summary(run: &RunReport) {
             t.status.as_str()
         ));
     }
-    let _ = std::io::stdout().write_all(s.as_bytes());
+    for l in report::verdict::truncation_lines(&run.tables) {
+        s.push_str(&l);
+        s.push('\n');
+    }
+    s
 }

@@ -146,7 +146,17 @@ pub async fn run(args: DemoArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             "NOT the planted keys"
         }
     );
-    println!("reports: {}", out.display());
+    // Without --out the newest run is reachable as reports/latest.
+    let shown = if global.out.is_some() {
+        out.clone()
+    } else {
+        std::path::PathBuf::from("reports").join("latest")
+    };
+    println!(
+        "reports: {} and {} (each with report.html, summary.md, parity.csv, differences.csv, report.json)",
+        shown.join("mappings").display(),
+        shown.join("drift").display()
+    );
     Ok(if ok1 && ok2 {
         crate::exit::OK
     } else {
@@ -166,6 +176,8 @@ fn demo_config(dir: &Path, source: Side, target: Side) -> Config {
         check: CheckSettings::default(),
         timing: TimingSettings::default(),
         schema: SchemaSettings::default(),
+        global_flag: None,
+        locations: Default::default(),
     }
 }
 

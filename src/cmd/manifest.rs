@@ -20,6 +20,21 @@ use crate::manifest::{Header, VERSION, Writer};
 use crate::ui::Ui;
 
 pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
+    if args.verify {
+        // Version, trailer checksum over the whole file, records: the same
+        // reading `backup --manifest` does first, without a database.
+        let m = crate::manifest::read::open(&args.manifest)?;
+        println!(
+            "{}: sound (format {}, {} tables, {} bytes, taken {} from {})",
+            args.manifest.display(),
+            m.header.version,
+            m.tables.len(),
+            m.bytes,
+            m.header.created_at,
+            m.header.database
+        );
+        return Ok(exit::OK);
+    }
     if let Some(dir) = &args.export_csv {
         let m = crate::manifest::read::open(&args.manifest)?;
         for p in crate::manifest::export::export_csv(&m, dir)? {

@@ -15,6 +15,9 @@ use crate::engine::{EngineOptions, Status, TableResult};
 use crate::plan::Selection;
 use crate::plan::findings::{Finding, Severity};
 use crate::report;
+use crate::report::verdict::{
+    GlobalFlagVerdict, RepositoryVerdict, Verdict as RunVerdict, table_items,
+};
 use crate::timing::{self, OperationResult, SystemClock, TimingOptions, TimingSection, Verdict};
 use crate::ui::Ui;
 
@@ -24,6 +27,12 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         tables: Vec::new(),
         repository: args.repository.clone(),
     };
+    // A misspelled --repository is a usage error before anything runs.
+    if let Some(name) = &args.repository
+        && config.repository(name).is_none()
+    {
+        return Err(crate::plan::unknown_repository(&config, name).into());
+    }
     let out = report::prepare_out_dir(global.out.as_deref())?;
 
     ui.info("== schema");
@@ -80,6 +89,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         .filter(|r| args.repository.as_deref().is_none_or(|n| n == r.name))
         .collect();
     let mut lines = Vec::new();
+    let mut verdicts = Vec::new();
     let mut all_ready = true;
     let mut any_error = false;
     for repo in &repos {
@@ -90,9 +100,10 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             &run.tables,
             &section.operations,
         );
-        all_ready &= v.ready;
+        all_ready &= v.verdict.ready;
         any_error |= v.error;
-        lines.push(v.line);
+        lines.push(v.verdict.line.clone());
+        verdicts.push(v.verdict);
     }
     if repos.is_empty() {
         // No rollout phases in the config: one verdict for everything.
@@ -106,15 +117,53 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 .operations
                 .iter()
                 .any(|o| o.verdict == Verdict::Error);
-        lines.push(format!(
+        let line = format!(
             "all tables: schema {} · data {} · timing {} → {}",
             if errors == 0 { "ok" } else { "FAIL" },
             if data_ok { "ok" } else { "FAIL" },
             if timing_ok { "ok" } else { "FAIL" },
             if ready { "READY" } else { "NOT READY" }
-        ));
+        );
+        let mut why = Vec::new();
+        if errors > 0 {
+            why.push(format!("schema: {errors} error(s)"));
+        }
+        let items: Vec<String> = run.tables.iter().flat_map(table_items).collect();
+        if !items.is_empty() {
+            why.push(format!("data: {}", items.join(", ")));
+        }
+        if !timing_ok {
+            why.push(format!(
+                "timing: {}",
+                failing_ops(&section.operations.iter().collect::<Vec<_>>())
+            ));
+        }
+        lines.push(line.clone());
+        verdicts.push(RepositoryVerdict {
+            repository: "all tables".into(),
+            flag: None,
+            label: if ready { "READY" } else { "NOT READY" }.into(),
+            ready,
+            why: if why.is_empty() {
+                "schema, data and timing ok".into()
+            } else {
+                why.join("; ")
+            },
+            line,
+        });
     }
+    // The global flag flips once every repository is READY: judged only
+    // when the run covered them all.
+    let global_flag = match (&config.global_flag, &args.repository) {
+        (Some(flag), None) if !config.repositories.is_empty() => {
+            let g = GlobalFlagVerdict::judge(flag, &verdicts);
+            lines.push(g.line.clone());
+            Some(g)
+        }
+        _ => None,
+    };
     run.notes.extend(lines.iter().map(|l| format!("gate: {l}")));
+    run.schema_findings = Some(schema_report.findings.clone());
     run.in_progress = false;
     let code = if any_error {
         crate::exit::ERROR
@@ -124,6 +173,12 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         crate::exit::DIFFERENCES
     };
     run.exit_code = Some(code);
+    run.verdict = Some(RunVerdict {
+        scope: "gate".into(),
+        repositories: verdicts,
+        global_flag,
+        summary: lines.last().cloned().unwrap_or_default(),
+    });
     timing::render_into(&mut run, section, &out)?;
     for l in &lines {
         println!("{l}");
@@ -133,9 +188,25 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
 }
 
 struct RepoVerdict {
-    line: String,
-    ready: bool,
+    verdict: RepositoryVerdict,
     error: bool,
+}
+
+/// `name slower, name mismatch`.
+fn failing_ops(ops: &[&OperationResult]) -> String {
+    ops.iter()
+        .filter(|o| o.verdict.fails())
+        .map(|o| format!("{} {}", o.operation, o.verdict.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The operation with the largest finite p95 ratio (target/source).
+fn worst_p95<'a>(ops: &[&'a OperationResult]) -> Option<&'a OperationResult> {
+    ops.iter()
+        .copied()
+        .filter(|o| o.comparison.ratio_p95.is_finite() && o.comparison.ratio_p95 > 0.0)
+        .max_by(|a, b| a.comparison.ratio_p95.total_cmp(&b.comparison.ratio_p95))
 }
 
 /// Schema errors that count against a repository: findings on its tables,
@@ -173,12 +244,7 @@ fn verdict(
     let data_bad = mine.iter().filter(|t| t.status != Status::Ok).count();
     let my_ops: Vec<&OperationResult> = ops.iter().filter(|o| o.repository == repo.name).collect();
     let timing_bad = my_ops.iter().filter(|o| o.verdict.fails()).count();
-    let p95 = geometric_mean(
-        my_ops
-            .iter()
-            .map(|o| o.comparison.ratio_p95)
-            .filter(|r| r.is_finite() && *r > 0.0),
-    );
+    let worst = worst_p95(&my_ops);
     let ready = errors == 0 && data_bad == 0 && timing_bad == 0;
     let error = mine.iter().any(|t| t.status == Status::Error)
         || my_ops.iter().any(|o| o.verdict == Verdict::Error);
@@ -205,41 +271,62 @@ fn verdict(
         let verdict = if timing_bad == 0 {
             "ok".to_string()
         } else {
-            let names: Vec<String> = my_ops
-                .iter()
-                .filter(|o| o.verdict.fails())
-                .map(|o| format!("{} {}", o.operation, o.verdict.as_str()))
-                .collect();
-            names.join(", ")
+            failing_ops(&my_ops)
         };
-        match p95 {
-            Some(r) => format!("timing {verdict} ({} ops, p95 ratio {r:.2})", my_ops.len()),
+        // The worst operation, not an average: one slow operation is what
+        // a rollout has to know about.
+        match worst {
+            Some(o) => format!(
+                "timing {verdict} ({} ops, worst p95 ratio {:.2} {})",
+                my_ops.len(),
+                o.comparison.ratio_p95,
+                o.operation
+            ),
             None => format!("timing {verdict} ({} ops)", my_ops.len()),
         }
+    };
+    let mut why = Vec::new();
+    if errors > 0 {
+        let codes: Vec<String> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && !f.allowed)
+            .filter(|f| f.table.as_deref().is_none_or(|t| names.contains(bare(t))))
+            .map(|f| f.code.clone())
+            .collect();
+        why.push(format!("schema: {}", codes.join(", ")));
+    }
+    let items: Vec<String> = mine.iter().flat_map(|t| table_items(t)).collect();
+    if !items.is_empty() {
+        why.push(format!("data: {}", items.join(", ")));
+    }
+    if timing_bad > 0 {
+        why.push(format!("timing: {}", failing_ops(&my_ops)));
+    }
+    let why = if why.is_empty() {
+        format!("{schema} · {data} · {timing}")
+    } else {
+        why.join("; ")
     };
     let flag = repo
         .flag
         .as_deref()
         .map(|f| format!(" ({f})"))
         .unwrap_or_default();
+    let label = if ready { "READY" } else { "NOT READY" };
     RepoVerdict {
-        line: format!(
-            "{}{flag}: {schema} · {data} · {timing} → {}",
-            repo.name,
-            if ready { "READY" } else { "NOT READY" }
-        ),
-        ready,
+        verdict: RepositoryVerdict {
+            repository: repo.name.clone(),
+            flag: repo.flag.clone(),
+            label: label.into(),
+            ready,
+            why,
+            line: format!(
+                "{}{flag}: {schema} · {data} · {timing} → {label}",
+                repo.name
+            ),
+        },
         error,
     }
-}
-
-fn geometric_mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (mut sum, mut n) = (0.0, 0usize);
-    for v in values {
-        sum += v.ln();
-        n += 1;
-    }
-    (n > 0).then(|| (sum / n as f64).exp())
 }
 
 fn human_rows(n: u64) -> String {
@@ -259,12 +346,5 @@ mod tests {
         assert_eq!(human_rows(1_200_000), "1.2M rows");
         assert_eq!(human_rows(45_000), "45k rows");
         assert_eq!(human_rows(999), "999 rows");
-    }
-
-    #[test]
-    fn geometric_mean_of_ratios() {
-        let g = geometric_mean([0.5, 2.0].into_iter()).unwrap();
-        assert!((g - 1.0).abs() < 1e-12);
-        assert!(geometric_mean(std::iter::empty()).is_none());
     }
 }

@@ -44,6 +44,9 @@ pub struct SchemaReport {
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
     pub summary: Summary,
+    /// Per side with a `migrations` folder: migrations found there and how
+    /// many of them the database records as applied.
+    pub migrations: Vec<migrations::MigrationCount>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -114,6 +117,7 @@ pub async fn inspect(
 
     let mut found = findings::mapping_differences(&plan, &config.source.name, &config.target.name);
     let mut tz = [None, None];
+    let mut counts = Vec::new();
     for (i, (side, mapping, db)) in [
         (&config.source, &source, &source_db),
         (&config.target, &target, &target_db),
@@ -141,13 +145,15 @@ pub async fn inspect(
             }
         }
         if let Some(folder) = &side.migrations {
-            found.extend(
-                migrations::check(db, side.orm, folder, &side.name)
-                    .await
-                    .with_context(|| format!("{} migrations ({})", side.name, folder.display()))?,
-            );
+            let (f, count) = migrations::check_counted(db, side.orm, folder, &side.name)
+                .await
+                .with_context(|| format!("{} migrations ({})", side.name, folder.display()))?;
+            found.extend(f);
+            counts.push(count);
         }
-        tz[i] = if mapping.orm == Orm::Prisma && mapping.dialect == Dialect::Postgres {
+        // Every PostgreSQL side reports its server's zone (only Prisma's
+        // reads depend on it; see `timezone_findings`).
+        tz[i] = if mapping.dialect == Dialect::Postgres {
             catalog::server_default_timezone(db).await
         } else {
             None
@@ -193,6 +199,7 @@ pub async fn inspect(
         findings: found,
         notes: plan_notes(&plan),
         summary,
+        migrations: counts,
     })
 }
 
@@ -300,6 +307,9 @@ pub fn render_text(r: &SchemaReport) -> String {
         r.target.name,
         r.views.len()
     );
+    for line in migration_lines(r) {
+        let _ = writeln!(s, "  {line}");
+    }
     let groups: [(&str, Keep); 3] = [
         ("errors", is_error),
         ("warnings", is_plain_warning),
@@ -407,6 +417,14 @@ pub fn render_markdown(r: &SchemaReport) -> String {
         list_or_none(&r.only_target_tables),
         list_or_none(&r.views)
     );
+    let lines = migration_lines(r);
+    if !lines.is_empty() {
+        let _ = writeln!(s, "## Migrations\n");
+        for line in lines {
+            let _ = writeln!(s, "- {}", md_escape(&line));
+        }
+        s.push('\n');
+    }
     let sections: [(&str, Keep); 3] = [
         ("Errors", is_error),
         ("Warnings", is_plain_warning),
@@ -414,7 +432,18 @@ pub fn render_markdown(r: &SchemaReport) -> String {
     ];
     for (title, keep) in sections {
         let list: Vec<&Finding> = r.findings.iter().filter(|f| keep(f)).collect();
-        let _ = writeln!(s, "## {title} ({})\n", list.len());
+        if title == "Warnings" && r.summary.shapes > 0 {
+            // The result line counts shape differences as warnings; they
+            // have their own section below.
+            let _ = writeln!(
+                s,
+                "## {title} ({} besides the {} shape differences below)\n",
+                list.len(),
+                r.summary.shapes
+            );
+        } else {
+            let _ = writeln!(s, "## {title} ({})\n", list.len());
+        }
         if list.is_empty() {
             let _ = writeln!(s, "None.\n");
             continue;
@@ -447,6 +476,28 @@ pub fn render_markdown(r: &SchemaReport) -> String {
         }
     }
     s
+}
+
+/// `prisma: 3 migrations found, 3 applied (prisma/migrations)`, one per
+/// side with a migrations folder.
+pub fn migration_lines(r: &SchemaReport) -> Vec<String> {
+    r.migrations
+        .iter()
+        .map(|m| {
+            format!(
+                "{} migrations ({}): {} found, {} applied{}",
+                m.side,
+                m.orm,
+                m.found,
+                m.applied,
+                if m.found == m.applied {
+                    ""
+                } else {
+                    " (see the errors)"
+                }
+            )
+        })
+        .collect()
 }
 
 fn list_or_none(v: &[String]) -> String {

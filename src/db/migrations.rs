@@ -139,18 +139,65 @@ pub struct PrismaApplied {
 
 /// Checks one side's migrations folder against its database.
 pub async fn check(db: &Db, orm: Orm, folder: &Path, side: &str) -> Result<Vec<Finding>> {
+    check_counted(db, orm, folder, side).await.map(|(f, _)| f)
+}
+
+/// How many migrations one side's folder has and how many of them the
+/// database records as applied (matched as [`check`] matches them).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MigrationCount {
+    /// The side's name (`[source]`/`[target]` `name`).
+    pub side: String,
+    pub orm: String,
+    /// Migrations in the folder (drizzle: journal entries).
+    pub found: usize,
+    /// Of those, applied in the database (drizzle: a row with the entry's
+    /// `created_at`; Prisma: a finished, not rolled back row of that name).
+    pub applied: usize,
+}
+
+/// [`check`], with the counts `parity schema` prints even when all is well.
+pub async fn check_counted(
+    db: &Db,
+    orm: Orm,
+    folder: &Path,
+    side: &str,
+) -> Result<(Vec<Finding>, MigrationCount)> {
+    let mut count = MigrationCount {
+        side: side.to_string(),
+        orm: orm.as_str().to_string(),
+        ..MigrationCount::default()
+    };
     match orm {
         Orm::Drizzle => {
             let journal = drizzle_journal(folder)?;
             let (table, applied) = read_drizzle(db).await?;
-            Ok(compare_drizzle(side, &journal, &table, applied.as_deref()))
+            let rows = applied.as_deref().unwrap_or(&[]);
+            count.found = journal.len();
+            count.applied = journal
+                .iter()
+                .filter(|e| rows.iter().any(|r| r.created_at == e.when))
+                .count();
+            Ok((
+                compare_drizzle(side, &journal, &table, applied.as_deref()),
+                count,
+            ))
         }
         Orm::Prisma => {
             let local = prisma_migrations(folder)?;
             let applied = read_prisma(db).await?;
-            Ok(compare_prisma(side, &local, applied.as_deref()))
+            let rows = applied.as_deref().unwrap_or(&[]);
+            count.found = local.len();
+            count.applied = local
+                .iter()
+                .filter(|l| {
+                    rows.iter()
+                        .any(|r| r.name == l.name && r.finished && !r.rolled_back)
+                })
+                .count();
+            Ok((compare_prisma(side, &local, applied.as_deref()), count))
         }
-        Orm::Catalog => Ok(Vec::new()),
+        Orm::Catalog => Ok((Vec::new(), count)),
     }
 }
 

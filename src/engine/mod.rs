@@ -61,6 +61,22 @@ pub struct TableResult {
     pub columns_compared: Vec<String>,
     pub columns_ignored: Vec<String>,
     pub error: Option<String>,
+    /// True when `differences` (and `differences.csv`) stop at
+    /// `--max-differences` while more rows differ; the counts above are
+    /// always the true ones.
+    pub differences_truncated: bool,
+}
+
+impl TableResult {
+    /// Sets [`TableResult::differences_truncated`]: the listed differences
+    /// hit the cap while more rows differ (a keyless table names no rows at
+    /// all, which is not a cut).
+    pub fn mark_truncated(&mut self, max_differences: usize) {
+        let total = self.missing_in_target + self.extra_in_target + self.different;
+        let listed = self.differences.len() as u64;
+        self.differences_truncated =
+            self.status == Status::Differs && listed >= max_differences as u64 && total > listed;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -238,6 +254,7 @@ pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
             .map(|c| c.source.name.clone())
             .collect(),
         error: None,
+        differences_truncated: false,
     }
 }
 
@@ -414,6 +431,9 @@ async fn run_table(
     let (bounds, estimated) = first.boundaries(&sspec, opts.chunk_rows).await?;
     drop(first);
     if let Some(pb) = progress {
+        // The planner's row estimate: marked `~` until the reads finish.
+        pb.set_style(crate::ui::rows_style(true));
+        pb.disable_steady_tick();
         pb.set_length(estimated);
     }
     let chunks = bounds.len() + 1;
@@ -451,7 +471,7 @@ async fn run_table(
             }
             let out = ctx.run_chunk(i, &mut sw, &mut tw).await?;
             if let Some(pb) = progress {
-                pb.inc(out.source_rows);
+                crate::ui::advance(pb, out.source_rows);
             }
             acc.merge(out, opts.max_differences);
         }
@@ -882,32 +902,18 @@ pub async fn check_pairs(
     let mut results = Vec::new();
     for pair in pairs {
         let bar = multi.as_ref().map(|m| {
-            let pb = m.add(indicatif::ProgressBar::new(0));
-            pb.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{prefix:>24} [{bar:30}] {human_pos}/{human_len} rows {per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
+            let pb = m.add(indicatif::ProgressBar::new_spinner());
+            pb.set_style(crate::ui::counting_style());
+            pb.enable_steady_tick(Duration::from_millis(120));
             pb.set_prefix(pair.name());
             pb
         });
-        let r = check_table(sides, pair, source_map, target_map, opts, bar.as_ref()).await;
+        let mut r = check_table(sides, pair, source_map, target_map, opts, bar.as_ref()).await;
+        r.mark_truncated(opts.max_differences);
         if let Some(pb) = bar {
-            pb.finish_and_clear();
+            crate::ui::finish_at_count(&pb);
         }
-        ui.info(format!(
-            "{:<28} {:>9} rows  {:>7} matched  {} missing  {} extra  {} different  {}  {:.2}s",
-            r.source_table,
-            r.source_rows,
-            r.matched,
-            r.missing_in_target,
-            r.extra_in_target,
-            r.different,
-            r.status.as_str(),
-            r.wall_seconds
-        ));
+        ui.result_line(crate::report::verdict::result_line(&r));
         if let Some(e) = &r.error {
             ui.warn(format!("{}: {e}", r.source_table));
         }

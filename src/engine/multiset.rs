@@ -437,6 +437,7 @@ mod tests {
             columns_compared: Vec::new(),
             columns_ignored: Vec::new(),
             error: None,
+            differences_truncated: false,
         };
         let a = Multiset { rows: 5, sum: 10 };
         let mut r = pair_result();

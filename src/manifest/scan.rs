@@ -266,6 +266,7 @@ fn blank_result(name: &str, columns: &[ColumnInfo]) -> TableResult {
         columns_compared: columns.iter().map(|c| c.name.clone()).collect(),
         columns_ignored: Vec::new(),
         error: None,
+        differences_truncated: false,
     }
 }
 
@@ -292,17 +293,8 @@ pub async fn verify_tables(
             result.error = Some(format!("{e:#}"));
         }
         result.wall_seconds = started.elapsed().as_secs_f64();
-        ui.info(format!(
-            "{:<28} {:>9} rows  {:>7} matched  {} missing  {} extra  {} different  {}  {:.2}s",
-            name,
-            result.source_rows,
-            result.matched,
-            result.missing_in_target,
-            result.extra_in_target,
-            result.different,
-            result.status.as_str(),
-            result.wall_seconds
-        ));
+        result.mark_truncated(opts.max_differences);
+        ui.result_line(crate::report::verdict::result_line(&result));
         if let Some(e) = &result.error {
             ui.warn(format!("{name}: {e}"));
         }

@@ -69,6 +69,8 @@ fn config() -> Config {
         check: CheckSettings::default(),
         timing: TimingSettings::default(),
         schema: SchemaSettings::default(),
+        global_flag: None,
+        locations: Default::default(),
     }
 }
 

@@ -1,7 +1,11 @@
 //! `report.html`: one self-contained page for a browser — inline CSS and
-//! inline SVG, no scripts, no network assets. It shows the data-check
-//! tables when the run checked tables, and per timed operation a latency
-//! histogram of source against target.
+//! inline SVG, no scripts, no network assets. It opens with the verdict
+//! banner (each repository READY / NOT READY with its flag and why, the
+//! global flag, the closing line, anything cut), then the schema findings
+//! with value-risk shapes marked, the data-check tables when the run
+//! checked tables, and per timed operation a latency histogram of source
+//! against target. Sections are functions of the [`RunReport`]: a new kind
+//! of result is a new function called from [`render`].
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -61,6 +65,20 @@ td.n { text-align: right; }
 .legend span { margin-right: 1rem; } .sw { display: inline-block; width: .8rem; height: .8rem; vertical-align: -1px; margin-right: .3rem; }
 code { background: #f4f6f9; padding: 0 .2rem; border-radius: .2rem; }
 ul.notes { color: #59627a; }
+#verdict { border: 2px solid #5b7083; border-radius: .5rem; padding: .6rem 1.2rem .8rem; margin: 0 0 1rem; background: #f7f9fb; }
+#verdict.not-ready { border-color: #c0392b; background: #fdf3f2; }
+#verdict.ready { border-color: #2e8540; background: #f1f8f3; }
+#verdict h1 { margin: .2rem 0 .5rem; }
+#verdict ul { list-style: none; padding: 0; margin: .3rem 0; }
+#verdict li { margin: .25rem 0; font-size: 1rem; }
+#verdict .closing { font-weight: 600; margin: .5rem 0 .2rem; }
+#verdict .global { font-size: 1.1rem; font-weight: 700; margin: .4rem 0; }
+.v-ready { background: #2e8540; } .v-not-ready { background: #c0392b; } .v-data-ok { background: #5b7083; }
+.truncated { color: #8a4b00; font-weight: 600; }
+.risk { display: inline-block; white-space: nowrap; padding: 0 .4rem; border-radius: .3rem; font-size: .8rem; font-weight: 700; }
+.risk-value { background: #c0392b; color: #fff; } .risk-shape { background: #e6e9ef; color: #59627a; }
+tr.value-risk td { background: #fdf3f2; }
+.sev-error { color: #c0392b; font-weight: 700; }
 "#;
 
 pub fn render(run: &RunReport) -> String {
@@ -72,7 +90,7 @@ pub fn render(run: &RunReport) -> String {
          <title>parity {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         esc(&run.command)
     );
-    let _ = writeln!(s, "<h1>parity {}</h1>", esc(&run.command));
+    banner(&mut s, run);
     let _ = writeln!(
         s,
         "<p class=\"meta\">source <b>{}</b> ({}, {}) · target <b>{}</b> ({}, {}) · started {}{}{}</p>",
@@ -92,6 +110,7 @@ pub fn render(run: &RunReport) -> String {
             .map(|c| format!(" · exit code {c}"))
             .unwrap_or_default()
     );
+    schema_section(&mut s, run);
     if !run.tables.is_empty() {
         data_section(&mut s, run);
     }
@@ -111,6 +130,242 @@ pub fn render(run: &RunReport) -> String {
 
 fn badge(v: &str) -> String {
     format!("<span class=\"badge v-{v}\">{v}</span>")
+}
+
+/// Escapes `s` and turns Markdown code spans (`` `x` ``) into `<code>`.
+fn esc_code(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in esc(s).split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// `READY` → `ready`, `NOT READY` → `not-ready`, for CSS classes.
+fn class_of(label: &str) -> String {
+    label.to_ascii_lowercase().replace(' ', "-")
+}
+
+/// The verdict banner, first on the page: the title with the overall
+/// verdict, one line per repository (label, flag, why), the global flag,
+/// the closing line and what `--max-differences` cut.
+fn banner(s: &mut String, run: &RunReport) {
+    // `check` and `run` judge repositories; other commands (`backup`,
+    // `timing`) have their exit code and the closing line.
+    let verdict = run.verdict.as_ref();
+    let overall = match (verdict, run.in_progress) {
+        (_, true) => "IN PROGRESS".to_string(),
+        (Some(v), false) if v.scope == "gate" => {
+            if v.repositories.iter().all(|r| r.ready) && !v.repositories.is_empty() {
+                "READY".into()
+            } else {
+                "NOT READY".into()
+            }
+        }
+        (Some(v), false) => {
+            if v.repositories.iter().all(|r| r.ready) {
+                "DATA OK".into()
+            } else {
+                "NOT READY".into()
+            }
+        }
+        (None, false) => match run.exit_code {
+            Some(0) => "OK".into(),
+            Some(_) => "NOT OK".into(),
+            None => String::new(),
+        },
+    };
+    let class = match overall.as_str() {
+        "READY" | "OK" => "ready",
+        "NOT READY" | "NOT OK" => "not-ready",
+        _ => "neutral",
+    };
+    let _ = writeln!(s, "<header id=\"verdict\" class=\"{class}\">");
+    let _ = writeln!(
+        s,
+        "<h1>parity {}{}</h1>",
+        esc(&run.command),
+        if overall.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", esc(&overall))
+        }
+    );
+    if let Some(v) = verdict {
+        let _ = writeln!(s, "<ul class=\"repositories\">");
+        for r in &v.repositories {
+            let _ = writeln!(
+                s,
+                "<li class=\"repository\" data-ready=\"{}\"><span class=\"badge v-{}\">{}</span> <b>{}</b>{} — {}</li>",
+                r.ready,
+                class_of(&r.label),
+                esc(&r.label),
+                esc(&r.repository),
+                r.flag
+                    .as_deref()
+                    .map(|f| format!(" <code class=\"flag\">{}</code>", esc(f)))
+                    .unwrap_or_default(),
+                esc_code(&r.why)
+            );
+        }
+        let _ = writeln!(s, "</ul>");
+        if let Some(g) = &v.global_flag {
+            let _ = writeln!(
+                s,
+                "<p class=\"global\" data-ready=\"{}\"><span class=\"badge v-{}\">{}</span> {}</p>",
+                g.ready,
+                if g.ready { "ready" } else { "not-ready" },
+                if g.ready { "READY" } else { "NOT READY" },
+                esc(&g.line)
+            );
+        }
+        if !v.summary.is_empty() && v.scope != "gate" {
+            let _ = writeln!(s, "<p class=\"closing\">{}</p>", esc(&v.summary));
+        } else if !run.tables.is_empty() {
+            let _ = writeln!(
+                s,
+                "<p class=\"closing\">Data: {}</p>",
+                esc(&super::verdict::data_line(&run.tables))
+            );
+        }
+    } else if run.in_progress {
+        let _ = writeln!(
+            s,
+            "<p class=\"closing\">{} tables checked so far; the verdict comes when the run ends.</p>",
+            run.tables.len()
+        );
+    } else if !run.tables.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p class=\"closing\">{}</p>",
+            esc(&super::verdict::closing_line(
+                &run.tables,
+                run.exit_code.unwrap_or(0)
+            ))
+        );
+    }
+    for l in super::verdict::truncation_lines(&run.tables) {
+        let _ = writeln!(s, "<p class=\"truncated\">{}</p>", esc(&l));
+    }
+    let _ = writeln!(s, "</header>");
+}
+
+/// `value risk` (can lose information) stands out; `shape only` does not.
+fn risk_mark(risk: crate::plan::ShapeRisk) -> &'static str {
+    match risk {
+        crate::plan::ShapeRisk::Value => {
+            "<span class=\"risk risk-value\" title=\"can lose information\">value risk</span>"
+        }
+        crate::plan::ShapeRisk::Shape => "<span class=\"risk risk-shape\">shape only</span>",
+    }
+}
+
+/// Schema findings: `parity run`'s findings (errors, warnings, shapes), or
+/// for a data check the mappings' shape differences of the checked tables.
+fn schema_section(s: &mut String, run: &RunReport) {
+    struct Row {
+        severity: String,
+        code: String,
+        place: String,
+        risk: Option<crate::plan::ShapeRisk>,
+        message: String,
+        allowed: bool,
+    }
+    let rows: Vec<Row> = match &run.schema_findings {
+        Some(f) => f
+            .iter()
+            .map(|f| Row {
+                severity: f.severity.as_str().into(),
+                code: f.code.clone(),
+                place: match (&f.table, &f.column) {
+                    (Some(t), Some(c)) => format!("{t}.{c}"),
+                    (Some(t), None) => t.clone(),
+                    _ => f.side.clone().unwrap_or_default(),
+                },
+                risk: f.risk,
+                message: f.message.clone(),
+                allowed: f.allowed,
+            })
+            .collect(),
+        None => run
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.shapes.iter().map(|sh| Row {
+                    severity: "warning".into(),
+                    code: sh.code.clone(),
+                    place: format!("{}.{}", t.source_table, sh.column),
+                    risk: Some(sh.risk),
+                    message: sh.message.clone(),
+                    allowed: false,
+                })
+            })
+            .collect(),
+    };
+    if run.schema_findings.is_none() && rows.is_empty() {
+        return;
+    }
+    let value = rows
+        .iter()
+        .filter(|r| r.risk == Some(crate::plan::ShapeRisk::Value))
+        .count();
+    let _ = writeln!(s, "<h2 id=\"schema\">Schema findings</h2>");
+    let _ = writeln!(
+        s,
+        "<p class=\"meta\">{} finding(s); {value} shape(s) can lose information (<b>value risk</b>).{}</p>",
+        rows.len(),
+        if run.schema_findings.is_none() {
+            " The mappings' shape differences of the checked tables; <code>parity schema</code> checks the catalog and migrations too."
+        } else {
+            ""
+        }
+    );
+    if rows.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p>None: the mappings agree with each other and with the database.</p>"
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "<table id=\"schema-findings\">\n<tr><th>severity</th><th>code</th><th>where</th><th>risk</th><th>message</th></tr>"
+    );
+    // Errors first, then value risks, then the rest.
+    let rank = |r: &Row| {
+        if r.severity == "error" {
+            0
+        } else if r.risk == Some(crate::plan::ShapeRisk::Value) {
+            1
+        } else {
+            2
+        }
+    };
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by_key(|r| rank(r));
+    for r in sorted {
+        let _ = writeln!(
+            s,
+            "<tr{}><td class=\"sev-{}\">{}</td><td><code>{}</code>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            if r.risk == Some(crate::plan::ShapeRisk::Value) {
+                " class=\"value-risk\""
+            } else {
+                ""
+            },
+            esc(&r.severity),
+            esc(&r.severity),
+            esc(&r.code),
+            if r.allowed { " (allowed)" } else { "" },
+            esc(&r.place),
+            r.risk.map(risk_mark).unwrap_or(""),
+            esc(&r.message)
+        );
+    }
+    let _ = writeln!(s, "</table>");
 }
 
 fn data_section(s: &mut String, run: &RunReport) {
@@ -158,6 +413,12 @@ fn data_section(s: &mut String, run: &RunReport) {
                 esc(c)
             ));
         }
+        if t.differences_truncated {
+            items.push(format!(
+                "<span class=\"truncated\">{}</span>",
+                esc(&super::verdict::truncation_lines(std::slice::from_ref(t)).join(""))
+            ));
+        }
         if let Some(d) = t.differences.first() {
             items.push(format!(
                 "<b>{}</b> first difference: {} at key <code>{}</code>",
@@ -168,10 +429,11 @@ fn data_section(s: &mut String, run: &RunReport) {
         }
         for sh in &t.shapes {
             items.push(format!(
-                "<b>{}.{}</b> shape <code>{}</code>: {}",
+                "<b>{}.{}</b> shape <code>{}</code> {}: {}",
                 esc(&t.source_table),
                 esc(&sh.column),
                 esc(&sh.code),
+                risk_mark(sh.risk),
                 esc(&sh.message)
             ));
         }
@@ -295,6 +557,20 @@ fn operation(s: &mut String, o: &OperationResult) {
             String::new()
         }
     );
+    if !o.reconciled.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta reconciled\">Compared: {}. Hash of the compared result: source <code>{}</code>, target <code>{}</code>{}.</p>",
+            esc(&o.reconciled),
+            esc(&o.source.result_hash),
+            esc(&o.target.result_hash),
+            if o.source.result_hash == o.target.result_hash {
+                " (equal)"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(e) = &o.error {
         let _ = writeln!(s, "<p><b>Error:</b> {}</p>", esc(e));
     }
@@ -520,6 +796,64 @@ mod tests {
         assert_eq!(
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn the_verdict_banner_comes_first_and_value_risks_stand_out() {
+        use crate::plan::ShapeRisk;
+        use crate::report::verdict::tests::table;
+        let mut repairs = table("repair", "repairs", 20, 3, &[("estimated_cost", 3)]);
+        repairs.shapes.push(crate::engine::ColumnShape {
+            column: "estimated_cost".into(),
+            code: "SHAPE_DECIMAL_NUMBER".into(),
+            risk: ShapeRisk::Value,
+            message: "digits lost".into(),
+        });
+        repairs.shapes.push(crate::engine::ColumnShape {
+            column: "received_at".into(),
+            code: "SHAPE_DATE_VS_STRING".into(),
+            risk: ShapeRisk::Shape,
+            message: "Date vs string".into(),
+        });
+        let mut run = RunReport {
+            command: "check".into(),
+            tables: vec![table("user", "users", 10, 0, &[]), repairs],
+            exit_code: Some(1),
+            ..RunReport::default()
+        };
+        run.verdict = Some(crate::report::verdict::data_verdict(
+            &run,
+            &[
+                ("user".into(), Some("drizzle_user_repo".into())),
+                ("repair".into(), Some("drizzle_repair_repo".into())),
+            ],
+        ));
+        let html = render(&run);
+        let body = &html[html.find("<body>").unwrap() + 6..];
+        assert!(
+            body.trim_start()
+                .starts_with("<header id=\"verdict\" class=\"not-ready\">")
+        );
+        let banner = &body[..body.find("</header>").unwrap()];
+        assert!(
+            banner.contains("<h1>parity check: NOT READY</h1>"),
+            "{banner}"
+        );
+        assert!(banner.contains(
+            "<span class=\"badge v-not-ready\">NOT READY</span> <b>repair</b> <code class=\"flag\">drizzle_repair_repo</code> — data differs: repairs.estimated_cost (3 rows)"
+        ), "{banner}");
+        assert!(
+            banner.contains("2 tables differ") || banner.contains("1 of 2 tables differs"),
+            "{banner}"
+        );
+        // The schema section, value risks first and marked.
+        let schema = &html[html.find("<h2 id=\"schema\">").unwrap()..];
+        let value = schema.find("<tr class=\"value-risk\">").unwrap();
+        let shape = schema.find("risk-shape").unwrap();
+        assert!(value < shape);
+        assert!(
+            html.find("<h2 id=\"schema\">").unwrap() < html.find("<h2>Data parity</h2>").unwrap()
         );
     }
 }

@@ -191,6 +191,47 @@ pub fn render(run: &RunReport) -> String {
                 .push(op_case(o));
         }
     }
+    // `parity run`: the verdicts themselves, in a `gate` suite.
+    if let Some(v) = run.verdict.as_ref().filter(|v| v.scope == "gate") {
+        let gate = suites.entry("gate".into()).or_default();
+        for r in &v.repositories {
+            gate.push(Case {
+                classname: "parity.gate".into(),
+                name: match &r.flag {
+                    Some(f) => format!("verdict {} ({f})", r.repository),
+                    None => format!("verdict {}", r.repository),
+                },
+                seconds: 0.0,
+                outcome: if r.ready {
+                    Outcome::Pass
+                } else {
+                    Outcome::Failure {
+                        kind: "not_ready".into(),
+                        message: format!("{}: NOT READY: {}", r.repository, r.why),
+                        body: r.line.clone(),
+                    }
+                },
+                out: Some(r.line.clone()),
+            });
+        }
+        if let Some(g) = &v.global_flag {
+            gate.push(Case {
+                classname: "parity.gate".into(),
+                name: format!("global flag {}", g.flag),
+                seconds: 0.0,
+                outcome: if g.ready {
+                    Outcome::Pass
+                } else {
+                    Outcome::Failure {
+                        kind: "not_ready".into(),
+                        message: g.line.clone(),
+                        body: g.line.clone(),
+                    }
+                },
+                out: Some(g.line.clone()),
+            });
+        }
+    }
     let count = |cases: &[Case]| {
         let f = cases
             .iter()

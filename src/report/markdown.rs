@@ -26,6 +26,7 @@ impl ReportWriter for Summary {
 pub fn render(run: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# parity {}\n", run.command);
+    verdict_block(&mut s, run);
     let _ = writeln!(
         s,
         "- source: **{}** ({}, {})\n- target: **{}** ({}, {})\n- started: {}{}\n",
@@ -178,6 +179,57 @@ pub fn render(run: &RunReport) -> String {
         }
     }
     s
+}
+
+/// The verdict first: one line per repository (READY / NOT READY, its
+/// flag, why), the global flag, the closing line and what was cut. Kept
+/// within the file's first 15 lines for up to 8 repositories.
+fn verdict_block(s: &mut String, run: &RunReport) {
+    let _ = writeln!(s, "## Verdict\n");
+    let Some(v) = &run.verdict else {
+        let _ = writeln!(
+            s,
+            "In progress: {} tables checked so far; the verdict comes when the run ends.\n",
+            run.tables.len()
+        );
+        return;
+    };
+    for r in &v.repositories {
+        let flag = r
+            .flag
+            .as_deref()
+            .map(|f| format!(" (`{f}`)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "- **{}**{flag}: **{}** — {}",
+            r.repository, r.label, r.why
+        );
+    }
+    if let Some(g) = &v.global_flag {
+        let _ = writeln!(s, "- **{}**", g.line);
+    }
+    if !v.repositories.is_empty() || v.global_flag.is_some() {
+        s.push('\n');
+    }
+    if v.scope == "gate" {
+        let _ = writeln!(
+            s,
+            "Data: {}; exit code {}.",
+            super::verdict::data_line(&run.tables),
+            run.exit_code.unwrap_or(0)
+        );
+    } else {
+        let _ = writeln!(s, "{}", v.summary);
+    }
+    let cut = super::verdict::truncation_lines(&run.tables);
+    if !cut.is_empty() {
+        s.push('\n');
+        for l in cut {
+            let _ = writeln!(s, "- {l}");
+        }
+    }
+    s.push('\n');
 }
 
 pub fn counts(tables: &[TableResult]) -> (usize, usize, usize) {

@@ -10,6 +10,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod timing_csv;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,14 @@ pub struct RunReport {
     /// Paired query timing (`timing`, `run`): absent for commands that time nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<crate::timing::TimingSection>,
+    /// What the run concluded, worded for people: per repository READY /
+    /// NOT READY (or, for `check`, data only), the `global_flag` verdict and
+    /// the closing line. Absent while the run is in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<verdict::Verdict>,
+    /// `parity run`: the schema findings (the same as `schema.json`'s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_findings: Option<Vec<crate::plan::findings::Finding>>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -68,6 +77,7 @@ pub fn check_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
         Box::new(csv::DifferencesCsv),
         Box::new(markdown::Summary),
         Box::new(json::Json),
+        Box::new(html::Html),
     ]
 }
 

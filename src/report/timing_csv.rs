@@ -339,6 +339,7 @@ pub(crate) mod tests {
             mismatch: None,
             notes: vec![],
             error: None,
+            reconciled: "rows compared".into(),
         };
         RunReport {
             command: "timing".into(),

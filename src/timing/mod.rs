@@ -150,6 +150,9 @@ pub struct OperationResult {
     /// What the result check set aside (columns or tables one side lacks).
     pub notes: Vec<String>,
     pub error: Option<String>,
+    /// One line on how the two sides' results were brought to one shape
+    /// before comparing (see `result_hash`).
+    pub reconciled: String,
 }
 
 impl OperationResult {
@@ -170,8 +173,38 @@ impl OperationResult {
             mismatch: None,
             notes: Vec::new(),
             error: None,
+            reconciled: reconciliation(op),
         }
     }
+}
+
+/// How an operation's two results are brought to one shape, in one line.
+pub fn reconciliation(op: &Operation) -> String {
+    let mut s = match op.compare {
+        CompareMode::Rows => {
+            "each side's rows decoded through its mapping, Drizzle's json_agg rows unnested per table, and compared as canonical values in sorted order; rows per execution differ when one side nests what the other returns flat".to_string()
+        }
+        CompareMode::Entities => {
+            "each side's rows unnested into entities per table (Drizzle's json_agg rows included), merged by primary key, and compared as canonical values; rows per execution differ when one side joins and the other runs separate queries".to_string()
+        }
+        CompareMode::Count => "row counts per table compared".to_string(),
+    };
+    s.push_str("; columns only one side returns are left out");
+    if !op.tolerance.is_empty() {
+        let cols: Vec<String> = op
+            .tolerance
+            .iter()
+            .map(|(c, _)| match &c.table {
+                Some(t) => format!("{t}.{}", c.column),
+                None => c.column.clone(),
+            })
+            .collect();
+        s.push_str(&format!(
+            "; {} compared within tolerance and left out of the hash",
+            cols.join(", ")
+        ));
+    }
+    s
 }
 
 /// One side of one operation.
@@ -186,8 +219,12 @@ pub struct SideResult {
     pub rows: f64,
     /// Round trips per execution (mean over the parameter sets).
     pub round_trips: f64,
-    /// blake3 (first 8 bytes, hex) of the compared results of every
-    /// parameter set: equal on both sides when the results match exactly.
+    /// blake3 (first 8 bytes, hex) of the compared (canonical) results of
+    /// every parameter set: each side's rows turned into entities through
+    /// its mapping, Drizzle's `json_agg` rows unnested, duplicates merged by
+    /// key in `entities` mode, columns only one side returns and columns
+    /// compared within a tolerance left out. Equal on both sides when the
+    /// results match.
     pub result_hash: String,
     /// Every measured latency, in run order (pairs with the other side's).
     pub samples_ms: Vec<f64>,

@@ -649,12 +649,11 @@ pub fn compare(
         }
         s.sort();
         t.sort();
-        for e in &s {
-            hash_entity(hs, e);
-        }
-        for e in &t {
-            hash_entity(ht, e);
-        }
+        // The hashes are of the compared form: columns compared within a
+        // tolerance are left out (their bits may differ while they match).
+        let tolerated = |c: &str| tolerance.iter().any(|(r, _)| r.matches(&table, c));
+        hash_compared(hs, &s, &tolerated);
+        hash_compared(ht, &t, &tolerated);
         if mode == CompareMode::Count {
             if s.len() != t.len() && out.mismatch.is_none() {
                 out.mismatch = Some(Mismatch {
@@ -707,6 +706,23 @@ pub fn compare(
         }
     }
     out
+}
+
+/// Hashes entities as compared: without the tolerated columns, in sorted
+/// order, so that sides whose results match hash alike.
+fn hash_compared(h: &mut blake3::Hasher, v: &[Entity], tolerated: &dyn Fn(&str) -> bool) {
+    let mut projected: Vec<Entity> = v
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.values.retain(|(c, _)| !tolerated(c));
+            e
+        })
+        .collect();
+    projected.sort();
+    for e in &projected {
+        hash_entity(h, e);
+    }
 }
 
 fn hash_entity(h: &mut blake3::Hasher, e: &Entity) {
