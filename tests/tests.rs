@@ -9,6 +9,8 @@ mod check;
 mod cli;
 mod corpus_drizzle;
 mod corpus_prisma;
+mod observe;
+mod prometheus;
 mod run;
 mod schema;
 mod seed;

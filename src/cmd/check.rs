@@ -27,6 +27,9 @@ pub async fn run(args: CheckArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     let out = report::prepare_out_dir(global.out.as_deref())?;
     let mut run = prepared.run_report("check", &config);
     let code = check_into(&config, &prepared, &opts, &ui, &out, &mut run).await?;
+    if let Some(p) = &args.prometheus {
+        report::prometheus::write(p, &run, &report::prometheus::Extras::finished_now(&run))?;
+    }
     print_summary(&run);
     ui.info(format!("reports: {}", out.display()));
     Ok(code)

@@ -80,6 +80,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         .filter(|r| args.repository.as_deref().is_none_or(|n| n == r.name))
         .collect();
     let mut lines = Vec::new();
+    let mut gates = Vec::new();
     let mut all_ready = true;
     let mut any_error = false;
     for repo in &repos {
@@ -92,6 +93,11 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         );
         all_ready &= v.ready;
         any_error |= v.error;
+        gates.push(report::prometheus::Gate {
+            repository: repo.name.clone(),
+            flag: repo.flag.clone().unwrap_or_default(),
+            ready: v.ready,
+        });
         lines.push(v.line);
     }
     if repos.is_empty() {
@@ -106,6 +112,11 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 .operations
                 .iter()
                 .any(|o| o.verdict == Verdict::Error);
+        gates.push(report::prometheus::Gate {
+            repository: "all".into(),
+            flag: String::new(),
+            ready,
+        });
         lines.push(format!(
             "all tables: schema {} · data {} · timing {} → {}",
             if errors == 0 { "ok" } else { "FAIL" },
@@ -125,6 +136,13 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     };
     run.exit_code = Some(code);
     timing::render_into(&mut run, section, &out)?;
+    if let Some(p) = &args.prometheus {
+        let extras = report::prometheus::Extras {
+            gates,
+            ..report::prometheus::Extras::finished_now(&run)
+        };
+        report::prometheus::write(p, &run, &extras)?;
+    }
     for l in &lines {
         println!("{l}");
     }

@@ -9,6 +9,8 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod observe;
+pub mod prometheus;
 pub mod timing_csv;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +46,9 @@ pub struct RunReport {
     /// Paired query timing (`timing`, `run`): absent for commands that time nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<crate::timing::TimingSection>,
+    /// Production statement statistics (`observe`): absent for other commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observe: Option<crate::timing::observe::ObserveSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
