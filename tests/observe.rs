@@ -480,6 +480,14 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
     let counts = pgbench(&cluster, "shop", &scripts, 3000);
     println!("pgbench: {:.1} s", started.elapsed().as_secs_f64());
 
+    // A staging result of `parity timing` for one operation, shown beside.
+    let staging = tmp.join("staging.json");
+    std::fs::write(
+        &staging,
+        r#"{"timing": {"operations": [{"repository": "user", "operation": "find-user-by-email",
+            "comparison": {"ratio_p50": 0.97, "ratio_p95": 1.0, "ci_low": 0.9, "ci_high": 1.05}, "verdict": "same"}]}}"#,
+    )
+    .unwrap();
     let reports = tmp.join("reports");
     let prom = tmp.join("observe.prom");
     let out = parity()
@@ -491,6 +499,8 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
         .arg(&reports)
         .arg("--prometheus")
         .arg(&prom)
+        .arg("--staging")
+        .arg(&staging)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -573,6 +583,27 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
     for same in ["find-user-by-email", "find-customer-by-id"] {
         assert_eq!(verdict(same), "same", "{same}: {stdout}");
     }
+
+    let user = row("user/find-user-by-email", "target");
+    assert_eq!(
+        (
+            user["staging_ratio_p50"].as_str(),
+            user["staging_verdict"].as_str()
+        ),
+        ("0.9700", "same")
+    );
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("name=\"observe find-customer-by-email\""),
+        "{junit}"
+    );
+    assert!(junit.contains("target slower: production mean"), "{junit}");
+    let html = std::fs::read_to_string(reports.join("report.html")).unwrap();
+    assert!(html.contains("<table id=\"observe\">"), "{html}");
+    assert!(
+        html.contains("<td class=\"n\">0.97</td><td>same</td>"),
+        "staging beside production: {html}"
+    );
 
     // Metrics for the textfile collector.
     let text = std::fs::read_to_string(&prom).unwrap();
@@ -657,6 +688,22 @@ fn observe_for_a_window_without_traffic_gives_no_verdict() {
     );
     assert!(stdout.contains("user/find-user-by-email"), "{stdout}");
     assert!(stdout.contains("not_enough_traffic"), "{stdout}");
+
+    // Preloaded, but the extension was never created in this database.
+    cluster.exec("postgres", "CREATE DATABASE bare");
+    let out = parity()
+        .args(["observe", "--url", &cluster.url("bare"), "--for", "1s"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "loaded but not installed in database bare: run CREATE EXTENSION pg_stat_statements;"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -116,7 +116,8 @@ impl StatsSession {
             "SELECT {MARKER} current_setting('server_version_num')::int, \
              EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'), \
              coalesce(current_setting('pg_stat_statements.track_planning', true), 'off'), \
-             current_setting('compute_query_id'), current_database()::text"
+             current_setting('compute_query_id'), current_database()::text, \
+             current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'"
         ))
         .fetch_one(&mut conn)
         .await
@@ -126,11 +127,17 @@ impl StatsSession {
         let track_planning: String = row.try_get(2)?;
         let compute_query_id: String = row.try_get(3)?;
         let name: String = row.try_get(4)?;
+        let preloaded: bool = row.try_get(5)?;
         if server_version_num < 130000 {
             bail!(
                 "observe needs PostgreSQL 13 or later ({} runs {}); upgrade, or compare with `parity timing` in staging",
                 url.redacted(),
                 server_version_num
+            );
+        }
+        if !installed && preloaded {
+            bail!(
+                "pg_stat_statements is loaded but not installed in database {name}: run CREATE EXTENSION pg_stat_statements; in that database (the role needs pg_read_all_stats to see other roles' statements)"
             );
         }
         if !installed {
