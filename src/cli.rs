@@ -309,6 +309,12 @@ pub struct ObserveArgs {
     /// The slowdown margin [default: [timing] max_slowdown, else 0.10]
     #[arg(long, env = "PARITY_MAX_SLOWDOWN", value_name = "FRACTION")]
     pub max_slowdown: Option<f64>,
+    /// The database role the source ORM (Prisma) connects as, when each ORM has its own
+    #[arg(long, env = "PARITY_SOURCE_ROLE", value_name = "ROLE")]
+    pub source_role: Option<String>,
+    /// The database role the target ORM (Drizzle) connects as
+    #[arg(long, env = "PARITY_TARGET_ROLE", value_name = "ROLE")]
+    pub target_role: Option<String>,
     /// A report.json of `parity timing` or `run`, shown beside production per operation
     #[arg(long, env = "PARITY_STAGING", value_name = "FILE")]
     pub staging: Option<PathBuf>,

@@ -372,6 +372,44 @@ fn pgbench(cluster: &Cluster, db: &str, scripts: &Scripts, per_client: u32) -> V
     counts
 }
 
+/// Runs one script as `user` for `transactions` transactions; returns the
+/// count pgbench reports.
+fn pgbench_as(
+    cluster: &Cluster,
+    db: &str,
+    user: &str,
+    file: &Path,
+    scripts: &Scripts,
+    transactions: u32,
+) -> u64 {
+    let mut cmd = Command::new("pgbench");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &cluster.port.to_string(),
+        "-U",
+        user,
+    ])
+    .args(["-n", "-M", "extended", "-t", &transactions.to_string()]);
+    for (k, v) in &scripts.vars {
+        cmd.arg("-D").arg(format!("{k}={v}"));
+    }
+    cmd.arg("-f").arg(file).arg(db);
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "pgbench as {user}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("number of transactions actually processed: "))
+        .unwrap_or_else(|| panic!("pgbench output: {text}"));
+    line.split('/').next().unwrap().trim().parse().unwrap()
+}
+
 /// The shipped PostgreSQL read operations, plus one whose Drizzle SQL needs
 /// an index on lower(email) that the test drops.
 fn replay_queries(dir: &Path) -> PathBuf {
@@ -612,6 +650,73 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
     ));
     assert!(text.contains("parity_last_run_exit_code{command=\"observe\"} 1"));
     promtool_check_metrics(&prom);
+
+    // With a database role per ORM, the monthly report's two spellings of
+    // one query tree are told apart by who ran them.
+    cluster.exec(
+        "shop",
+        "CREATE ROLE prisma_app LOGIN; CREATE ROLE drizzle_app LOGIN; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO prisma_app, drizzle_app;",
+    );
+    let before_roles = tmp.join("before-roles.json");
+    let out = parity()
+        .args(["observe", "--url", &url, "--save"])
+        .arg(&before_roles)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let script = |side: &str| {
+        let (f, ..) = scripts
+            .files
+            .iter()
+            .find(|(_, _, id, s)| id == monthly && *s == side)
+            .unwrap();
+        f.clone()
+    };
+    let prisma_calls = pgbench_as(
+        &cluster,
+        "shop",
+        "prisma_app",
+        &script("source"),
+        &scripts,
+        90,
+    );
+    let drizzle_calls = pgbench_as(
+        &cluster,
+        "shop",
+        "drizzle_app",
+        &script("target"),
+        &scripts,
+        10,
+    );
+    let reports_roles = tmp.join("reports-roles");
+    let out = parity()
+        .args(["observe", "--url", &url, "--min-calls", "5", "--since"])
+        .arg(&before_roles)
+        .arg("--queries")
+        .arg(&queries)
+        .args(["--operations", "monthly-revenue-report"])
+        .args([
+            "--source-role",
+            "prisma_app",
+            "--target-role",
+            "drizzle_app",
+            "--out",
+        ])
+        .arg(&reports_roles)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("with a role per ORM:\n{stdout}");
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{stdout}"
+    );
+    let rows = csv_rows(&reports_roles.join("observe.csv"));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["calls"], prisma_calls.to_string(), "{stdout}");
+    assert_eq!(rows[1]["calls"], drizzle_calls.to_string(), "{stdout}");
+    assert_ne!(rows[0]["verdict"], "indistinguishable", "{stdout}");
 
     // A statement no operation file has is reported, over any share.
     let before2 = tmp.join("before2.json");

@@ -83,6 +83,14 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
         );
     }
 
+    let source_role = match &args.source_role {
+        Some(r) => Some(session.role_oid(r).await?),
+        None => None,
+    };
+    let target_role = match &args.target_role {
+        Some(r) => Some(session.role_oid(r).await?),
+        None => None,
+    };
     let ops = select(&args, config.as_ref())?;
     if ops.is_empty() {
         bail!(
@@ -136,6 +144,8 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
         max_slowdown,
         min_calls: args.min_calls,
         min_share: args.min_share,
+        source_role,
+        target_role,
     };
     let (mut operations, unmatched, totals) = obs::attribute(&ops, &keys, &entries, &opts);
     if let Some(path) = &args.staging {

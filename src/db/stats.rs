@@ -286,6 +286,24 @@ impl StatsSession {
         Err("EXPLAIN printed no Query Identifier (is compute_query_id on?)".into())
     }
 
+    /// The oid of a role, for attributing statements by who ran them.
+    pub async fn role_oid(&mut self, role: &str) -> Result<i64> {
+        let rows = sqlx::raw_sql(&format!(
+            "SELECT {MARKER} oid::int8 FROM pg_roles WHERE rolname = '{}'",
+            role.replace('\'', "''")
+        ))
+        .fetch_all(&mut self.conn)
+        .await
+        .context("cannot read pg_roles")?;
+        match rows.first() {
+            Some(r) => Ok(r.try_get(0)?),
+            None => bail!(
+                "there is no role \"{role}\" on {}; pass the role the ORM connects as (SELECT rolname FROM pg_roles lists them)",
+                self.database
+            ),
+        }
+    }
+
     pub async fn close(self) {
         let _ = self.conn.close().await;
     }

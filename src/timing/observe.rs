@@ -26,6 +26,9 @@
 //! and the shared statement's remaining calls go to the others. Transaction
 //! control (`BEGIN`, `COMMIT`, …) cannot be attributed by its text and is
 //! listed as `control`; statements parity itself sent are counted apart.
+//! When each ORM connects as its own database role (`--source-role`,
+//! `--target-role`), a statement goes only to the side of the role that ran
+//! it, which also separates statements both sides spell as one query tree.
 //!
 //! **Per operation side.** `calls` are its executions; `mean_ms` the
 //! execution time of all its statements per execution; `stddev_ms` the
@@ -425,6 +428,8 @@ fn is_control(query: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WindowEntry {
     pub queryid: i64,
+    /// The role that ran it (`pg_roles.oid`).
+    pub userid: i64,
     pub query: String,
     pub calls: f64,
     pub total_ms: f64,
@@ -464,6 +469,7 @@ pub fn window(before: &StatSnapshot, after: &StatSnapshot) -> (Vec<WindowEntry>,
         let w = match base {
             Some(b) => WindowEntry {
                 queryid: e.queryid,
+                userid: e.userid,
                 query: e.query.clone(),
                 calls: (e.calls - b.calls) as f64,
                 total_ms: e.total_exec_ms - b.total_exec_ms,
@@ -478,6 +484,7 @@ pub fn window(before: &StatSnapshot, after: &StatSnapshot) -> (Vec<WindowEntry>,
             },
             None => WindowEntry {
                 queryid: e.queryid,
+                userid: e.userid,
                 query: e.query.clone(),
                 calls: e.calls as f64,
                 total_ms: e.total_exec_ms,
@@ -508,6 +515,12 @@ pub struct ObserveOptions {
     pub max_slowdown: f64,
     pub min_calls: u64,
     pub min_share: f64,
+    /// The database roles (`pg_roles.oid`) each ORM connects as, when they
+    /// differ: a statement is then attributed only to the side of the role
+    /// that ran it, which separates sides PostgreSQL records under one
+    /// query id.
+    pub source_role: Option<i64>,
+    pub target_role: Option<i64>,
 }
 
 type Slot = (usize, Side, usize);
@@ -574,9 +587,16 @@ pub fn attribute(
         totals.statements += 1;
         totals.calls += e.calls as u64;
         totals.total_ms += e.total_ms;
+        let role_allows = |slot: &Slot| {
+            let role = match slot.1 {
+                Side::Source => opts.source_role,
+                Side::Target => opts.target_role,
+            };
+            role.is_none_or(|r| r == e.userid)
+        };
         let by_id: Vec<Slot> = slots
             .iter()
-            .filter(|(_, k)| k.queryid == Some(e.queryid) && e.queryid != 0)
+            .filter(|(s, k)| k.queryid == Some(e.queryid) && e.queryid != 0 && role_allows(s))
             .map(|(s, _)| *s)
             .collect();
         let (matched, how) = if !by_id.is_empty() {
@@ -586,7 +606,7 @@ pub fn attribute(
             (
                 slots
                     .iter()
-                    .filter(|(_, k)| k.text == t)
+                    .filter(|(s, k)| k.text == t && role_allows(s))
                     .map(|(s, _)| *s)
                     .collect(),
                 "text",
@@ -748,7 +768,7 @@ pub fn attribute(
             if ambiguous.contains(&os) {
                 split = true;
                 notes.push(format!(
-                    "{label}: PostgreSQL records its statements under the same query id as another operation side's (same query tree, different text), so its calls cannot be told apart and are an even share; a separate database role per ORM would separate them"
+                    "{label}: PostgreSQL records its statements under the same query id as another operation side's (same query tree, different text), so its calls cannot be told apart and are an even share; a database role per ORM (--source-role, --target-role) separates them"
                 ));
             }
         }
@@ -1074,6 +1094,8 @@ params = ["c"]
             max_slowdown: 0.1,
             min_calls: 10,
             min_share: 0.0,
+            source_role: None,
+            target_role: None,
         };
         let (out, unmatched, totals) = attribute(&ops, &BTreeMap::new(), &entries, &opts);
         assert_eq!(out[0].source.calls, 90);
