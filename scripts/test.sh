@@ -15,6 +15,10 @@ cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --locked --all-targets -- -D warnings
 
+echo "== monitoring: alert rules, dashboard, promtool" >&2
+bash scripts/test-monitoring.sh
+export PARITY_REQUIRE_PROMTOOL=1
+
 echo "== cargo test" >&2
 cargo test --locked
 

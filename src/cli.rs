@@ -64,6 +64,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Zero-setup run on an embedded SQLite copy of the fixture
     Demo(DemoArgs),
+    /// Production traffic: each ORM's statements in pg_stat_statements, per operation
+    Observe(ObserveArgs),
 }
 
 /// Narrowing shared by the commands that read tables.
@@ -110,6 +112,9 @@ pub struct CheckArgs {
     /// Rows per chunk
     #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
     pub chunk_rows: Option<usize>,
+    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
+    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -175,6 +180,9 @@ pub struct BackupArgs {
     /// Rows per chunk [default: 20000]
     #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
     pub chunk_rows: Option<usize>,
+    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
+    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -232,6 +240,9 @@ pub struct RunArgs {
     /// Treat schema shape differences as findings (NOT READY)
     #[arg(long, env = "PARITY_STRICT")]
     pub strict: bool,
+    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
+    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -295,6 +306,62 @@ pub struct HiddenGlobals {
         value_name = "N"
     )]
     pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ObserveArgs {
+    /// The database to observe (URL, or env var holding it) [default: the config's [source] url]
+    #[arg(long, env = "PARITY_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Read the statistics, wait this long (e.g. 25s, 10m), read them again, compare the window
+    #[arg(long = "for", env = "PARITY_OBSERVE_FOR", value_name = "DURATION")]
+    pub for_: Option<String>,
+    /// Save a statistics snapshot to FILE and exit (compare later with --since FILE)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["for_", "since"])]
+    pub save: Option<PathBuf>,
+    /// Compare now against a snapshot saved with --save
+    #[arg(long, value_name = "FILE", conflicts_with = "for_")]
+    pub since: Option<PathBuf>,
+    /// Only this rollout phase's operations
+    #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
+    pub repository: Option<String>,
+    /// Only these operations (names), comma-separated
+    #[arg(
+        long,
+        env = "PARITY_OPERATIONS",
+        value_delimiter = ',',
+        value_name = "NAMES"
+    )]
+    pub operations: Vec<String>,
+    /// Folder of operation files [default: queries/ beside the config]
+    #[arg(long, env = "PARITY_QUERIES", value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Fewer executions than this on a side: "not enough traffic", no verdict
+    #[arg(long, env = "PARITY_MIN_CALLS", value_name = "N", default_value_t = 30)]
+    pub min_calls: u64,
+    /// List unmatched statements at or above this share of total time (0.01 = 1%)
+    #[arg(
+        long,
+        env = "PARITY_MIN_SHARE",
+        value_name = "FRACTION",
+        default_value_t = 0.01
+    )]
+    pub min_share: f64,
+    /// The slowdown margin [default: [timing] max_slowdown, else 0.10]
+    #[arg(long, env = "PARITY_MAX_SLOWDOWN", value_name = "FRACTION")]
+    pub max_slowdown: Option<f64>,
+    /// The database role the source ORM (Prisma) connects as, when each ORM has its own
+    #[arg(long, env = "PARITY_SOURCE_ROLE", value_name = "ROLE")]
+    pub source_role: Option<String>,
+    /// The database role the target ORM (Drizzle) connects as
+    #[arg(long, env = "PARITY_TARGET_ROLE", value_name = "ROLE")]
+    pub target_role: Option<String>,
+    /// A report.json of `parity timing` or `run`, shown beside production per operation
+    #[arg(long, env = "PARITY_STAGING", value_name = "FILE")]
+    pub staging: Option<PathBuf>,
+    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
+    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[cfg(test)]

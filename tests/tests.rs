@@ -10,6 +10,8 @@ mod cli;
 mod corpus_drizzle;
 mod corpus_prisma;
 mod first_hour;
+mod observe;
+mod prometheus;
 mod run;
 mod schema;
 mod seed;

@@ -69,7 +69,16 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 show_values: args.show_values,
                 share_reads: true,
             };
-            against_source(&source, &target, &filter, &opts, global, &ui).await
+            against_source(
+                &source,
+                &target,
+                &filter,
+                &opts,
+                global,
+                &ui,
+                args.prometheus.as_deref(),
+            )
+            .await
         }
         (None, Some(path)) => {
             let opts = ScanOptions {
@@ -79,7 +88,15 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 max_differences,
                 filter,
             };
-            against_manifest(path, &target, &opts, global, &ui).await
+            against_manifest(
+                path,
+                &target,
+                &opts,
+                global,
+                &ui,
+                args.prometheus.as_deref(),
+            )
+            .await
         }
     }
 }
@@ -138,6 +155,7 @@ async fn against_source(
     opts: &EngineOptions,
     global: &GlobalArgs,
     ui: &Ui,
+    prometheus: Option<&Path>,
 ) -> Result<i32> {
     let sdb = connect(source, opts.jobs, "source").await?;
     let tdb = connect(target, opts.jobs, "target").await?;
@@ -215,7 +233,7 @@ async fn against_source(
     .await;
     sides.close().await;
     let results = results?;
-    finish(run, results, &catalog, &[], &writers, &out, ui)
+    finish(run, results, &catalog, &[], &writers, &out, ui, prometheus)
 }
 
 async fn against_manifest(
@@ -224,6 +242,7 @@ async fn against_manifest(
     opts: &ScanOptions,
     global: &GlobalArgs,
     ui: &Ui,
+    prometheus: Option<&Path>,
 ) -> Result<i32> {
     let manifest = crate::manifest::read::open(path)?;
     let mut opts = opts.clone();
@@ -283,9 +302,11 @@ async fn against_manifest(
         &writers,
         &out,
         ui,
+        prometheus,
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     mut run: RunReport,
     tables: Vec<engine::TableResult>,
@@ -294,6 +315,7 @@ fn finish(
     writers: &[Box<dyn report::ReportWriter + Send + Sync>],
     out: &Path,
     ui: &Ui,
+    prometheus: Option<&Path>,
 ) -> Result<i32> {
     let code = final_code(&tables, catalog, chunks);
     // Catalog and chunk findings lead the notes: they are what a reader of
@@ -305,6 +327,13 @@ fn finish(
     run.in_progress = false;
     run.exit_code = Some(code);
     report::write_all(writers, &run, out)?;
+    if let Some(p) = prometheus {
+        let extras = report::prometheus::Extras {
+            backup_proven: Some(code == exit::OK),
+            ..report::prometheus::Extras::finished_now(&run)
+        };
+        report::prometheus::write(p, &run, &extras)?;
+    }
     crate::cmd::check::print_summary(&run);
     let problems: Vec<&CatalogFinding> = catalog.iter().filter(|f| f.is_problem()).collect();
     print_catalog(&problems);

@@ -35,6 +35,9 @@ pub async fn run(args: CheckArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         stdout.write_all(console_summary(&run).as_bytes())?;
         stdout.flush()?;
     }
+    if let Some(p) = &args.prometheus {
+        report::prometheus::write(p, &run, &report::prometheus::Extras::finished_now(&run))?;
+    }
     ui.info(format!("reports: {}", out.display()));
     Ok(code)
 }

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod check;
 pub mod demo;
 pub mod manifest;
+pub mod observe;
 pub mod run;
 pub mod schema;
 pub mod seed;
@@ -27,5 +28,6 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
         Command::Run(args) => run::run(args, &global, ui).await,
         Command::Seed(args) => seed::run(args, &global, ui).await,
         Command::Demo(args) => demo::run(args, &global, ui).await,
+        Command::Observe(args) => observe::run(args, &global, ui).await,
     }
 }

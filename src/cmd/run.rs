@@ -90,6 +90,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         .collect();
     let mut lines = Vec::new();
     let mut verdicts = Vec::new();
+    let mut gates = Vec::new();
     let mut all_ready = true;
     let mut any_error = false;
     for repo in &repos {
@@ -102,6 +103,11 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         );
         all_ready &= v.verdict.ready;
         any_error |= v.error;
+        gates.push(report::prometheus::Gate {
+            repository: repo.name.clone(),
+            flag: repo.flag.clone().unwrap_or_default(),
+            ready: v.verdict.ready,
+        });
         lines.push(v.verdict.line.clone());
         verdicts.push(v.verdict);
     }
@@ -117,6 +123,11 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 .operations
                 .iter()
                 .any(|o| o.verdict == Verdict::Error);
+        gates.push(report::prometheus::Gate {
+            repository: "all".into(),
+            flag: String::new(),
+            ready,
+        });
         let line = format!(
             "all tables: schema {} · data {} · timing {} → {}",
             if errors == 0 { "ok" } else { "FAIL" },
@@ -180,6 +191,13 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         summary: lines.last().cloned().unwrap_or_default(),
     });
     timing::render_into(&mut run, section, &out)?;
+    if let Some(p) = &args.prometheus {
+        let extras = report::prometheus::Extras {
+            gates,
+            ..report::prometheus::Extras::finished_now(&run)
+        };
+        report::prometheus::write(p, &run, &extras)?;
+    }
     for l in &lines {
         println!("{l}");
     }

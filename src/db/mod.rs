@@ -11,6 +11,7 @@ pub mod fingerprint;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
+pub mod stats;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};

@@ -117,6 +117,9 @@ pub fn render(run: &RunReport) -> String {
     if let Some(t) = &run.timing {
         timing_section(&mut s, t);
     }
+    if let Some(o) = &run.observe {
+        super::observe::html_section(&mut s, o);
+    }
     if !run.notes.is_empty() {
         let _ = writeln!(s, "<h2>Notes</h2>\n<ul class=\"notes\">");
         for n in &run.notes {

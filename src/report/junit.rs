@@ -232,6 +232,29 @@ pub fn render(run: &RunReport) -> String {
             });
         }
     }
+    if let Some(obs) = &run.observe {
+        for (classname, name, failure, summary) in super::observe::junit_cases(obs) {
+            let suite = classname
+                .strip_prefix("parity.")
+                .and_then(|c| c.strip_suffix(".observe"))
+                .unwrap_or("observe")
+                .to_string();
+            suites.entry(suite).or_default().push(Case {
+                classname,
+                name,
+                seconds: 0.0,
+                outcome: match failure {
+                    Some(message) => Outcome::Failure {
+                        kind: "slower".into(),
+                        message,
+                        body: summary.clone(),
+                    },
+                    None => Outcome::Pass,
+                },
+                out: Some(summary),
+            });
+        }
+    }
     let count = |cases: &[Case]| {
         let f = cases
             .iter()

@@ -9,6 +9,8 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod observe;
+pub mod prometheus;
 pub mod timing_csv;
 pub mod verdict;
 
@@ -53,6 +55,9 @@ pub struct RunReport {
     /// `parity run`: the schema findings (the same as `schema.json`'s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_findings: Option<Vec<crate::plan::findings::Finding>>,
+    /// Production statement statistics (`observe`): absent for other commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observe: Option<crate::timing::observe::ObserveSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]

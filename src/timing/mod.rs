@@ -20,6 +20,7 @@
 
 pub mod clock;
 pub mod exec;
+pub mod observe;
 pub mod ops;
 pub mod result;
 pub mod runner;
