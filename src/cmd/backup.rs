@@ -69,7 +69,15 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 show_values: args.show_values,
                 share_reads: true,
             };
-            against_source(&source, &target, &filter, &opts, global, &ui).await
+            // Issue 10: two live databases read now cannot agree on
+            // sequences (not transactional); the manifest rule applies
+            // unless --strict-sequences.
+            let rule = if args.strict_sequences {
+                SequenceRule::Exact
+            } else {
+                SequenceRule::AtLeast
+            };
+            against_source(&source, &target, &filter, &opts, rule, global, &ui).await
         }
         (None, Some(path)) => {
             let opts = ScanOptions {
@@ -136,6 +144,7 @@ async fn against_source(
     target: &DbUrl,
     filter: &Filter,
     opts: &EngineOptions,
+    rule: SequenceRule,
     global: &GlobalArgs,
     ui: &Ui,
 ) -> Result<i32> {
@@ -156,6 +165,9 @@ async fn against_source(
             .await
             .context("target database")?,
     );
+    // The snapshots below open their own sessions.
+    sdb.close().await;
+    tdb.close().await;
     let plan = plan::build_with(
         &smap,
         &tmap,
@@ -185,11 +197,7 @@ async fn against_source(
             .await
             .context("target database")?;
         let mut f = findings::compare_fingerprints(&sfp, &tfp);
-        f.extend(findings::compare_sequences(
-            &sseq,
-            &tseq,
-            SequenceRule::Exact,
-        ));
+        f.extend(findings::compare_sequences(&sseq, &tseq, rule));
         Ok::<_, anyhow::Error>(f)
     }
     .await;
@@ -272,6 +280,7 @@ async fn against_manifest(
     }
     .await;
     snapshot.end().await;
+    tdb.close().await;
     let (catalog, verified) = result?;
     findings::write_chunks_csv(&out, &verified.chunks)?;
     run.notes.extend(verified.notes.iter().cloned());

@@ -240,8 +240,8 @@ pub fn markdown_section(t: &TimingSection) -> String {
         let _ = writeln!(
             s,
             "| {}/{} | {:.3} | {:.3} | {:.2} | [{:.2}, {:.2}] | {:.2} | {}/{} | {}/{} | **{}** |",
-            o.repository,
-            o.operation,
+            super::markdown::cell(&o.repository),
+            super::markdown::cell(&o.operation),
             o.source.stats.p50_ms,
             o.target.stats.p50_ms,
             o.comparison.ratio_p50,

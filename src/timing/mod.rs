@@ -20,6 +20,7 @@
 
 pub mod clock;
 pub mod exec;
+pub mod explain_mask;
 pub mod ops;
 pub mod result;
 pub mod runner;
@@ -360,6 +361,7 @@ pub async fn run_operations(
     let connect = |writes: bool| ConnectOptions {
         max_connections: opts.concurrency as u32 + 1,
         statement_timeout: std::time::Duration::from_secs(opts.statement_timeout_seconds),
+        lock_timeout: std::time::Duration::from_secs(config.check.lock_timeout_seconds),
         read_only: !writes,
         ..ConnectOptions::default()
     };
