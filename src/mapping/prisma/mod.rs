@@ -59,7 +59,7 @@ pub enum PrismaError {
     /// The schema parses but Prisma would reject it; every problem found.
     #[error("{}", render_invalid(.0))]
     Invalid(Vec<Diagnostic>),
-    #[error("cannot read {}", path.display())]
+    #[error("cannot read {}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
