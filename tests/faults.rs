@@ -223,8 +223,8 @@ fn a_named_table_only_one_mapping_has_is_a_finding_and_not_ready() {
     std::fs::write(
         &cfg,
         format!(
-            "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n\
-             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n{repos}",
+            "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\nallow_writes = true\n\n\
+             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = \"{}\"\nallow_writes = true\n\n{repos}",
             fx.join("prisma/schema.prisma").display(),
             snapshot.display(),
             url = db.url

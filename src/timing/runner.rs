@@ -248,10 +248,16 @@ async fn parameter_sets(op: &Operation, session: &mut Session) -> Result<Vec<Par
         None => Ok(vec![ParamSet::new()]),
         Some(ParamSource::Sets(s)) => Ok(s.clone()),
         Some(ParamSource::Query(q)) => {
-            let r = session
-                .exec(q, &[])
-                .await
-                .with_context(|| format!("params_from query failed: {}", snippet(q)))?;
+            // Issue 10: in a read-only transaction, like every read.
+            let framed = session.is_postgres();
+            if framed {
+                session.control("BEGIN READ ONLY").await?;
+            }
+            let r = session.exec(q, &[]).await;
+            if framed {
+                session.control("ROLLBACK").await?;
+            }
+            let r = r.with_context(|| format!("params_from query failed: {}", snippet(q)))?;
             if r.rows.is_empty() {
                 bail!(
                     "params_from returned no rows; the database has nothing to sample (is it seeded?)"
