@@ -386,15 +386,21 @@ fn every_command_leaves_the_data_alone_per_the_server_log() {
         stmts.len()
     );
     let bad = violations(&stmts);
+    let noisy: Vec<&String> = other
+        .iter()
+        .filter(|l| l.contains("no transaction in progress") || l.contains("unexpected EOF"))
+        .collect();
+    eprintln!(
+        "audit: {} statements logged, {} violations, {} noisy lines",
+        stmts.len(),
+        bad.len(),
+        noisy.len()
+    );
     assert!(
         bad.is_empty(),
         "{} violations:\n{}",
         bad.len(),
         bad.join("\n")
     );
-    let noisy: Vec<&String> = other
-        .iter()
-        .filter(|l| l.contains("no transaction in progress") || l.contains("unexpected EOF"))
-        .collect();
     assert!(noisy.is_empty(), "{noisy:#?}");
 }
