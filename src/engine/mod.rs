@@ -190,7 +190,7 @@ pub async fn check_table(
     .await
     {
         result.status = Status::Error;
-        let mut msg = format!("{e:#}");
+        let mut msg = crate::ui::error_line(&e);
         // Issue 10: a locked table names the lock and who holds it.
         for (snap, t) in [(&sides.source, &pair.source), (&sides.target, &pair.target)] {
             if let Some(note) = snap.lock_note(&e, t.schema.as_deref(), &t.name).await {

@@ -182,6 +182,9 @@ pub fn render_summary(run: &RunReport) -> String {
                 ""
             }
         );
+        if let Some(reason) = &run.incomplete {
+            let _ = writeln!(s, "**INCOMPLETE: {reason}; these results are partial.**\n");
+        }
         if !run.notes.is_empty() {
             let _ = writeln!(s, "## Notes\n");
             for n in &run.notes {
