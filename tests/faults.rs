@@ -701,11 +701,8 @@ fn sigterm_during_run_gives_an_error_testcase_in_junit() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     let csv = csv_rows(&out.join("parity.csv"));
     assert!(csv.iter().any(|r| r["status"] == "incomplete"), "{csv:?}");
-    // run writes junit.xml once timing starts; check's own writers do not,
-    // so junit is checked where the run wrote it.
-    if let Ok(x) = std::fs::read_to_string(out.join("junit.xml")) {
-        assert!(x.contains("<error"), "{x}");
-    }
+    let x = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(x.contains("<error") && x.contains("incomplete"), "{x}");
 }
 
 // ---- no temp file survives ------------------------------------------------------
@@ -857,4 +854,48 @@ fn orm_catalog_in_check_says_what_to_do_instead() {
         err.contains("parity backup --source URL --target URL"),
         "{err}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_timing_marks_junit_and_json_incomplete() {
+    let db = PgDb::new("f_term_timing");
+    seed(&db.url, 50, None);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fixture_config(dir.path(), &db.url, "[check]\nlock_timeout_seconds = 0\n");
+    // params_from reads users: the lock keeps the operation waiting.
+    let _lock = Locker::hold(&db.url, "users");
+    let out = dir.path().join("out");
+    let child = std::process::Command::new(bin())
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .args(["timing", "--queries"])
+        .arg(root().join("queries/user"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !out.join("junit.xml").exists() && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let o = child.wait_with_output().unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<error") && junit.contains("incomplete"),
+        "{junit}"
+    );
+    let json = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(json.contains("\"incomplete\""), "{json}");
+    assert!(temp_leftovers(&out).is_empty());
 }

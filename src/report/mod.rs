@@ -144,19 +144,16 @@ pub fn mark_incomplete(reason: &str) -> Option<PathBuf> {
             run.tables.push(incomplete_row(r, s, t));
         }
     }
-    let writers = if files.contains(&"timing.csv") {
-        if files.contains(&"parity.csv") {
-            timing_csv::run_writers()
-        } else {
-            timing_csv::timing_writers()
-        }
-    } else {
-        check_writers()
+    // By command, so a `run` stopped during its data check also gets the
+    // junit.xml it would have written.
+    let writers = match run.command.as_str() {
+        "run" => timing_csv::run_writers(),
+        "timing" => timing_csv::timing_writers(),
+        _ if files.contains(&"timing.csv") => timing_csv::timing_writers(),
+        _ => check_writers(),
     };
     for w in &writers {
-        if w.files().iter().all(|f| files.contains(f)) {
-            let _ = w.write(&run, &dir);
-        }
+        let _ = w.write(&run, &dir);
     }
     Some(dir)
 }
