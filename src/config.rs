@@ -41,13 +41,14 @@ impl DbUrl {
         redact_url(&self.0)
     }
     pub fn scheme(&self) -> &str {
-        let s = self.0.split(':').next().unwrap_or("");
-        // Something that is not a scheme (a bare host, a typo'd URL) is
-        // never echoed: it may hold a password.
-        if is_scheme(s) && self.0.contains(':') {
-            s
-        } else {
-            ""
+        // Something that is not a scheme (`role:password@host`, a typo'd
+        // URL) is never echoed: it may hold a user name or a password.
+        match self.0.split_once("://") {
+            Some((s, _)) if is_scheme(s) => s,
+            _ => match self.0.split_once(':') {
+                Some((s, _)) if KNOWN_SCHEMES.contains(&s) => s,
+                _ => "",
+            },
         }
     }
 }
@@ -80,7 +81,7 @@ pub fn redact_url(url: &str) -> String {
                     .unwrap_or_default();
                 format!("{scheme}:{name}")
             }
-            Some((scheme, _)) if is_scheme(scheme) => format!("{scheme}:…"),
+            Some((scheme, _)) if KNOWN_SCHEMES.contains(&scheme) => format!("{scheme}:…"),
             _ => "<url>".to_string(),
         };
     };
@@ -101,6 +102,8 @@ pub fn redact_url(url: &str) -> String {
     }
     format!("{scheme}://{host_and_path}")
 }
+
+const KNOWN_SCHEMES: &[&str] = &["postgres", "postgresql", "mysql", "mariadb", "sqlite"];
 
 fn is_scheme(s: &str) -> bool {
     !s.is_empty()
@@ -835,6 +838,18 @@ max_slowdown = 0.2
             "sqlite:shop.db"
         );
         assert_eq!(redact_url("sqlite:///tmp/x/shop.db"), "sqlite:shop.db");
+        // Issue 10: unencoded #, ?, / and @ in a password.
+        for u in [
+            "postgres://role:Hx7Qw#x@db:5432/shop",
+            "postgres://role:Hx?7Qw@db:5432/shop",
+            "postgres://role:H/x@7Qw@db:5432/shop?sslmode=require",
+        ] {
+            assert_eq!(redact_url(u), "postgres://db:5432/shop", "{u}");
+        }
+        assert_eq!(redact_url("postgres:role:Hx7Qw@db"), "postgres:…");
+        assert_eq!(redact_url("role:Hx7Qw@db"), "<url>");
+        assert_eq!(DbUrl::new("role:Hx7Qw@db").scheme(), "");
+        assert_eq!(redact_url("not a url at all"), "<url>");
     }
 
     #[test]

@@ -369,6 +369,21 @@ fn cases() -> Vec<Case> {
                 &["postgres://"],
             )
         },
+        Case {
+            never: vec!["Hx7Qw", "role"],
+            ..case(
+                "url without a scheme",
+                vec![],
+                &[
+                    "backup",
+                    "--source",
+                    "role:Hx7Qw@127.0.0.1/db",
+                    "--target",
+                    NOWHERE,
+                ],
+                &["unsupported database URL scheme"],
+            )
+        },
         case(
             "unsupported scheme",
             vec![],
