@@ -492,6 +492,24 @@ fn a_locked_table_is_an_error_row_that_names_the_lock() {
     assert!(report.contains("is locked by another session"), "{report}");
     assert!(report.contains("AccessExclusiveLock"), "{report}");
     assert!(report.contains("fault-locker"), "{report}");
+    // `backup` honours the timeouts of a config named with --config.
+    let t0 = Instant::now();
+    let o = parity()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("backup"))
+        .args(["backup", "--source", &db.url, "--target", &db.url])
+        .output()
+        .unwrap();
+    let (stdout, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stdout}{err}");
+    assert!(t0.elapsed() < Duration::from_secs(30));
+    let report = std::fs::read_to_string(dir.path().join("backup/report.json")).unwrap();
+    assert!(
+        report.contains("is locked by another session") || err.contains("lock timeout"),
+        "{err}{report}"
+    );
 }
 
 #[test]

@@ -127,12 +127,12 @@ fn final_code(
     }
 }
 
-async fn connect(url: &DbUrl, jobs: usize, what: &str) -> Result<Db> {
+async fn connect(url: &DbUrl, jobs: usize, what: &str, base: &ConnectOptions) -> Result<Db> {
     Db::connect(
         url,
         &ConnectOptions {
             max_connections: (jobs + 3) as u32,
-            ..ConnectOptions::default()
+            ..base.clone()
         },
     )
     .await
@@ -148,8 +148,9 @@ async fn against_source(
     global: &GlobalArgs,
     ui: &Ui,
 ) -> Result<i32> {
-    let sdb = connect(source, opts.jobs, "source").await?;
-    let tdb = connect(target, opts.jobs, "target").await?;
+    let session = crate::cmd::check::session_options(global)?;
+    let sdb = connect(source, opts.jobs, "source", &session).await?;
+    let tdb = connect(target, opts.jobs, "target", &session).await?;
     let keep = |mut m: crate::mapping::Mapping| {
         m.tables
             .retain(|t| !filter.excludes(t.schema.as_deref(), &t.name));
@@ -187,7 +188,7 @@ async fn against_source(
     let writers = report::check_writers();
     report::write_all(&writers, &run, &out)?;
 
-    let sides = engine::open_sides(source, target, opts.jobs).await?;
+    let sides = engine::open_sides_with(source, target, opts.jobs, &session).await?;
     // The catalogs as the snapshots see them.
     let catalog = async {
         let (sfp, sseq) = fingerprint::read(&mut sides.source.worker().await?, filter)
@@ -240,7 +241,8 @@ async fn against_manifest(
         schemas: manifest.header.schemas.clone(),
         exclude: manifest.header.exclude.clone(),
     };
-    let tdb = connect(target, opts.jobs, "target").await?;
+    let session = crate::cmd::check::session_options(global)?;
+    let tdb = connect(target, opts.jobs, "target", &session).await?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
     let mut run = new_report(
         side(

@@ -186,6 +186,16 @@ pub fn connect_options(config: &Config) -> crate::db::ConnectOptions {
     }
 }
 
+/// Session settings for a command that needs no config (`backup`,
+/// `manifest`): the `[check]` timeouts of a config named with `--config`,
+/// else the defaults.
+pub fn session_options(global: &GlobalArgs) -> Result<crate::db::ConnectOptions> {
+    Ok(match global.config.as_deref() {
+        Some(path) => connect_options(&config::load(path)?),
+        None => crate::db::ConnectOptions::default(),
+    })
+}
+
 /// Named tables only one mapping has, as `differs` rows: a finding that
 /// keeps their repository from READY.
 pub fn unpaired_rows(prepared: &Prepared, config: &Config) -> Vec<engine::TableResult> {

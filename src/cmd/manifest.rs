@@ -50,7 +50,7 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
         &url,
         &ConnectOptions {
             max_connections: (opts.jobs + 3) as u32,
-            ..ConnectOptions::default()
+            ..crate::cmd::check::session_options(global)?
         },
     )
     .await?;
