@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "PARITY_COLOR", value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Connections per side (parallel chunk readers)
-    #[arg(long, short, global = true, env = "PARITY_JOBS", value_name = "N")]
+    #[arg(long, short, global = true, env = "PARITY_JOBS", value_name = "N", value_parser = crate::limits::jobs, allow_negative_numbers = true)]
     pub jobs: Option<usize>,
 }
 
@@ -104,13 +104,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000, or [check] max_differences]
-    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N")]
+    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N", value_parser = crate::limits::max_differences, allow_negative_numbers = true)]
     pub max_differences: Option<usize>,
     /// Include row values in reports (customer data is personal data: off by default)
     #[arg(long, env = "PARITY_SHOW_VALUES")]
     pub show_values: bool,
     /// Rows per chunk
-    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
+    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
     pub chunk_rows: Option<usize>,
     /// Also write the results as Prometheus metrics (node_exporter textfile collector)
     #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
@@ -133,16 +133,16 @@ pub struct TimingArgs {
     #[arg(long, env = "PARITY_QUERIES", value_name = "DIR")]
     pub queries: Option<PathBuf>,
     /// Measured iterations per side
-    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N")]
+    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N", value_parser = crate::limits::iterations, allow_negative_numbers = true)]
     pub iterations: Option<usize>,
     /// Warm-up iterations per side
-    #[arg(long, env = "PARITY_WARMUP", value_name = "N")]
+    #[arg(long, env = "PARITY_WARMUP", value_name = "N", value_parser = crate::limits::warmup, allow_negative_numbers = true)]
     pub warmup: Option<usize>,
     /// Keep iterating until at least this long has passed per operation (e.g. 5s)
     #[arg(long, env = "PARITY_MIN_TIME", value_name = "DURATION")]
     pub min_time: Option<String>,
     /// Concurrent clients per side
-    #[arg(long, env = "PARITY_CONCURRENCY", value_name = "C")]
+    #[arg(long, env = "PARITY_CONCURRENCY", value_name = "C", value_parser = crate::limits::concurrency, allow_negative_numbers = true)]
     pub concurrency: Option<usize>,
     /// Record EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the median iteration per side
     #[arg(long, env = "PARITY_EXPLAIN")]
@@ -172,17 +172,20 @@ pub struct BackupArgs {
     #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000]
-    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N")]
+    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N", value_parser = crate::limits::max_differences, allow_negative_numbers = true)]
     pub max_differences: Option<usize>,
     /// Include row values in reports (customer data is personal data: off by default)
     #[arg(long, env = "PARITY_SHOW_VALUES")]
     pub show_values: bool,
     /// Rows per chunk [default: 20000]
-    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
+    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
     pub chunk_rows: Option<usize>,
     /// Also write the results as Prometheus metrics (node_exporter textfile collector)
     #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+    /// With --source: sequences must be equal (default: a finding only when the target's is behind; sequences are not transactional)
+    #[arg(long, env = "PARITY_STRICT_SEQUENCES")]
+    pub strict_sequences: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -222,7 +225,7 @@ pub struct ManifestArgs {
     #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Rows per chunk [default: 20000]
-    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N")]
+    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
     pub chunk_rows: Option<usize>,
 }
 
@@ -232,10 +235,10 @@ pub struct RunArgs {
     #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
     pub repository: Option<String>,
     /// Measured iterations per side and operation [default: 200, or [timing] iterations]
-    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N")]
+    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N", value_parser = crate::limits::iterations, allow_negative_numbers = true)]
     pub iterations: Option<usize>,
     /// Warm-up iterations per side and operation [default: 20, or [timing] warmup]
-    #[arg(long, env = "PARITY_WARMUP", value_name = "N")]
+    #[arg(long, env = "PARITY_WARMUP", value_name = "N", value_parser = crate::limits::warmup, allow_negative_numbers = true)]
     pub warmup: Option<usize>,
     /// Treat schema shape differences as findings (NOT READY)
     #[arg(long, env = "PARITY_STRICT")]
@@ -251,10 +254,10 @@ pub struct SeedArgs {
     #[arg(long, env = "PARITY_URL", value_name = "URL")]
     pub url: String,
     /// Number of transactions; the other tables scale with it
-    #[arg(long, env = "PARITY_ROWS", default_value_t = 1000)]
+    #[arg(long, env = "PARITY_ROWS", default_value_t = 1000, value_parser = crate::limits::seed_rows, allow_negative_numbers = true)]
     pub rows: u64,
     /// Seed for every generated value
-    #[arg(long, env = "PARITY_SEED", default_value_t = 1)]
+    #[arg(long, env = "PARITY_SEED", default_value_t = 1, value_parser = crate::limits::seed, allow_negative_numbers = true)]
     pub seed: u64,
     /// Planted differences: kind:N[,kind:N…][,table:NAME], kind = changed|deleted|inserted, N a count or N%
     #[arg(long, env = "PARITY_DRIFT", value_name = "SPEC")]
@@ -277,7 +280,7 @@ pub struct SeedArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct DemoArgs {
     /// Transactions in the embedded fixture
-    #[arg(long, env = "PARITY_ROWS", default_value_t = 2000)]
+    #[arg(long, env = "PARITY_ROWS", default_value_t = 2000, value_parser = crate::limits::demo_rows, allow_negative_numbers = true)]
     pub rows: u64,
     #[command(flatten)]
     pub unused: HiddenGlobals,

@@ -41,7 +41,15 @@ impl DbUrl {
         redact_url(&self.0)
     }
     pub fn scheme(&self) -> &str {
-        self.0.split(':').next().unwrap_or("")
+        // Something that is not a scheme (`role:password@host`, a typo'd
+        // URL) is never echoed: it may hold a user name or a password.
+        match self.0.split_once("://") {
+            Some((s, _)) if is_scheme(s) => s,
+            _ => match self.0.split_once(':') {
+                Some((s, _)) if KNOWN_SCHEMES.contains(&s) => s,
+                _ => "",
+            },
+        }
     }
 }
 
@@ -57,12 +65,15 @@ impl fmt::Display for DbUrl {
     }
 }
 
-/// Drops user, password and query string from a URL.
+/// Drops user, password and query string from a URL. A password may hold
+/// an unencoded `#`, `?`, `/` or `@`, so the user part ends at the last
+/// `@`, found before anything else is cut (issue 10).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        // sqlite:path or something unparseable: show the scheme and file name only.
+        // sqlite:path: the scheme and file name only. Anything else that
+        // does not parse is never echoed past its scheme.
         return match url.split_once(':') {
-            Some((scheme, path)) => {
+            Some((scheme, path)) if scheme == "sqlite" => {
                 let path = path.split('?').next().unwrap_or("");
                 let name = Path::new(path)
                     .file_name()
@@ -70,14 +81,18 @@ pub fn redact_url(url: &str) -> String {
                     .unwrap_or_default();
                 format!("{scheme}:{name}")
             }
-            None => "<url>".to_string(),
+            Some((scheme, _)) if KNOWN_SCHEMES.contains(&scheme) => format!("{scheme}:…"),
+            _ => "<url>".to_string(),
         };
     };
-    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    if !is_scheme(scheme) {
+        return "<url>".to_string();
+    }
     let host_and_path = match rest.rfind('@') {
         Some(i) => &rest[i + 1..],
         None => rest,
     };
+    let host_and_path = host_and_path.split(['?', '#']).next().unwrap_or("");
     if scheme == "sqlite" {
         let name = Path::new(host_and_path)
             .file_name()
@@ -86,6 +101,15 @@ pub fn redact_url(url: &str) -> String {
         return format!("sqlite:{name}");
     }
     format!("{scheme}://{host_and_path}")
+}
+
+const KNOWN_SCHEMES: &[&str] = &["postgres", "postgresql", "mysql", "mariadb", "sqlite"];
+
+fn is_scheme(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 20
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// One side of the comparison: an ORM mapping over a database.
@@ -135,6 +159,10 @@ pub struct CheckSettings {
     pub statement_timeout_seconds: u64,
     /// Read a same-database, same-table pair once for both mappings.
     pub share_reads: bool,
+    /// How long any statement waits for a lock (another session's ALTER,
+    /// LOCK TABLE, …) before that table becomes an error row naming the
+    /// lock. 0 waits as long as the statement timeout allows.
+    pub lock_timeout_seconds: u64,
 }
 
 impl Default for CheckSettings {
@@ -145,6 +173,7 @@ impl Default for CheckSettings {
             max_differences: 1000,
             statement_timeout_seconds: 600,
             share_reads: true,
+            lock_timeout_seconds: crate::db::DEFAULT_LOCK_TIMEOUT_SECONDS,
         }
     }
 }
@@ -322,21 +351,22 @@ struct RawPair {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCheck {
-    jobs: Option<Spanned<usize>>,
-    chunk_rows: Option<Spanned<usize>>,
-    max_differences: Option<usize>,
-    statement_timeout_seconds: Option<u64>,
+    jobs: Option<Spanned<i64>>,
+    chunk_rows: Option<Spanned<i64>>,
+    max_differences: Option<Spanned<i64>>,
+    statement_timeout_seconds: Option<Spanned<i64>>,
     share_reads: Option<bool>,
+    lock_timeout_seconds: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTiming {
-    iterations: Option<Spanned<usize>>,
-    warmup: Option<usize>,
+    iterations: Option<Spanned<i64>>,
+    warmup: Option<Spanned<i64>>,
     max_slowdown: Option<Spanned<f64>>,
     min_time: Option<Spanned<String>>,
-    concurrency: Option<Spanned<usize>>,
+    concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -349,7 +379,7 @@ struct RawSchema {
 /// Reads and validates a config file, taking `${VAR}` from the process
 /// environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = crate::mapping::load::read_text(path).map_err(|e| ConfigError {
         location: path.display().to_string(),
         message: format!("cannot read the config file ({e}); pass an existing file with --config"),
     })?;
@@ -552,31 +582,55 @@ pub fn parse(
         })
         .collect();
 
+    // One range check for the file, the flags and the env (crate::limits);
+    // the message keeps the "[section] key must be at least …" start.
+    let ranged = |section: &str,
+                  key: &str,
+                  v: Option<Spanned<i64>>,
+                  limit: crate::limits::Limit|
+     -> Result<Option<u64>, ConfigError> {
+        let Some(v) = v else { return Ok(None) };
+        let limit = crate::limits::Limit { name: "", ..limit };
+        limit
+            .check(i128::from(*v.get_ref()))
+            .map(Some)
+            .map_err(|m| ConfigError {
+                location: at(Some(v.span())),
+                message: format!("[{section}] {key}{m}"),
+            })
+    };
     let mut check = CheckSettings::default();
     if let Some(c) = raw.check {
-        if let Some(j) = c.jobs {
-            if *j.get_ref() == 0 {
-                return Err(ConfigError {
-                    location: at(Some(j.span())),
-                    message: "[check] jobs must be at least 1".into(),
-                });
-            }
-            check.jobs = j.into_inner();
+        use crate::limits::*;
+        if let Some(j) = ranged("check", "jobs", c.jobs, JOBS)? {
+            check.jobs = j as usize;
         }
-        if let Some(n) = c.chunk_rows {
-            if *n.get_ref() == 0 {
-                return Err(ConfigError {
-                    location: at(Some(n.span())),
-                    message: "[check] chunk_rows must be at least 1".into(),
-                });
-            }
-            check.chunk_rows = n.into_inner();
+        if let Some(n) = ranged("check", "chunk_rows", c.chunk_rows, CHUNK_ROWS)? {
+            check.chunk_rows = n as usize;
         }
-        if let Some(m) = c.max_differences {
-            check.max_differences = m;
+        if let Some(m) = ranged(
+            "check",
+            "max_differences",
+            c.max_differences,
+            MAX_DIFFERENCES,
+        )? {
+            check.max_differences = m as usize;
         }
-        if let Some(s) = c.statement_timeout_seconds {
+        if let Some(s) = ranged(
+            "check",
+            "statement_timeout_seconds",
+            c.statement_timeout_seconds,
+            STATEMENT_TIMEOUT_SECONDS,
+        )? {
             check.statement_timeout_seconds = s;
+        }
+        if let Some(s) = ranged(
+            "check",
+            "lock_timeout_seconds",
+            c.lock_timeout_seconds,
+            LOCK_TIMEOUT_SECONDS,
+        )? {
+            check.lock_timeout_seconds = s;
         }
         if let Some(s) = c.share_reads {
             check.share_reads = s;
@@ -585,17 +639,16 @@ pub fn parse(
 
     let mut timing = TimingSettings::default();
     if let Some(t) = raw.timing {
-        if let Some(i) = t.iterations {
-            if *i.get_ref() == 0 {
-                return Err(ConfigError {
-                    location: at(Some(i.span())),
-                    message: "[timing] iterations must be at least 1".into(),
-                });
-            }
-            timing.iterations = i.into_inner();
+        if let Some(i) = ranged(
+            "timing",
+            "iterations",
+            t.iterations,
+            crate::limits::ITERATIONS,
+        )? {
+            timing.iterations = i as usize;
         }
-        if let Some(w) = t.warmup {
-            timing.warmup = w;
+        if let Some(w) = ranged("timing", "warmup", t.warmup, crate::limits::WARMUP)? {
+            timing.warmup = w as usize;
         }
         if let Some(m) = t.max_slowdown {
             let v = *m.get_ref();
@@ -619,14 +672,13 @@ pub fn parse(
                     ),
                 })?;
         }
-        if let Some(c) = t.concurrency {
-            if *c.get_ref() == 0 {
-                return Err(ConfigError {
-                    location: at(Some(c.span())),
-                    message: "[timing] concurrency must be at least 1".into(),
-                });
-            }
-            timing.concurrency = c.into_inner();
+        if let Some(c) = ranged(
+            "timing",
+            "concurrency",
+            t.concurrency,
+            crate::limits::CONCURRENCY,
+        )? {
+            timing.concurrency = c as usize;
         }
     }
 
@@ -842,6 +894,18 @@ max_slowdown = 0.2
             "sqlite:shop.db"
         );
         assert_eq!(redact_url("sqlite:///tmp/x/shop.db"), "sqlite:shop.db");
+        // Issue 10: unencoded #, ?, / and @ in a password.
+        for u in [
+            "postgres://role:Hx7Qw#x@db:5432/shop",
+            "postgres://role:Hx?7Qw@db:5432/shop",
+            "postgres://role:H/x@7Qw@db:5432/shop?sslmode=require",
+        ] {
+            assert_eq!(redact_url(u), "postgres://db:5432/shop", "{u}");
+        }
+        assert_eq!(redact_url("postgres:role:Hx7Qw@db"), "postgres:…");
+        assert_eq!(redact_url("role:Hx7Qw@db"), "<url>");
+        assert_eq!(DbUrl::new("role:Hx7Qw@db").scheme(), "");
+        assert_eq!(redact_url("not a url at all"), "<url>");
     }
 
     #[test]

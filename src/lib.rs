@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod exit;
+pub mod limits;
 pub mod manifest;
 pub mod mapping;
 pub mod plan;
@@ -36,7 +37,13 @@ pub fn main_entry() -> i32 {
                 }
                 _ => exit::ERROR,
             };
-            let _ = e.print();
+            if code == exit::OK {
+                let _ = e.print();
+            } else {
+                // One line, like every other error: clap's own first line
+                // (kept word for word) and its tip, without the usage block.
+                eprintln!("{}", one_line_usage_error(&e.to_string()));
+            }
             return code;
         }
     };
@@ -52,9 +59,19 @@ pub fn main_entry() -> i32 {
         }
     };
     let result = runtime.block_on(async {
+        let stop = stop_signal();
         tokio::select! {
             r = cmd::dispatch(cli, ui.clone()) => r,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted (Ctrl-C); results are incomplete")),
+            what = stop => {
+                // The command's future is dropped here, which removes its
+                // temp files; the report files are then marked incomplete.
+                let why = format!("interrupted ({what}); results are incomplete");
+                let dir = report::mark_incomplete(&format!("the run was stopped by {what}"));
+                Err(match dir {
+                    Some(d) => anyhow::anyhow!("{why}; partial reports in {}", d.display()),
+                    None => anyhow::anyhow!("{why}"),
+                })
+            }
         }
     });
     // Close pools and readers promptly; a stuck reader must not hold the exit.
@@ -67,4 +84,38 @@ pub fn main_entry() -> i32 {
             exit::ERROR
         }
     }
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM, which cron, systemd and Kubernetes
+/// send: both stop the run the same way. Returns the signal's name.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
+/// clap's error text as one line: its `error: …` line and any `tip:`.
+fn one_line_usage_error(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut out = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    for l in lines {
+        if let Some(tip) = l.strip_prefix("tip:") {
+            out.push_str("; tip:");
+            out.push_str(tip);
+        }
+    }
+    out.push_str(" (parity --help lists the options)");
+    out
 }

@@ -32,6 +32,38 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Views both mappings have: listed, never read by data checks.
     pub views: Vec<String>,
+    /// Tables the user named (`--tables`, `[[repository]]`, `[[table]]`)
+    /// that only one mapping has: never checked, so each is a finding.
+    pub named_unpaired: Vec<Unpaired>,
+}
+
+/// A named table only one mapping has.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unpaired {
+    /// The `[[repository]]` that lists it, if any.
+    pub repository: Option<String>,
+    /// Its qualified physical name.
+    pub table: String,
+    /// `source` or `target`: the mapping that has it.
+    pub side: &'static str,
+    /// Where the user named it: `--tables`, `[[repository]] "x"`, `[[table]]`.
+    pub named_by: String,
+}
+
+impl Unpaired {
+    /// One line: what is wrong and what to do.
+    pub fn message(&self, source: &str, target: &str) -> String {
+        let (has, lacks) = if self.side == "source" {
+            (source, target)
+        } else {
+            (target, source)
+        };
+        format!(
+            "table {} is named by {} but only the {has} mapping has it, so it was not checked; \
+             add it to the {lacks} mapping or pair it with [[pair]] in parity.toml",
+            self.table, self.named_by
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -328,6 +360,7 @@ pub fn build_with(
         only_target: Vec::new(),
         notes: source.notes.iter().chain(&target.notes).cloned().collect(),
         views: Vec::new(),
+        named_unpaired: Vec::new(),
     };
     for (s, t, o) in table_pairs {
         if !selected(Some(s), Some(t)) {
@@ -357,6 +390,63 @@ pub fn build_with(
         if !used_target[i] && selected(None, Some(t)) {
             plan.only_target.push(t.qualified_name());
         }
+    }
+
+    // 5. Named tables that pair with nothing (issue 10): findings, never a
+    // silent narrowing of the check.
+    let mut named: Vec<(Option<String>, String, String)> = Vec::new();
+    for t in &selection.tables {
+        named.push((None, t.clone(), "--tables".into()));
+    }
+    for r in repositories {
+        if selection.repository.as_ref().is_none_or(|n| n == &r.name) {
+            for t in &r.tables {
+                named.push((
+                    Some(r.name.clone()),
+                    t.clone(),
+                    format!("[[repository]] \"{}\"", r.name),
+                ));
+            }
+        }
+    }
+    if let Some(c) = config {
+        for t in &c.tables {
+            named.push((None, t.name.clone(), "[[table]]".into()));
+        }
+    }
+    for (repository, name, named_by) in named {
+        let (side, table) = match (find_table(source, &name), find_table(target, &name)) {
+            (Some(i), _) if !used_source[i] => ("source", &source.tables[i]),
+            (_, Some(i)) if !used_target[i] => ("target", &target.tables[i]),
+            _ => continue,
+        };
+        if !selected(
+            (side == "source").then_some(table),
+            (side == "target").then_some(table),
+        ) {
+            continue;
+        }
+        let table = table.qualified_name();
+        if plan
+            .named_unpaired
+            .iter()
+            .any(|u| u.table == table && u.side == side)
+        {
+            continue;
+        }
+        // A repository's table keeps its repository even when named first elsewhere.
+        let repository = repository.or_else(|| {
+            repositories
+                .iter()
+                .find(|r| r.tables.iter().any(|n| n == &name))
+                .map(|r| r.name.clone())
+        });
+        plan.named_unpaired.push(Unpaired {
+            repository,
+            table,
+            side,
+            named_by,
+        });
     }
     Ok(plan)
 }

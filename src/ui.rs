@@ -102,12 +102,34 @@ impl Ui {
 
     /// Prints the whole error chain on one line.
     pub fn error(&self, e: &anyhow::Error) {
+        let line = error_line(e);
         if self.inner.color {
-            eprintln!("\x1b[31mparity: error:\x1b[0m {e:#}");
+            eprintln!("\x1b[31mparity: error:\x1b[0m {line}");
         } else {
-            eprintln!("parity: error: {e:#}");
+            eprintln!("parity: error: {line}");
         }
     }
+}
+
+/// An error chain as one line (issue 10): each cause once (a message that
+/// already quotes its source does not repeat it), newlines folded.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || parts.last().is_some_and(|p| p.contains(text)) {
+            continue;
+        }
+        parts.push(text.to_string());
+    }
+    let joined = parts.join(": ");
+    joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// True when the error is a closed stdout (e.g. `parity … | head`).

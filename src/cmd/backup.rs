@@ -69,11 +69,20 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 show_values: args.show_values,
                 share_reads: true,
             };
+            // Issue 10: two live databases read now cannot agree on
+            // sequences (not transactional); the manifest rule applies
+            // unless --strict-sequences.
+            let rule = if args.strict_sequences {
+                SequenceRule::Exact
+            } else {
+                SequenceRule::AtLeast
+            };
             against_source(
                 &source,
                 &target,
                 &filter,
                 &opts,
+                rule,
                 global,
                 &ui,
                 args.prometheus.as_deref(),
@@ -136,12 +145,12 @@ fn final_code(
     }
 }
 
-async fn connect(url: &DbUrl, jobs: usize, what: &str) -> Result<Db> {
+async fn connect(url: &DbUrl, jobs: usize, what: &str, base: &ConnectOptions) -> Result<Db> {
     Db::connect(
         url,
         &ConnectOptions {
             max_connections: (jobs + 3) as u32,
-            ..ConnectOptions::default()
+            ..base.clone()
         },
     )
     .await
@@ -153,12 +162,14 @@ async fn against_source(
     target: &DbUrl,
     filter: &Filter,
     opts: &EngineOptions,
+    rule: SequenceRule,
     global: &GlobalArgs,
     ui: &Ui,
     prometheus: Option<&Path>,
 ) -> Result<i32> {
-    let sdb = connect(source, opts.jobs, "source").await?;
-    let tdb = connect(target, opts.jobs, "target").await?;
+    let session = crate::cmd::check::session_options(global)?;
+    let sdb = connect(source, opts.jobs, "source", &session).await?;
+    let tdb = connect(target, opts.jobs, "target", &session).await?;
     let keep = |mut m: crate::mapping::Mapping| {
         m.tables
             .retain(|t| !filter.excludes(t.schema.as_deref(), &t.name));
@@ -174,6 +185,9 @@ async fn against_source(
             .await
             .context("target database")?,
     );
+    // The snapshots below open their own sessions.
+    sdb.close().await;
+    tdb.close().await;
     let plan = plan::build_with(
         &smap,
         &tmap,
@@ -193,7 +207,7 @@ async fn against_source(
     let writers = report::check_writers();
     report::write_all(&writers, &run, &out)?;
 
-    let sides = engine::open_sides(source, target, opts.jobs).await?;
+    let sides = engine::open_sides_with(source, target, opts.jobs, &session).await?;
     // The catalogs as the snapshots see them.
     let catalog = async {
         let (sfp, sseq) = fingerprint::read(&mut sides.source.worker().await?, filter)
@@ -203,11 +217,7 @@ async fn against_source(
             .await
             .context("target database")?;
         let mut f = findings::compare_fingerprints(&sfp, &tfp);
-        f.extend(findings::compare_sequences(
-            &sseq,
-            &tseq,
-            SequenceRule::Exact,
-        ));
+        f.extend(findings::compare_sequences(&sseq, &tseq, rule));
         Ok::<_, anyhow::Error>(f)
     }
     .await;
@@ -251,7 +261,8 @@ async fn against_manifest(
         schemas: manifest.header.schemas.clone(),
         exclude: manifest.header.exclude.clone(),
     };
-    let tdb = connect(target, opts.jobs, "target").await?;
+    let session = crate::cmd::check::session_options(global)?;
+    let tdb = connect(target, opts.jobs, "target", &session).await?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
     let mut run = new_report(
         side(
@@ -291,6 +302,7 @@ async fn against_manifest(
     }
     .await;
     snapshot.end().await;
+    tdb.close().await;
     let (catalog, verified) = result?;
     findings::write_chunks_csv(&out, &verified.chunks)?;
     run.notes.extend(verified.notes.iter().cloned());

@@ -1,6 +1,6 @@
 //! `parity check`: every paired table read through both mappings.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::config::{self, Config};
@@ -130,15 +130,34 @@ pub async fn check_into(
     let turl = config.target.url.as_ref().context(
         "[target] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
     )?;
-    let writers = report::check_writers();
-    report::write_all(&writers, run, out)?;
-    let sides = engine::open_sides(surl, turl, opts.jobs).await?;
     let pairs: Vec<_> = prepared
         .plan
         .pairs
         .iter()
         .filter(|p| !p.source.is_view && !p.target.is_view)
         .collect();
+    // Issue 10: checking nothing is never a pass; it takes precedence over
+    // any finding.
+    if pairs.is_empty() {
+        bail!("{}", nothing_to_check(prepared, config));
+    }
+    run.planned = pairs
+        .iter()
+        .map(|p| {
+            (
+                p.repository.clone(),
+                p.source.qualified_name(),
+                p.target.qualified_name(),
+            )
+        })
+        .collect();
+    let unpaired = unpaired_rows(prepared, config);
+    for u in &unpaired {
+        ui.warn(u.error.clone().unwrap_or_default());
+    }
+    let writers = report::check_writers();
+    report::write_all(&writers, run, out)?;
+    let sides = engine::open_sides_with(surl, turl, opts.jobs, &connect_options(config)).await?;
     let base = run.clone();
     let results = engine::check_pairs(
         &sides,
@@ -150,12 +169,14 @@ pub async fn check_into(
         |so_far| {
             let mut r = base.clone();
             r.tables = so_far.to_vec();
+            r.tables.extend(unpaired.iter().cloned());
             report::write_all(&writers, &r, out)
         },
     )
     .await;
     sides.close().await;
-    let results = results?;
+    let mut results = results?;
+    results.extend(unpaired);
     let code = engine::exit_code(&results);
     run.tables = results;
     run.in_progress = false;
@@ -205,4 +226,72 @@ pub fn summary_table(run: &RunReport) -> String {
         s.push('\n');
     }
     s
+}
+
+/// Session settings from `[check]`: every command's statement and lock
+/// timeouts (issue 10).
+pub fn connect_options(config: &Config) -> crate::db::ConnectOptions {
+    crate::db::ConnectOptions {
+        statement_timeout: std::time::Duration::from_secs(config.check.statement_timeout_seconds),
+        lock_timeout: std::time::Duration::from_secs(config.check.lock_timeout_seconds),
+        ..crate::db::ConnectOptions::default()
+    }
+}
+
+/// Session settings for a command that needs no config (`backup`,
+/// `manifest`): the `[check]` timeouts of a config named with `--config`,
+/// else the defaults.
+pub fn session_options(global: &GlobalArgs) -> Result<crate::db::ConnectOptions> {
+    Ok(match global.config.as_deref() {
+        Some(path) => connect_options(&config::load(path)?),
+        None => crate::db::ConnectOptions::default(),
+    })
+}
+
+/// Named tables only one mapping has, as `differs` rows: a finding that
+/// keeps their repository from READY.
+pub fn unpaired_rows(prepared: &Prepared, config: &Config) -> Vec<engine::TableResult> {
+    prepared
+        .plan
+        .named_unpaired
+        .iter()
+        .map(|u| {
+            let (s, t) = if u.side == "source" {
+                (u.table.clone(), String::new())
+            } else {
+                (String::new(), u.table.clone())
+            };
+            engine::TableResult {
+                repository: u.repository.clone(),
+                source_table: s,
+                target_table: t,
+                status: engine::Status::Differs,
+                error: Some(u.message(&config.source.name, &config.target.name)),
+                ..engine::TableResult::default()
+            }
+        })
+        .collect()
+}
+
+/// Why a check has no table pair to read, and what to do.
+pub fn nothing_to_check(prepared: &Prepared, config: &Config) -> String {
+    let (s, t) = (&config.source.name, &config.target.name);
+    let why = if let Some(u) = prepared.plan.named_unpaired.first() {
+        u.message(s, t)
+    } else if prepared.source.tables.is_empty() || prepared.target.tables.is_empty() {
+        format!(
+            "the {s} mapping has {} table(s) and the {t} mapping {}; check that each mapping file is the right one",
+            prepared.source.tables.len(),
+            prepared.target.tables.len()
+        )
+    } else if !prepared.plan.views.is_empty() && prepared.plan.pairs.is_empty() {
+        "the selection holds only views, which data checks do not read; select tables".to_string()
+    } else {
+        format!(
+            "no table of the {s} mapping ({}) pairs with one of the {t} mapping ({}); pair them with [[pair]] in parity.toml",
+            prepared.source.tables.len(),
+            prepared.target.tables.len()
+        )
+    };
+    format!("nothing to check: no table pair to read; {why}")
 }

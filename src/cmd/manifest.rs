@@ -42,6 +42,13 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
         }
         return Ok(exit::OK);
     }
+    if args.manifest.is_dir() {
+        anyhow::bail!(
+            "--manifest {} is a directory; give the manifest's file path, e.g. {}",
+            args.manifest.display(),
+            args.manifest.join("manifest.parity").display()
+        );
+    }
     let url = super::backup::url_arg(args.url.as_deref().unwrap_or_default(), "--url")?;
     let defaults = CheckSettings::default();
     let opts = ScanOptions {
@@ -58,10 +65,23 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
         &url,
         &ConnectOptions {
             max_connections: (opts.jobs + 3) as u32,
-            ..ConnectOptions::default()
+            ..crate::cmd::check::session_options(global)?
         },
     )
     .await?;
+    let code = describe(&args, &url, &db, &opts, &ui).await;
+    db.close().await;
+    code
+}
+
+async fn describe(
+    args: &ManifestArgs,
+    url: &crate::config::DbUrl,
+    db: &Db,
+    opts: &ScanOptions,
+    ui: &Ui,
+) -> Result<i32> {
+    let db = db.clone();
     if args.export_snapshot && !matches!(db, Db::Postgres(_)) {
         anyhow::bail!(
             "--export-snapshot needs PostgreSQL (it is for pg_dump --snapshot); leave it out for {}",
@@ -100,7 +120,7 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
     let started = std::time::Instant::now();
     let mut writer = Writer::create(&args.manifest, &header)?;
     writer.catalog(&fp, &seqs)?;
-    let tables = scan::write_tables(&snapshot, &catalog, &mut writer, &opts, &ui).await?;
+    let tables = scan::write_tables(&snapshot, &catalog, &mut writer, opts, ui).await?;
     let bytes = writer.finish()?;
     ui.info(format!(
         "manifest {}: {} tables, {} rows, {} bytes{} in {:.1}s",

@@ -96,6 +96,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     for repo in &repos {
         let v = verdict(
             &config,
+            &prepared.plan.views,
             repo,
             &schema_report.findings,
             &run.tables,
@@ -247,6 +248,7 @@ fn bare(name: &str) -> &str {
 
 fn verdict(
     _config: &Config,
+    views: &[String],
     repo: &crate::config::Repository,
     findings: &[Finding],
     tables: &[TableResult],
@@ -259,11 +261,35 @@ fn verdict(
         .filter(|t| t.repository.as_deref() == Some(repo.name.as_str()))
         .collect();
     let rows: u64 = mine.iter().map(|t| t.source_rows).sum();
-    let data_bad = mine.iter().filter(|t| t.status != Status::Ok).count();
+    // Issue 10: READY only when every table of the repository was paired
+    // and checked (views are never read by data checks).
+    let not_checked: Vec<&str> = repo
+        .tables
+        .iter()
+        .map(|n| bare(n))
+        .filter(|n| !views.iter().any(|v| bare(v) == *n))
+        .filter(|n| {
+            !mine.iter().any(|t| {
+                t.status == Status::Ok
+                    && (bare(&t.source_table) == *n || bare(&t.target_table) == *n)
+            }) && !mine.iter().any(|t| {
+                t.status != Status::Ok
+                    && !t.source_table.is_empty()
+                    && !t.target_table.is_empty()
+                    && (bare(&t.source_table) == *n || bare(&t.target_table) == *n)
+            })
+        })
+        .collect();
+    let data_bad = mine
+        .iter()
+        .filter(|t| {
+            t.status != Status::Ok && !t.source_table.is_empty() && !t.target_table.is_empty()
+        })
+        .count();
     let my_ops: Vec<&OperationResult> = ops.iter().filter(|o| o.repository == repo.name).collect();
     let timing_bad = my_ops.iter().filter(|o| o.verdict.fails()).count();
     let worst = worst_p95(&my_ops);
-    let ready = errors == 0 && data_bad == 0 && timing_bad == 0;
+    let ready = errors == 0 && data_bad == 0 && timing_bad == 0 && not_checked.is_empty();
     let error = mine.iter().any(|t| t.status == Status::Error)
         || my_ops.iter().any(|o| o.verdict == Verdict::Error);
     let schema = if errors == 0 {
@@ -271,17 +297,23 @@ fn verdict(
     } else {
         format!("schema {errors} error(s)")
     };
-    let data = if data_bad == 0 {
-        format!("data ok ({} tables, {})", mine.len(), human_rows(rows))
+    let checked = mine
+        .iter()
+        .filter(|t| !t.source_table.is_empty() && !t.target_table.is_empty())
+        .count();
+    let data = if !not_checked.is_empty() {
+        format!(
+            "data NOT CHECKED: {} (in one mapping only or not paired)",
+            not_checked.join(", ")
+        )
+    } else if data_bad == 0 {
+        format!("data ok ({checked} tables, {})", human_rows(rows))
     } else {
         let differing: u64 = mine
             .iter()
             .map(|t| t.missing_in_target + t.extra_in_target + t.different)
             .sum();
-        format!(
-            "data {data_bad} of {} tables differ ({differing} rows)",
-            mine.len()
-        )
+        format!("data {data_bad} of {checked} tables differ ({differing} rows)")
     };
     let timing = if my_ops.is_empty() {
         "timing: no operations".to_string()
@@ -312,6 +344,9 @@ fn verdict(
             .map(|f| f.code.clone())
             .collect();
         why.push(format!("schema: {}", codes.join(", ")));
+    }
+    if !not_checked.is_empty() {
+        why.push(format!("data not checked: {}", not_checked.join(", ")));
     }
     let items: Vec<String> = mine.iter().flat_map(|t| table_items(t)).collect();
     if !items.is_empty() {

@@ -94,11 +94,11 @@ pub async fn inspect(
     if let (Some(s), Some(t)) = (&source_files, &target_files) {
         plan::build(s, t, Some(config), selection)?;
     }
-    let source_db = connect(&config.source).await?;
+    let source_db = connect(&config.source, config).await?;
     let target_db = if config.target.url == config.source.url {
         source_db.clone()
     } else {
-        connect(&config.target).await?
+        connect(&config.target, config).await?
     };
     let source = match source_files {
         Some(m) => m,
@@ -183,6 +183,8 @@ pub async fn inspect(
         strict,
         exit_code: if fails { exit::DIFFERENCES } else { exit::OK },
     };
+    source_db.close().await;
+    target_db.close().await;
     let [source_tz, target_tz] = tz;
     Ok(SchemaReport {
         format_version: 1,
@@ -224,7 +226,7 @@ fn side_info(side: &Side) -> SideInfo {
     }
 }
 
-async fn connect(side: &Side) -> Result<Db> {
+async fn connect(side: &Side, config: &Config) -> Result<Db> {
     let Some(url) = &side.url else {
         bail!(
             "the {} side has no url; set url = \"${{DATABASE_URL}}\" under [{}] in parity.toml",
@@ -234,7 +236,7 @@ async fn connect(side: &Side) -> Result<Db> {
     };
     let opts = ConnectOptions {
         max_connections: 2,
-        ..ConnectOptions::default()
+        ..crate::cmd::check::connect_options(config)
     };
     Db::connect(url, &opts).await.with_context(|| {
         format!(

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use futures::TryStreamExt;
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Executor, PgPool, Postgres, Row};
+use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
 use super::{Boundary, LiveColumn, ReadSpec};
@@ -29,22 +28,27 @@ fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// A session inside its own transaction. sqlx rolls it back when it is
+/// dropped (before the connection goes back to the pool), so a session
+/// never leaves a transaction open and parity never sends a ROLLBACK
+/// outside one (issue 10: no "there is no transaction in progress").
+pub type PgTx = sqlx::Transaction<'static, Postgres>;
+
+/// Every read-only transaction parity opens on PostgreSQL: READ ONLY in
+/// the BEGIN itself, so nothing sent inside can commit a write.
+pub const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
 /// The coordinating transaction that owns the exported snapshot. It stays
 /// open (idle) until the run ends; workers import its snapshot id.
 pub struct PgSnapshot {
     pub pool: PgPool,
-    coord: PoolConnection<Postgres>,
+    coord: PgTx,
     pub id: String,
 }
 
 impl PgSnapshot {
     pub async fn begin(pool: &PgPool) -> Result<PgSnapshot> {
-        let mut coord = pool
-            .acquire()
-            .await
-            .context("cannot open the coordinating session")?;
-        coord
-            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        let mut coord = crate::db::pg_begin(pool, BEGIN_SNAPSHOT)
             .await
             .context("cannot start the snapshot transaction")?;
         let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
@@ -59,18 +63,8 @@ impl PgSnapshot {
     }
 
     /// A worker session in the same snapshot.
-    pub async fn worker(&self) -> Result<PoolConnection<Postgres>> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("cannot open a reader session")?;
-        // A pooled session may come back from an earlier table still inside
-        // its transaction; end it before importing the snapshot.
-        conn.execute("ROLLBACK")
-            .await
-            .context("cannot reset a reader session")?;
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    pub async fn worker(&self) -> Result<PgTx> {
+        let mut conn = crate::db::pg_begin(&self.pool, BEGIN_SNAPSHOT)
             .await
             .context("cannot start a reader transaction")?;
         conn.execute(format!("SET TRANSACTION SNAPSHOT {}", literal(&self.id)).as_str())
@@ -80,8 +74,16 @@ impl PgSnapshot {
     }
 
     /// Ends the snapshot; the transaction only read, so rolling back is exact.
-    pub async fn end(mut self) {
-        let _ = self.coord.execute("ROLLBACK").await;
+    pub async fn end(self) {
+        let _ = self.coord.rollback().await;
+    }
+
+    /// Ends the snapshot and closes the pool's sessions cleanly (the
+    /// server then logs no "unexpected EOF").
+    pub async fn end_and_close(self) {
+        let pool = self.pool.clone();
+        self.end().await;
+        pool.close().await;
     }
 
     /// Backend pid of the coordinating session (keeps the snapshot alive).
@@ -94,7 +96,7 @@ impl PgSnapshot {
 
 /// Live columns of a table, in ordinal order.
 pub async fn columns(
-    conn: &mut PoolConnection<Postgres>,
+    conn: &mut PgConnection,
     schema: Option<&str>,
     table: &str,
 ) -> Result<Vec<LiveColumn>> {
@@ -106,7 +108,7 @@ pub async fn columns(
          ORDER BY a.attnum",
     )
     .bind(table_ref(schema, table))
-    .fetch_all(&mut **conn)
+    .fetch_all(&mut *conn)
     .await
     .with_context(|| format!("cannot read the columns of {table}"))?;
     Ok(rows
@@ -131,7 +133,7 @@ pub async fn columns(
 /// quantiles of the real key distribution, so string, sparse and composite
 /// keys split evenly. Returns the boundaries and the estimated row count.
 pub async fn boundaries(
-    conn: &mut PoolConnection<Postgres>,
+    conn: &mut PgConnection,
     spec: &ReadSpec,
     chunk_rows: usize,
 ) -> Result<(Vec<Boundary>, u64)> {
@@ -140,7 +142,7 @@ pub async fn boundaries(
         "SELECT COALESCE(pg_relation_size(to_regclass($1)) / current_setting('block_size')::bigint, 0)",
     )
     .bind(&tref)
-    .fetch_one(&mut **conn)
+    .fetch_one(&mut *conn)
     .await
     .with_context(|| format!("cannot size {}", spec.table))?;
     let key_list = spec
@@ -180,7 +182,7 @@ pub async fn boundaries(
         )
     };
     let rows = sqlx::query(&sql)
-        .fetch_all(&mut **conn)
+        .fetch_all(&mut *conn)
         .await
         .with_context(|| format!("cannot sample the key of {}", spec.table))?;
     let estimated = (rows.len() as f64 / fraction).round() as u64;
@@ -284,7 +286,7 @@ pub fn chunk_select(
 
 /// Reads one chunk with COPY binary.
 pub async fn read_chunk(
-    conn: &mut PoolConnection<Postgres>,
+    conn: &mut PgConnection,
     spec: &ReadSpec,
     live: &[LiveColumn],
     wires: &Arc<[Wire]>,
@@ -337,9 +339,9 @@ pub fn is_connection_lost(e: &anyhow::Error) -> bool {
 
 /// Test hook: a separate session terminates a reader's backend, the way
 /// an operator or a failover would, at a deterministic point.
-pub async fn terminate_backend(pool: &PgPool, victim: &mut PoolConnection<Postgres>) -> Result<()> {
+pub async fn terminate_backend(pool: &PgPool, victim: &mut PgConnection) -> Result<()> {
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut **victim)
+        .fetch_one(&mut *victim)
         .await?;
     let mut other = sqlx::PgConnection::connect_with(&pool.connect_options()).await?;
     sqlx::query("SELECT pg_terminate_backend($1)")
@@ -348,4 +350,47 @@ pub async fn terminate_backend(pool: &PgPool, victim: &mut PoolConnection<Postgr
         .await?;
     let _ = other.close().await;
     Ok(())
+}
+
+/// A statement that gave up waiting for a lock (`lock_timeout`, 55P03).
+pub fn is_lock_timeout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<sqlx::Error>().is_some_and(
+            |sx| matches!(sx, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03")),
+        )
+    })
+}
+
+/// Who holds a lock on a table, for the error row of a table that could
+/// not be read: `AccessExclusiveLock held by pid 4242 (psql, idle in
+/// transaction)`. Read in its own read-only transaction.
+pub async fn lock_holders(pool: &PgPool, schema: Option<&str>, table: &str) -> Option<String> {
+    let mut tx = crate::db::pg_begin(pool, "BEGIN READ ONLY").await.ok()?;
+    let rows: Vec<(String, i32, String, String)> = sqlx::query_as(
+        "SELECT l.mode, l.pid, COALESCE(a.application_name, ''), COALESCE(a.state, '') \
+         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'relation' AND l.relation = to_regclass($1) AND l.granted \
+           AND l.pid <> pg_backend_pid() ORDER BY l.pid",
+    )
+    .bind(table_ref(schema, table))
+    .fetch_all(&mut *tx)
+    .await
+    .ok()?;
+    let _ = tx.rollback().await;
+    let held: Vec<String> = rows
+        .iter()
+        .filter(|(mode, ..)| mode != "AccessShareLock")
+        .map(|(mode, pid, app, state)| {
+            let who: Vec<&str> = [app.as_str(), state.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            if who.is_empty() {
+                format!("{mode} held by pid {pid}")
+            } else {
+                format!("{mode} held by pid {pid} ({})", who.join(", "))
+            }
+        })
+        .collect();
+    (!held.is_empty()).then(|| held.join("; "))
 }

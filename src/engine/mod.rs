@@ -25,7 +25,7 @@ use crate::plan::{ShapeRisk, TablePair};
 use digest::{Digest, SideCodec};
 
 /// How one table pair came out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct TableResult {
     /// Rollout phase (`[[repository]]`), when the config names one.
     pub repository: Option<String>,
@@ -79,12 +79,15 @@ impl TableResult {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    #[default]
     Ok,
     Differs,
     Error,
+    /// The run was stopped (Ctrl-C, SIGTERM) before this table was checked.
+    Incomplete,
 }
 
 impl Status {
@@ -93,6 +96,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Differs => "differs",
             Status::Error => "error",
+            Status::Incomplete => "incomplete",
         }
     }
 }
@@ -202,7 +206,15 @@ pub async fn check_table(
     .await
     {
         result.status = Status::Error;
-        result.error = Some(format!("{e:#}"));
+        let mut msg = crate::ui::error_line(&e);
+        // Issue 10: a locked table names the lock and who holds it.
+        for (snap, t) in [(&sides.source, &pair.source), (&sides.target, &pair.target)] {
+            if let Some(note) = snap.lock_note(&e, t.schema.as_deref(), &t.name).await {
+                msg = format!("{note}: {msg}");
+                break;
+            }
+        }
+        result.error = Some(msg);
     }
     result.wall_seconds = started.elapsed().as_secs_f64();
     result
@@ -847,12 +859,22 @@ pub async fn open_sides(
     target: &crate::config::DbUrl,
     jobs: usize,
 ) -> Result<Sides> {
+    open_sides_with(source, target, jobs, &crate::db::ConnectOptions::default()).await
+}
+
+/// [`open_sides`] with session settings (statement and lock timeouts).
+pub async fn open_sides_with(
+    source: &crate::config::DbUrl,
+    target: &crate::config::DbUrl,
+    jobs: usize,
+    base: &crate::db::ConnectOptions,
+) -> Result<Sides> {
     use crate::db::{ConnectOptions, Db};
     let same = source == target;
     let opts = ConnectOptions {
         // coordinator + a reader per job per side, + one for retries/hooks.
         max_connections: (2 * jobs + 2) as u32,
-        ..ConnectOptions::default()
+        ..base.clone()
     };
     let sdb = Db::connect(source, &opts)
         .await
@@ -880,9 +902,17 @@ impl Sides {
     /// Ends both snapshots.
     pub async fn close(self) {
         let Sides { source, target, .. } = self;
-        drop(target);
-        if let Ok(s) = Arc::try_unwrap(source) {
-            s.end().await;
+        // Equal URLs share one snapshot: drop the second handle first.
+        let target = if Arc::ptr_eq(&source, &target) {
+            drop(target);
+            None
+        } else {
+            Some(target)
+        };
+        for s in std::iter::once(source).chain(target) {
+            if let Ok(s) = Arc::try_unwrap(s) {
+                s.end_and_close().await;
+            }
         }
     }
 }
@@ -925,7 +955,10 @@ pub async fn check_pairs(
 
 /// 0 when every table is at parity, 1 when any row differs, 2 on any error.
 pub fn exit_code(results: &[TableResult]) -> i32 {
-    if results.iter().any(|r| r.status == Status::Error) {
+    if results
+        .iter()
+        .any(|r| matches!(r.status, Status::Error | Status::Incomplete))
+    {
         crate::exit::ERROR
     } else if results.iter().any(|r| r.status == Status::Differs) {
         crate::exit::DIFFERENCES

@@ -47,6 +47,12 @@ pub fn open(path: &Path) -> Result<Manifest, ManifestError> {
         path: path.to_path_buf(),
         source,
     };
+    if path.is_dir() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a directory; pass the manifest file inside it",
+        )));
+    }
     let mut file = File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
 

@@ -115,7 +115,7 @@ pub fn file_kind(v: &Value) -> Option<FileKind> {
 
 /// Reads a JSON file into a `Value`, with errors that name the file.
 pub fn read_json(path: &Path) -> Result<Value, DrizzleError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DrizzleError::Read {
+    let text = crate::mapping::load::read_text(path).map_err(|e| DrizzleError::Read {
         path: path.to_path_buf(),
         reason: if e.kind() == std::io::ErrorKind::NotFound {
             "no such file".to_string()

@@ -48,7 +48,12 @@ pub fn load_side(side: &Side) -> Result<Mapping> {
 pub fn load_files(orm: Orm, paths: &[PathBuf]) -> Result<Mapping> {
     match orm {
         Orm::Catalog => {
-            bail!("orm = \"catalog\" has no mapping file: its mapping is read from the database")
+            bail!(
+                "orm = \"catalog\" has no mapping file: its mapping is read from the database; \
+                 only `parity schema` reads a catalog side. For check, timing and run set \
+                 orm = \"prisma\" or \"drizzle\" with mapping = \"…\" on both sides, or compare \
+                 two databases by their live catalogs with `parity backup --source URL --target URL`"
+            )
         }
         Orm::Drizzle => {
             for p in paths {
@@ -138,6 +143,27 @@ fn one_line(s: &str) -> String {
     } else {
         format!("{} {}", first, rest.join("; "))
     }
+}
+
+/// Reads a text file users hand to parity (config, schema, snapshot,
+/// queries file). The error says what is wrong with it in one phrase:
+/// "not UTF-8 text at byte N" for binary garbage, "is a directory, not a
+/// file" for a folder, else the OS's words.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind};
+    if path.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "is a directory, not a file",
+        ));
+    }
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("not UTF-8 text at byte {}", e.utf8_error().valid_up_to()),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -86,7 +86,9 @@ pub fn mapping_differences(plan: &Plan, source: &str, target: &str) -> Vec<Findi
         out.push(
             Finding::new(
                 "TABLE_ONLY_IN_SOURCE",
-                Severity::Warning,
+                // Issue 10: a table that pairs with nothing is never checked;
+                // a finding, so a mapping that lost its tables is not green.
+                Severity::Error,
                 format!("table {t} is in the {source} mapping but not in the {target} mapping"),
             )
             .table(t.clone()),
@@ -96,7 +98,9 @@ pub fn mapping_differences(plan: &Plan, source: &str, target: &str) -> Vec<Findi
         out.push(
             Finding::new(
                 "TABLE_ONLY_IN_TARGET",
-                Severity::Warning,
+                // Issue 10: a table that pairs with nothing is never checked;
+                // a finding, so a mapping that lost its tables is not green.
+                Severity::Error,
                 format!("table {t} is in the {target} mapping but not in the {source} mapping"),
             )
             .table(t.clone()),

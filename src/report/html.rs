@@ -110,6 +110,13 @@ pub fn render(run: &RunReport) -> String {
             .map(|c| format!(" · exit code {c}"))
             .unwrap_or_default()
     );
+    if let Some(reason) = &run.incomplete {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\"><b>INCOMPLETE: {}; these results are partial.</b></p>",
+            esc(reason)
+        );
+    }
     schema_section(&mut s, run);
     if !run.tables.is_empty() {
         data_section(&mut s, run);

@@ -84,6 +84,12 @@ fn table_case(suite: &str, t: &TableResult) -> Case {
         Status::Error => Outcome::Error {
             message: t.error.clone().unwrap_or_else(|| "failed".into()),
         },
+        Status::Incomplete => Outcome::Error {
+            message: t
+                .error
+                .clone()
+                .unwrap_or_else(|| "incomplete: the run was stopped".into()),
+        },
         Status::Differs => {
             let keys: Vec<String> = t
                 .differences
@@ -254,6 +260,18 @@ pub fn render(run: &RunReport) -> String {
                 out: Some(summary),
             });
         }
+    }
+    // A stopped run (Ctrl-C, SIGTERM) must never read as a complete one.
+    if let Some(reason) = &run.incomplete {
+        suites.entry("run".into()).or_default().push(Case {
+            classname: "parity.run".into(),
+            name: "run complete".into(),
+            seconds: 0.0,
+            outcome: Outcome::Error {
+                message: format!("incomplete: {reason}"),
+            },
+            out: None,
+        });
     }
     let count = |cases: &[Case]| {
         let f = cases

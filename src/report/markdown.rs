@@ -43,6 +43,9 @@ pub fn render(run: &RunReport) -> String {
             ""
         }
     );
+    if let Some(reason) = &run.incomplete {
+        let _ = writeln!(s, "**INCOMPLETE: {reason}; these results are partial.**\n");
+    }
     let (ok, differs, errors) = counts(&run.tables);
     let _ = writeln!(
         s,
@@ -76,6 +79,7 @@ pub fn render(run: &RunReport) -> String {
             } else {
                 format!("{} → {}", t.source_table, t.target_table)
             };
+            let name = cell(&name);
             let _ = writeln!(
                 s,
                 "| {name} | {} | {} | {} | {} | {} | {} | {} |",
@@ -149,7 +153,7 @@ pub fn render(run: &RunReport) -> String {
         let _ = writeln!(
             s,
             "| {}{} | {} | {:.3} | {} | {:.3} | {} | {:.3} |",
-            t.source_table,
+            cell(&t.source_table),
             if t.shared_read {
                 " (one shared read)"
             } else {
@@ -230,6 +234,14 @@ fn verdict_block(s: &mut String, run: &RunReport) {
         }
     }
     s.push('\n');
+}
+
+/// Text for a Markdown table cell: a `|` (legal in a quoted SQL name)
+/// would end the cell, a newline the row.
+pub fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 pub fn counts(tables: &[TableResult]) -> (usize, usize, usize) {

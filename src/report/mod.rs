@@ -58,6 +58,15 @@ pub struct RunReport {
     /// Production statement statistics (`observe`): absent for other commands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observe: Option<crate::timing::observe::ObserveSection>,
+    /// Present when the run was stopped (Ctrl-C, SIGTERM) before it ended:
+    /// why. The files then hold partial results; tables not yet checked are
+    /// rows with status `incomplete`, and `junit.xml` has an error testcase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+    /// The table pairs the run means to check, as (repository, source
+    /// table, target table): what a stopped run marks `incomplete`.
+    #[serde(skip)]
+    pub planned: Vec<(Option<String>, String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -86,16 +95,82 @@ pub fn check_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
     ]
 }
 
-/// Rewrites every report file.
+/// Rewrites every report file, and remembers what it wrote so that a run
+/// stopped by a signal can mark the same files incomplete
+/// ([`mark_incomplete`]).
 pub fn write_all(
     writers: &[Box<dyn ReportWriter + Send + Sync>],
     run: &RunReport,
     dir: &Path,
 ) -> Result<()> {
+    let files: Vec<&'static str> = writers
+        .iter()
+        .flat_map(|w| w.files().iter().copied())
+        .collect();
+    if let Ok(mut last) = LAST_WRITE.lock() {
+        *last = Some((run.clone(), dir.to_path_buf(), files));
+    }
     for w in writers {
         w.write(run, dir)?;
     }
     Ok(())
+}
+
+type LastWrite = (RunReport, PathBuf, Vec<&'static str>);
+
+/// The last report set [`write_all`] wrote in this process.
+static LAST_WRITE: std::sync::Mutex<Option<LastWrite>> = std::sync::Mutex::new(None);
+
+/// After Ctrl-C or SIGTERM: rewrites the last report set with the run
+/// marked incomplete (`reason`): tables planned but not finished become
+/// `incomplete` rows (one row with no table names when none is known), and
+/// `junit.xml` gets an error testcase. Returns the report directory, if any
+/// report had been written.
+pub fn mark_incomplete(reason: &str) -> Option<PathBuf> {
+    let (mut run, dir, files) = LAST_WRITE.lock().ok()?.take()?;
+    run.in_progress = true;
+    run.exit_code = Some(crate::exit::ERROR);
+    run.incomplete = Some(reason.to_string());
+    let pending: Vec<_> = run
+        .planned
+        .iter()
+        .filter(|(_, s, t)| {
+            !run.tables
+                .iter()
+                .any(|r| &r.source_table == s && &r.target_table == t)
+        })
+        .cloned()
+        .collect();
+    let incomplete_row = |repository: Option<String>, s: String, t: String| TableResult {
+        repository,
+        source_table: s,
+        target_table: t,
+        status: crate::engine::Status::Incomplete,
+        error: Some(format!("not checked: {reason}")),
+        ..TableResult::default()
+    };
+    if pending.is_empty() {
+        if files.contains(&"parity.csv") {
+            run.tables
+                .push(incomplete_row(None, String::new(), String::new()));
+        }
+    } else {
+        for (r, s, t) in pending {
+            run.tables.push(incomplete_row(r, s, t));
+        }
+    }
+    // By command, so a `run` stopped during its data check also gets the
+    // junit.xml it would have written.
+    let writers = match run.command.as_str() {
+        "run" => timing_csv::run_writers(),
+        "timing" => timing_csv::timing_writers(),
+        _ if files.contains(&"timing.csv") => timing_csv::timing_writers(),
+        _ => check_writers(),
+    };
+    for w in &writers {
+        let _ = w.write(&run, &dir);
+    }
+    Some(dir)
 }
 
 /// Creates the run's report directory: `--out DIR`, or
@@ -133,7 +208,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    // Issue 10: no temp file survives any failure (a full disk included).
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
     Ok(())
 }

@@ -182,6 +182,9 @@ pub fn render_summary(run: &RunReport) -> String {
                 ""
             }
         );
+        if let Some(reason) = &run.incomplete {
+            let _ = writeln!(s, "**INCOMPLETE: {reason}; these results are partial.**\n");
+        }
         if !run.notes.is_empty() {
             let _ = writeln!(s, "## Notes\n");
             for n in &run.notes {
@@ -240,8 +243,8 @@ pub fn markdown_section(t: &TimingSection) -> String {
         let _ = writeln!(
             s,
             "| {}/{} | {:.3} | {:.3} | {:.2} | [{:.2}, {:.2}] | {:.2} | {}/{} | {}/{} | **{}** |",
-            o.repository,
-            o.operation,
+            super::markdown::cell(&o.repository),
+            super::markdown::cell(&o.operation),
             o.source.stats.p50_ms,
             o.target.stats.p50_ms,
             o.comparison.ratio_p50,

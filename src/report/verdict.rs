@@ -85,6 +85,7 @@ pub fn table_items(t: &TableResult) -> Vec<String> {
     let mut items = Vec::new();
     match t.status {
         Status::Error => items.push(format!("{} (failed)", t.source_table)),
+        Status::Incomplete => items.push(format!("{} (not checked: run stopped)", t.source_table)),
         Status::Ok => {}
         Status::Differs => {
             for (c, n) in &t.columns_differing {

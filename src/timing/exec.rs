@@ -368,6 +368,8 @@ impl Catalog {
         let Db::Postgres(pool) = db else {
             return Ok(Catalog::default());
         };
+        // Issue 10: in a read-only transaction like every other read.
+        let mut tx = crate::db::pg_begin(pool, "BEGIN READ ONLY").await?;
         let rows: Vec<(i64, String, String, i16, String)> = sqlx::query_as(
             "SELECT c.oid::int8, n.nspname::text, c.relname::text, a.attnum, a.attname::text \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
@@ -375,9 +377,10 @@ impl Catalog {
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped \
                AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await
         .context("cannot read the table catalog")?;
+        let _ = tx.rollback().await;
         let mut tables: HashMap<u32, (String, String, HashMap<i16, String>)> = HashMap::new();
         for (oid, schema, table, attnum, attname) in rows {
             tables

@@ -20,6 +20,7 @@
 
 pub mod clock;
 pub mod exec;
+pub mod explain_mask;
 pub mod observe;
 pub mod ops;
 pub mod result;
@@ -398,6 +399,7 @@ pub async fn run_operations(
     let connect = |writes: bool| ConnectOptions {
         max_connections: opts.concurrency as u32 + 1,
         statement_timeout: std::time::Duration::from_secs(opts.statement_timeout_seconds),
+        lock_timeout: std::time::Duration::from_secs(config.check.lock_timeout_seconds),
         read_only: !writes,
         ..ConnectOptions::default()
     };

@@ -269,7 +269,7 @@ pub fn load_file(path: &Path) -> Result<Operation, OpsError> {
         file: path.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::mapping::load::read_text(path)
         .map_err(|e| err(format!("cannot read the operation file ({e})")))?;
     parse(path, &text)
 }
@@ -424,7 +424,7 @@ fn side(raw: RawSide, label: &str, dir: &Path) -> Result<SideOps, String> {
             .collect(),
         (None, Some(f)) => {
             let p = dir.join(&f);
-            let text = std::fs::read_to_string(&p)
+            let text = crate::mapping::load::read_text(&p)
                 .map_err(|e| format!("[{label}] sql_file {}: {e}", p.display()))?;
             split_statements(&text)
                 .into_iter()

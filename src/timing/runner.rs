@@ -79,20 +79,27 @@ async fn execute(
     clock: &dyn Clock,
     keep: bool,
 ) -> Result<Exec> {
+    // Issue 10: on PostgreSQL a read runs in BEGIN READ ONLY … ROLLBACK
+    // (framing, not timed, like a write's), so nothing it sends can commit;
+    // the ORM's own BEGIN/COMMIT become savepoints inside it.
+    let framed = writes || session.is_postgres();
     if writes {
         session.begin_write().await?;
+    } else if framed {
+        session.control("BEGIN READ ONLY").await?;
     }
     let t0 = clock.now_ns();
-    let r = statements(session, side, set, writes, keep).await;
+    let r = statements(session, side, set, framed, keep).await;
     let t1 = clock.now_ns();
-    if writes {
-        let rb = session.rollback_write().await;
+    if framed {
+        let rb = if writes {
+            session.rollback_write().await
+        } else {
+            session.control("ROLLBACK").await
+        };
         if r.is_ok() {
             rb?;
         }
-    } else if r.is_err() && session.is_postgres() {
-        // A captured BEGIN may have left a transaction open.
-        let _ = session.control("ROLLBACK").await;
     }
     let (round_trips, rows, results) = r?;
     Ok(Exec {
@@ -241,10 +248,16 @@ async fn parameter_sets(op: &Operation, session: &mut Session) -> Result<Vec<Par
         None => Ok(vec![ParamSet::new()]),
         Some(ParamSource::Sets(s)) => Ok(s.clone()),
         Some(ParamSource::Query(q)) => {
-            let r = session
-                .exec(q, &[])
-                .await
-                .with_context(|| format!("params_from query failed: {}", snippet(q)))?;
+            // Issue 10: in a read-only transaction, like every read.
+            let framed = session.is_postgres();
+            if framed {
+                session.control("BEGIN READ ONLY").await?;
+            }
+            let r = session.exec(q, &[]).await;
+            if framed {
+                session.control("ROLLBACK").await?;
+            }
+            let r = r.with_context(|| format!("params_from query failed: {}", snippet(q)))?;
             if r.rows.is_empty() {
                 bail!(
                     "params_from returned no rows; the database has nothing to sample (is it seeded?)"
@@ -531,7 +544,10 @@ fn write_explain(dir: &Path, rel: &str, doc: &serde_json::Value) -> Result<()> {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
     }
-    let mut bytes = serde_json::to_vec_pretty(doc)?;
+    // Issue 10: no parameter value in the output folder.
+    let mut doc = doc.clone();
+    super::explain_mask::mask(&mut doc);
+    let mut bytes = serde_json::to_vec_pretty(&doc)?;
     bytes.push(b'\n');
     crate::report::write_atomic(&path, &bytes)
 }
@@ -548,7 +564,7 @@ async fn explain(
     if writes || !session.is_postgres() {
         session.begin_write().await?;
     } else {
-        session.control("BEGIN").await?;
+        session.control("BEGIN READ ONLY").await?;
     }
     let r = explain_inner(session, side, set).await;
     let rb = if writes || !session.is_postgres() {

@@ -59,7 +59,7 @@ pub enum PrismaError {
     /// The schema parses but Prisma would reject it; every problem found.
     #[error("{}", render_invalid(.0))]
     Invalid(Vec<Diagnostic>),
-    #[error("cannot read {}", path.display())]
+    #[error("cannot read {}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -153,13 +153,13 @@ fn load_resolved(path: &Path) -> Result<(Resolved, Provider, String), PrismaErro
         }
         let mut files = Vec::new();
         for f in found {
-            let text = std::fs::read_to_string(&f).map_err(io_err(&f))?;
+            let text = crate::mapping::load::read_text(&f).map_err(io_err(&f))?;
             files.push((f.display().to_string(), text));
         }
         let (r, p) = resolve_files(&files)?;
         return Ok((r, p, file));
     }
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let text = crate::mapping::load::read_text(path).map_err(io_err(path))?;
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))

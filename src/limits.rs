@@ -1,0 +1,182 @@
+//! The allowed range of every number a user can give: command-line flags,
+//! their `PARITY_*` environment variables and the config file share one
+//! check, so `--jobs 0`, `PARITY_JOBS=0` and `[check] jobs = 0` all say the
+//! same thing (issue #10). Owns the ranges and their messages; it does not
+//! decide defaults (`config`) or what the numbers do.
+//!
+//! Every bound keeps derived counts (connections = 2 × jobs + 2, …) far
+//! from any integer's limit, so no input can wrap or panic.
+
+/// One numeric setting: its name as the user writes it and its range.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub name: &'static str,
+    pub min: u64,
+    pub max: u64,
+}
+
+/// Connections per side.
+pub const JOBS: Limit = Limit {
+    name: "jobs",
+    min: 1,
+    max: 100_000,
+};
+pub const CHUNK_ROWS: Limit = Limit {
+    name: "chunk-rows",
+    min: 1,
+    max: 100_000_000,
+};
+pub const MAX_DIFFERENCES: Limit = Limit {
+    name: "max-differences",
+    min: 0,
+    max: 1_000_000_000,
+};
+pub const ITERATIONS: Limit = Limit {
+    name: "iterations",
+    min: 1,
+    max: 100_000_000,
+};
+pub const WARMUP: Limit = Limit {
+    name: "warmup",
+    min: 0,
+    max: 100_000_000,
+};
+/// Timing clients per side (each is a connection).
+pub const CONCURRENCY: Limit = Limit {
+    name: "concurrency",
+    min: 1,
+    max: 10_000,
+};
+pub const SEED_ROWS: Limit = Limit {
+    name: "rows",
+    min: 1,
+    max: 10_000_000_000,
+};
+pub const DEMO_ROWS: Limit = Limit {
+    name: "rows",
+    min: 1,
+    max: 100_000_000,
+};
+pub const SEED: Limit = Limit {
+    name: "seed",
+    min: 0,
+    max: u64::MAX,
+};
+/// `statement_timeout_seconds`: 0 leaves the server's (or the role's) own.
+pub const STATEMENT_TIMEOUT_SECONDS: Limit = Limit {
+    name: "statement_timeout_seconds",
+    min: 0,
+    max: 7 * 24 * 3600,
+};
+/// `lock_timeout_seconds`: 0 waits for a lock as long as the statement may.
+pub const LOCK_TIMEOUT_SECONDS: Limit = Limit {
+    name: "lock_timeout_seconds",
+    min: 0,
+    max: 24 * 3600,
+};
+/// `PARITY_CONNECT_TIMEOUT`, seconds.
+pub const CONNECT_TIMEOUT_SECONDS: Limit = Limit {
+    name: "PARITY_CONNECT_TIMEOUT",
+    min: 1,
+    max: 3600,
+};
+
+impl Limit {
+    /// `jobs must be at least 1 and at most 100000`.
+    pub fn message(&self) -> String {
+        format!(
+            "{} must be at least {} and at most {}",
+            self.name, self.min, self.max
+        )
+    }
+
+    /// Checks a number already parsed (the config file gives i64).
+    pub fn check(&self, v: i128) -> Result<u64, String> {
+        if v < i128::from(self.min) || v > i128::from(self.max) {
+            return Err(format!("{}, not {v}", self.message()));
+        }
+        Ok(v as u64)
+    }
+
+    /// Parses a flag or env value: a whole number in range, negative
+    /// numbers and huge ones included, each with the range in the message.
+    pub fn parse(&self, text: &str) -> Result<u64, String> {
+        let t = text.trim();
+        match t.parse::<i128>() {
+            Ok(v) => self.check(v),
+            // Longer than i128: out of range whatever its sign.
+            Err(_)
+                if !t.is_empty()
+                    && t.strip_prefix('-')
+                        .unwrap_or(t)
+                        .chars()
+                        .all(|c| c.is_ascii_digit())
+                    && t != "-" =>
+            {
+                Err(format!("{}, not {t}", self.message()))
+            }
+            Err(_) => Err(format!(
+                "{} must be a whole number from {} to {}, not \"{}\"",
+                self.name,
+                self.min,
+                self.max,
+                t.escape_debug()
+            )),
+        }
+    }
+}
+
+macro_rules! parsers {
+    ($($fn:ident: $limit:ident as $ty:ty;)*) => {$(
+        #[doc = concat!("clap value parser for [`", stringify!($limit), "`].")]
+        pub fn $fn(text: &str) -> Result<$ty, String> {
+            $limit.parse(text).map(|v| v as $ty)
+        }
+    )*};
+}
+
+parsers! {
+    jobs: JOBS as usize;
+    chunk_rows: CHUNK_ROWS as usize;
+    max_differences: MAX_DIFFERENCES as usize;
+    iterations: ITERATIONS as usize;
+    warmup: WARMUP as usize;
+    concurrency: CONCURRENCY as usize;
+    seed_rows: SEED_ROWS as u64;
+    demo_rows: DEMO_ROWS as u64;
+    seed: SEED as u64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_has_one_message_for_every_bad_value() {
+        for bad in [
+            "0",
+            "-1",
+            "100001",
+            "2147483647",
+            "4294967293",
+            "99999999999999999999999999999999999999999",
+        ] {
+            let e = jobs(bad).unwrap_err();
+            assert!(
+                e.starts_with("jobs must be at least 1 and at most 100000"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(jobs("1").unwrap(), 1);
+        assert_eq!(jobs("100000").unwrap(), 100_000);
+        assert!(jobs("many").unwrap_err().contains("whole number"));
+        assert!(jobs("").unwrap_err().contains("whole number"));
+        assert!(jobs("1.5").unwrap_err().contains("whole number"));
+    }
+
+    #[test]
+    fn seed_takes_every_u64_but_no_negative() {
+        assert_eq!(seed("18446744073709551615").unwrap(), u64::MAX);
+        assert!(seed("-1").unwrap_err().contains("at least 0"));
+    }
+}
