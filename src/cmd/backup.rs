@@ -77,17 +77,13 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             } else {
                 SequenceRule::AtLeast
             };
-            against_source(
-                &source,
-                &target,
-                &filter,
-                &opts,
+            let check = SourceCheck {
+                filter: &filter,
+                opts: &opts,
                 rule,
-                global,
-                &ui,
-                args.prometheus.as_deref(),
-            )
-            .await
+                prometheus: args.prometheus.as_deref(),
+            };
+            against_source(&source, &target, &check, global, &ui).await
         }
         (None, Some(path)) => {
             let opts = ScanOptions {
@@ -157,16 +153,27 @@ async fn connect(url: &DbUrl, jobs: usize, what: &str, base: &ConnectOptions) ->
     .with_context(|| format!("{what} database"))
 }
 
+/// What a live-against-live backup check compares, and how.
+struct SourceCheck<'a> {
+    filter: &'a Filter,
+    opts: &'a EngineOptions,
+    rule: SequenceRule,
+    prometheus: Option<&'a Path>,
+}
+
 async fn against_source(
     source: &DbUrl,
     target: &DbUrl,
-    filter: &Filter,
-    opts: &EngineOptions,
-    rule: SequenceRule,
+    check: &SourceCheck<'_>,
     global: &GlobalArgs,
     ui: &Ui,
-    prometheus: Option<&Path>,
 ) -> Result<i32> {
+    let SourceCheck {
+        filter,
+        opts,
+        rule,
+        prometheus,
+    } = *check;
     let session = crate::cmd::check::session_options(global)?;
     let sdb = connect(source, opts.jobs, "source", &session).await?;
     let tdb = connect(target, opts.jobs, "target", &session).await?;
