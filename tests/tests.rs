@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod corpus_drizzle;
 mod corpus_prisma;
+mod fidelity;
 mod oracle;
 mod run;
 mod schema;

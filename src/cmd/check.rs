@@ -136,12 +136,12 @@ pub fn print_summary(run: &RunReport) {
     use std::io::Write;
     let mut s = String::new();
     s.push_str(&format!(
-        "{:<32} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10}  status\n",
+        "{:<32} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10}  status  unreadable\n",
         "table", "source", "target", "matched", "missing", "extra", "different"
     ));
     for t in &run.tables {
         s.push_str(&format!(
-            "{:<32} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10}  {}\n",
+            "{:<32} {:>10} {:>10} {:>10} {:>8} {:>8} {:>10}  {:<7} {}\n",
             t.source_table,
             t.source_rows,
             t.target_rows,
@@ -149,7 +149,8 @@ pub fn print_summary(run: &RunReport) {
             t.missing_in_target,
             t.extra_in_target,
             t.different,
-            t.status.as_str()
+            t.status.as_str(),
+            t.unreadable
         ));
     }
     let _ = std::io::stdout().write_all(s.as_bytes());

@@ -194,10 +194,18 @@ fn verdict(
             .iter()
             .map(|t| t.missing_in_target + t.extra_in_target + t.different)
             .sum();
-        format!(
-            "data {data_bad} of {} tables differ ({differing} rows)",
-            mine.len()
-        )
+        let unreadable: u64 = mine.iter().map(|t| t.unreadable).sum();
+        if unreadable > 0 {
+            format!(
+                "data {data_bad} of {} tables differ ({differing} rows, {unreadable} unreadable)",
+                mine.len()
+            )
+        } else {
+            format!(
+                "data {data_bad} of {} tables differ ({differing} rows)",
+                mine.len()
+            )
+        }
     };
     let timing = if my_ops.is_empty() {
         "timing: no operations".to_string()

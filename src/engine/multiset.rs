@@ -437,6 +437,9 @@ mod tests {
             columns_compared: Vec::new(),
             columns_ignored: Vec::new(),
             error: None,
+            unreadable: 0,
+            columns_unreadable: Default::default(),
+            key_note: None,
         };
         let a = Multiset { rows: 5, sum: 10 };
         let mut r = pair_result();

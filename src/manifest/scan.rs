@@ -266,6 +266,9 @@ fn blank_result(name: &str, columns: &[ColumnInfo]) -> TableResult {
         columns_compared: columns.iter().map(|c| c.name.clone()).collect(),
         columns_ignored: Vec::new(),
         error: None,
+        unreadable: 0,
+        columns_unreadable: Default::default(),
+        key_note: None,
     }
 }
 

@@ -10,7 +10,7 @@ use super::{ReportWriter, RunReport, write_atomic};
 pub struct ParityCsv;
 pub struct DifferencesCsv;
 
-pub const PARITY_HEADER: [&str; 12] = [
+pub const PARITY_HEADER: [&str; 13] = [
     "repository",
     "source_table",
     "target_table",
@@ -23,6 +23,7 @@ pub const PARITY_HEADER: [&str; 12] = [
     "status",
     "source_seconds",
     "target_seconds",
+    "unreadable",
 ];
 
 impl ReportWriter for ParityCsv {
@@ -47,6 +48,7 @@ impl ReportWriter for ParityCsv {
                 t.status.as_str().to_string(),
                 format!("{:.3}", t.source_seconds),
                 format!("{:.3}", t.target_seconds),
+                t.unreadable.to_string(),
             ])?;
         }
         write_atomic(&dir.join("parity.csv"), &w.into_inner()?)
