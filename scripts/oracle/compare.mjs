@@ -20,6 +20,7 @@
 // run; anything not listed fails it; a listed line that no longer fails is printed as
 // STALE (remove it). Exit 0 when there is no unlisted failure, 1 otherwise, 2 on bad input.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { textInstantNs } from './values.mjs';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -81,10 +82,21 @@ function parseExact(text) {
 }
 const report = parseExact(readFileSync(args.report, 'utf8'));
 
+// Key values as text; a timestamp key as its instant (parity prints ISO with µs and Z,
+// the database `2024-01-01 00:00:10`).
+const keyText = (v) => {
+  if (v === null) return null;
+  const s = String(v);
+  if (/^\+?\d{4,}-\d\d-\d\d[ T]\d\d:\d\d/.test(s)) {
+    const ns = textInstantNs(s.replace(/^\+/, ''));
+    if (ns !== null) return `instant:${ns}`;
+  }
+  return s;
+};
 const keyCanon = (k) =>
   JSON.stringify(
     Object.entries(k)
-      .map(([c, v]) => [c, v === null ? null : String(v)])
+      .map(([c, v]) => [c, keyText(v)])
       .sort((a, b) => (a[0] < b[0] ? -1 : 1)),
   );
 const cellId = (table, key, column, kind) => `${table}\u0000${key}\u0000${column}\u0000${kind}`;

@@ -106,10 +106,11 @@ if (sqlite) {
   db = drizzle(conn);
   rawKeys = async (table, keyCols) => {
     const q = (c) => `"${c.replace(/"/g, '""')}"`;
+    // Aliases k0, k1…: ordering by the column, not by its text.
     const rows = rawConn
-      .prepare(`SELECT ${keyCols.map((c) => `CAST(${q(c)} AS TEXT) AS ${q(c)}`).join(', ')} FROM ${q(table)} ORDER BY ${keyCols.map(q).join(', ')}`)
+      .prepare(`SELECT ${keyCols.map((c, i) => `CAST(${q(c)} AS TEXT) AS k${i}`).join(', ')} FROM ${q(table)} ORDER BY ${keyCols.map(q).join(', ')}`)
       .all();
-    return rows;
+    return rows.map((r) => Object.fromEntries(keyCols.map((c, i) => [c, r[`k${i}`]])));
   };
   closeAll = async () => {
     await prisma.$disconnect();
@@ -125,10 +126,11 @@ if (sqlite) {
   db = drizzle(pool);
   rawKeys = async (table, keyCols) => {
     const q = (c) => `"${c.replace(/"/g, '""')}"`;
+    // Aliases k0, k1…: ordering by the column, not by its text.
     const r = await pool.query(
-      `SELECT ${keyCols.map((c) => `${q(c)}::text AS ${q(c)}`).join(', ')} FROM ${q(table)} ORDER BY ${keyCols.map(q).join(', ')}`,
+      `SELECT ${keyCols.map((c, i) => `${q(c)}::text AS k${i}`).join(', ')} FROM ${q(table)} ORDER BY ${keyCols.map(q).join(', ')}`,
     );
-    return r.rows;
+    return r.rows.map((row) => Object.fromEntries(keyCols.map((c, i) => [c, row[`k${i}`]])));
   };
   closeAll = async () => {
     await prisma.$disconnect();

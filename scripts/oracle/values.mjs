@@ -112,6 +112,9 @@ function dateNs(d) {
 function decimalOf(v, Decimal) {
   try {
     if (isDecimal(v)) return v;
+    // An integral number is exactly the integer JS holds (-2^63 as a double is exact);
+    // a fractional one is the decimal JS prints for it (0.1 is 0.1).
+    if (typeof v === 'number' && Number.isInteger(v)) return new Decimal(BigInt(v).toString());
     if (typeof v === 'number' || typeof v === 'bigint') return new Decimal(String(v));
     if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$|^(NaN|[+-]?Infinity)$/i.test(v)) return new Decimal(v.trim());
   } catch {
