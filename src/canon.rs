@@ -582,6 +582,15 @@ fn encode_instant(raw: &Raw<'_>, cut: Cut, out: &mut Vec<u8>) {
             Some(us) => push_i64(out, tag::INSTANT, cut.apply(us)),
             None => push_unreadable(out, s),
         },
+        // A string reading (Drizzle `text()` / `numeric()` in string form)
+        // of a number hands that number, not an instant: the oracle sees
+        // Drizzle's "1709633472123" against Prisma's Date.
+        Raw::Int(v) if cut == Cut::Micros => push_len(out, tag::TEXT, v.to_string().as_bytes()),
+        Raw::Float(f) if cut == Cut::Micros => {
+            let mut b = Vec::new();
+            decimal::push_js_number(&mut b, f);
+            push_len(out, tag::TEXT, &b);
+        }
         // Prisma ≤ 6 on SQLite stored epoch milliseconds.
         Raw::Int(ms) => push_epoch(out, ms, 1_000),
         Raw::Float(ms) => push_epoch_f64(out, ms * 1_000.0),

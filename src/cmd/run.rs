@@ -192,7 +192,7 @@ fn verdict(
     } else {
         let differing: u64 = mine
             .iter()
-            .map(|t| t.missing_in_target + t.extra_in_target + t.different)
+            .map(|t| t.missing_in_target + t.extra_in_target + t.different + t.unreadable)
             .sum();
         let unreadable: u64 = mine.iter().map(|t| t.unreadable).sum();
         if unreadable > 0 {
