@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real-ORM oracle step (issue #9 §2, #17): parity against the real Prisma 7
-# client and drizzle-orm on the PostgreSQL bike shop, a larger public schema
-# (fixtures/langfuse) and the SQLite bike shop. See tests/oracle.rs and
+# client and drizzle-orm on the PostgreSQL bike shop, two larger public schemas
+# (fixtures/langfuse, fixtures/documenso) and the SQLite bike shop. See tests/oracle.rs and
 # scripts/oracle/README.md.
 #
 #   scripts/test-oracle.sh [--no-install]
@@ -27,7 +27,8 @@ if [ "${1:-}" != "--no-install" ] \
   fi
 fi
 
-for t in bikeshop_postgres_agrees_with_the_real_orms langfuse_postgres_agrees_with_the_real_orms bikeshop_sqlite_agrees_with_the_real_orms; do
+for t in bikeshop_postgres_agrees_with_the_real_orms langfuse_postgres_agrees_with_the_real_orms \
+  documenso_postgres_agrees_with_the_real_orms bikeshop_sqlite_agrees_with_the_real_orms; do
   if out="$(cargo test --locked --test tests "oracle::$t" -- --ignored --exact --nocapture 2>&1)"; then
     PASSED=$((PASSED + 1)); echo "ok   - oracle::$t"
   else
