@@ -150,6 +150,42 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
     );
     // Differences exist in every fixture: parity must say so.
     assert_eq!(code, 1, "parity check must exit 1 on {schema}");
+
+    // The comparison is not vacuous: the oracle found cells, and a report with
+    // one of parity's differences taken out fails it, naming the miss.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        summary["oracle_cells"].as_u64().unwrap_or(0) > 0,
+        "the oracle found no cell on {schema}: {summary}"
+    );
+    let mut planted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let removed = planted["tables"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find_map(|t| {
+            let d = t["differences"].as_array_mut()?;
+            (!d.is_empty()).then(|| d.remove(0))
+        })
+        .expect("parity listed differences");
+    let planted_path = dir.join("report-planted.json");
+    std::fs::write(&planted_path, serde_json::to_vec(&planted).unwrap()).unwrap();
+    let cmp = node(&[
+        "scripts/oracle/compare.mjs",
+        "--oracle",
+        &s(&cells),
+        "--report",
+        &s(&planted_path),
+        "--schema",
+        schema,
+    ]);
+    let text = String::from_utf8_lossy(&cmp.stdout);
+    assert!(
+        !cmp.status.success() && text.contains("FAIL  miss"),
+        "compare.mjs did not notice a difference taken out of parity's report ({removed}):\n{text}"
+    );
 }
 
 #[test]
