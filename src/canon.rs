@@ -137,7 +137,10 @@ impl ColumnCanon {
             c.enum_strict = column.read == ReadMode::EnumName;
         }
         c.orm = mapping.orm;
-        c.list = column.is_list && mapping.dialect == crate::mapping::Dialect::Postgres;
+        // The catalog (backups, manifests) keeps comparing an array's text.
+        c.list = column.is_list
+            && mapping.dialect == crate::mapping::Dialect::Postgres
+            && mapping.orm != Orm::Catalog;
         c
     }
 

@@ -1261,3 +1261,22 @@ fn text_timestamps_compare_at_the_finest_precision_either_side_carries() {
         enc_by(Raw::Text(zeros), M::DateTimeString, Drizzle)
     );
 }
+
+#[test]
+fn raw_hashing_only_where_both_orms_read_alike() {
+    let p = |r: ReadMode| ColumnCanon::from_read(r).with_orm(Orm::Prisma);
+    let d = |r: ReadMode| ColumnCanon::from_read(r).with_orm(Orm::Drizzle);
+    // Typed PostgreSQL wires: integers, strings read alike by both ORMs.
+    assert!(p(M::Int).reads_like(&d(M::Int), true));
+    assert!(p(M::Text).reads_like(&d(M::Text), false));
+    // SQLite's loose typing: Prisma truncates a REAL in an Int column.
+    assert!(!p(M::Int).reads_like(&d(M::Int), false));
+    // Dates out of range and lists read per ORM.
+    assert!(!p(M::DateTime).reads_like(&d(M::DateTime), true));
+    assert!(
+        !p(M::Text)
+            .as_list()
+            .reads_like(&d(M::Text).as_list(), false)
+    );
+    assert!(p(M::DateTime).reads_like(&p(M::DateTime), true));
+}
