@@ -101,7 +101,7 @@ model Thing {
 model Pair {
   a    String
   b    Int
-  note String?
+  note String
 
   @@unique([a, b])
   @@map("pairs")
@@ -233,7 +233,9 @@ fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
         "{shown:?}"
     );
 
-    // The table keyed only by @@unique([a, b]) is checked, and says so.
+    // The table keyed only by @@unique([a, b]) is checked, and says so; the
+    // NULL in `note`, which Prisma declares required, is no throw (Prisma 7
+    // hands null) and no difference.
     let pairs = row(&o, "pairs");
     assert_eq!(pairs["status"], "ok", "{pairs:?}");
     assert_eq!(pairs["matched"], "2");
@@ -445,5 +447,57 @@ fn gate_is_not_ready_on_unreadable_cells() {
     assert!(
         differences.contains("unreadable_in_source,role"),
         "{differences}"
+    );
+}
+
+/// A table with no key and no unique criterion no longer stops the run: it is
+/// compared as a keyless multiset, with a note, and the others are checked.
+#[test]
+fn keyless_table_is_a_multiset_with_a_note_and_never_stops_the_run() {
+    let db = PgDb::new("fidelity_keyless").create();
+    db.exec(
+        "CREATE TABLE events (msg text NOT NULL, n int);
+         CREATE TABLE tags (id int PRIMARY KEY, label text);
+         INSERT INTO events VALUES ('a', 1), ('a', 1), ('b', NULL);
+         INSERT INTO tags VALUES (1, 'x');",
+    );
+    let mapping = serde_json::json!({"format": "parity-drizzle-mapping", "version": 1, "dialect": "postgresql",
+      "tables": [
+        {"name": "events", "schema": null, "export": "events", "primaryKey": [], "columns": [
+          col("msg", "PgText", "text", None, true), col("n", "PgInteger", "integer", None, false)]},
+        {"name": "tags", "schema": null, "export": "tags", "primaryKey": ["id"], "columns": [
+          col("id", "PgInteger", "integer", None, true), col("label", "PgText", "text", None, false)]}
+      ], "enums": []});
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("mapping.json");
+    std::fs::write(&m, mapping.to_string()).unwrap();
+    let config = dir.path().join("parity.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nname = \"a\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m}\"]\n\n\
+             [target]\nname = \"b\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m}\"]\n",
+            url = db.url,
+            m = m.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = check(&config, &out);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(row(&o, "events")["matched"], "3");
+    assert_eq!(row(&o, "tags")["status"], "ok");
+    let events = o.report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["source_table"] == "events")
+        .unwrap();
+    assert!(
+        events["key_note"]
+            .as_str()
+            .unwrap()
+            .contains("compared as a multiset"),
+        "{events}"
     );
 }
