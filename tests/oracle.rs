@@ -103,7 +103,9 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
         &config,
         format!(
             "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n\
-             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\", \"{}\"]\n",
+             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\", \"{}\"]\n\n\
+             # Small chunks: boundaries fall between the tricky text keys (case, accents, emoji).\n\
+             [check]\nchunk_rows = 7\n",
             s(prisma),
             s(mapping[0]),
             s(mapping[1]),

@@ -90,6 +90,10 @@ TRICKY.bpchar = TRICKY.text;
 TRICKY.citext = TRICKY.text;
 TRICKY.oid = TRICKY.int4;
 
+// Distinct text for key/unique columns, in an order where byte order, case and
+// collation disagree (merge-joins and chunk boundaries must follow the database).
+const KEY_PREFIXES = ['a', 'B', 'é', 'Z', 'ß', '_', 'aa', '🚲', 'A b', '0', 'ä'];
+const textKey = (i) => `${KEY_PREFIXES[i % KEY_PREFIXES.length]}-oracle-${i}`;
 const SAFE = {
   int2: '1', int4: '1', int8: '1', numeric: '1', float4: '1', float8: '1', bool: 'false', text: 's', varchar: 's', bpchar: 's',
   citext: 's', uuid: '11111111-1111-1111-1111-111111111111', timestamp: '2024-01-01 00:00:00', timestamptz: '2024-01-01 00:00:00+00',
@@ -107,7 +111,7 @@ function distinct(typ, i) {
     case 'timestamptz': return `2024-01-01 00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(6, '0')}+00`;
     case 'date': return `2023-01-${String((i % 28) + 1).padStart(2, '0')}`;
     case 'bool': return i % 2 ? 'true' : 'false';
-    default: return `oracle-${i}`;
+    default: return textKey(i);
   }
 }
 

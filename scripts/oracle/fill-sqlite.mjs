@@ -54,6 +54,10 @@ const BY_TYPE = {
   Json: ['{"big": 9007199254740993}', '{"b": 1, "a": 2}', '{"u": "ü€𝄞"}', '[]', '{}', 'null', '1.10', '{"a": {"a": 1, "a": 2}}', 'not json'],
   Bytes: [Buffer.from([]), Buffer.from([0, 255])],
 };
+// Distinct text for key/unique columns, in an order where byte order, case and
+// collation disagree (merge-joins and chunk boundaries must follow the database).
+const KEY_PREFIXES = ['a', 'B', 'é', 'Z', 'ß', '_', 'aa', '🚲', 'A b', '0', 'ä'];
+const textKey = (i) => `${KEY_PREFIXES[i % KEY_PREFIXES.length]}-oracle-${i}`;
 const SAFE = { Int: 1, BigInt: 1, Decimal: '1', Float: 1, Boolean: 0, DateTime: '2024-01-01T00:00:00.000+00:00', String: 's', Json: '{}', Bytes: Buffer.from([0]) };
 
 const conn = new Database(args.file);
@@ -86,7 +90,7 @@ for (const model of dmmf.models) {
       case 'BigInt': return 9007199254740990n + BigInt(i);
       case 'Float': case 'Decimal': return 1000 + i;
       case 'DateTime': return `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}+00:00`;
-      default: return `oracle-${i}`;
+      default: return textKey(i);
     }
   };
   const present = fields.filter((f) => info.some((c) => c.name === colOf(f)));
@@ -123,7 +127,7 @@ for (const t of conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table
   if (info.map((c) => c.name).join() !== 'A,B') continue;
   for (let i = 0; i < 2; i++) {
     try {
-      conn.prepare(`INSERT INTO ${q(t.name)} ("A", "B") VALUES (?, ?)`).run(info[0].type.toUpperCase().includes('INT') ? 1000000 + i : `oracle-${i}`, info[1].type.toUpperCase().includes('INT') ? 1000000 + i : `oracle-${i}`);
+      conn.prepare(`INSERT INTO ${q(t.name)} ("A", "B") VALUES (?, ?)`).run(info[0].type.toUpperCase().includes('INT') ? 1000000 + i : textKey(i), info[1].type.toUpperCase().includes("INT") ? 1000000 + i : textKey(i));
       rowsAdded++;
     } catch {
       refused++;
