@@ -500,4 +500,33 @@ fn keyless_table_is_a_multiset_with_a_note_and_never_stops_the_run() {
             .contains("compared as a multiset"),
         "{events}"
     );
+
+    // A keyless table whose target reading throws: Drizzle's bigint mode
+    // 'bigint' on a text column holding "x" (`BigInt("x")` throws). The
+    // cells are counted, not named.
+    let mut t = mapping.clone();
+    t["tables"][0]["columns"][0] = col("msg", "PgBigInt64", "bigint", Some("bigint"), true);
+    let m2 = dir.path().join("mapping-bigint.json");
+    std::fs::write(&m2, t.to_string()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nname = \"a\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m}\"]\n\n\
+             [target]\nname = \"b\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m2}\"]\n",
+            url = db.url,
+            m = m.display(),
+            m2 = m2.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out2");
+    let o = check(&config, &out);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let events = row(&o, "events");
+    assert_eq!(events["unreadable"], "3", "{events:?}");
+    assert!(
+        diffs(&o, "events").contains(&d("unreadable_in_target", "{}", "msg")),
+        "{:?}",
+        diffs(&o, "events")
+    );
 }

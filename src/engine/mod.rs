@@ -211,6 +211,38 @@ pub async fn check_table(
     result
 }
 
+/// A blank result, for unit tests of result arithmetic.
+#[cfg(test)]
+pub(crate) fn empty_result_for_tests() -> TableResult {
+    TableResult {
+        repository: None,
+        source_table: "t".into(),
+        target_table: "t".into(),
+        source_rows: 0,
+        target_rows: 0,
+        matched: 0,
+        missing_in_target: 0,
+        extra_in_target: 0,
+        different: 0,
+        status: Status::Ok,
+        source_seconds: 0.0,
+        target_seconds: 0.0,
+        wall_seconds: 0.0,
+        chunks: 0,
+        shared_read: false,
+        retries: 0,
+        columns_differing: BTreeMap::new(),
+        differences: Vec::new(),
+        shapes: Vec::new(),
+        columns_compared: Vec::new(),
+        columns_ignored: Vec::new(),
+        error: None,
+        unreadable: 0,
+        columns_unreadable: BTreeMap::new(),
+        key_note: None,
+    }
+}
+
 pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
     let shapes = pair
         .columns
