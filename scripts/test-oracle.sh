@@ -29,10 +29,11 @@ fi
 
 for t in bikeshop_postgres_agrees_with_the_real_orms langfuse_postgres_agrees_with_the_real_orms \
   documenso_postgres_agrees_with_the_real_orms bikeshop_sqlite_agrees_with_the_real_orms; do
+  start=$SECONDS
   if out="$(cargo test --locked --test tests "oracle::$t" -- --ignored --exact --nocapture 2>&1)"; then
-    PASSED=$((PASSED + 1)); echo "ok   - oracle::$t"
+    PASSED=$((PASSED + 1)); echo "ok   - oracle::$t ($((SECONDS - start)) s)"
   else
-    FAILED=$((FAILED + 1)); echo "FAIL - oracle::$t"; echo "$out" | grep -v '^\s*Compiling\|^\s*Finished\|^\s*Running' | tail -80 | sed 's/^/       /'
+    FAILED=$((FAILED + 1)); echo "FAIL - oracle::$t ($((SECONDS - start)) s)"; echo "$out" | grep -v '^\s*Compiling\|^\s*Finished\|^\s*Running' | tail -80 | sed 's/^/       /'
   fi
   echo "       $(echo "$out" | grep -m1 '^oracle ' || true)"
 done

@@ -175,7 +175,7 @@ if (args.known && existsSync(args.known)) {
       process.exit(2);
     }
     if (m[1] !== args.schema) continue;
-    known.push({ line: n + 1, what: m[2], tc: m[3], kind: m[4], key: m[5] === '*' ? '*' : keyCanon(JSON.parse(m[5])), used: false });
+    known.push({ line: n + 1, what: m[2], tc: m[3], kind: m[4], key: m[5] === '*' ? '*' : keyCanon(parseExact(m[5])), used: false });
   }
 }
 const isKnown = (f) => {
