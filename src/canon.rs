@@ -309,6 +309,16 @@ fn encode_value(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
         M::BigInt => encode_bigint(raw, col.orm, out),
         M::BigIntNumber => encode_bigint_number(raw, out),
         M::Float => encode_float(raw, out),
+        // better-sqlite3 hands Drizzle an INTEGER as a JS number, and its
+        // `numeric()` does `String(value)`: digits beyond 2^53 are lost
+        // (Prisma's adapter reads safe integers: the exact Decimal).
+        M::DecimalString if col.orm == Orm::Drizzle => match *raw {
+            Raw::Int(v) => {
+                out.push(tag::DECIMAL);
+                decimal::push_f64(out, v as f64);
+            }
+            _ => encode_decimal_exact(raw, out),
+        },
         M::Decimal | M::DecimalString => encode_decimal_exact(raw, out),
         M::DecimalNumber => encode_decimal_number(raw, out),
         M::Text | M::EnumLabel => encode_text(raw, out),

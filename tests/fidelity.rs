@@ -273,6 +273,7 @@ fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
             "UPDATE items SET stock = 2.5 WHERE id = 1;
              UPDATE items SET stock = 9007199254740994 WHERE id = 2;
              UPDATE items SET active = 2 WHERE id = 3;
+             UPDATE items SET price = 9007199254740993 WHERE id = 4;
              UPDATE customers SET loyalty_points = 25.3 WHERE id = 1;
              UPDATE repairs SET estimated_cost = 9007199254740993
                WHERE id = (SELECT min(id) FROM repairs);
@@ -312,6 +313,11 @@ fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
     // Boolean holding 2: Prisma false, Drizzle's plain integer() 2.
     assert!(
         items.contains(&d("different", r#"{"id":3}"#, "active")),
+        "{items:?}"
+    );
+    // Decimal as INTEGER against Drizzle's numeric() string: `String(number)`.
+    assert!(
+        items.contains(&d("different", r#"{"id":4}"#, "price")),
         "{items:?}"
     );
     assert_eq!(row(&o, "items")["unreadable"], "1");
@@ -359,6 +365,9 @@ fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
             .contains(&("9007199254740993".into(), "9007199254740992".into()))
     );
     assert!(values("items", "stock").contains(&("2".into(), "2.5".into())));
+    assert!(
+        values("items", "price").contains(&("9007199254740993".into(), "9007199254740992".into()))
+    );
     assert!(values("customers", "loyalty_points").contains(&("25".into(), "25.3".into())));
     assert!(values("items", "active").contains(&("false".into(), "2".into())));
     // Shapes say what each ORM really hands.

@@ -1221,6 +1221,15 @@ fn prisma_on_sqlite_reads_as_its_data_mapper_does() {
         enc_by(Raw::Int(9_007_199_254_740_993), M::Decimal, Prisma),
         enc_by(Raw::Int(9_007_199_254_740_993), M::DecimalNumber, Drizzle)
     );
+    // Drizzle's numeric() string of an INTEGER is `String(number)`.
+    assert_eq!(
+        canon_by(Raw::Int(9_007_199_254_740_993), M::DecimalString, Drizzle),
+        Canon::Decimal("9007199254740992".into())
+    );
+    assert_eq!(
+        canon_by(Raw::Numeric("9007199254740993"), M::DecimalString, Drizzle),
+        Canon::Decimal("9007199254740993".into())
+    );
     // Text a Date reader cannot parse: Invalid Date (no throw); Drizzle's
     // string reading hands the text, its plain integer() the text too.
     assert_eq!(
