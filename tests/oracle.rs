@@ -161,6 +161,11 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
         summary["oracle_cells"].as_u64().unwrap_or(0) > 0,
         "the oracle found no cell on {schema}: {summary}"
     );
+    assert_eq!(
+        summary["oracle_tables_unread"].as_u64(),
+        Some(0),
+        "the oracle left tables of {schema} unread (compare.txt says which): {summary}"
+    );
     let mut planted: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
     let removed = planted["tables"]

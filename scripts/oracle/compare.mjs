@@ -146,9 +146,14 @@ const pByCell = byCell(pcells);
 
 // ------------------------------------------------------------------ shapes + tables
 let oracleShapes = 0;
+const unread = [];
 for (const t of oracle.tables) {
   const pt = ptables.get(t.table);
-  if (!t.key) continue; // the oracle did not read it (noted in cells.json)
+  if (!t.key) {
+    // The oracle did not read it (keyless, or one ORM does not map it): no verdict on it here.
+    unread.push(`${t.table}: ${t.error_source ?? t.error_target ?? 'not read'}`);
+    continue;
+  }
   if (!pt || pt.status === 'error') {
     failures.push({ what: 'table_miss', table: t.table, column: '*', kind: '*', key: '*', detail: pt ? `parity: error ${pt.error}` : 'parity did not check this table' });
     continue;
@@ -211,6 +216,7 @@ for (const f of failures) {
   }
 }
 for (const k of known) if (!k.used) console.log(`STALE known-failures line ${k.line}: ${k.what} ${k.tc} ${k.kind} (it passes now: remove it)`);
+for (const t of unread) console.log(`NOTE the oracle did not read ${t}`);
 for (const t of truncated) console.log(`NOTE parity's list is capped (${t}): raise --max-differences`);
 
 const summary = {
@@ -227,6 +233,8 @@ const summary = {
   shape_misses: failures.filter((f) => f.what === 'shape_miss').length,
   shape_false_positives: failures.filter((f) => f.what === 'shape_false_positive').length,
   table_misses: failures.filter((f) => f.what === 'table_miss').length,
+  oracle_tables_read: oracle.tables.length - unread.length,
+  oracle_tables_unread: unread.length,
   known: knownCount,
   unknown_failures: unknown.length,
 };
