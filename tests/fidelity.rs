@@ -370,6 +370,11 @@ fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
     );
     assert!(values("customers", "loyalty_points").contains(&("25".into(), "25.3".into())));
     assert!(values("items", "active").contains(&("false".into(), "2".into())));
+    let csv = std::fs::read_to_string(out.join("differences.csv")).unwrap();
+    assert!(
+        csv.contains(r#"items,items,"{""id"":1}",different,stock,"[""2""]","[""2.5""]""#),
+        "{csv}"
+    );
     // Shapes say what each ORM really hands.
     let shapes: Vec<(String, String, String, String)> = tables
         .iter()
