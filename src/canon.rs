@@ -187,14 +187,9 @@ impl ColumnCanon {
             return false;
         }
         match self.read {
-            M::Text
-            | M::EnumLabel
-            | M::Json
-            | M::Bytes
-            | M::Decimal
-            | M::DecimalString
-            | M::Raw => true,
-            M::Int
+            M::Text | M::EnumLabel | M::Json | M::Bytes | M::Decimal | M::Raw => true,
+            M::DecimalString
+            | M::Int
             | M::BigInt
             | M::BigIntNumber
             | M::Float
