@@ -27,6 +27,13 @@ if [ "${1:-}" != "--no-install" ] \
   fi
 fi
 
+# The referee's own comparison (values.mjs) on the cases the issues name.
+if out="$(node scripts/oracle/selftest.mjs 2>&1)"; then
+  PASSED=$((PASSED + 1)); echo "ok   - oracle selftest ($(echo "$out" | tail -1))"
+else
+  FAILED=$((FAILED + 1)); echo "FAIL - oracle selftest"; echo "$out" | sed 's/^/       /'
+fi
+
 for t in bikeshop_postgres_agrees_with_the_real_orms langfuse_postgres_agrees_with_the_real_orms \
   documenso_postgres_agrees_with_the_real_orms bikeshop_sqlite_agrees_with_the_real_orms; do
   start=$SECONDS
