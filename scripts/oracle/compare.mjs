@@ -12,7 +12,8 @@
 // non-NULL JS types differ (or an enum name faces its label) against parity's shape
 // findings that are not risk notes; a difference either way is a shape MISS / FALSE
 // POSITIVE. A table the oracle read and parity did not check (error, or absent) is a
-// TABLE MISS.
+// TABLE MISS. parity's differences.csv next to report.json must list exactly the
+// same rows (table, key, kind, columns) as report.json.
 //
 // Known failures: scripts/oracle/known-failures.txt lists, one per line,
 //   <schema> <miss|false_positive|shape_miss|shape_false_positive|table_miss> <table>.<column> <kind|*> <key JSON|*>
@@ -20,6 +21,7 @@
 // run; anything not listed fails it; a listed line that no longer fails is printed as
 // STALE (remove it). Exit 0 when there is no unlisted failure, 1 otherwise, 2 on bad input.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { textInstantNs } from './values.mjs';
 
 const args = {};
@@ -121,6 +123,48 @@ for (const [name, t] of ptables) {
   }
 }
 
+// differences.csv (the interface scripts read) must list exactly report.json's rows.
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (ch !== '\r') field += ch;
+  }
+  if (field || row.length) rows.push([...row, field]);
+  return rows;
+}
+const csvMismatch = [];
+const csvPath = path.join(path.dirname(args.report), 'differences.csv');
+if (existsSync(csvPath)) {
+  const [header, ...body] = parseCsv(readFileSync(csvPath, 'utf8'));
+  const col = (n) => header.indexOf(n);
+  const fromCsv = new Set(body.map((r) => `${r[col('source_table')]}\u0000${keyCanon(parseExact(r[col('key')]))}\u0000${r[col('kind')]}\u0000${r[col('columns')]}`));
+  const fromJson = new Set();
+  for (const [name, t] of ptables) for (const d of t.differences ?? []) fromJson.add(`${name}\u0000${keyCanon(d.key)}\u0000${d.kind}\u0000${(d.columns ?? []).join(';')}`);
+  for (const r of fromJson) if (!fromCsv.has(r)) csvMismatch.push(`in report.json, not in differences.csv: ${r.replace(/\u0000/g, ' ')}`);
+  for (const r of fromCsv) if (!fromJson.has(r)) csvMismatch.push(`in differences.csv, not in report.json: ${r.replace(/\u0000/g, ' ')}`);
+} else {
+  csvMismatch.push(`no differences.csv next to ${args.report}`);
+}
+
 // ------------------------------------------------------------------ oracle
 const ocells = new Map();
 for (const c of oracle.cells) {
@@ -216,6 +260,7 @@ for (const f of failures) {
   }
 }
 for (const k of known) if (!k.used) console.log(`STALE known-failures line ${k.line}: ${k.what} ${k.tc} ${k.kind} (it passes now: remove it)`);
+for (const m of csvMismatch) console.log(`FAIL  csv ${args.schema}: ${m}`);
 for (const t of unread) console.log(`NOTE the oracle did not read ${t}`);
 for (const t of truncated) console.log(`NOTE parity's list is capped (${t}): raise --max-differences`);
 
@@ -235,6 +280,7 @@ const summary = {
   table_misses: failures.filter((f) => f.what === 'table_miss').length,
   oracle_tables_read: oracle.tables.length - unread.length,
   oracle_tables_unread: unread.length,
+  csv_mismatches: csvMismatch.length,
   known: knownCount,
   unknown_failures: unknown.length,
 };
@@ -245,4 +291,4 @@ console.log(
     `shapes ${oracleShapes} (missed ${summary.shape_misses}, false ${summary.shape_false_positives}); tables not checked ${summary.table_misses}; ` +
     `${knownCount} known, ${unknown.length} new failures`,
 );
-process.exit(unknown.length || truncated.length ? 1 : 0);
+process.exit(unknown.length || truncated.length || csvMismatch.length ? 1 : 0);
