@@ -27,6 +27,11 @@ if [ -f scripts/test-node.sh ]; then
   bash scripts/test-node.sh
 fi
 
+if [ -f scripts/test-oracle.sh ]; then
+  echo "== real-ORM oracle (Prisma 7 + drizzle-orm vs parity)" >&2
+  bash scripts/test-oracle.sh
+fi
+
 if [ -f scripts/test-html.sh ]; then
   echo "== html report in headless Chromium" >&2
   bash scripts/test-html.sh

@@ -32,15 +32,19 @@
 //! | `0x0B` | time of day | i64 µs since midnight |
 //! | `0x0C` | canonical JSON | len, JSON text |
 //! | `0x0D` | JSON text exactly as stored (Raw mode) | len, text |
-//! | `0x0E` | unreadable: the reading ORM would throw or give junk | len, raw text / description |
+//! | `0x0E` | unreadable: the reading ORM throws reading it | len, raw text / description |
+//! | `0x0F` | JS `Invalid Date` (a `Date` the reading ORM hands, holding no instant) | none |
+//! | `0x10` | list (PostgreSQL array read as a JS array) | len, the elements' encodings |
+//! | `0x11` | instant finer than µs (text timestamps with ns digits) | i64 µs since epoch, u16 ns (1–999) |
 
 mod decimal;
+mod js;
 mod json;
 mod time;
 
 use std::fmt;
 
-use crate::mapping::{Column, Mapping, ReadMode};
+use crate::mapping::{Column, Mapping, Orm, ReadMode};
 
 use self::time::{US_PER_DAY, US_PER_SEC};
 
@@ -61,6 +65,9 @@ pub mod tag {
     pub const JSON: u8 = 0x0C;
     pub const RAW_JSON: u8 = 0x0D;
     pub const UNREADABLE: u8 = 0x0E;
+    pub const INVALID_DATE: u8 = 0x0F;
+    pub const LIST: u8 = 0x10;
+    pub const INSTANT_NS: u8 = 0x11;
 }
 
 /// A value as the database driver delivered it (borrowed from the read buffer).
@@ -104,6 +111,12 @@ pub struct ColumnCanon {
     /// label it does not know). Without a definition every label passes,
     /// rather than flagging a whole column for a loader gap.
     enum_strict: bool,
+    /// The reading ORM: where Prisma and Drizzle read the same mode
+    /// differently (a JS `Date` out of range, a NULL list).
+    orm: Orm,
+    /// A PostgreSQL scalar list (`String[]`, `integer[]`): the value comes as
+    /// the array's text and is read element by element.
+    list: bool,
 }
 
 impl ColumnCanon {
@@ -123,7 +136,24 @@ impl ColumnCanon {
             c.enum_values.sort();
             c.enum_strict = column.read == ReadMode::EnumName;
         }
+        c.orm = mapping.orm;
+        // The catalog (backups, manifests) keeps comparing an array's text.
+        c.list = column.is_list
+            && mapping.dialect == crate::mapping::Dialect::Postgres
+            && mapping.orm != Orm::Catalog;
         c
+    }
+
+    /// The same reading by another ORM (tests and ad-hoc reads).
+    pub fn with_orm(mut self, orm: Orm) -> ColumnCanon {
+        self.orm = orm;
+        self
+    }
+
+    /// The same reading of a scalar list (tests and ad-hoc reads).
+    pub fn as_list(mut self) -> ColumnCanon {
+        self.list = true;
+        self
     }
 
     /// A column read with `read` and no enum: for tests and ad-hoc reads.
@@ -132,6 +162,46 @@ impl ColumnCanon {
             read,
             enum_values: Vec::new(),
             enum_strict: false,
+            orm: Orm::Catalog,
+            list: false,
+        }
+    }
+
+    /// Whether `self` and `other` read every value a column can deliver
+    /// alike, so the raw value can be hashed in their place. `typed_wire`:
+    /// the driver delivers the column's own type (a PostgreSQL binary field
+    /// other than text), so loose-typing rules (SQLite) cannot apply.
+    pub fn reads_like(&self, other: &ColumnCanon, typed_wire: bool) -> bool {
+        use ReadMode as M;
+        if self.read != other.read
+            || self.enum_values != other.enum_values
+            || self.enum_strict != other.enum_strict
+            || self.list != other.list
+        {
+            return false;
+        }
+        if self.orm == other.orm {
+            return true;
+        }
+        if self.list {
+            return false;
+        }
+        match self.read {
+            M::Text | M::EnumLabel | M::Json | M::Bytes | M::Decimal | M::Raw => true,
+            M::DecimalString
+            | M::Int
+            | M::BigInt
+            | M::BigIntNumber
+            | M::Float
+            | M::DecimalNumber
+            | M::Boolean
+            | M::Time
+            | M::DateTimeString
+            | M::DateString
+            | M::TimeString
+            | M::EnumName => typed_wire,
+            // Out-of-range dates and loosely typed values read per ORM.
+            _ => false,
         }
     }
 
@@ -155,6 +225,70 @@ impl ColumnCanon {
 
 /// Appends the canonical encoding of `raw` read through `col` to `out`.
 pub fn encode(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
+    if col.list {
+        return js::encode_list(raw, col, out);
+    }
+    encode_scalar(raw, col, out)
+}
+
+/// [`encode`] of one scalar (a list's element, or a plain column).
+fn encode_scalar(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
+    let start = out.len();
+    encode_value(raw, col, out);
+    if out.get(start) == Some(&tag::UNREADABLE) && col.orm != Orm::Catalog {
+        not_a_throw(raw, col, out, start);
+    }
+}
+
+/// Where a read rule found no value, but the ORM does not throw: it hands
+/// something else, and that is what is compared (issue 9: unreadable means
+/// the read throws). A `Date` reader of text no date parser takes hands an
+/// `Invalid Date`; Drizzle's plain number and string readers hand the
+/// driver's text as it is, and `Number(text)` is `NaN`.
+fn not_a_throw(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>, start: usize) {
+    use ReadMode as M;
+    let (Raw::Text(s) | Raw::Numeric(s)) = *raw else {
+        return;
+    };
+    let date_reader = matches!(
+        col.read,
+        M::DateTime | M::Date | M::Time | M::EpochSeconds | M::EpochMillis
+    );
+    match col.orm {
+        Orm::Prisma if date_reader => {
+            out.truncate(start);
+            out.push(tag::INVALID_DATE);
+        }
+        Orm::Drizzle if date_reader => {
+            out.truncate(start);
+            out.push(tag::INVALID_DATE);
+        }
+        Orm::Drizzle
+            if matches!(
+                col.read,
+                M::Int
+                    | M::Float
+                    | M::BigIntNumber
+                    | M::DateTimeString
+                    | M::DateString
+                    | M::TimeString
+                    | M::Text
+                    | M::EnumLabel
+                    | M::IntOrBoolean
+            ) =>
+        {
+            out.truncate(start);
+            push_len(out, tag::TEXT, s.as_bytes());
+        }
+        Orm::Drizzle if col.read == M::DecimalNumber => {
+            out.truncate(start);
+            push_js_float(out, f64::NAN);
+        }
+        _ => {}
+    }
+}
+
+fn encode_value(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
     use ReadMode as M;
     match *raw {
         Raw::Null => return out.push(tag::NULL),
@@ -164,20 +298,34 @@ pub fn encode(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
     }
     match col.read {
         M::Raw => encode_raw(raw, out),
+        M::Int if col.orm == Orm::Prisma => encode_prisma_int(raw, out),
         M::Int => encode_number_int(raw, out),
-        M::BigInt => encode_bigint(raw, out),
+        M::IntOrBoolean => encode_int_or_bool(raw, out),
+        M::BigInt => encode_bigint(raw, col.orm, out),
         M::BigIntNumber => encode_bigint_number(raw, out),
         M::Float => encode_float(raw, out),
+        // better-sqlite3 hands Drizzle an INTEGER as a JS number, and its
+        // `numeric()` does `String(value)`: digits beyond 2^53 are lost
+        // (Prisma's adapter reads safe integers: the exact Decimal).
+        M::DecimalString if col.orm == Orm::Drizzle => match *raw {
+            Raw::Int(v) => {
+                out.push(tag::DECIMAL);
+                decimal::push_f64(out, v as f64);
+            }
+            _ => encode_decimal_exact(raw, out),
+        },
         M::Decimal | M::DecimalString => encode_decimal_exact(raw, out),
         M::DecimalNumber => encode_decimal_number(raw, out),
         M::Text | M::EnumLabel => encode_text(raw, out),
         M::EnumName => encode_enum_name(raw, col, out),
+        M::Boolean if col.orm == Orm::Prisma => encode_prisma_bool(raw, out),
         M::Boolean | M::IntBoolean => encode_bool(raw, out),
-        M::DateTime => encode_instant(raw, Cut::Millis, out),
+        M::DateTime => js::encode_js_date(raw, col, out),
         M::DateTimeString => encode_instant(raw, Cut::Micros, out),
         M::EpochSeconds => encode_epoch(raw, US_PER_SEC, out),
         M::EpochMillis => encode_epoch(raw, 1_000, out),
-        M::Date | M::DateString => encode_date(raw, out),
+        M::Date => js::encode_js_day(raw, col, out),
+        M::DateString => encode_date(raw, out),
         M::Time => encode_time(raw, Cut::Millis, out),
         M::TimeString => encode_time(raw, Cut::Micros, out),
         M::Json => encode_json(raw, out),
@@ -232,11 +380,73 @@ fn encode_number_int(raw: &Raw<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// Prisma 7's `Int`: its data mapper does `Math.trunc(number)` (SQLite
+/// REAL 2.5 → 2) and `Math.trunc(Number(text))`, and throws for the whole
+/// query on an integer beyond 2^53 − 1 or text that is no number.
+fn encode_prisma_int(raw: &Raw<'_>, out: &mut Vec<u8>) {
+    const SAFE: i64 = (1 << 53) - 1;
+    let too_large = |out: &mut Vec<u8>, v: &dyn fmt::Display| {
+        push_unreadable_with(
+            out,
+            format_args!(
+                "Integer value {v} is too large to represent as a JavaScript number: Prisma's findMany throws"
+            ),
+        )
+    };
+    match *raw {
+        Raw::Int(v) if !(-SAFE..=SAFE).contains(&v) => too_large(out, &v),
+        Raw::Int(v) => push_int(out, i128::from(v)),
+        Raw::Float(f) => push_js_number(out, f.trunc()),
+        Raw::Numeric(s) | Raw::Text(s) => match decimal::js_number(s).map(f64::trunc) {
+            Some(f) if f.is_finite() && f.abs() <= SAFE as f64 => push_js_number(out, f),
+            Some(f) if f.is_finite() => too_large(out, &s),
+            _ => push_unreadable_with(
+                out,
+                format_args!("Expected an integer, got string {s:?}: Prisma's findMany throws"),
+            ),
+        },
+        _ => encode_number_int(raw, out),
+    }
+}
+
+/// A plain integer reading (Drizzle SQLite `integer()`) against a boolean
+/// reading: 0 and 1 carry a boolean's information, any other number stays
+/// the number the application gets (`2` is truthy, Prisma's `false`).
+fn encode_int_or_bool(raw: &Raw<'_>, out: &mut Vec<u8>) {
+    match *raw {
+        Raw::Int(v @ (0 | 1)) => push_bool(out, v == 1),
+        Raw::Float(f) if f == 0.0 || f == 1.0 => push_bool(out, f == 1.0),
+        Raw::Bool(b) => push_bool(out, b),
+        _ => encode_number_int(raw, out),
+    }
+}
+
+/// Prisma 7's `Boolean`: a number is `=== 1`; text must be `true`/`TRUE`/`1`
+/// or `false`/`FALSE`/`0`, else the read throws.
+fn encode_prisma_bool(raw: &Raw<'_>, out: &mut Vec<u8>) {
+    match *raw {
+        Raw::Numeric(s) | Raw::Text(s) => match s {
+            "true" | "TRUE" | "1" => push_bool(out, true),
+            "false" | "FALSE" | "0" => push_bool(out, false),
+            _ => push_unreadable_with(
+                out,
+                format_args!("Expected a boolean, got string {s:?}: Prisma's findMany throws"),
+            ),
+        },
+        _ => encode_bool(raw, out),
+    }
+}
+
 /// JavaScript `bigint`: exact, or unreadable where `BigInt()` would throw.
-fn encode_bigint(raw: &Raw<'_>, out: &mut Vec<u8>) {
+/// Prisma reads a REAL in a BigInt column truncated (`25.3` → `25n`).
+fn encode_bigint(raw: &Raw<'_>, orm: Orm, out: &mut Vec<u8>) {
     match *raw {
         Raw::Int(v) => push_int(out, i128::from(v)),
         Raw::Bool(b) => push_int(out, i128::from(b)),
+        Raw::Float(f) if orm == Orm::Prisma && f.is_finite() => match f64_to_i128(f.trunc()) {
+            Some(v) => push_int(out, v),
+            None => push_unreadable_with(out, format_args!("{f} as bigint")),
+        },
         Raw::Float(f) => match f64_to_i128(f) {
             Some(v) => push_int(out, v),
             None => push_unreadable_with(out, format_args!("{f} as bigint")),
@@ -371,9 +581,24 @@ fn encode_instant(raw: &Raw<'_>, cut: Cut, out: &mut Vec<u8>) {
     match *raw {
         Raw::Timestamp(us) | Raw::TimestampTz(us) => push_i64(out, tag::INSTANT, cut.apply(us)),
         Raw::Text(s) => match time::parse_instant(s) {
+            // A text that keeps digits below µs (SQLite): its reading keeps
+            // them too, so it differs from any µs or ms reading.
+            Some(us) if cut == Cut::Micros && time::sub_micro_ns(s) != 0 => {
+                push_i64(out, tag::INSTANT_NS, us);
+                out.extend_from_slice(&time::sub_micro_ns(s).to_le_bytes());
+            }
             Some(us) => push_i64(out, tag::INSTANT, cut.apply(us)),
             None => push_unreadable(out, s),
         },
+        // A string reading (Drizzle `text()` / `numeric()` in string form)
+        // of a number hands that number, not an instant: the oracle sees
+        // Drizzle's "1709633472123" against Prisma's Date.
+        Raw::Int(v) if cut == Cut::Micros => push_len(out, tag::TEXT, v.to_string().as_bytes()),
+        Raw::Float(f) if cut == Cut::Micros => {
+            let mut b = Vec::new();
+            decimal::push_js_number(&mut b, f);
+            push_len(out, tag::TEXT, &b);
+        }
         // Prisma ≤ 6 on SQLite stored epoch milliseconds.
         Raw::Int(ms) => push_epoch(out, ms, 1_000),
         Raw::Float(ms) => push_epoch_f64(out, ms * 1_000.0),
@@ -678,6 +903,12 @@ pub enum Canon {
     Json(String),
     /// What the reading ORM could not read: the raw text or a description.
     Unreadable(String),
+    /// A JS `Invalid Date`: equals another, differs from every instant.
+    InvalidDate,
+    /// A JS array (PostgreSQL scalar list), element by element.
+    List(Vec<Canon>),
+    /// An instant with digits below the microsecond: µs, then ns (1–999).
+    InstantNs(i64, u16),
 }
 
 /// Equality as the encoding sees it: floats by bits, except that all NaNs
@@ -695,6 +926,9 @@ impl PartialEq for Canon {
             (Bytes(a), Bytes(b)) => a == b,
             (Instant(a), Instant(b)) | (Time(a), Time(b)) => a == b,
             (Date(a), Date(b)) => a == b,
+            (InvalidDate, InvalidDate) => true,
+            (List(a), List(b)) => a == b,
+            (InstantNs(a, x), InstantNs(b, y)) => a == b && x == y,
             _ => false,
         }
     }
@@ -739,6 +973,24 @@ pub fn decode(bytes: &[u8]) -> Option<(Canon, usize)> {
             Canon::Time(i64::from_le_bytes(fixed(8)?.try_into().ok()?)),
             9,
         ),
+        tag::INVALID_DATE => (Canon::InvalidDate, 1),
+        tag::INSTANT_NS => (
+            Canon::InstantNs(
+                i64::from_le_bytes(fixed(8)?.try_into().ok()?),
+                u16::from_le_bytes(p.get(8..10)?.try_into().ok()?),
+            ),
+            11,
+        ),
+        tag::LIST => {
+            let (mut b, n) = framed()?;
+            let mut items = Vec::new();
+            while !b.is_empty() {
+                let (v, used) = decode(b)?;
+                items.push(v);
+                b = &b[used..];
+            }
+            (Canon::List(items), n)
+        }
         tag::RAW_DECIMAL | tag::TEXT | tag::BYTES | tag::JSON | tag::RAW_JSON | tag::UNREADABLE => {
             let (b, n) = framed()?;
             let v = match t {
@@ -779,6 +1031,26 @@ impl fmt::Display for Canon {
             Canon::Date(d) => time::write_date(f, *d),
             Canon::Time(us) => time::write_time(f, *us),
             Canon::Unreadable(s) => write!(f, "<unreadable: {s:?}>"),
+            Canon::InvalidDate => f.write_str("Invalid Date"),
+            Canon::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Canon::InstantNs(us, ns) => {
+                // …12.123000789Z: the µs rendering with the ns digits added.
+                let mut t = String::new();
+                time::write_instant(&mut t, *us)?;
+                match t.strip_suffix('Z') {
+                    Some(head) => write!(f, "{head}{ns:03}Z"),
+                    None => f.write_str(&t),
+                }
+            }
         }
     }
 }

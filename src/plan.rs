@@ -81,6 +81,10 @@ pub struct TablePair {
     pub only_target_columns: Vec<String>,
     /// Per-table `where` filter from config, applied on both sides.
     pub where_clause: Option<String>,
+    /// Set when no primary key (nor config `key`) pairs the rows: says which
+    /// unique criterion became the key, or that the table is compared as a
+    /// keyless multiset (`key` is then empty). Reported with the table.
+    pub key_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +115,10 @@ pub struct Shape {
 pub enum ShapeRisk {
     Shape,
     Value,
+    /// A risk note, not a shape difference: both ORMs hand the same JS
+    /// type, but the column can hold values one reading keeps and the other
+    /// cuts (e.g. precision); the rows where that happens are value cells.
+    Note,
 }
 
 impl TablePair {
@@ -230,9 +238,10 @@ pub fn build(
 /// How [`build_with`] treats what `check` must refuse.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuildOptions {
-    /// Pair a table without any key with an empty `key` instead of failing
-    /// with [`PlanError::NoKey`]: the engine then compares it as a multiset
-    /// (`backup` does; `check` never does, it needs rows it can name).
+    /// Pair a table without any key with an empty `key`: the engine then
+    /// compares it as a multiset. Since issue 9 every command does this (a
+    /// table keyed by nothing never stops the others, `check` says so in a
+    /// note), so the flag only documents the caller's intent.
     pub allow_keyless: bool,
 }
 
@@ -370,7 +379,7 @@ pub fn build_with(
             plan.views.push(s.qualified_name());
             continue;
         }
-        plan.pairs.push(pair_tables(
+        let pair = pair_tables(
             source,
             target,
             s,
@@ -379,7 +388,11 @@ pub fn build_with(
             config,
             repositories,
             options.allow_keyless,
-        )?);
+        )?;
+        if let Some(n) = &pair.key_note {
+            plan.notes.push(n.clone());
+        }
+        plan.pairs.push(pair);
     }
     for (i, s) in source.tables.iter().enumerate() {
         if !used_source[i] && selected(Some(s), None) {
@@ -476,7 +489,7 @@ fn pair_tables(
     o: Option<&PairOverride>,
     config: Option<&Config>,
     repositories: &[Repository],
-    allow_keyless: bool,
+    _allow_keyless: bool,
 ) -> Result<TablePair, PlanError> {
     let table_name = s.qualified_name();
     // Columns: [[pair]].columns, then physical name, then the ORM field name.
@@ -618,8 +631,24 @@ fn pair_tables(
     if key.is_empty() {
         key = primary_key(s, t, &matched)?.unwrap_or_default();
     }
-    if key.is_empty() && !allow_keyless {
-        return Err(PlanError::NoKey { table: table_name });
+    let mut key_note = None;
+    if key.is_empty()
+        && let Some((k, how)) = unique_key(s, t, &matched)
+    {
+        key_note = Some(format!(
+            "{table_name} has no primary key: rows paired by its {how} ({}), whose columns are all required",
+            k.iter()
+                .map(|(c, _)| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        key = k;
+    }
+    if key.is_empty() {
+        // Issue 9: a table without any usable key is compared as a keyless
+        // multiset (`backup` asks for exactly that; `check` too, with a
+        // note), so one table never stops the others.
+        key_note = Some(crate::engine::multiset::note(&table_name));
     }
 
     let repository = repositories
@@ -652,7 +681,57 @@ fn pair_tables(
         key,
         columns,
         where_clause,
+        key_note,
     })
+}
+
+/// The rows' key when neither side has a primary key: the first composite
+/// unique criterion (Prisma `@@unique`) whose columns are all required and
+/// paired, else a required single-column one (`@unique`). Source side
+/// first, then the target's. Returns the key and what it is, for the note.
+fn unique_key(
+    s: &Table,
+    t: &Table,
+    matched: &[Option<usize>],
+) -> Option<(Vec<(String, String)>, &'static str)> {
+    let from_source = |u: &[String]| -> Option<Vec<(String, String)>> {
+        u.iter()
+            .map(|k| {
+                let si = s.columns.iter().position(|c| &c.name == k)?;
+                let ti = matched[si]?;
+                (!s.columns[si].nullable && !t.columns[ti].nullable && !s.columns[si].is_list)
+                    .then(|| (k.clone(), t.columns[ti].name.clone()))
+            })
+            .collect()
+    };
+    let from_target = |u: &[String]| -> Option<Vec<(String, String)>> {
+        u.iter()
+            .map(|k| {
+                let ti = t.columns.iter().position(|c| &c.name == k)?;
+                let si = matched.iter().position(|m| *m == Some(ti))?;
+                (!s.columns[si].nullable && !t.columns[ti].nullable && !t.columns[ti].is_list)
+                    .then(|| (s.columns[si].name.clone(), k.clone()))
+            })
+            .collect()
+    };
+    for composite in [true, false] {
+        let how = if composite {
+            "composite unique criterion"
+        } else {
+            "unique column"
+        };
+        for u in s.uniques.iter().filter(|u| (u.len() > 1) == composite) {
+            if let Some(k) = from_source(u) {
+                return Some((k, how));
+            }
+        }
+        for u in t.uniques.iter().filter(|u| (u.len() > 1) == composite) {
+            if let Some(k) = from_target(u) {
+                return Some((k, how));
+            }
+        }
+    }
+    None
 }
 
 /// The source's primary key mapped onto the target, else the target's
@@ -740,8 +819,13 @@ pub fn reconcile(a: &mut Column, b: &mut Column) {
         {
             return r;
         }
-        if x == Int && matches!(y, Boolean | IntBoolean) {
+        if x == Int && y == IntBoolean {
             return IntBoolean;
+        }
+        if x == Int && y == Boolean {
+            // Issue 17: Prisma's Boolean is `=== 1`, a plain `integer()`
+            // hands the number: 2 is Prisma's false against Drizzle's 2.
+            return IntOrBoolean;
         }
         x
     };
@@ -784,6 +868,7 @@ fn describe(read: ReadMode) -> &'static str {
         EpochSeconds => "Date from epoch seconds",
         EpochMillis => "Date from epoch milliseconds",
         IntBoolean => "boolean (integer mode 'boolean')",
+        IntOrBoolean => "number",
         Raw => "the database value",
     }
 }
@@ -936,9 +1021,10 @@ pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape
             &[EpochSeconds],
             &[DateTime, DateTimeString, EpochMillis, Raw],
         ) {
+            // Both hand a `Date` (issue 17): a risk note, no shape.
             push(
                 "SHAPE_TIMESTAMP_PRECISION",
-                ShapeRisk::Value,
+                ShapeRisk::Note,
                 format!(
                     "{gives}: epoch seconds drop milliseconds, and values written as epoch milliseconds or ISO text read differently"
                 ),
@@ -954,9 +1040,11 @@ pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape
         && ((cuts(ra) && keeps_micros(rb)) || (cuts(rb) && keeps_micros(ra)))
     {
         let (c, k) = if cuts(ra) { (la, lb) } else { (lb, la) };
+        // The Date-vs-string shape is stated once (SHAPE_DATE_VS_STRING);
+        // the precision is a risk note about values.
         push(
             "SHAPE_TIMESTAMP_PRECISION",
-            ShapeRisk::Value,
+            ShapeRisk::Note,
             format!(
                 "{c} cuts the value to milliseconds where {k} keeps all {p} fractional digits ({})",
                 a.db_type

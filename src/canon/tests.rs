@@ -1029,3 +1029,263 @@ fn bench_encode_mixed_values() {
         elapsed.as_nanos() as f64 / n as f64
     );
 }
+
+// --- issue 9 / 17: what each real ORM hands -----------------------------------
+
+fn enc_by(raw: Raw<'_>, read: ReadMode, orm: Orm) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(&raw, &ColumnCanon::from_read(read).with_orm(orm), &mut out);
+    out
+}
+
+fn canon_by(raw: Raw<'_>, read: ReadMode, orm: Orm) -> Canon {
+    let bytes = enc_by(raw, read, orm);
+    let (c, n) = decode(&bytes).expect("decodes");
+    assert_eq!(n, bytes.len());
+    c
+}
+
+fn list_by(raw: Raw<'_>, read: ReadMode, orm: Orm) -> Canon {
+    let mut out = Vec::new();
+    encode(
+        &raw,
+        &ColumnCanon::from_read(read).with_orm(orm).as_list(),
+        &mut out,
+    );
+    let (c, n) = decode(&out).expect("decodes");
+    assert_eq!(n, out.len());
+    c
+}
+
+#[test]
+fn prisma_lists_hand_empty_for_null_and_throw_on_null_elements() {
+    use Orm::{Drizzle, Prisma};
+    // SQL NULL: Prisma [], Drizzle null; '{}' is [] on both.
+    assert_eq!(list_by(Raw::Null, M::Text, Prisma), Canon::List(vec![]));
+    assert_eq!(list_by(Raw::Null, M::Text, Drizzle), Canon::Null);
+    assert_eq!(
+        list_by(Raw::Text("{}"), M::Text, Drizzle),
+        Canon::List(vec![])
+    );
+    assert_eq!(
+        list_by(Raw::Null, M::Text, Prisma),
+        list_by(Raw::Text("{}"), M::Text, Drizzle)
+    );
+    // Elements are read with the column's mode.
+    assert_eq!(
+        list_by(Raw::Text("{1,2}"), M::Int, Drizzle),
+        Canon::List(vec![Canon::Int(1), Canon::Int(2)])
+    );
+    assert_eq!(
+        list_by(Raw::Text(r#"{a,"b c"}"#), M::Text, Prisma),
+        Canon::List(vec![Canon::Text("a".into()), Canon::Text("b c".into())])
+    );
+    // A NULL element: Prisma's findMany throws; Drizzle hands [a, null].
+    assert!(matches!(
+        list_by(Raw::Text("{a,NULL}"), M::Text, Prisma),
+        Canon::Unreadable(_)
+    ));
+    assert_eq!(
+        list_by(Raw::Text("{a,NULL}"), M::Text, Drizzle),
+        Canon::List(vec![Canon::Text("a".into()), Canon::Null])
+    );
+    assert_eq!(
+        list_by(Raw::Text("{a,NULL}"), M::Text, Drizzle).to_string(),
+        "[\"a\", NULL]"
+    );
+}
+
+#[test]
+fn dates_a_js_date_cannot_hold_are_invalid_dates() {
+    use Orm::{Drizzle, Prisma};
+    let ts = |s: &str| time::parse_instant(s).unwrap();
+    // Prisma: infinity, BC and year 10000 are Invalid Dates (not throws).
+    for us in [
+        i64::MAX,
+        i64::MIN,
+        ts("10000-01-01T00:00:00Z"),
+        ts("-0043-03-15T00:00:00Z"),
+    ] {
+        assert_eq!(
+            canon_by(Raw::Timestamp(us), M::DateTime, Prisma),
+            Canon::InvalidDate
+        );
+        assert_eq!(
+            canon_by(Raw::TimestampTz(us), M::DateTime, Prisma),
+            Canon::InvalidDate
+        );
+    }
+    // An Invalid Date equals another and differs from the string reading.
+    assert_eq!(
+        enc_by(Raw::Timestamp(i64::MAX), M::DateTime, Prisma),
+        enc_by(Raw::Timestamp(i64::MIN), M::DateTime, Prisma)
+    );
+    assert_ne!(
+        enc_by(Raw::Timestamp(i64::MAX), M::DateTime, Prisma),
+        enc_by(Raw::Timestamp(i64::MAX), M::DateTimeString, Drizzle)
+    );
+    assert_eq!(Canon::InvalidDate.to_string(), "Invalid Date");
+    // Drizzle mode 'date': `new Date("infinity+0000")` is 2000-01-01.
+    assert_eq!(
+        canon_by(Raw::Timestamp(i64::MAX), M::DateTime, Drizzle),
+        Canon::Instant(ts("2000-01-01T00:00:00Z"))
+    );
+    assert_eq!(
+        canon_by(Raw::TimestampTz(i64::MAX), M::DateTime, Drizzle),
+        Canon::InvalidDate
+    );
+    assert_eq!(
+        canon_by(
+            Raw::Timestamp(ts("10000-01-01T00:00:00Z")),
+            M::DateTime,
+            Drizzle
+        ),
+        Canon::Instant(ts("10000-01-01T00:00:00Z"))
+    );
+    // Ordinary instants: both cut to ms, equal.
+    let t = ts("2024-03-05T10:11:12.123456Z");
+    assert_eq!(
+        enc_by(Raw::Timestamp(t), M::DateTime, Prisma),
+        enc_by(Raw::Timestamp(t), M::DateTime, Drizzle)
+    );
+    // @db.Date: Prisma Invalid Date out of 1–9999; Drizzle date mode parses 10000.
+    let d = |s: &str| time::parse_date(s).unwrap() as i32;
+    assert_eq!(
+        canon_by(Raw::Date(i32::MAX), M::Date, Prisma),
+        Canon::InvalidDate
+    );
+    assert_eq!(
+        canon_by(Raw::Date(d("10000-01-01")), M::Date, Prisma),
+        Canon::InvalidDate
+    );
+    assert_eq!(
+        canon_by(Raw::Date(d("10000-01-01")), M::Date, Drizzle),
+        Canon::Date(d("10000-01-01"))
+    );
+    assert_eq!(
+        canon_by(Raw::Date(i32::MIN), M::Date, Drizzle),
+        Canon::InvalidDate
+    );
+    assert_eq!(
+        canon_by(Raw::Date(d("2024-03-05")), M::Date, Prisma),
+        Canon::Date(d("2024-03-05"))
+    );
+}
+
+#[test]
+fn prisma_on_sqlite_reads_as_its_data_mapper_does() {
+    use Orm::{Drizzle, Prisma};
+    // Int holding REAL 2.5: Prisma Math.trunc → 2, Drizzle 2.5.
+    assert_eq!(canon_by(Raw::Float(2.5), M::Int, Prisma), Canon::Int(2));
+    assert_eq!(
+        canon_by(Raw::Float(2.5), M::Int, Drizzle),
+        Canon::Float(2.5)
+    );
+    // Int above 2^53: Prisma throws for the whole query.
+    assert!(matches!(
+        canon_by(Raw::Int(9_007_199_254_740_994), M::Int, Prisma),
+        Canon::Unreadable(_)
+    ));
+    assert_eq!(
+        canon_by(Raw::Int(9_007_199_254_740_991), M::Int, Prisma),
+        Canon::Int(9_007_199_254_740_991)
+    );
+    // BigInt holding REAL 25.3: Prisma 25n, no throw.
+    assert_eq!(
+        canon_by(Raw::Float(25.3), M::BigInt, Prisma),
+        Canon::Int(25)
+    );
+    // Boolean holding 2: Prisma false; a plain integer() hands 2.
+    assert_eq!(
+        canon_by(Raw::Int(2), M::Boolean, Prisma),
+        Canon::Bool(false)
+    );
+    assert_eq!(
+        canon_by(Raw::Int(2), M::IntOrBoolean, Drizzle),
+        Canon::Int(2)
+    );
+    assert_eq!(
+        enc_by(Raw::Int(1), M::Boolean, Prisma),
+        enc_by(Raw::Int(1), M::IntOrBoolean, Drizzle)
+    );
+    assert_eq!(
+        enc_by(Raw::Int(0), M::Boolean, Prisma),
+        enc_by(Raw::Int(0), M::IntOrBoolean, Drizzle)
+    );
+    // Decimal stored as INTEGER: the exact Decimal, against mode 'number'.
+    assert_eq!(
+        canon_by(Raw::Int(9_007_199_254_740_993), M::Decimal, Prisma),
+        Canon::Decimal("9007199254740993".into())
+    );
+    assert_ne!(
+        enc_by(Raw::Int(9_007_199_254_740_993), M::Decimal, Prisma),
+        enc_by(Raw::Int(9_007_199_254_740_993), M::DecimalNumber, Drizzle)
+    );
+    // Drizzle's numeric() string of an INTEGER is `String(number)`.
+    assert_eq!(
+        canon_by(Raw::Int(9_007_199_254_740_993), M::DecimalString, Drizzle),
+        Canon::Decimal("9007199254740992".into())
+    );
+    assert_eq!(
+        canon_by(Raw::Numeric("9007199254740993"), M::DecimalString, Drizzle),
+        Canon::Decimal("9007199254740993".into())
+    );
+    // Text a Date reader cannot parse: Invalid Date (no throw); Drizzle's
+    // string reading hands the text, its plain integer() the text too.
+    assert_eq!(
+        canon_by(Raw::Text("junk"), M::DateTime, Prisma),
+        Canon::InvalidDate
+    );
+    assert_eq!(
+        canon_by(Raw::Text("junk"), M::DateTimeString, Drizzle),
+        Canon::Text("junk".into())
+    );
+    assert_eq!(
+        canon_by(Raw::Text("abc"), M::Int, Drizzle),
+        Canon::Text("abc".into())
+    );
+    assert!(matches!(
+        canon_by(Raw::Text("abc"), M::Int, Prisma),
+        Canon::Unreadable(_)
+    ));
+}
+
+#[test]
+fn text_timestamps_compare_at_the_finest_precision_either_side_carries() {
+    use Orm::{Drizzle, Prisma};
+    let ns = "2024-03-05T10:11:12.123000789Z";
+    // Prisma cuts to ms; Drizzle's string keeps the ns: they differ.
+    assert_ne!(
+        enc_by(Raw::Text(ns), M::DateTime, Prisma),
+        enc_by(Raw::Text(ns), M::DateTimeString, Drizzle)
+    );
+    assert_eq!(
+        canon_by(Raw::Text(ns), M::DateTimeString, Drizzle).to_string(),
+        "2024-03-05T10:11:12.123000789Z"
+    );
+    // Trailing zero ns digits are no extra information.
+    let zeros = "2024-03-05T10:11:12.123000000Z";
+    assert_eq!(
+        enc_by(Raw::Text(zeros), M::DateTime, Prisma),
+        enc_by(Raw::Text(zeros), M::DateTimeString, Drizzle)
+    );
+}
+
+#[test]
+fn raw_hashing_only_where_both_orms_read_alike() {
+    let p = |r: ReadMode| ColumnCanon::from_read(r).with_orm(Orm::Prisma);
+    let d = |r: ReadMode| ColumnCanon::from_read(r).with_orm(Orm::Drizzle);
+    // Typed PostgreSQL wires: integers, strings read alike by both ORMs.
+    assert!(p(M::Int).reads_like(&d(M::Int), true));
+    assert!(p(M::Text).reads_like(&d(M::Text), false));
+    // SQLite's loose typing: Prisma truncates a REAL in an Int column.
+    assert!(!p(M::Int).reads_like(&d(M::Int), false));
+    // Dates out of range and lists read per ORM.
+    assert!(!p(M::DateTime).reads_like(&d(M::DateTime), true));
+    assert!(
+        !p(M::Text)
+            .as_list()
+            .reads_like(&d(M::Text).as_list(), false)
+    );
+    assert!(p(M::DateTime).reads_like(&p(M::DateTime), true));
+}

@@ -187,6 +187,28 @@ pub(super) fn parse_instant(s: &str) -> Option<i64> {
     base.checked_add(tod)?.checked_sub(off)
 }
 
+/// The nanoseconds below the microsecond (digits 7–9 of the fraction) of a
+/// timestamp text: `…12.123000789Z` → 789. 0 when the text has none.
+pub(super) fn sub_micro_ns(s: &str) -> u16 {
+    let Some(i) = s.find(':') else { return 0 };
+    let rest = &s[i..];
+    let Some(dot) = rest.find(['.', ',']) else {
+        return 0;
+    };
+    let digits = rest[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .skip(6)
+        .take(3);
+    let mut ns = 0u16;
+    let mut scale = 100;
+    for c in digits {
+        ns += u16::from(c - b'0') * scale;
+        scale /= 10;
+    }
+    ns
+}
+
 /// A whole `HH:MM[:SS[.f]]` string → µs since midnight.
 pub(super) fn parse_time(s: &str) -> Option<i64> {
     match parse_hms(trim(s))? {

@@ -203,14 +203,24 @@ pub fn summary_table(run: &RunReport) -> String {
         .max()
         .unwrap_or(0)
         .max(5);
+    // The unreadable column shows only when some table has such rows, so
+    // the usual table stays within 80 columns.
+    let any_unreadable = run.tables.iter().any(|t| t.unreadable > 0);
     let mut s = String::new();
     s.push_str(&format!(
-        "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  status\n",
-        "table", "source", "target", "matched", "missing", "extra", "different"
+        "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  status{}\n",
+        "table",
+        "source",
+        "target",
+        "matched",
+        "missing",
+        "extra",
+        "different",
+        if any_unreadable { "   unreadable" } else { "" }
     ));
     for t in &run.tables {
         s.push_str(&format!(
-            "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  {}\n",
+            "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  {}{}\n",
             t.source_table,
             t.source_rows,
             t.target_rows,
@@ -218,7 +228,16 @@ pub fn summary_table(run: &RunReport) -> String {
             t.missing_in_target,
             t.extra_in_target,
             t.different,
-            t.status.as_str()
+            t.status.as_str(),
+            if any_unreadable {
+                format!(
+                    "{:>13}",
+                    t.unreadable.to_string()
+                        + &" ".repeat(7usize.saturating_sub(t.status.as_str().len()))
+                )
+            } else {
+                String::new()
+            }
         ));
     }
     for l in report::verdict::truncation_lines(&run.tables) {

@@ -311,9 +311,20 @@ fn verdict(
     } else {
         let differing: u64 = mine
             .iter()
-            .map(|t| t.missing_in_target + t.extra_in_target + t.different)
+            .map(|t| t.missing_in_target + t.extra_in_target + t.different + t.unreadable)
             .sum();
-        format!("data {data_bad} of {checked} tables differ ({differing} rows)")
+        let unreadable: u64 = mine.iter().map(|t| t.unreadable).sum();
+        if unreadable > 0 {
+            format!(
+                "data {data_bad} of {} tables differ ({differing} rows, {unreadable} unreadable)",
+                checked
+            )
+        } else {
+            format!(
+                "data {data_bad} of {} tables differ ({differing} rows)",
+                checked
+            )
+        }
     };
     let timing = if my_ops.is_empty() {
         "timing: no operations".to_string()

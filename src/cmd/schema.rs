@@ -326,6 +326,7 @@ pub fn render_text(r: &SchemaReport) -> String {
         for f in list {
             let risk = match f.risk {
                 Some(plan::ShapeRisk::Value) => " [value risk]",
+                Some(plan::ShapeRisk::Note) => " [risk note]",
                 _ => "",
             };
             let allowed = if f.allowed { " (allowed)" } else { "" };
@@ -456,6 +457,7 @@ pub fn render_markdown(r: &SchemaReport) -> String {
             let risk = match f.risk {
                 Some(plan::ShapeRisk::Value) => "value",
                 Some(plan::ShapeRisk::Shape) => "shape",
+                Some(plan::ShapeRisk::Note) => "note",
                 None => "",
             };
             let _ = writeln!(

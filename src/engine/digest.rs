@@ -50,7 +50,8 @@ pub fn hash_plan(
     let mut sh = Vec::new();
     let mut th = Vec::new();
     for (c, ((si, scc), (ti, tcc))) in s.cols.iter().zip(&t.cols).enumerate() {
-        let same_reading = scc == tcc && swires.get(*si) == twires.get(*ti);
+        let typed = swires.get(*si).is_some_and(|w| *w != crate::db::Wire::Text);
+        let same_reading = scc.reads_like(tcc, typed) && swires.get(*si) == twires.get(*ti);
         if shared && same_reading && si == ti {
             continue;
         }

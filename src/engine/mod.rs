@@ -65,6 +65,18 @@ pub struct TableResult {
     /// `--max-differences` while more rows differ; the counts above are
     /// always the true ones.
     pub differences_truncated: bool,
+    /// Rows present on both sides with at least one cell that one side's
+    /// ORM cannot read at all (its read throws): counted apart from
+    /// `different`, so `matched + different + unreadable` is the number of
+    /// rows present on both sides. A cell unreadable identically on both
+    /// sides is not counted (both ORMs fail alike).
+    pub unreadable: u64,
+    /// Source column → number of rows where one side cannot read it.
+    pub columns_unreadable: BTreeMap<String, u64>,
+    /// How the rows were paired when the mappings name no primary key (a
+    /// unique criterion used as the key, or a keyless multiset); `None` for
+    /// a primary key.
+    pub key_note: Option<String>,
 }
 
 impl TableResult {
@@ -72,7 +84,8 @@ impl TableResult {
     /// hit the cap while more rows differ (a keyless table names no rows at
     /// all, which is not a cut).
     pub fn mark_truncated(&mut self, max_differences: usize) {
-        let total = self.missing_in_target + self.extra_in_target + self.different;
+        let total =
+            self.missing_in_target + self.extra_in_target + self.different + self.unreadable;
         let listed = self.differences.len() as u64;
         self.differences_truncated =
             self.status == Status::Differs && listed >= max_differences as u64 && total > listed;
@@ -107,6 +120,10 @@ pub enum DiffKind {
     MissingInTarget,
     ExtraInTarget,
     Different,
+    /// The source mapping's ORM throws reading these cells.
+    UnreadableInSource,
+    /// The target mapping's ORM throws reading these cells.
+    UnreadableInTarget,
 }
 
 impl DiffKind {
@@ -115,6 +132,8 @@ impl DiffKind {
             DiffKind::MissingInTarget => "missing_in_target",
             DiffKind::ExtraInTarget => "extra_in_target",
             DiffKind::Different => "different",
+            DiffKind::UnreadableInSource => "unreadable_in_source",
+            DiffKind::UnreadableInTarget => "unreadable_in_target",
         }
     }
 }
@@ -124,7 +143,8 @@ pub struct RowDifference {
     /// `{physical key column: value}`, integers as exact JSON numbers.
     pub key: serde_json::Value,
     pub kind: DiffKind,
-    /// Source physical names of the differing columns (`different` only).
+    /// Source physical names of the differing columns (`different`), or of
+    /// the unreadable cells (`unreadable_in_source` / `unreadable_in_target`).
     pub columns: Vec<String>,
     /// Only with `--show-values`: each differing column's two readings.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -220,6 +240,38 @@ pub async fn check_table(
     result
 }
 
+/// A blank result, for unit tests of result arithmetic.
+#[cfg(test)]
+pub(crate) fn empty_result_for_tests() -> TableResult {
+    TableResult {
+        repository: None,
+        source_table: "t".into(),
+        target_table: "t".into(),
+        source_rows: 0,
+        target_rows: 0,
+        matched: 0,
+        missing_in_target: 0,
+        extra_in_target: 0,
+        different: 0,
+        status: Status::Ok,
+        source_seconds: 0.0,
+        target_seconds: 0.0,
+        wall_seconds: 0.0,
+        chunks: 0,
+        shared_read: false,
+        retries: 0,
+        columns_differing: BTreeMap::new(),
+        differences: Vec::new(),
+        shapes: Vec::new(),
+        columns_compared: Vec::new(),
+        columns_ignored: Vec::new(),
+        error: None,
+        unreadable: 0,
+        columns_unreadable: BTreeMap::new(),
+        key_note: None,
+    }
+}
+
 pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
     let shapes = pair
         .columns
@@ -267,6 +319,9 @@ pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
             .collect(),
         error: None,
         differences_truncated: false,
+        unreadable: 0,
+        columns_unreadable: BTreeMap::new(),
+        key_note: pair.key_note.clone(),
     }
 }
 
@@ -500,13 +555,15 @@ async fn run_table(
     result.missing_in_target = total.missing;
     result.extra_in_target = total.extra;
     result.different = total.different;
+    result.unreadable = total.unreadable;
+    result.columns_unreadable = total.unreadable_columns;
     result.source_seconds = total.source_read.as_secs_f64();
     result.target_seconds = total.target_read.as_secs_f64();
     result.columns_differing = total.columns;
     result.retries = total.retries;
     total.diffs.sort_by(|a, b| a.0.cmp(&b.0));
     result.differences = total.diffs.into_iter().map(|(_, d)| d).collect();
-    result.status = if total.missing + total.extra + total.different > 0 {
+    result.status = if total.missing + total.extra + total.different + total.unreadable > 0 {
         Status::Differs
     } else {
         Status::Ok
@@ -522,6 +579,8 @@ struct ChunkOutcome {
     missing: u64,
     extra: u64,
     different: u64,
+    unreadable: u64,
+    unreadable_columns: BTreeMap<String, u64>,
     source_read: Duration,
     target_read: Duration,
     retries: u64,
@@ -538,6 +597,10 @@ impl ChunkOutcome {
         self.missing += o.missing;
         self.extra += o.extra;
         self.different += o.different;
+        self.unreadable += o.unreadable;
+        for (k, v) in o.unreadable_columns {
+            *self.unreadable_columns.entry(k).or_default() += v;
+        }
         self.source_read += o.source_read;
         self.target_read += o.target_read;
         self.retries += o.retries;
@@ -744,23 +807,58 @@ fn merge_join(m: MergeInput<'_>) -> ChunkOutcome {
                 } else {
                     m.schunk.row(s as usize, &mut srow);
                     m.tchunk.row(t as usize, &mut trow);
-                    let (cols, values) = column_diff(&m, &srow, &trow);
-                    if cols.is_empty() {
+                    let cd = column_diff(&m, &srow, &trow);
+                    let sort_key = m.sd.key(s);
+                    if cd.cols.is_empty()
+                        && cd.unreadable_source.is_empty()
+                        && cd.unreadable_target.is_empty()
+                    {
                         // Every difference was within tolerance.
                         out.matched += 1;
                     } else {
-                        out.different += 1;
-                        for c in &cols {
+                        if cd.unreadable_source.is_empty() && cd.unreadable_target.is_empty() {
+                            out.different += 1;
+                        } else {
+                            out.unreadable += 1;
+                        }
+                        for c in &cd.cols {
                             *out.columns.entry(c.clone()).or_default() += 1;
                         }
-                        if out.diffs.len() < m.cap {
+                        let mut seen = std::collections::BTreeSet::new();
+                        for c in cd.unreadable_source.iter().chain(&cd.unreadable_target) {
+                            if seen.insert(c) {
+                                *out.unreadable_columns.entry(c.clone()).or_default() += 1;
+                            }
+                        }
+                        let key = key_object(m.key_names, &m.scodec.key_idx, &srow);
+                        let ColumnDiff {
+                            cols,
+                            values,
+                            unreadable_source,
+                            unreadable_target,
+                        } = cd;
+                        for (kind, columns) in [
+                            (DiffKind::UnreadableInSource, unreadable_source),
+                            (DiffKind::UnreadableInTarget, unreadable_target),
+                            (DiffKind::Different, cols),
+                        ] {
+                            if columns.is_empty() || out.diffs.len() >= m.cap {
+                                continue;
+                            }
+                            let vals = m.show_values.then(|| {
+                                values
+                                    .iter()
+                                    .filter(|v| columns.contains(&v.column))
+                                    .cloned()
+                                    .collect()
+                            });
                             out.diffs.push((
-                                m.sd.key(s).to_vec(),
+                                sort_key.to_vec(),
                                 RowDifference {
-                                    key: key_object(m.key_names, &m.scodec.key_idx, &srow),
-                                    kind: DiffKind::Different,
-                                    columns: cols,
-                                    values: m.show_values.then_some(values),
+                                    key: key.clone(),
+                                    kind,
+                                    columns,
+                                    values: vals,
                                 },
                             ));
                         }
@@ -815,14 +913,26 @@ fn key_object(names: &[String], idx: &[usize], row: &[canon::Raw<'_>]) -> serde_
     serde_json::Value::Object(map)
 }
 
-/// Which compared columns differ for one row pair, honouring tolerances.
-fn column_diff(
-    m: &MergeInput<'_>,
-    srow: &[canon::Raw<'_>],
-    trow: &[canon::Raw<'_>],
-) -> (Vec<String>, Vec<ValueDifference>) {
-    let mut cols = Vec::new();
-    let mut values = Vec::new();
+/// How one row pair's compared columns came out.
+struct ColumnDiff {
+    /// Readable on both sides, and different beyond tolerance.
+    cols: Vec<String>,
+    /// With `--show-values`: both readings of every column named above.
+    values: Vec<ValueDifference>,
+    /// Cells the source side's ORM cannot read (its read throws).
+    unreadable_source: Vec<String>,
+    unreadable_target: Vec<String>,
+}
+
+/// Which compared columns differ for one row pair, honouring tolerances;
+/// a cell one side cannot read is unreadable, never within a tolerance.
+fn column_diff(m: &MergeInput<'_>, srow: &[canon::Raw<'_>], trow: &[canon::Raw<'_>]) -> ColumnDiff {
+    let mut out = ColumnDiff {
+        cols: Vec::new(),
+        values: Vec::new(),
+        unreadable_source: Vec::new(),
+        unreadable_target: Vec::new(),
+    };
     let mut a = Vec::with_capacity(64);
     let mut b = Vec::with_capacity(64);
     for (c, ((si, scc), (ti, tcc))) in m.scodec.cols.iter().zip(&m.tcodec.cols).enumerate() {
@@ -835,21 +945,34 @@ fn column_diff(
         }
         let av = canon::decode(&a).map(|x| x.0).unwrap_or(Canon::Null);
         let bv = canon::decode(&b).map(|x| x.0).unwrap_or(Canon::Null);
-        if let Some(tol) = &m.compared.tolerances[c]
-            && canon::within_tolerance(&av, &bv, tol)
-        {
-            continue;
+        let (su, tu) = (
+            matches!(av, Canon::Unreadable(_)),
+            matches!(bv, Canon::Unreadable(_)),
+        );
+        let name = &m.compared.names[c];
+        if su {
+            out.unreadable_source.push(name.clone());
         }
-        cols.push(m.compared.names[c].clone());
+        if tu {
+            out.unreadable_target.push(name.clone());
+        }
+        if !su && !tu {
+            if let Some(tol) = &m.compared.tolerances[c]
+                && canon::within_tolerance(&av, &bv, tol)
+            {
+                continue;
+            }
+            out.cols.push(name.clone());
+        }
         if m.show_values {
-            values.push(ValueDifference {
-                column: m.compared.names[c].clone(),
+            out.values.push(ValueDifference {
+                column: name.clone(),
                 source: av.to_string(),
                 target: bv.to_string(),
             });
         }
     }
-    (cols, values)
+    out
 }
 
 /// Opens both sides' databases and snapshots. Equal URLs share one pool and

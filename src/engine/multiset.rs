@@ -13,6 +13,7 @@
 //! difference, or 1. It does not merge-join keyed tables (that is
 //! [`super::check_table`]'s own path).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -203,6 +204,38 @@ pub async fn table_multiset(
     jobs: usize,
     chunk_rows: usize,
 ) -> Result<Multiset> {
+    let (m, _) = table_multiset_with(
+        snapshot,
+        schema,
+        table,
+        columns,
+        where_clause,
+        jobs,
+        chunk_rows,
+        false,
+    )
+    .await?;
+    Ok(m)
+}
+
+/// Column name → cells the reading ORM cannot read (its read throws).
+type Unreadable = BTreeMap<String, u64>;
+
+/// [`table_multiset`], and with `count_unreadable` the unreadable cells
+/// per column (issue 9: a keyless table's rows cannot be named, but cells
+/// an ORM throws on can still be counted).
+#[allow(clippy::too_many_arguments)]
+async fn table_multiset_with(
+    snapshot: &Snapshot,
+    schema: Option<&str>,
+    table: &str,
+    columns: Vec<(String, ColumnCanon)>,
+    where_clause: Option<String>,
+    jobs: usize,
+    chunk_rows: usize,
+    count_unreadable: bool,
+) -> Result<(Multiset, Unreadable)> {
+    let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
     let mut w = snapshot.worker().await?;
     let mut live = w.columns(schema, table).await?;
     if live.is_empty() {
@@ -236,6 +269,7 @@ pub async fn table_multiset(
             .collect(),
     });
     let mut total = Multiset::default();
+    let mut unreadable = vec![0u64; names.len()];
     scan(
         snapshot,
         &spec,
@@ -249,15 +283,37 @@ pub async fn table_multiset(
             for i in 0..d.len() as u32 {
                 m.add(d.hash(i));
             }
-            m
+            let mut counts = vec![0u64; codec.cols.len()];
+            if count_unreadable {
+                let (mut row, mut buf) = (Vec::new(), Vec::new());
+                for i in 0..chunk.len() {
+                    chunk.row(i, &mut row);
+                    for (c, (idx, cc)) in codec.cols.iter().enumerate() {
+                        buf.clear();
+                        crate::canon::encode(&row[*idx], cc, &mut buf);
+                        if buf.first() == Some(&crate::canon::tag::UNREADABLE) {
+                            counts[c] += 1;
+                        }
+                    }
+                }
+            }
+            (m, counts)
         },
-        |_, m| {
+        |_, (m, counts)| {
             total.merge(m);
+            for (t, c) in unreadable.iter_mut().zip(counts) {
+                *t += c;
+            }
             Ok(())
         },
     )
     .await?;
-    Ok(total)
+    let unreadable = names
+        .into_iter()
+        .zip(unreadable)
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    Ok((total, unreadable))
 }
 
 /// A keyless table pair's result: both sides' multisets, compared.
@@ -277,6 +333,43 @@ pub fn multiset_result(result: &mut TableResult, source: Multiset, target: Multi
         columns: Vec::new(),
         values: None,
     });
+}
+
+/// Cells one side cannot read, in a keyless table: per column, the cells
+/// beyond what the other side also cannot read (rows cannot be paired, so
+/// they are counted, not named: `key` is `{}`).
+fn unreadable_result(result: &mut TableResult, source: &Unreadable, target: &Unreadable) {
+    let excess = |a: &Unreadable, b: &Unreadable| -> Unreadable {
+        a.iter()
+            .filter_map(|(c, n)| {
+                let d = n.saturating_sub(b.get(c).copied().unwrap_or(0));
+                (d > 0).then(|| (c.clone(), d))
+            })
+            .collect()
+    };
+    let (s, t) = (excess(source, target), excess(target, source));
+    if s.is_empty() && t.is_empty() {
+        return;
+    }
+    result.status = Status::Differs;
+    let rows = |m: &Unreadable| m.values().copied().max().unwrap_or(0);
+    result.unreadable = rows(&s).max(rows(&t));
+    for (kind, m) in [
+        (DiffKind::UnreadableInSource, &s),
+        (DiffKind::UnreadableInTarget, &t),
+    ] {
+        for (c, n) in m {
+            *result.columns_unreadable.entry(c.clone()).or_default() += n;
+        }
+        if !m.is_empty() {
+            result.differences.push(RowDifference {
+                key: serde_json::json!({}),
+                kind,
+                columns: m.keys().cloned().collect(),
+                values: None,
+            });
+        }
+    }
 }
 
 /// The note every report carries for a keyless table.
@@ -318,12 +411,15 @@ pub async fn check_table(
             )
         })
         .collect();
+    // Only an ORM's reading can throw; catalog reads (backups) skip the count.
+    let count = source_map.orm != crate::mapping::Orm::Catalog
+        || target_map.orm != crate::mapping::Orm::Catalog;
     let read = |snapshot: Arc<Snapshot>, table: &crate::mapping::Table, cols| {
         let schema = table.schema.clone();
         let name = table.name.clone();
         let filter = pair.where_clause.clone();
         async move {
-            table_multiset(
+            table_multiset_with(
                 &snapshot,
                 schema.as_deref(),
                 &name,
@@ -331,6 +427,7 @@ pub async fn check_table(
                 filter,
                 opts.jobs,
                 opts.chunk_rows,
+                count,
             )
             .await
         }
@@ -342,8 +439,9 @@ pub async fn check_table(
     );
     let seconds = t0.elapsed().as_secs_f64();
     match (s, t) {
-        (Ok(s), Ok(t)) => {
+        (Ok((s, su)), Ok((t, tu))) => {
             multiset_result(&mut result, s, t);
+            unreadable_result(&mut result, &su, &tu);
             result.source_seconds = seconds;
             result.target_seconds = seconds;
             if let Some(pb) = progress {
@@ -413,6 +511,22 @@ mod tests {
     }
 
     #[test]
+    fn keyless_unreadable_cells_count_beyond_the_other_side() {
+        let mut r = super::super::empty_result_for_tests();
+        let m = |v: &[(&str, u64)]| -> Unreadable {
+            v.iter().map(|(c, n)| (c.to_string(), *n)).collect()
+        };
+        // Both sides throw on 2 cells of `a`: no difference between them.
+        unreadable_result(&mut r, &m(&[("a", 2)]), &m(&[("a", 2)]));
+        assert_eq!((r.unreadable, r.status), (0, Status::Ok));
+        unreadable_result(&mut r, &m(&[("a", 3), ("b", 1)]), &m(&[("a", 1)]));
+        assert_eq!((r.unreadable, r.status), (2, Status::Differs));
+        assert_eq!(r.differences[0].kind, DiffKind::UnreadableInSource);
+        assert_eq!(r.differences[0].columns, vec!["a", "b"]);
+        assert_eq!(r.columns_unreadable, m(&[("a", 2), ("b", 1)]));
+    }
+
+    #[test]
     fn differing_multisets_count_at_least_one() {
         let pair_result = || TableResult {
             repository: None,
@@ -438,6 +552,9 @@ mod tests {
             columns_ignored: Vec::new(),
             error: None,
             differences_truncated: false,
+            unreadable: 0,
+            columns_unreadable: Default::default(),
+            key_note: None,
         };
         let a = Multiset { rows: 5, sum: 10 };
         let mut r = pair_result();

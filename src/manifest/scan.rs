@@ -267,6 +267,9 @@ fn blank_result(name: &str, columns: &[ColumnInfo]) -> TableResult {
         columns_ignored: Vec::new(),
         error: None,
         differences_truncated: false,
+        unreadable: 0,
+        columns_unreadable: Default::default(),
+        key_note: None,
     }
 }
 

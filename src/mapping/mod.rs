@@ -205,6 +205,10 @@ pub enum ReadMode {
     EpochMillis,
     /// SQLite `integer({ mode: 'boolean' })`.
     IntBoolean,
+    /// A plain integer (Drizzle `integer()`) compared against a boolean
+    /// reading of the same column: 0 and 1 stand for false and true, any
+    /// other number stays that number. Only set by `plan::reconcile`.
+    IntOrBoolean,
     /// The exact database value (catalog comparisons, backups).
     Raw,
 }
@@ -214,7 +218,7 @@ impl ReadMode {
     pub fn js_shape(self) -> &'static str {
         use ReadMode::*;
         match self {
-            Int | BigIntNumber | Float | DecimalNumber => "number",
+            Int | BigIntNumber | Float | DecimalNumber | IntOrBoolean => "number",
             BigInt => "bigint",
             Decimal => "Decimal",
             DecimalString | Text | DateTimeString | DateString | TimeString | EnumLabel => "string",

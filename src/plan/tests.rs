@@ -235,7 +235,8 @@ fn shapes_per_column() {
         codes(&tx.columns[2]),
         vec!["SHAPE_DATE_VS_STRING", "SHAPE_TIMESTAMP_PRECISION"]
     );
-    assert_eq!(tx.columns[2].shapes[1].risk, ShapeRisk::Value);
+    // Issue 17: a risk note, the shape is stated once (SHAPE_DATE_VS_STRING).
+    assert_eq!(tx.columns[2].shapes[1].risk, ShapeRisk::Note);
     assert_eq!(codes(&tx.columns[3]), vec!["SHAPE_BIGINT_NUMBER"]);
     assert!(
         tx.columns[3].shapes[0]
@@ -293,12 +294,52 @@ fn unmapped_enums_and_bytes_are_not_shapes() {
 }
 
 #[test]
-fn table_without_any_key_is_an_error() {
-    let e = build(&prisma(), &drizzle(), None, &Selection::default()).unwrap_err();
+fn table_without_any_key_is_a_keyless_multiset_with_a_note() {
+    // Issue 9: one table never stops the others.
+    let plan = build(&prisma(), &drizzle(), None, &Selection::default()).unwrap();
+    let logs = plan.pairs.iter().find(|p| p.name() == "logs").unwrap();
+    assert!(logs.key.is_empty());
+    let note = logs.key_note.as_deref().unwrap();
+    assert!(note.contains("compared as a multiset"), "{note}");
+    assert!(plan.notes.iter().any(|n| n == note));
+}
+
+#[test]
+fn table_keyed_by_its_required_unique_criterion() {
+    use ReadMode::*;
+    let (mut a, mut b) = (prisma(), drizzle());
+    for m in [&mut a, &mut b] {
+        let logs = m.tables.iter_mut().find(|t| t.name == "logs").unwrap();
+        logs.columns.push(col("at", "at", "timestamp(3)", DateTime));
+        logs.columns.push(col("n", "n", "integer", Int));
+    }
+    let logs = a.tables.iter_mut().find(|t| t.name == "logs").unwrap();
+    // An optional unique column is no key; the composite one comes first.
+    logs.columns[2].nullable = true;
+    logs.uniques = vec![vec!["n".into()], vec!["line".into(), "at".into()]];
+    let plan = build(&a, &b, None, &Selection::default()).unwrap();
+    let p = plan.pairs.iter().find(|p| p.name() == "logs").unwrap();
     assert_eq!(
-        e.to_string(),
-        "table \"logs\" has no primary key; add `key = [...]` for it in parity.toml under [[table]]"
+        p.key,
+        vec![
+            ("line".to_string(), "line".to_string()),
+            ("at".to_string(), "at".to_string())
+        ]
     );
+    assert!(
+        p.key_note
+            .as_deref()
+            .unwrap()
+            .contains("composite unique criterion (line, at)")
+    );
+    // Without the composite one, a required single unique column.
+    let logs = a.tables.iter_mut().find(|t| t.name == "logs").unwrap();
+    logs.columns[2].nullable = false;
+    logs.uniques = vec![vec!["n".into()]];
+    let plan = build(&a, &b, None, &Selection::default()).unwrap();
+    let p = plan.pairs.iter().find(|p| p.name() == "logs").unwrap();
+    assert_eq!(p.key, vec![("n".to_string(), "n".to_string())]);
+    assert!(p.key_note.as_deref().unwrap().contains("unique column (n)"));
 }
 
 #[test]

@@ -271,6 +271,9 @@ fn risk_mark(risk: crate::plan::ShapeRisk) -> &'static str {
             "<span class=\"risk risk-value\" title=\"can lose information\">value risk</span>"
         }
         crate::plan::ShapeRisk::Shape => "<span class=\"risk risk-shape\">shape only</span>",
+        crate::plan::ShapeRisk::Note => {
+            "<span class=\"risk risk-note\" title=\"same JS type; some values may be cut\">risk note</span>"
+        }
     }
 }
 
@@ -383,7 +386,7 @@ fn data_section(s: &mut String, run: &RunReport) {
     let _ = writeln!(
         s,
         "<table id=\"data\">\n<tr><th>repository</th><th>table</th><th>source rows</th><th>target rows</th>\
-         <th>matched</th><th>missing in target</th><th>extra in target</th><th>different</th><th>status</th></tr>"
+         <th>matched</th><th>missing in target</th><th>extra in target</th><th>different</th><th>status</th><th>unreadable</th></tr>"
     );
     for t in &run.tables {
         let name = if t.source_table == t.target_table {
@@ -394,7 +397,7 @@ fn data_section(s: &mut String, run: &RunReport) {
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
             esc(t.repository.as_deref().unwrap_or("")),
             esc(&name),
             t.source_rows,
@@ -403,7 +406,8 @@ fn data_section(s: &mut String, run: &RunReport) {
             t.missing_in_target,
             t.extra_in_target,
             t.different,
-            badge(t.status.as_str())
+            badge(t.status.as_str()),
+            t.unreadable
         );
     }
     let _ = writeln!(s, "</table>");
@@ -428,6 +432,29 @@ fn data_section(s: &mut String, run: &RunReport) {
                 "<span class=\"truncated\">{}</span>",
                 esc(&super::verdict::truncation_lines(std::slice::from_ref(t)).join(""))
             ));
+        }
+        for (c, n) in &t.columns_unreadable {
+            items.push(format!(
+                "<b>{}.{}</b> unreadable in {n} row(s): an ORM's read throws",
+                esc(&t.source_table),
+                esc(c)
+            ));
+        }
+        if let Some(n) = &t.key_note {
+            items.push(format!("<b>{}</b> key: {}", esc(&t.source_table), esc(n)));
+        }
+        for d in t.differences.iter().filter(|d| d.values.is_some()).take(20) {
+            for v in d.values.iter().flatten() {
+                items.push(format!(
+                    "<b>{}.{}</b> {} at <code>{}</code>: source <code>{}</code>, target <code>{}</code>",
+                    esc(&t.source_table),
+                    esc(&v.column),
+                    d.kind.as_str(),
+                    esc(&d.key.to_string()),
+                    esc(&v.source),
+                    esc(&v.target)
+                ));
+            }
         }
         if let Some(d) = t.differences.first() {
             items.push(format!(

@@ -71,13 +71,14 @@ fn table_case(suite: &str, t: &TableResult) -> Case {
         format!("data {} → {}", t.source_table, t.target_table)
     };
     let counts = format!(
-        "source {} rows, target {} rows: {} matched, {} missing in target, {} extra in target, {} different",
+        "source {} rows, target {} rows: {} matched, {} missing in target, {} extra in target, {} different, {} unreadable",
         t.source_rows,
         t.target_rows,
         t.matched,
         t.missing_in_target,
         t.extra_in_target,
-        t.different
+        t.different,
+        t.unreadable
     );
     let outcome = match t.status {
         Status::Ok => Outcome::Pass,
@@ -105,6 +106,18 @@ fn table_case(suite: &str, t: &TableResult) -> Case {
                     .map(|(c, n)| format!("{c} ({n})"))
                     .collect();
                 let _ = write!(body, "\ncolumns differing: {}", cols.join(", "));
+            }
+            if !t.columns_unreadable.is_empty() {
+                let cols: Vec<String> = t
+                    .columns_unreadable
+                    .iter()
+                    .map(|(c, n)| format!("{c} ({n})"))
+                    .collect();
+                let _ = write!(
+                    body,
+                    "\ncolumns unreadable (an ORM's read throws): {}",
+                    cols.join(", ")
+                );
             }
             if !keys.is_empty() {
                 let _ = write!(body, "\nfirst differing keys:\n{}", keys.join("\n"));

@@ -70,9 +70,9 @@ pub fn render(run: &RunReport) -> String {
         );
         let _ = writeln!(
             s,
-            "| table | source rows | target rows | matched | missing in target | extra in target | different | status |"
+            "| table | source rows | target rows | matched | missing in target | extra in target | different | status | unreadable |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|---:|");
         for t in &tables {
             let name = if t.source_table == t.target_table {
                 t.source_table.clone()
@@ -82,20 +82,37 @@ pub fn render(run: &RunReport) -> String {
             let name = cell(&name);
             let _ = writeln!(
                 s,
-                "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 t.source_rows,
                 t.target_rows,
                 t.matched,
                 t.missing_in_target,
                 t.extra_in_target,
                 t.different,
-                t.status.as_str()
+                t.status.as_str(),
+                t.unreadable
             );
         }
         s.push('\n');
         for t in &tables {
             if let Some(e) = &t.error {
                 let _ = writeln!(s, "- **{}** failed: {e}", t.source_table);
+            }
+            if let Some(n) = &t.key_note {
+                let _ = writeln!(s, "- **{}** key: {n}", t.source_table);
+            }
+            if !t.columns_unreadable.is_empty() {
+                let cols: Vec<String> = t
+                    .columns_unreadable
+                    .iter()
+                    .map(|(c, n)| format!("`{c}` ({n} rows)"))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "- **{}** unreadable (an ORM's read throws): {}",
+                    t.source_table,
+                    cols.join(", ")
+                );
             }
             if !t.columns_differing.is_empty() {
                 let cols: Vec<String> = t
@@ -117,10 +134,10 @@ pub fn render(run: &RunReport) -> String {
                     t.source_table,
                     sh.column,
                     sh.code,
-                    if sh.risk == ShapeRisk::Value {
-                        " (can lose information)"
-                    } else {
-                        ""
+                    match sh.risk {
+                        ShapeRisk::Value => " (can lose information)",
+                        ShapeRisk::Note => " (risk note, no shape difference)",
+                        ShapeRisk::Shape => "",
                     },
                     sh.message
                 );

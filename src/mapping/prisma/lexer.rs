@@ -2,6 +2,9 @@
 //!
 //! Owns: turning one file's text into tokens with 1-based line:column
 //! positions, unescaping string literals and dropping `//` / `///` comments.
+//! Block comments (`/* … */`, `/** … */`) become [`TokenKind::BlockComment`]
+//! tokens: Prisma accepts them only where a line item may start or end, and
+//! the parser knows where that is.
 //! Newlines are tokens, because Prisma's grammar is line-oriented (one field
 //! per line); the parser decides where they matter. It knows nothing of
 //! blocks or attributes (that is `parser`).
@@ -40,6 +43,12 @@ pub enum TokenKind {
     AtAt,
     Dot,
     Newline,
+    /// `/* … */` or `/** … */` (may span lines). `then_line_comment`: a
+    /// `//` comment follows on the same line (Prisma then rejects it at the
+    /// end of a field line).
+    BlockComment {
+        then_line_comment: bool,
+    },
     Eof,
 }
 
@@ -68,6 +77,7 @@ impl fmt::Display for TokenKind {
             TokenKind::AtAt => f.write_str("\"@@\""),
             TokenKind::Dot => f.write_str("\".\""),
             TokenKind::Newline => f.write_str("the end of the line"),
+            TokenKind::BlockComment { .. } => f.write_str("a block comment \"/* … */\""),
             TokenKind::Eof => f.write_str("the end of the file"),
         }
     }
@@ -160,10 +170,42 @@ pub fn lex(file: u32, text: &str) -> Result<Vec<Token>, LexError> {
             }
             '/' => {
                 cur.bump();
+                if cur.bump_if('*') {
+                    let mut prev = '\0';
+                    loop {
+                        match cur.bump() {
+                            None => {
+                                return Err(LexError {
+                                    pos,
+                                    message: "unterminated block comment: close it with \"*/\""
+                                        .into(),
+                                });
+                            }
+                            Some('/') if prev == '*' => break,
+                            Some(c) => prev = c,
+                        }
+                    }
+                    // Is a `//` comment next on this line?
+                    let mut ahead = cur.chars.clone();
+                    let mut then_line_comment = false;
+                    while let Some(c) = ahead.next() {
+                        match c {
+                            ' ' | '\t' | '\r' => continue,
+                            '/' => then_line_comment = ahead.next() == Some('/'),
+                            _ => {}
+                        }
+                        break;
+                    }
+                    out.push(Token {
+                        kind: TokenKind::BlockComment { then_line_comment },
+                        pos,
+                    });
+                    continue;
+                }
                 if !cur.bump_if('/') {
                     return Err(LexError {
                         pos,
-                        message: "unexpected \"/\": comments start with \"//\"".into(),
+                        message: "unexpected \"/\": comments start with \"//\" or \"/*\"".into(),
                     });
                 }
                 while let Some(c) = cur.peek() {

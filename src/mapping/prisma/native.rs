@@ -312,13 +312,14 @@ fn default_type(p: Provider, scalar: &str) -> &'static str {
 }
 
 /// How Prisma 7 hands a scalar field's value to TypeScript.
-pub fn read_mode(p: Provider, scalar: &str, native: Option<&str>) -> ReadMode {
+pub fn read_mode(_provider: Provider, scalar: &str, native: Option<&str>) -> ReadMode {
     match scalar {
         "Int" => ReadMode::Int,
         "BigInt" => ReadMode::BigInt,
         "Float" => ReadMode::Float,
-        // SQLite's adapter parses decimals with parseFloat.
-        "Decimal" if p == Provider::Sqlite => ReadMode::DecimalNumber,
+        // Every provider hands a decimal.js Decimal; on SQLite (issue 17) the
+        // better-sqlite3 adapter reads integers as safe integers, so an
+        // INTEGER reads as the exact Decimal, a REAL as the JS number's Decimal.
         "Decimal" => ReadMode::Decimal,
         "Boolean" => ReadMode::Boolean,
         "Json" => ReadMode::Json,
@@ -398,7 +399,7 @@ mod tests {
             read_mode(Postgres, "DateTime", Some("Timestamptz")),
             ReadMode::DateTime
         );
-        assert_eq!(read_mode(Sqlite, "Decimal", None), ReadMode::DecimalNumber);
+        assert_eq!(read_mode(Sqlite, "Decimal", None), ReadMode::Decimal);
         assert_eq!(read_mode(Mysql, "Decimal", None), ReadMode::Decimal);
     }
 

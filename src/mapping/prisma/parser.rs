@@ -256,6 +256,17 @@ impl Parser {
         }
     }
 
+    /// Between line items (top level, inside a block): newlines and block
+    /// comments, which Prisma accepts wherever a line item may start.
+    fn skip_blank(&mut self) {
+        while matches!(
+            self.peek(),
+            TokenKind::Newline | TokenKind::BlockComment { .. }
+        ) {
+            self.bump();
+        }
+    }
+
     fn error<T>(&self, expected: impl std::fmt::Display) -> PResult<T> {
         Err(SyntaxError {
             pos: self.pos(),
@@ -282,7 +293,16 @@ impl Parser {
     }
 
     /// After a declaration: a newline, or the block's `}` on the same line.
+    /// One block comment may end the line (Prisma's get_dmmf accepts
+    /// `id Int @id /* c */`, and rejects a second one or a `//` after it).
     fn end_of_line(&mut self, what: &str) -> PResult<()> {
+        if *self.peek()
+            == (TokenKind::BlockComment {
+                then_line_comment: false,
+            })
+        {
+            self.bump();
+        }
         match self.peek() {
             TokenKind::Newline => {
                 self.bump();
@@ -296,7 +316,7 @@ impl Parser {
     fn schema(&mut self) -> PResult<SchemaAst> {
         let mut ast = SchemaAst::default();
         loop {
-            self.skip_newlines();
+            self.skip_blank();
             let keyword = match self.peek() {
                 TokenKind::Eof => return Ok(ast),
                 TokenKind::Ident(k) => k.clone(),
@@ -354,7 +374,7 @@ impl Parser {
         let name = self.block_open(keyword)?;
         let mut props = Vec::new();
         loop {
-            self.skip_newlines();
+            self.skip_blank();
             if self.eat(&TokenKind::RBrace) {
                 return Ok(ConfigBlock { name, props });
             }
@@ -383,7 +403,7 @@ impl Parser {
             attrs: Vec::new(),
         };
         loop {
-            self.skip_newlines();
+            self.skip_blank();
             match self.peek() {
                 TokenKind::RBrace => {
                     self.bump();
@@ -628,7 +648,7 @@ impl Parser {
             attrs: Vec::new(),
         };
         loop {
-            self.skip_newlines();
+            self.skip_blank();
             match self.peek() {
                 TokenKind::RBrace => {
                     self.bump();

@@ -244,14 +244,14 @@ model Order {{
 }
 
 #[test]
-fn sqlite_decimals_are_read_as_numbers() {
+fn sqlite_decimals_are_read_as_exact_decimals() {
     let m = ok(
         "datasource db {\n  provider = \"sqlite\"\n}\nmodel A {\n  id Int @id\n  d Decimal\n  t DateTime\n}\n",
     );
     let t = &m.tables[0];
     assert_eq!(
         (t.columns[1].db_type.as_str(), t.columns[1].read),
-        ("decimal", ReadMode::DecimalNumber)
+        ("decimal", ReadMode::Decimal)
     );
     assert_eq!(t.columns[2].db_type, "datetime");
 }
@@ -597,4 +597,47 @@ fn composite_types_are_skipped_and_single_field_indexes_accepted() {
     assert!(e.contains("composite types only exist on MongoDB"), "{e}");
     let e = err(&format!("{PG}type Name = String\n"));
     assert!(e.contains("type aliases were removed"), "{e}");
+}
+
+/// Issue 9: block comments where Prisma 7.10's get_dmmf accepts them (checked
+/// with @prisma/prisma-schema-wasm on each of these texts), rejected where
+/// it rejects them.
+#[test]
+fn block_comments_agree_with_get_dmmf() {
+    for accepted in [
+        "/* top */\n/** doc top */\nmodel A {\n  id Int @id\n}\n",
+        "model A {\n  /* c */\n  /** doc f */\n  id Int @id\n}\n",
+        "model A {\n  id Int @id /* c */\n  b String /** d */\n}\n",
+        "model A {\n  /* a\n  b */\n  id Int @id\n}\n",
+        "/* a\nmodel B {\n} */\nmodel A {\n  id Int @id\n}\n",
+        "model A {\n  id Int @id\n} /* x */\n",
+        "model A {\n  id Int @id\n  /* c */\n  @@map(\"a\")\n}\n",
+        "model A {\n  id Int @id\n  @@map(\"a\") /* c */\n}\n",
+        "enum E {\n  /* c */\n  A /* d */\n  B\n}\nmodel A {\n  id Int @id\n  e E\n}\n",
+        "/* c */ model A {\n  id Int @id\n}\n",
+        "model A {\n  /* c */ id Int @id\n}\n",
+        "model A { /* c */\n  id Int @id\n}\n",
+        "model A {\n  id Int @id /**/\n}\n",
+    ] {
+        let m = ok(&format!("{PG}{accepted}"));
+        let a = m
+            .tables
+            .iter()
+            .find(|t| t.name == "A" || t.name == "a")
+            .unwrap();
+        assert_eq!(a.primary_key, vec!["id".to_string()], "{accepted}");
+    }
+    for (rejected, line) in [
+        ("model A {\n  id Int @id /* c */ @map(\"x\")\n}\n", 5),
+        ("model A {\n  id /* c */ Int @id\n}\n", 5),
+        ("model A {\n  id Int /* c */ @id\n}\n", 5),
+        ("model A {\n  id Int @id /* c */ /* d */\n}\n", 5),
+        ("model A {\n  id Int @id @default(/* c */ 1)\n}\n", 5),
+        ("model A {\n  id Int @id /* c */ // x\n}\n", 5),
+        ("model A /* c */ {\n  id Int @id\n}\n", 4),
+        ("model A {\n  id Int @id\n}\n/* x\n", 7),
+    ] {
+        let e = err(&format!("{PG}{rejected}"));
+        assert!(e.contains(&format!(":{line}:")), "{rejected}: {e}");
+    }
 }
