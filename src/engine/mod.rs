@@ -266,6 +266,7 @@ pub(crate) fn empty_result_for_tests() -> TableResult {
         columns_compared: Vec::new(),
         columns_ignored: Vec::new(),
         error: None,
+        differences_truncated: false,
         unreadable: 0,
         columns_unreadable: BTreeMap::new(),
         key_note: None,

@@ -363,6 +363,7 @@ pub(crate) mod tests {
             columns_ignored: Vec::new(),
             error: None,
             differences_truncated: false,
+            ..Default::default()
         };
         for i in 0..different.min(1000) {
             t.differences.push(RowDifference {
