@@ -36,6 +36,7 @@
 
 mod decimal;
 mod json;
+pub mod mysql;
 mod time;
 
 use std::fmt;
@@ -104,11 +105,14 @@ pub struct ColumnCanon {
     /// label it does not know). Without a definition every label passes,
     /// rather than flagging a whole column for a loader gap.
     enum_strict: bool,
+    /// A MySQL/MariaDB-specific reading (`canon::mysql`), if the column has one.
+    mysql: Option<mysql::Rule>,
 }
 
 impl ColumnCanon {
     pub fn new(column: &Column, mapping: &Mapping) -> ColumnCanon {
         let mut c = ColumnCanon::from_read(column.read);
+        c.mysql = mysql::rule(column, mapping);
         let def = column
             .enum_name
             .as_deref()
@@ -132,6 +136,7 @@ impl ColumnCanon {
             read,
             enum_values: Vec::new(),
             enum_strict: false,
+            mysql: None,
         }
     }
 
@@ -161,6 +166,11 @@ pub fn encode(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
         // Both ORMs hand a uuid over as its lowercase hyphenated string.
         Raw::Uuid(u) => return push_uuid(out, &u),
         _ => {}
+    }
+    if let Some(rule) = col.mysql
+        && mysql::encode(raw, rule, out)
+    {
+        return;
     }
     match col.read {
         M::Raw => encode_raw(raw, out),

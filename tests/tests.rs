@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod corpus_drizzle;
 mod corpus_prisma;
+mod mysql;
 mod run;
 mod schema;
 mod seed;

@@ -100,6 +100,7 @@ pub async fn check_into(
     let writers = report::check_writers();
     report::write_all(&writers, run, out)?;
     let sides = engine::open_sides(surl, turl, opts.jobs).await?;
+    run.notes.extend(sides.snapshot_notes());
     let pairs: Vec<_> = prepared
         .plan
         .pairs
@@ -121,8 +122,12 @@ pub async fn check_into(
         },
     )
     .await;
+    let notes = sides.snapshot_notes();
     sides.close().await;
     let results = results?;
+    // The re-read count is known only now (MySQL without a shared view).
+    run.notes.retain(|n| !n.contains("snapshot: "));
+    run.notes.extend(notes);
     let code = engine::exit_code(&results);
     run.tables = results;
     run.in_progress = false;
