@@ -755,3 +755,138 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
         "{catalog:?}"
     );
 }
+
+/// `CHECKSUM TABLE` of the tables a write operation touches.
+fn checksums(db: &MyDb) -> Vec<(String, Option<i64>)> {
+    let url = db.url.clone();
+    block_on(async move {
+        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("CHECKSUM TABLE repairs, `_ItemToRepair`, items")
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        rows
+    })
+}
+
+#[test]
+fn mariadb_timing_runs_the_captured_operations_and_rolls_writes_back() {
+    let db = MyDb::new("mtime");
+    seed(&db.url, 800, None);
+    let before = checksums(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = parity()
+        .current_dir(root())
+        .env("DATABASE_URL", &db.url)
+        .args(["--config", "fixtures/bikeshop/mariadb/parity.toml", "--out"])
+        .arg(&out)
+        .args(["timing", "--iterations", "6", "--warmup", "1", "--explain"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "exit {:?}: {stderr}",
+        o.status.code()
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let ops = report["timing"]["operations"].as_array().unwrap();
+    let names: BTreeSet<&str> = ops
+        .iter()
+        .map(|o| o["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "find-user-by-email",
+            "list-customer-bikes",
+            "list-customer-bikes-with-repairs",
+            "create-repair-with-items",
+            "customer-transaction-total",
+            "monthly-revenue-report"
+        ]
+        .into_iter()
+        .collect()
+    );
+    for op in ops {
+        // Both ORMs' SQL return the same rows (speed is not asserted).
+        assert!(
+            op["verdict"] != "mismatch" && op["verdict"] != "error",
+            "{op}"
+        );
+        assert_eq!(op["source"]["n"], 6, "{op}");
+    }
+    assert_eq!(
+        checksums(&db),
+        before,
+        "a rolled-back write changed the data"
+    );
+}
+
+#[test]
+fn mariadb_timing_finds_a_mismatch() {
+    let db = MyDb::new("mmis");
+    seed(&db.url, 400, None);
+    let dir = tempfile::tempdir().unwrap();
+    // The Drizzle side loses its WHERE term: other customers' bikes.
+    let text =
+        std::fs::read_to_string(root().join("queries/mariadb/bike/list-customer-bikes.toml"))
+            .unwrap();
+    let edited = text.replace(
+        "where `bikes`.`customer_id` = ? order by",
+        "where `bikes`.`customer_id` >= ? order by",
+    );
+    assert_ne!(edited, text);
+    let q = dir.path().join("queries");
+    std::fs::create_dir_all(&q).unwrap();
+    std::fs::write(q.join("list-customer-bikes.toml"), edited).unwrap();
+    let out = dir.path().join("out");
+    let o = parity()
+        .current_dir(root())
+        .env("DATABASE_URL", &db.url)
+        .args(["--config", "fixtures/bikeshop/mariadb/parity.toml", "--out"])
+        .arg(&out)
+        .args(["timing", "--iterations", "4", "--warmup", "1", "--queries"])
+        .arg(&q)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["timing"]["operations"][0]["verdict"], "mismatch");
+}
+
+#[test]
+fn mariadb_run_gates_each_repository() {
+    let db = MyDb::new("mrun");
+    seed(&db.url, 600, None);
+    let dir = tempfile::tempdir().unwrap();
+    let o = parity()
+        .current_dir(root())
+        .env("DATABASE_URL", &db.url)
+        .args(["--config", "fixtures/bikeshop/mariadb/parity.toml", "--out"])
+        .arg(dir.path())
+        .args(["run", "--repository", "bike"])
+        .env("PARITY_ITERATIONS", "4")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("bike (drizzle_bike_repo)") && stdout.contains("READY"),
+        "{stdout}"
+    );
+}

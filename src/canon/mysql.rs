@@ -74,6 +74,14 @@ pub fn rule(column: &Column, mapping: &Mapping) -> Option<Rule> {
 /// Encodes `raw` under `rule` when the rule decides it; false leaves the
 /// value to the generic rules.
 pub fn encode(raw: &Raw<'_>, rule: Rule, out: &mut Vec<u8>) -> bool {
+    // Temporal text that is a calendar value (a nested JSON value, say)
+    // follows the generic rules; only zero dates and the like are special.
+    if let (Rule::PrismaThrowsOnZeroDate | Rule::InvalidDate | Rule::TextAsGiven, Raw::Text(s)) =
+        (rule, *raw)
+        && is_calendar(s)
+    {
+        return false;
+    }
     match (rule, *raw) {
         (Rule::PrismaThrowsOnZeroDate, Raw::Text(_)) => {
             push_unreadable(out, "the query throws: Invalid time value");
@@ -102,6 +110,12 @@ pub fn encode(raw: &Raw<'_>, rule: Rule, out: &mut Vec<u8>) -> bool {
         }
         _ => false,
     }
+}
+
+fn is_calendar(s: &str) -> bool {
+    super::time::parse_instant(s).is_some()
+        || super::time::parse_date(s).is_some()
+        || super::time::parse_time(s).is_some()
 }
 
 /// What `parseFloat` gives for MariaDB's text of a FLOAT: `%g` with six
@@ -137,6 +151,12 @@ mod tests {
         assert!(encode(&z, Rule::TextAsGiven, &mut c));
         assert_ne!(b, c);
         assert!(!encode(&Raw::Timestamp(0), Rule::InvalidDate, &mut c));
+        // A calendar value as text (nested JSON) is left to the generic rules.
+        assert!(!encode(
+            &Raw::Text("2024-03-05 10:11:12.345678"),
+            Rule::InvalidDate,
+            &mut c
+        ));
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 pub mod clock;
 pub mod exec;
+pub mod mysql;
 pub mod ops;
 pub mod result;
 pub mod runner;
