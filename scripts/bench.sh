@@ -15,6 +15,8 @@
 #     default algorithm on the same columns;
 #   - parity's peak RSS (/usr/bin/time -v).
 # Needs: PostgreSQL on 127.0.0.1:5432 (scripts/services.sh), psql, python3.
+# A MariaDB section follows (issue 12, BENCH_MARIADB=0 skips it): see
+# mariadb_bench below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -177,3 +179,83 @@ if [ "${BENCH_MANIFEST:-1}" != 0 ]; then
   manifest_bench
 fi
 # --- end manifest benchmark (issue 6) ------------------------------------------
+
+# --- MariaDB benchmark (issue 12) ----------------------------------------------
+# At each of BENCH_MARIADB_ROWS transactions (default 1000000), two MariaDB
+# databases A and B (identical) and C (1% changed), measured from one run:
+#   - parity check of transactions, A vs B and A vs C (jobs=$JOBS);
+#   - the physical limit: `mariadb --quick -e 'SELECT * FROM transactions'`
+#     of A and B at the same time into /dev/null;
+#   - reladiff on MySQL (pip install 'reladiff[mysql]'), same columns;
+#   - parity's peak RSS.
+# Targets at 1M rows: parity within 1.5x the limit, at least 2x faster than
+# reladiff. Needs MariaDB on $PARITY_BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306).
+mariadb_bench() {
+  local server=${PARITY_BENCH_MYSQL_URL:-mysql://root@127.0.0.1:3306}
+  server=${server%/}
+  local hp=${server#mysql://}; hp=${hp%%/*}
+  local user=${hp%@*}; user=${user%%:*}; local hostport=${hp#*@}
+  local host=${hostport%%:*} port=${hostport##*:}
+  [ "$port" = "$hostport" ] && port=3306
+  my() { mariadb --protocol=tcp -h "$host" -P "$port" -u "$user" "$@"; }
+  command -v reladiff >/dev/null || pip install --quiet 'reladiff[mysql]' >/dev/null 2>&1 || true
+  python3 -c 'import mysql.connector' 2>/dev/null || pip install --quiet mysql-connector-python >/dev/null 2>&1 || true
+  myconfig() { # source-db target-db
+    cat > "$work/my-$1-$2.toml" <<TOML
+[source]
+orm = "prisma"
+url = "$server/$1"
+mapping = "$PWD/fixtures/bikeshop/mariadb/prisma/schema.prisma"
+[target]
+orm = "prisma"
+url = "$server/$2"
+mapping = "$PWD/fixtures/bikeshop/mariadb/prisma/schema.prisma"
+[check]
+jobs = $JOBS
+TOML
+    echo "$work/my-$1-$2.toml"
+  }
+  select_both() {
+    my --quick -e 'SELECT * FROM transactions' "$1" >/dev/null &
+    local p=$!
+    my --quick -e 'SELECT * FROM transactions' "$2" >/dev/null
+    wait $p
+  }
+  my_reladiff() {
+    reladiff "mysql://$user@$host:$port/$1" transactions "mysql://$user@$host:$port/$2" transactions -k id -c '%' -s
+  }
+  local REPORT_MY=()
+  for N in ${BENCH_MARIADB_ROWS:-1000000}; do
+    local A=parity_mbench_a_$N B=parity_mbench_b_$N C=parity_mbench_c_$N
+    echo "== MariaDB, $N transactions: seeding A, B (identical) and C (1% changed)" >&2
+    "$PARITY" --quiet seed --url "$server/$A" --rows "$N" --force
+    "$PARITY" --quiet seed --url "$server/$B" --rows "$N" --force
+    "$PARITY" --quiet seed --url "$server/$C" --rows "$N" --force --drift changed:1% >/dev/null
+    local AB AC; AB=$(myconfig "$A" "$B"); AC=$(myconfig "$A" "$C")
+    select_both "$A" "$B"; parity_check "$AB" >/dev/null || true # warm the caches
+    local p_same=() p_changed=() s_both=() r_same=()
+    for i in $(seq 1 "$RUNS"); do
+      echo "   round $i/$RUNS" >&2
+      s_both+=("$(time_cmd select_both "$A" "$B")")
+      p_same+=("$(time_cmd parity_check "$AB")")
+      p_changed+=("$(time_cmd parity_check "$AC")")
+      if command -v reladiff >/dev/null; then r_same+=("$(time_cmd my_reladiff "$A" "$B")"); fi
+    done
+    local rss m_same m_changed m_both m_rs=n/a vs_r=n/a
+    rss=$(peak_rss_mib "$PARITY" --quiet --config "$AB" --out "$work/out" check --tables transactions)
+    m_same=$(median "${p_same[@]}"); m_changed=$(median "${p_changed[@]}"); m_both=$(median "${s_both[@]}")
+    if [ ${#r_same[@]} -gt 0 ]; then m_rs=$(median "${r_same[@]}"); vs_r=$(ratio "$m_rs" "$m_same"); fi
+    REPORT_MY+=("| $N | $m_both | $m_same | $(ratio "$m_same" "$m_both") | $m_changed | $m_rs | $vs_r | $rss |")
+    for db in "$A" "$B" "$C"; do my -e "DROP DATABASE IF EXISTS \`$db\`"; done
+  done
+  echo
+  echo "MariaDB: parity check of transactions (medians of $RUNS alternated runs, seconds; jobs=$JOBS)"
+  echo
+  echo "| rows | mariadb --quick SELECT, both sides | parity, identical | parity / limit (target ≤ 1.5) | parity, 1% changed | reladiff, identical | reladiff / parity (target ≥ 2) | parity peak RSS MiB |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${REPORT_MY[@]}"
+}
+if [ "${BENCH_MARIADB:-1}" != 0 ]; then
+  mariadb_bench
+fi
+# --- end MariaDB benchmark (issue 12) ------------------------------------------

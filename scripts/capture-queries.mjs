@@ -56,7 +56,7 @@ if (process.env.TZ !== 'UTC') {
 const require = createRequire(path.join(fixture, 'package.json'));
 const load = async (spec) => import(pathToFileURL(require.resolve(spec)).href);
 
-const dialect = url.startsWith('sqlite:') ? 'sqlite' : 'postgresql';
+const dialect = url.startsWith('sqlite:') ? 'sqlite' : /^(mysql|mariadb):/.test(url) ? 'mysql' : 'postgresql';
 const orm = await load('drizzle-orm');
 const pgUtils = require('pg/lib/utils');
 const { operations } = await import(pathToFileURL(path.join(here, 'capture/operations.ts')).href);
@@ -111,6 +111,71 @@ if (dialect === 'postgresql') {
     await prisma.$disconnect();
     await pool.end();
   };
+} else if (dialect === 'mysql') {
+  // ---- the taps: the mariadb driver's base Connection (query and
+  // prepareExecute: @prisma/adapter-mariadb) and mysql2's core Connection
+  // (query and execute: drizzle-orm/mysql2). What they record is the SQL
+  // with its `?` placeholders and the values, before mysql2 interpolates.
+  const MariaConn = require('mariadb/lib/connection.js');
+  for (const method of ['query', 'prepareExecute']) {
+    const orig = MariaConn.prototype[method];
+    MariaConn.prototype[method] = function (cmdParam, resolve, reject) {
+      const entry = tape && cmdParam?.sql != null ? { sql: cmdParam.sql, params: (cmdParam.values ?? []).map((v) => (typeof v === 'bigint' ? v.toString() : v)) } : null;
+      if (entry && !/^SET /i.test(entry.sql)) tape.push(entry);
+      const done = (res) => {
+        if (entry && Array.isArray(res)) {
+          const names = (res.meta ?? []).map((m) => (typeof m.name === 'function' ? m.name() : m.name));
+          keepRows(entry, names, res);
+        }
+        return resolve(res);
+      };
+      return orig.call(this, cmdParam, done, reject);
+    };
+  }
+  const mysql2 = require('mysql2');
+  for (const method of ['query', 'execute']) {
+    const orig = mysql2.Connection.prototype[method];
+    mysql2.Connection.prototype[method] = function (sql, values, cb) {
+      const text = typeof sql === 'string' ? sql : sql?.sql;
+      const vals = Array.isArray(values) ? values : Array.isArray(sql?.values) ? sql.values : [];
+      const entry = tape && text != null ? { sql: text, params: vals.map((v) => (typeof v === 'bigint' ? v.toString() : v)) } : null;
+      if (entry && !/^set /i.test(text)) tape.push(entry);
+      const wrap = (f) => (err, rows, fields) => {
+        if (entry && Array.isArray(rows)) keepRows(entry, (fields ?? []).map((f) => f.name), rows);
+        return f(err, rows, fields);
+      };
+      if (typeof values === 'function') return orig.call(this, sql, wrap(values));
+      if (typeof cb === 'function') return orig.call(this, sql, values, wrap(cb));
+      return orig.call(this, sql, values, cb);
+    };
+  }
+  const mysqlPromise = (await load('mysql2/promise')).default;
+  const { drizzle } = await load('drizzle-orm/mysql2');
+  const { PrismaMariaDb } = await load('@prisma/adapter-mariadb');
+  schema = await import(pathToFileURL(path.join(fixture, 'mariadb/drizzle/schema.ts')).href);
+  const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
+  const pool = mysqlPromise.createPool({ uri: u.href, connectionLimit: 2, timezone: 'Z' });
+  prisma = new PrismaClient({
+    adapter: new PrismaMariaDb({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: u.pathname.slice(1),
+      timezone: 'Z',
+    }),
+  });
+  // MariaDB has no LATERAL: the PlanetScale mode builds relational queries
+  // from correlated subqueries instead.
+  db = drizzle(pool, { schema, mode: 'planetscale' });
+  // The adapter asks the server for its version on first use: do that
+  // before recording, so both runs of the first operation match.
+  await prisma.$queryRawUnsafe('SELECT 1');
+  runSql = async (sql, params = []) => (await pool.query(sql, params))[0];
+  close = async () => {
+    await prisma.$disconnect();
+    await pool.end();
+  };
 } else {
   // ---- the tap: better-sqlite3's Statement methods ------------------------
   const Database = (await load('better-sqlite3')).default;
@@ -155,7 +220,7 @@ if (dialect === 'postgresql') {
 const deps = { prisma, db, schema, orm, dialect };
 
 /** A setting that may differ per dialect: a value or { postgresql, sqlite }. */
-const forDialect = (v) => (v && typeof v === 'object' && !Array.isArray(v) && (dialect in v || 'postgresql' in v || 'sqlite' in v) ? v[dialect] : v);
+const forDialect = (v) => (v && typeof v === 'object' && !Array.isArray(v) && (dialect in v || 'postgresql' in v || 'sqlite' in v || 'mysql' in v) ? v[dialect] : v);
 const paramsFrom = (op) => forDialect(op.params_from);
 
 async function record(fn) {
@@ -185,7 +250,7 @@ async function undo(op, p) {
   if (!op.writes) return;
   // The fixture's only write operation creates a repair (+ join rows, cascade).
   if (p.repair_id) {
-    await runSql('DELETE FROM "_ItemToRepair" WHERE "B" = ?', [p.repair_id]);
+    await runSql(dialect === 'mysql' ? 'DELETE FROM `_ItemToRepair` WHERE `B` = ?' : 'DELETE FROM "_ItemToRepair" WHERE "B" = ?', [p.repair_id]);
     await runSql('DELETE FROM repairs WHERE id = ?', [p.repair_id]);
   }
 }
@@ -342,10 +407,14 @@ function toml(op, src, tgt) {
   const out = [
     dialect === 'sqlite'
       ? `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-better-sqlite3,`
-      : `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-pg,`,
+      : dialect === 'mysql'
+        ? `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-mariadb,`
+        : `# Captured from the real ORMs by scripts/capture-queries.mjs (Prisma 7 + @prisma/adapter-pg,`,
     dialect === 'sqlite'
       ? `# drizzle-orm + better-sqlite3) against a seeded bike-shop fixture. Do not edit the SQL by hand:`
-      : `# drizzle-orm + node-postgres) against a seeded bike-shop fixture. Do not edit the SQL by hand:`,
+      : dialect === 'mysql'
+        ? `# drizzle-orm + mysql2) against a seeded MariaDB bike-shop fixture. Do not edit the SQL by hand:`
+        : `# drizzle-orm + node-postgres) against a seeded bike-shop fixture. Do not edit the SQL by hand:`,
     `# re-run scripts/capture-queries.sh.`,
     `name = ${q(op.name)}`,
     `repository = ${q(op.repository)}`,
@@ -400,7 +469,7 @@ for (const op of operations) {
       }
       captured[which] = classify(runs, used, windows);
     }
-    const file = path.join(outDir, ...(dialect === 'sqlite' ? ['sqlite'] : []), op.repository, `${op.name}.toml`);
+    const file = path.join(outDir, ...(dialect === 'sqlite' ? ['sqlite'] : dialect === 'mysql' ? ['mariadb'] : []), op.repository, `${op.name}.toml`);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, toml(op, captured.prisma, captured.drizzle));
     console.error(`captured ${op.repository}/${op.name}: prisma ${captured.prisma.length} statement(s), drizzle ${captured.drizzle.length}`);

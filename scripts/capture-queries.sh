@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Re-captures queries/<repository>/<operation>.toml (PostgreSQL) and
-# queries/sqlite/<repository>/<operation>.toml from the real ORMs: seeds a
+# Re-captures queries/<repository>/<operation>.toml (PostgreSQL),
+# queries/sqlite/<repository>/<operation>.toml and (CAPTURE_DIALECTS=mysql)
+# queries/mariadb/<repository>/<operation>.toml from the real ORMs: seeds a
 # scratch PostgreSQL database and a SQLite file with `parity seed`,
 # generates each flavour's Prisma 7 client offline into a temporary folder,
 # and runs scripts/capture-queries.mjs, which records the SQL Prisma and
@@ -27,8 +28,13 @@ if [ -z "$parity" ]; then
 fi
 
 work=$(mktemp -d)
+mydrop=
 cleanup() {
   psql "$base/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+  if [ -n "$mydrop" ]; then
+    h=${mydrop#mysql://}; h=${h%%/*}; u=${h%@*}; hp=${h#*@}
+    mariadb --protocol=tcp -h "${hp%%:*}" -P "${hp##*:}" -u "${u%%:*}" -e "DROP DATABASE IF EXISTS \`$db\`" >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -54,6 +60,13 @@ for dialect in ${CAPTURE_DIALECTS:-postgresql sqlite}; do
     sqlite)
       url="sqlite:$work/shop.db"
       schema=fixtures/bikeshop/sqlite/prisma/schema.prisma ;;
+    mysql)
+      mybase=${PARITY_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}
+      mybase=${mybase%/}
+      myhost=${mybase#*://}; myhost=${myhost%%/*}
+      url="mysql://$myhost/$db"
+      mydrop="mysql://$myhost/$db"
+      schema=fixtures/bikeshop/mariadb/prisma/schema.prisma ;;
     *) echo "capture: unknown dialect $dialect" >&2; exit 2 ;;
   esac
   echo "capture: $dialect: seeding ($rows transactions)" >&2

@@ -36,3 +36,8 @@ if [ -f scripts/test-html.sh ]; then
   echo "== html report in headless Chromium" >&2
   bash scripts/test-html.sh
 fi
+
+if [ -f scripts/oracle-mariadb/run.sh ]; then
+  echo "== MariaDB oracle: the real ORMs against parity's MySQL rules" >&2
+  bash scripts/oracle-mariadb/run.sh
+fi

@@ -40,6 +40,7 @@
 mod decimal;
 mod js;
 mod json;
+pub mod mysql;
 mod time;
 
 use std::fmt;
@@ -117,11 +118,14 @@ pub struct ColumnCanon {
     /// A PostgreSQL scalar list (`String[]`, `integer[]`): the value comes as
     /// the array's text and is read element by element.
     list: bool,
+    /// A MySQL/MariaDB-specific reading (`canon::mysql`), if the column has one.
+    mysql: Option<mysql::Rule>,
 }
 
 impl ColumnCanon {
     pub fn new(column: &Column, mapping: &Mapping) -> ColumnCanon {
         let mut c = ColumnCanon::from_read(column.read);
+        c.mysql = mysql::rule(column, mapping);
         let def = column
             .enum_name
             .as_deref()
@@ -164,6 +168,7 @@ impl ColumnCanon {
             enum_strict: false,
             orm: Orm::Catalog,
             list: false,
+            mysql: None,
         }
     }
 
@@ -295,6 +300,11 @@ fn encode_value(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
         // Both ORMs hand a uuid over as its lowercase hyphenated string.
         Raw::Uuid(u) => return push_uuid(out, &u),
         _ => {}
+    }
+    if let Some(rule) = col.mysql
+        && mysql::encode(raw, rule, out)
+    {
+        return;
     }
     match col.read {
         M::Raw => encode_raw(raw, out),

@@ -567,7 +567,7 @@ fn bad_urls_and_configs_exit_2_with_one_line() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    // mysql:// is not readable yet: a clear error.
+    // A mysql:// database that does not exist: a clear error.
     let cfg = write_config(
         dir.path(),
         "mysql://root@127.0.0.1:3306/x",

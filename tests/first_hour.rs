@@ -152,8 +152,14 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
         .unwrap();
     assert_eq!(t["differences_truncated"], true);
     assert_eq!(t["differences"].as_array().unwrap().len(), 10);
-    let last_key = t.as_object().unwrap().keys().next_back().unwrap().clone();
-    assert_eq!(last_key, "differences_truncated", "appended at the end");
+    // Appended after every field the report had before (issue 11), so no
+    // existing field moved.
+    let keys: Vec<&String> = t.as_object().unwrap().keys().collect();
+    let pos = |k: &str| keys.iter().position(|x| *x == k).unwrap();
+    assert!(
+        pos("differences_truncated") > pos("error"),
+        "appended at the end: {keys:?}"
+    );
     let csv_rows = std::fs::read_to_string(out.join("differences.csv"))
         .unwrap()
         .lines()

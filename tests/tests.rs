@@ -12,6 +12,7 @@ mod corpus_prisma;
 mod faults;
 mod fidelity;
 mod first_hour;
+mod mysql;
 mod observe;
 mod oracle;
 mod prometheus;

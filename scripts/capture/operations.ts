@@ -12,8 +12,8 @@
 // from scripts/ while the packages live in fixtures/bikeshop/node_modules.
 
 export type Params = Record<string, any>;
-/** A setting that differs per database: `{ postgresql, sqlite }`. */
-export type PerDialect<T> = T | { postgresql?: T; sqlite?: T };
+/** A setting that differs per database: `{ postgresql, sqlite, mysql }`. */
+export type PerDialect<T> = T | { postgresql?: T; sqlite?: T; mysql?: T };
 
 export interface Operation {
   name: string;
@@ -38,12 +38,26 @@ export interface Operation {
   drizzle: (deps: any, p: Params) => Promise<unknown>;
 }
 
+// Plain SQL that PostgreSQL and SQLite both run (MariaDB's variant is derived below).
+const CREATE_REPAIR_PARAMS =
+  'WITH b AS (SELECT id, serial_number, row_number() OVER (ORDER BY random()) AS n FROM bikes), ' +
+  "m AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM users WHERE role = 'MECHANIC'), " +
+  'i AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM items) ' +
+  'SELECT b.id AS bike_id, m.id AS mechanic_id, i1.id AS item_a, i2.id AS item_b, ' +
+  "'Service for ' || b.serial_number AS description, (b.n * 37 % 50000 + 1) / 100.0 AS estimated_cost " +
+  'FROM b JOIN m ON m.k = b.n % m.c JOIN i i1 ON i1.k = b.n % (i1.c - 1) JOIN i i2 ON i2.k = i1.k + 1 ' +
+  'ORDER BY b.n LIMIT 100';
+
 export const operations: Operation[] = [
   {
     name: 'find-user-by-email',
     repository: 'user',
     description: 'Log-in lookup: one staff user by e-mail (findUnique vs select … limit 1).',
-    params_from: 'SELECT email FROM users ORDER BY random() LIMIT 100',
+    params_from: {
+      postgresql: 'SELECT email FROM users ORDER BY random() LIMIT 100',
+      sqlite: 'SELECT email FROM users ORDER BY random() LIMIT 100',
+      mysql: 'SELECT email FROM users ORDER BY RAND() LIMIT 100',
+    },
     comment: {
       sqlite:
         "The SQLite Drizzle schema reads users.created_at with integer({ mode: 'timestamp' }), which counts seconds:\n" +
@@ -59,8 +73,11 @@ export const operations: Operation[] = [
     name: 'list-customer-bikes',
     repository: 'bike',
     description: "A customer's bikes, newest first.",
-    params_from:
-      'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
+    params_from: {
+      postgresql: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
+      sqlite: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
+      mysql: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY RAND() LIMIT 100',
+    },
     prisma: ({ prisma }, p) =>
       prisma.bike.findMany({
         where: { customerId: p.customer_id },
@@ -92,9 +109,13 @@ export const operations: Operation[] = [
     tolerance: {
       postgresql: { 'repairs.estimated_cost': '0.0000001%' },
       sqlite: { 'repairs.received_at': '1ms', 'repairs.estimated_cost': '0.0000001%' },
+      mysql: { 'repairs.estimated_cost': '0.0000001%' },
     },
-    params_from:
-      'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
+    params_from: {
+      postgresql: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
+      sqlite: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY random() LIMIT 100',
+      mysql: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM bikes) b ORDER BY RAND() LIMIT 100',
+    },
     prisma: ({ prisma }, p) =>
       prisma.bike.findMany({
         where: { customerId: p.customer_id },
@@ -122,14 +143,14 @@ export const operations: Operation[] = [
     // item_a < item_b: Prisma orders the join-table rows by item id, so the
     // placeholder order is stable only when the two ids are ordered.
     // Plain SQL that PostgreSQL and SQLite both run.
-    params_from:
-      'WITH b AS (SELECT id, serial_number, row_number() OVER (ORDER BY random()) AS n FROM bikes), ' +
-      "m AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM users WHERE role = 'MECHANIC'), " +
-      'i AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM items) ' +
-      'SELECT b.id AS bike_id, m.id AS mechanic_id, i1.id AS item_a, i2.id AS item_b, ' +
-      "'Service for ' || b.serial_number AS description, (b.n * 37 % 50000 + 1) / 100.0 AS estimated_cost " +
-      'FROM b JOIN m ON m.k = b.n % m.c JOIN i i1 ON i1.k = b.n % (i1.c - 1) JOIN i i2 ON i2.k = i1.k + 1 ' +
-      'ORDER BY b.n LIMIT 100',
+    params_from: {
+      postgresql: CREATE_REPAIR_PARAMS,
+      sqlite: CREATE_REPAIR_PARAMS,
+      // MariaDB: RAND(), CONCAT and CAST to text for the estimated cost.
+      mysql: CREATE_REPAIR_PARAMS.replace('random()', 'RAND()')
+        .replace("'Service for ' || b.serial_number", "CONCAT('Service for ', b.serial_number)")
+        .replace('(b.n * 37 % 50000 + 1) / 100.0', 'CAST((b.n * 37 % 50000 + 1) / 100.0 AS CHAR)'),
+    },
     generate: { repair_id: 'cuid' },
     // Prisma stamps created_at/updated_at in the client (@default(now()),
     // @updatedAt); Drizzle leaves them to the database: a few ms apart.
@@ -148,7 +169,29 @@ export const operations: Operation[] = [
         include: { items: true },
       }),
     drizzle: ({ db, schema: s, orm, dialect }, p) =>
-      dialect === 'sqlite'
+      dialect === 'mysql'
+        ? // MySQL has no RETURNING: insert, then read the row back.
+          db.transaction(async (tx: any) => {
+            await tx.insert(s.repairs).values({
+              id: p.repair_id,
+              bikeId: p.bike_id,
+              mechanicId: p.mechanic_id,
+              description: p.description,
+              estimatedCost: p.estimated_cost,
+              status: 'RECEIVED',
+            });
+            const [repair] = await tx.select().from(s.repairs).where(orm.eq(s.repairs.id, p.repair_id));
+            await tx.insert(s.itemToRepair).values([
+              { a: p.item_a, b: repair.id },
+              { a: p.item_b, b: repair.id },
+            ]);
+            const items = await tx
+              .select()
+              .from(s.items)
+              .where(orm.inArray(s.items.id, [p.item_a, p.item_b]));
+            return { ...repair, items };
+          })
+        : dialect === 'sqlite'
         ? // better-sqlite3 transactions are synchronous.
           db.transaction((tx: any) => {
             const [repair] = tx
@@ -204,8 +247,11 @@ export const operations: Operation[] = [
     repository: 'transaction',
     description: "A customer's lifetime spend: aggregate _sum (Prisma) against select sum() (Drizzle).",
     rename: { prisma: { '_sum$amount': 'sum' } },
-    params_from:
-      'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM transactions) t ORDER BY random() LIMIT 100',
+    params_from: {
+      postgresql: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM transactions) t ORDER BY random() LIMIT 100',
+      sqlite: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM transactions) t ORDER BY random() LIMIT 100',
+      mysql: 'SELECT customer_id FROM (SELECT DISTINCT customer_id FROM transactions) t ORDER BY RAND() LIMIT 100',
+    },
     prisma: ({ prisma }, p) =>
       prisma.transaction.aggregate({ _sum: { amount: true }, where: { customerId: p.customer_id } }),
     drizzle: ({ db, schema: s, orm }, p) =>
@@ -227,9 +273,19 @@ export const operations: Operation[] = [
       sqlite:
         "SELECT y || '-01-01T00:00:00.000+00:00' AS from_ts, (y + 1) || '-01-01T00:00:00.000+00:00' AS to_ts " +
         "FROM (SELECT DISTINCT CAST(strftime('%Y', occurred_at) AS INTEGER) AS y FROM transactions WHERE occurred_at > '1970') t ORDER BY y",
+      mysql:
+        "SELECT CONCAT(y, '-01-01 00:00:00') AS from_ts, CONCAT(y + 1, '-01-01 00:00:00') AS to_ts " +
+        "FROM (SELECT DISTINCT YEAR(occurred_at) AS y FROM transactions WHERE occurred_at > '1970-01-01') t ORDER BY y",
     },
     prisma: ({ prisma, dialect }, p) =>
-      dialect === 'sqlite'
+      dialect === 'mysql'
+        ? prisma.$queryRaw`
+      SELECT DATE_FORMAT(occurred_at, '%Y-%m-01') AS month, sum(amount) AS revenue, count(*) AS transactions
+      FROM transactions
+      WHERE occurred_at >= ${p.from_ts} AND occurred_at < ${p.to_ts}
+      GROUP BY 1
+      ORDER BY 1`
+        : dialect === 'sqlite'
         ? prisma.$queryRaw`
       SELECT strftime('%Y-%m', occurred_at) AS month, sum(amount) AS revenue, count(*) AS transactions
       FROM transactions
@@ -244,7 +300,9 @@ export const operations: Operation[] = [
       ORDER BY 1`,
     drizzle: ({ db, schema: s, orm, dialect }, p) => {
       const month =
-        dialect === 'sqlite'
+        dialect === 'mysql'
+          ? orm.sql`DATE_FORMAT(${s.transactions.occurredAt}, '%Y-%m-01')`
+          : dialect === 'sqlite'
           ? orm.sql`strftime('%Y-%m', ${s.transactions.occurredAt})`
           : orm.sql`date_trunc('month', ${s.transactions.occurredAt})`;
       return db

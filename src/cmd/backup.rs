@@ -237,6 +237,7 @@ async fn against_source(
     };
     findings::write_catalog_csv(&out, &catalog)?;
     run.notes.extend(findings::notes(&catalog, &[]));
+    run.notes.extend(sides.snapshot_notes());
     for p in plan.pairs.iter().filter(|p| p.key.is_empty()) {
         run.notes.push(multiset::note(&p.name()));
     }
@@ -313,6 +314,9 @@ async fn against_manifest(
     let (catalog, verified) = result?;
     findings::write_chunks_csv(&out, &verified.chunks)?;
     run.notes.extend(verified.notes.iter().cloned());
+    if let Some(p) = &manifest.header.position {
+        run.notes.push(crate::db::mysql::manifest_proof_note(p));
+    }
     finish(
         run,
         verified.tables,

@@ -158,6 +158,7 @@ pub async fn check_into(
     let writers = report::check_writers();
     report::write_all(&writers, run, out)?;
     let sides = engine::open_sides_with(surl, turl, opts.jobs, &connect_options(config)).await?;
+    run.notes.extend(sides.snapshot_notes());
     let base = run.clone();
     let results = engine::check_pairs(
         &sides,
@@ -174,9 +175,13 @@ pub async fn check_into(
         },
     )
     .await;
+    let notes = sides.snapshot_notes();
     sides.close().await;
     let mut results = results?;
     results.extend(unpaired);
+    // The re-read count is known only now (MySQL without a shared view).
+    run.notes.retain(|n| !n.contains("snapshot: "));
+    run.notes.extend(notes);
     let code = engine::exit_code(&results);
     run.tables = results;
     run.in_progress = false;

@@ -116,7 +116,11 @@ async fn describe(
         row_hashes: opts.row_hashes,
         schemas: args.schemas.clone(),
         exclude: args.exclude.clone(),
+        position: snapshot.mysql_position().map(str::to_string),
     };
+    if let Some(p) = &header.position {
+        ui.info(format!("manifest view at {p}"));
+    }
     let started = std::time::Instant::now();
     let mut writer = Writer::create(&args.manifest, &header)?;
     writer.catalog(&fp, &seqs)?;

@@ -217,10 +217,20 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
         .fetch_one(&mut *tx)
         .await?;
     let current = current.unwrap_or_default();
+    // `public` (the default `--schemas`) means the URL's database here.
     let schemas: Vec<String> = if schemas.is_empty() {
         vec![current.clone()]
     } else {
-        schemas.to_vec()
+        schemas
+            .iter()
+            .map(|s| {
+                if s == "public" {
+                    current.clone()
+                } else {
+                    s.clone()
+                }
+            })
+            .collect()
     };
     let schema_of = |s: String| if s == current { None } else { Some(s) };
     let mut m = empty(Dialect::Mysql);

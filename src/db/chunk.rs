@@ -66,6 +66,13 @@ pub enum OwnedRaw {
     Float(f64),
     Text(String),
     Bytes(Vec<u8>),
+    /// MySQL/MariaDB typed values (see `db::mysql`), as `canon::Raw` has them.
+    Numeric(String),
+    Json(String),
+    Timestamp(i64),
+    TimestampTz(i64),
+    Date(i32),
+    Time(i64),
 }
 
 impl OwnedRaw {
@@ -76,6 +83,12 @@ impl OwnedRaw {
             OwnedRaw::Float(f) => Raw::Float(*f),
             OwnedRaw::Text(s) => Raw::Text(s),
             OwnedRaw::Bytes(b) => Raw::Bytes(b),
+            OwnedRaw::Numeric(s) => Raw::Numeric(s),
+            OwnedRaw::Json(s) => Raw::Json(s),
+            OwnedRaw::Timestamp(v) => Raw::Timestamp(*v),
+            OwnedRaw::TimestampTz(v) => Raw::TimestampTz(*v),
+            OwnedRaw::Date(d) => Raw::Date(*d),
+            OwnedRaw::Time(v) => Raw::Time(*v),
         }
     }
 }

@@ -108,6 +108,7 @@ pub async fn read(
     let (mut items, seqs) = match worker {
         Worker::Postgres(c) => read_pg(c, filter).await,
         Worker::Sqlite(s) => read_sqlite(&mut **s.conn.lock().await, filter).await,
+        Worker::Mysql(w) => super::mysql_fingerprint::read(w.conn(), filter).await,
     }
     .context("cannot read the catalog fingerprint")?;
     items.sort();

@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod chunk;
 pub mod fingerprint;
 pub mod migrations;
+pub mod mysql;
+pub mod mysql_fingerprint;
 pub mod postgres;
 pub mod sqlite;
 pub mod stats;
@@ -413,12 +415,14 @@ pub struct LiveColumn {
 pub enum Snapshot {
     Postgres(postgres::PgSnapshot),
     Sqlite(Arc<sqlite::SqliteSnapshot>),
+    Mysql(mysql::MySnapshot),
 }
 
 /// A session reading inside a [`Snapshot`].
 pub enum Worker {
     Postgres(postgres::PgTx),
     Sqlite(Arc<sqlite::SqliteSnapshot>),
+    Mysql(mysql::MyWorker),
 }
 
 impl Snapshot {
@@ -430,9 +434,43 @@ impl Snapshot {
             Db::Sqlite(pool) => Ok(Snapshot::Sqlite(Arc::new(
                 sqlite::SqliteSnapshot::begin(pool).await?,
             ))),
-            Db::Mysql(_) => anyhow::bail!(
-                "reading MySQL/MariaDB is not supported yet; use a postgres:// or sqlite: URL"
-            ),
+            // Every pooled session but one (the coordinator's while the lock
+            // is held; a spare for re-reads afterwards) starts inside the
+            // shared view.
+            Db::Mysql(pool) => Ok(Snapshot::Mysql(
+                mysql::MySnapshot::begin(
+                    pool,
+                    (pool.options().get_max_connections() as usize)
+                        .saturating_sub(1)
+                        .max(1),
+                )
+                .await?,
+            )),
+        }
+    }
+
+    /// MySQL/MariaDB: how the readers share a view (reported).
+    pub fn mysql_mode(&self) -> Option<mysql::SnapshotMode> {
+        match self {
+            Snapshot::Mysql(s) => Some(s.mode),
+            _ => None,
+        }
+    }
+
+    /// MySQL/MariaDB: the binary-log position of the view (see `db::mysql`).
+    pub fn mysql_position(&self) -> Option<&str> {
+        match self {
+            Snapshot::Mysql(s) => Some(&s.position),
+            _ => None,
+        }
+    }
+
+    /// A session in a fresh snapshot of its own, for re-reading chunks that
+    /// readers without a shared view found different (MySQL only).
+    pub async fn fresh_worker(&self) -> Result<Worker> {
+        match self {
+            Snapshot::Mysql(s) => Ok(Worker::Mysql(s.fresh_worker().await?)),
+            _ => self.worker().await,
         }
     }
 
@@ -440,6 +478,7 @@ impl Snapshot {
         match self {
             Snapshot::Postgres(s) => Ok(Worker::Postgres(s.worker().await?)),
             Snapshot::Sqlite(s) => Ok(Worker::Sqlite(s.clone())),
+            Snapshot::Mysql(s) => Ok(Worker::Mysql(s.worker().await?)),
         }
     }
 
@@ -451,6 +490,7 @@ impl Snapshot {
                     s.end().await
                 }
             }
+            Snapshot::Mysql(s) => s.end().await,
         }
     }
 
@@ -464,6 +504,7 @@ impl Snapshot {
                     s.end().await
                 }
             }
+            Snapshot::Mysql(s) => s.end().await,
         }
     }
 
@@ -493,7 +534,7 @@ impl Snapshot {
     pub fn exported_id(&self) -> Option<&str> {
         match self {
             Snapshot::Postgres(s) => Some(&s.id),
-            Snapshot::Sqlite(_) => None,
+            Snapshot::Sqlite(_) | Snapshot::Mysql(_) => None,
         }
     }
 }
@@ -503,6 +544,7 @@ impl Worker {
         match self {
             Worker::Postgres(c) => postgres::columns(c, schema, table).await,
             Worker::Sqlite(s) => sqlite::columns(&mut *s.conn.lock().await, table).await,
+            Worker::Mysql(w) => mysql::columns(w.conn(), schema, table).await,
         }
     }
 
@@ -517,6 +559,7 @@ impl Worker {
             Worker::Sqlite(s) => {
                 sqlite::boundaries(&mut *s.conn.lock().await, spec, chunk_rows).await
             }
+            Worker::Mysql(w) => mysql::boundaries(w.conn(), spec, chunk_rows).await,
         }
     }
 
@@ -533,6 +576,23 @@ impl Worker {
             Worker::Sqlite(s) => {
                 sqlite::read_chunk(&mut *s.conn.lock().await, spec, lower, upper).await
             }
+            Worker::Mysql(w) => {
+                let r = mysql::read_chunk(w.conn(), spec, live, lower, upper).await;
+                if r.as_ref().is_err_and(is_connection_lost) {
+                    // Never hand a dead session back to the shared stash.
+                    w.broken = true;
+                }
+                r
+            }
+        }
+    }
+
+    /// Whether this reader reads in the view every shared reader of its
+    /// snapshot has (always, except MySQL readers outside the locked view).
+    pub fn in_shared_view(&self) -> bool {
+        match self {
+            Worker::Mysql(w) => w.shared,
+            _ => true,
         }
     }
 
@@ -543,6 +603,9 @@ impl Worker {
             (Worker::Postgres(c), Snapshot::Postgres(s)) => postgres::terminate_backend(&s.pool, c)
                 .await
                 .context("fault hook"),
+            (Worker::Mysql(w), Snapshot::Mysql(s)) => mysql::kill_connection(&s.pool, w.conn())
+                .await
+                .context("fault hook"),
             _ => Ok(()),
         }
     }
@@ -550,5 +613,5 @@ impl Worker {
 
 /// Is this a lost connection, worth one retry of the chunk?
 pub fn is_connection_lost(e: &anyhow::Error) -> bool {
-    postgres::is_connection_lost(e)
+    postgres::is_connection_lost(e) || mysql::is_connection_lost(e)
 }

@@ -183,6 +183,7 @@ pub async fn read_chunk(
                 OwnedRaw::Float(f) => q.bind(*f),
                 OwnedRaw::Text(s) => q.bind(s.clone()),
                 OwnedRaw::Bytes(b) => q.bind(b.clone()),
+                other => anyhow::bail!("unsupported SQLite chunk boundary value {other:?}"),
             };
         }
     }

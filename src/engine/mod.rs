@@ -185,6 +185,9 @@ pub struct Sides {
     pub source: Arc<Snapshot>,
     pub target: Arc<Snapshot>,
     pub same_database: bool,
+    /// Chunks re-read in one fresh snapshot because their readers did not
+    /// share a view (MySQL without a global lock, or a replaced reader).
+    pub rechecked: AtomicUsize,
 }
 
 /// One side's view of a table pair: what to read and how to decode it.
@@ -485,6 +488,9 @@ async fn run_table(
         let wires = multiset::wires_of(&tplan.spec, &live)?;
         (live, wires)
     };
+    if sides.source.mysql_mode().is_some() && sides.target.mysql_mode().is_some() {
+        crate::db::mysql::check_key_collations(&pair.name(), &pair.key, &slive, &tlive)?;
+    }
     // The spec is all the readers need; the codecs move to the hashing pool.
     let SidePlan {
         spec: sspec,
@@ -683,6 +689,56 @@ impl ChunkCtx<'_> {
             let (t, td, tr) = t?;
             (Arc::new(s), sd, Some(Arc::new(t)), td, sr + tr)
         };
+        // Readers outside one shared view (MySQL without the global lock,
+        // or a reader that replaced a lost connection) can see different
+        // moments: a chunk they find different is read again on both sides
+        // in one fresh snapshot, and only what persists counts.
+        let consistent = self.shared
+            || (sw.as_ref().is_none_or(Worker::in_shared_view)
+                && tw.as_ref().is_none_or(Worker::in_shared_view));
+        let mut out = self.compare(schunk, tchunk).await?;
+        if !consistent && out.missing + out.extra + out.different > 0 {
+            let (s, t) = self.reread(lower, upper).await?;
+            out = self.compare(Arc::new(s), Some(Arc::new(t))).await?;
+            self.sides.rechecked.fetch_add(1, Ordering::Relaxed);
+        }
+        out.source_read = sdur;
+        out.target_read = tdur;
+        out.retries = retries;
+        Ok(out)
+    }
+
+    /// Reads a chunk of both sides again in one fresh snapshot: one session
+    /// for both when they are one database, else a fresh one per side.
+    async fn reread(
+        &self,
+        lower: Option<&Boundary>,
+        upper: Option<&Boundary>,
+    ) -> Result<(ChunkData, ChunkData)> {
+        let mut sw = self.sides.source.fresh_worker().await?;
+        if self.sides.same_database {
+            let s = sw
+                .read_chunk(self.sspec, self.slive, self.swires, lower, upper)
+                .await?;
+            let t = sw
+                .read_chunk(self.tspec, self.tlive, self.twires, lower, upper)
+                .await?;
+            return Ok((s, t));
+        }
+        let mut tw = self.sides.target.fresh_worker().await?;
+        let (s, t) = tokio::join!(
+            sw.read_chunk(self.sspec, self.slive, self.swires, lower, upper),
+            tw.read_chunk(self.tspec, self.tlive, self.twires, lower, upper)
+        );
+        Ok((s?, t?))
+    }
+
+    /// Digests both chunks on the hashing pool and merge-joins them.
+    async fn compare(
+        &self,
+        schunk: Arc<ChunkData>,
+        tchunk: Option<Arc<ChunkData>>,
+    ) -> Result<ChunkOutcome> {
         let scodec = self.scodec.clone();
         let tcodec = self.tcodec.clone();
         let compared = self.compared.clone();
@@ -710,11 +766,7 @@ impl ChunkCtx<'_> {
             });
             let _ = tx.send(out);
         });
-        let mut out = rx.await.context("the hashing pool stopped")?;
-        out.source_read = sdur;
-        out.target_read = tdur;
-        out.retries = retries;
-        Ok(out)
+        rx.await.context("the hashing pool stopped")
     }
 }
 
@@ -1009,6 +1061,7 @@ pub async fn open_sides_with(
             source: snapshot.clone(),
             target: snapshot,
             same_database: true,
+            rechecked: AtomicUsize::new(0),
         });
     }
     let tdb = Db::connect(target, &opts)
@@ -1019,10 +1072,36 @@ pub async fn open_sides_with(
         source: snapshot,
         target: tsnap,
         same_database: false,
+        rechecked: AtomicUsize::new(0),
     })
 }
 
 impl Sides {
+    /// For MySQL/MariaDB sides: which consistent-view mode ran, and how many
+    /// chunks were re-read (report notes).
+    pub fn snapshot_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (name, snap) in [("source", &self.source), ("target", &self.target)] {
+            if self.same_database && name == "target" {
+                break;
+            }
+            if let Some(mode) = snap.mysql_mode() {
+                notes.push(format!(
+                    "{name} snapshot: {}; view at {}",
+                    mode.describe(),
+                    snap.mysql_position().unwrap_or("?")
+                ));
+            }
+        }
+        let n = self.rechecked.load(Ordering::Relaxed);
+        if n > 0 {
+            notes.push(format!(
+                "{n} chunk(s) with differences were re-read in one fresh snapshot; only persisting differences are reported"
+            ));
+        }
+        notes
+    }
+
     /// Ends both snapshots.
     pub async fn close(self) {
         let Sides { source, target, .. } = self;

@@ -65,6 +65,8 @@ fn pseudo_key(snapshot: &Snapshot) -> LiveColumn {
     let (name, ty) = match snapshot {
         Snapshot::Postgres(_) => ("ctid", "tid"),
         Snapshot::Sqlite(_) => ("rowid", "integer"),
+        // No row address: a keyless MySQL table is read in one chunk.
+        Snapshot::Mysql(_) => (crate::db::mysql::NO_KEY, "none"),
     };
     LiveColumn {
         name: name.to_string(),

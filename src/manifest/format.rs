@@ -66,7 +66,7 @@ pub struct Header {
     pub created_at: String,
     /// Scheme, host, port and database only: never a password.
     pub database: String,
-    /// `postgresql` or `sqlite`.
+    /// `postgresql`, `mysql` or `sqlite`.
     pub dialect: String,
     /// The exported snapshot the manifest was read in (PostgreSQL).
     pub snapshot: Option<String>,
@@ -75,6 +75,11 @@ pub struct Header {
     pub row_hashes: bool,
     pub schemas: Vec<String>,
     pub exclude: Vec<String>,
+    /// MySQL/MariaDB: the binary-log position of the manifest's view
+    /// (`binlog FILE:POS, gtid …`, or `binary logging off`), taken while the
+    /// global lock was held. Compare it with the position the dump recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
 }
 
 /// A column as the manifest read it.
@@ -106,6 +111,11 @@ impl BoundValue {
             OwnedRaw::Float(f) => BoundValue::Float(*f),
             OwnedRaw::Text(s) => BoundValue::Text(s.clone()),
             OwnedRaw::Bytes(b) => BoundValue::Bytes(hex::encode(b)),
+            // Chunk boundaries are only ever read as integers, text or bytes
+            // (`db::mysql` keeps typed values for rows); keep anything else
+            // as its text so a verifier sees it.
+            OwnedRaw::Numeric(s) | OwnedRaw::Json(s) => BoundValue::Text(s.clone()),
+            other => BoundValue::Text(format!("{:?}", other.as_raw())),
         }
     }
 

@@ -64,6 +64,10 @@ pub enum Session {
     Sqlite {
         conn: PoolConnection<Sqlite>,
     },
+    /// MySQL/MariaDB (`timing::mysql`).
+    Mysql {
+        conn: PoolConnection<sqlx::MySql>,
+    },
 }
 
 /// A parameter already in its binary form, sent as the inferred type.
@@ -126,9 +130,9 @@ impl Session {
                     .context("cannot set up the timing session")?;
                 Ok(Session::Sqlite { conn })
             }
-            Db::Mysql(_) => anyhow::bail!(
-                "timing on MySQL/MariaDB is not supported yet; use a postgres:// or sqlite: URL"
-            ),
+            Db::Mysql(pool) => Ok(Session::Mysql {
+                conn: super::mysql::open(pool).await?,
+            }),
         }
     }
 
@@ -146,6 +150,11 @@ impl Session {
                     .await
                     .with_context(|| format!("{sql} failed"))?;
             }
+            Session::Mysql { conn } => {
+                conn.execute(sql)
+                    .await
+                    .with_context(|| format!("{sql} failed"))?;
+            }
         }
         Ok(())
     }
@@ -158,6 +167,7 @@ impl Session {
                 self.control("PRAGMA query_only = OFF").await?;
                 self.control("BEGIN").await
             }
+            Session::Mysql { .. } => self.control("START TRANSACTION READ WRITE").await,
         }
     }
 
@@ -266,6 +276,7 @@ impl Session {
                 }
                 Ok(StmtResult { columns, rows: out })
             }
+            Session::Mysql { conn } => super::mysql::exec(conn, sql, params).await,
         }
     }
 
@@ -280,6 +291,18 @@ impl Session {
                         &format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"),
                         params,
                     )
+                    .await?;
+                let text = r
+                    .rows
+                    .first()
+                    .and_then(|row| row.first())
+                    .and_then(Val::to_text)
+                    .unwrap_or_default();
+                Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+            }
+            Session::Mysql { .. } => {
+                let r = self
+                    .exec(&format!("EXPLAIN FORMAT=JSON {sql}"), params)
                     .await?;
                 let text = r
                     .rows

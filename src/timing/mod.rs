@@ -21,6 +21,7 @@
 pub mod clock;
 pub mod exec;
 pub mod explain_mask;
+pub mod mysql;
 pub mod observe;
 pub mod ops;
 pub mod result;

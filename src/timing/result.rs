@@ -397,6 +397,8 @@ fn referenced_tables(mapping: &Mapping, sql: &str) -> Vec<String> {
 /// - SQLite: `(select coalesce(json_group_array(json_array("id", …)),
 ///   json_array()) as "data" from "repairs" "bikes_repairs" where …) as
 ///   "repairs"`; a nested relation is such a subquery among the arguments.
+/// - MySQL (`mode: 'planetscale'`): ``coalesce((select json_arrayagg(json_array(`id`, …))
+///   from `repairs` `bikes_repairs` where …), json_array()) as `repairs` ``.
 fn drizzle_nested(sql: &str) -> HashMap<String, NestedSpec> {
     if !sql.contains("json_build_array") && !sql.contains("json_array") {
         return HashMap::new();
@@ -491,7 +493,15 @@ fn drizzle_nested(sql: &str) -> HashMap<String, NestedSpec> {
                 && close_of[o] > end
                 && t.get(o + 1) == Some(&Tok::Word("select".into()))
         }) {
-            let c = close_of[open];
+            let mut c = close_of[open];
+            // MySQL: `coalesce((select json_arrayagg(…) from …), json_array()) as "out"`.
+            if open >= 2
+                && t[open - 1] == Tok::Sym('(')
+                && t[open - 2] == Tok::Word("coalesce".into())
+                && close_of[open - 1] != usize::MAX
+            {
+                c = close_of[open - 1];
+            }
             if t.get(c + 1) == Some(&Tok::Word("as".into()))
                 && let Some(Tok::Ident(out)) = t.get(c + 2)
                 && out != "data"
@@ -862,6 +872,21 @@ mod tests {
     const DRIZZLE_WITH: &str = r#"select "bikes"."id", "bikes"."customer_id", "bikes_repairs"."data" as "repairs" from "bikes" "bikes" left join lateral (select coalesce(json_agg(json_build_array("bikes_repairs"."id", "bikes_repairs"."status", "bikes_repairs_items"."data")), '[]'::json) as "data" from "repairs" "bikes_repairs" left join lateral (select coalesce(json_agg(json_build_array("bikes_repairs_items"."id", "bikes_repairs_items"."sku")), '[]'::json) as "data" from "items" "bikes_repairs_items") "bikes_repairs_items" on true where "bikes_repairs"."bike_id" = "bikes"."id") "bikes_repairs" on true where "bikes"."customer_id" = $1"#;
 
     const DRIZZLE_SQLITE_WITH: &str = r#"select "id", "customer_id", (select coalesce(json_group_array(json_array("id", "status", (select coalesce(json_group_array(json_array("id", "sku")), json_array()) as "data" from "items" "bikes_repairs_items"))), json_array()) as "data" from "repairs" "bikes_repairs" where "bikes_repairs"."bike_id" = "bikes"."id") as "repairs" from "bikes" "bikes" where "bikes"."customer_id" = ?"#;
+
+    #[test]
+    fn parses_drizzle_relational_sql_for_mysql() {
+        let sql = "select `id`, coalesce((select json_arrayagg(json_array(`id`, `status`)) from `repairs` `bikes_repairs` where `bikes_repairs`.`bike_id` = `bikes`.`id`), json_array()) as `repairs` from `bikes` `bikes` where `bikes`.`customer_id` = ?";
+        let n = drizzle_nested(sql);
+        let spec = n.get("repairs").expect("repairs");
+        assert_eq!(spec.table, "repairs");
+        assert_eq!(
+            spec.fields,
+            vec![
+                NestedField::Column("id".into()),
+                NestedField::Column("status".into())
+            ]
+        );
+    }
 
     #[test]
     fn parses_drizzle_relational_sql_for_sqlite() {
