@@ -156,7 +156,13 @@ pub struct TimingSettings {
     pub max_slowdown: f64,
     pub min_time_seconds: f64,
     pub concurrency: usize,
+    /// Independent measuring blocks per operation (fresh sessions and a
+    /// warm-up each); the interval comes from the spread between them.
+    pub blocks: usize,
 }
+
+/// `[timing] blocks` when the config does not say (see `timing::runner`).
+pub const DEFAULT_TIMING_BLOCKS: usize = 5;
 
 impl Default for TimingSettings {
     fn default() -> Self {
@@ -166,6 +172,7 @@ impl Default for TimingSettings {
             max_slowdown: 0.10,
             min_time_seconds: 0.0,
             concurrency: 1,
+            blocks: DEFAULT_TIMING_BLOCKS,
         }
     }
 }
@@ -295,6 +302,7 @@ struct RawTiming {
     max_slowdown: Option<Spanned<f64>>,
     min_time: Option<Spanned<String>>,
     concurrency: Option<Spanned<usize>>,
+    blocks: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -573,6 +581,15 @@ pub fn parse(
                 });
             }
             timing.concurrency = c.into_inner();
+        }
+        if let Some(b) = t.blocks {
+            if *b.get_ref() == 0 {
+                return Err(ConfigError {
+                    location: at(Some(b.span())),
+                    message: "[timing] blocks must be at least 1".into(),
+                });
+            }
+            timing.blocks = b.into_inner();
         }
     }
 
