@@ -223,20 +223,25 @@ ops = {}
 for i in range(1, runs + 1):
     with open(f"{work}/timing-{i}/timing-compare.csv") as f:
         for r in csv.DictReader(f):
-            o = ops.setdefault(f"{r['repository']}/{r['operation']}", {"v": [], "r": [], "lo": []})
-            o["v"].append(r["verdict"]); o["r"].append(float(r["ratio_p50"])); o["lo"].append(float(r["ci_low"]))
-print("| operation | " + " | ".join(kinds) + " | agreeing (target >= 9 of %d) | ratio p50 min-max | CI low min-max |" % runs)
-print("|---|" + "---:|" * len(kinds) + "---:|---|---|")
+            o = ops.setdefault(f"{r['repository']}/{r['operation']}", {"v": [], "r": [], "lo": [], "hi": []})
+            o["v"].append(r["verdict"]); o["r"].append(float(r["ratio_p50"]))
+            o["lo"].append(float(r["ci_low"])); o["hi"].append(float(r["ci_high"]))
+print("| operation | " + " | ".join(kinds) + " | agreeing (target >= 9 of %d) | ratio p50 min-max | CI low min-max | CI high min-max |" % runs)
+print("|---|" + "---:|" * len(kinds) + "---:|---|---|---|")
 ok = True
 for name, o in ops.items():
     top = max(o["v"].count(k) for k in kinds)
     ok &= top * 10 >= 9 * len(o["v"])
     print(f"| {name} | " + " | ".join(str(o['v'].count(k)) for k in kinds)
-          + f" | {top}/{len(o['v'])} | {min(o['r']):.2f}-{max(o['r']):.2f} | {min(o['lo']):.2f}-{max(o['lo']):.2f} |")
+          + f" | {top}/{len(o['v'])} | {min(o['r']):.2f}-{max(o['r']):.2f} | {min(o['lo']):.2f}-{max(o['lo']):.2f}"
+          + f" | {min(o['hi']):.2f}-{max(o['hi']):.2f} |")
 print()
 print(f"wall time per run: median {statistics.median(walls):.1f} s, min {min(walls):.1f} s, max {max(walls):.1f} s")
 print("stability target met" if ok else "stability target NOT met")
 PY
+  if [ -n "${BENCH_TIMING_SAVE:-}" ]; then # keep every run's reports
+    mkdir -p "$BENCH_TIMING_SAVE"; cp -r "$work"/timing-* "$BENCH_TIMING_SAVE"/
+  fi
   PGOPTIONS="-c client_min_messages=warning" psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
 }
 if [ "${BENCH_TIMING:-1}" != 0 ]; then

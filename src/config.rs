@@ -168,7 +168,7 @@ impl Default for TimingSettings {
     fn default() -> Self {
         TimingSettings {
             iterations: 200,
-            warmup: 20,
+            warmup: 10,
             max_slowdown: 0.10,
             min_time_seconds: 0.0,
             concurrency: 1,

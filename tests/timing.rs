@@ -344,7 +344,10 @@ fn captured_pairs_return_the_same_rows_on_postgres() {
     // the report.
     let with = r.op("list-customer-bikes-with-repairs");
     assert_eq!(with["comparison"]["blocks"], 5, "{with}");
-    assert_eq!(with["comparison"]["block_ratios"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        with["comparison"]["block_ratios"].as_array().unwrap().len(),
+        5
+    );
     assert_eq!(with["source"]["block_p50_ms"].as_array().unwrap().len(), 5);
     let lo = with["comparison"]["block_ratio_min"].as_f64().unwrap();
     let hi = with["comparison"]["block_ratio_max"].as_f64().unwrap();
@@ -862,7 +865,10 @@ fn a_desc_to_asc_swap_is_an_order_mismatch() {
         &[],
     );
     let op = r.op("list-customer-bikes");
-    assert!(op["verdict"] != "mismatch" && op["verdict"] != "error", "{op}");
+    assert!(
+        op["verdict"] != "mismatch" && op["verdict"] != "error",
+        "{op}"
+    );
 }
 
 #[test]
@@ -873,7 +879,11 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
     let customer = db.query_strings(
         "SELECT customer_id::text FROM bikes GROUP BY customer_id HAVING count(*) >= 2 ORDER BY 1 LIMIT 1",
     );
-    assert_eq!(customer.len(), 1, "the fixture has no customer with two bikes");
+    assert_eq!(
+        customer.len(),
+        1,
+        "the fixture has no customer with two bikes"
+    );
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &db.url, false, false);
     // Both sides sort by customer_id only; the source hands the tied rows
@@ -882,10 +892,9 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
     let target_sql = r#"select "b"."id", "b"."customer_id", "b"."brand" from (select * from "bikes" where "customer_id" = $1 order by "id" desc) "b" order by "b"."customer_id""#;
     let ids = |sql: &str| -> Vec<String> {
         let url = db.url.clone();
-        let sql = sql.replace("SELECT b.id,", "SELECT b.id::text,").replace(
-            r#"select "b"."id","#,
-            r#"select "b"."id"::text,"#,
-        );
+        let sql = sql
+            .replace("SELECT b.id,", "SELECT b.id::text,")
+            .replace(r#"select "b"."id","#, r#"select "b"."id"::text,"#);
         let c: i32 = customer[0].parse().unwrap();
         block_on(async move {
             let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -900,7 +909,10 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
         })
     };
     let (a, b) = (ids(source_sql), ids(target_sql));
-    assert_ne!(a, b, "the two sides must really return the ties in different orders");
+    assert_ne!(
+        a, b,
+        "the two sides must really return the ties in different orders"
+    );
     let mut sa = a.clone();
     let mut sb = b.clone();
     sa.sort();
@@ -939,10 +951,7 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
             r#"order by \"b\".\"customer_id\""#,
             r#"order by \"b\".\"customer_id\", \"b\".\"id\" desc"#,
         )
-        .replace(
-            "ORDER BY b.customer_id",
-            "ORDER BY b.customer_id, b.id ASC",
-        ),
+        .replace("ORDER BY b.customer_id", "ORDER BY b.customer_id, b.id ASC"),
     )
     .unwrap();
     let r = timing(&config, &dir.path().join("out2"), &args, &[]);
@@ -979,7 +988,10 @@ fn a_nested_relation_without_order_by_compares_as_a_set() {
     // against the same ids sorted descending.
     let text = std::fs::read_to_string(q.join("list-customer-bikes-with-repairs.toml")).unwrap();
     let op_toml: toml::Value = toml::from_str(&text).unwrap();
-    let target_sql = op_toml["target"]["statements"][0].as_str().unwrap().to_string();
+    let target_sql = op_toml["target"]["statements"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let url = db.url.clone();
     let differs = block_on(async move {
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -991,8 +1003,7 @@ fn a_nested_relation_without_order_by_compares_as_a_set() {
             );
             let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
             for row in rows {
-                let j: serde_json::Value =
-                    serde_json::from_str(&row.get::<String, _>(0)).unwrap();
+                let j: serde_json::Value = serde_json::from_str(&row.get::<String, _>(0)).unwrap();
                 let got: Vec<String> = j
                     .as_array()
                     .unwrap()
@@ -1006,7 +1017,10 @@ fn a_nested_relation_without_order_by_compares_as_a_set() {
         }
         any
     });
-    assert!(differs, "the nested repairs come in the same order on both sides: no test");
+    assert!(
+        differs,
+        "the nested repairs come in the same order on both sides: no test"
+    );
     let r = timing(
         &config,
         &dir.path().join("out"),
@@ -1029,7 +1043,58 @@ fn a_nested_relation_without_order_by_compares_as_a_set() {
     // The bikes themselves are still compared in order.
     let notes = op["notes"].as_array().unwrap();
     assert!(
-        !notes.iter().any(|n| n.as_str().unwrap().starts_with("bikes:")),
+        !notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("bikes:")),
         "{notes:?}"
     );
+}
+
+#[test]
+fn the_gate_names_the_operation_that_made_a_phase_not_ready() {
+    let db = PgDb::seeded("gate", 300);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    let q = edited_op(dir.path(), "user/find-user-by-email.toml", &|t| {
+        t.replace(
+            r#"where \"users\".\"email\" = $1 limit $2"#,
+            r#"where \"users\".\"email\" = $1 and pg_sleep(0.02)::text = '' limit $2"#,
+        )
+    });
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[repository]]\nname = \"user\"\nflag = \"drizzle_user_repo\"\ntables = [\"users\"]\nqueries = \"{}\"\n",
+        q.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let o = parity()
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .args([
+            "run",
+            "--repository",
+            "user",
+            "--iterations",
+            "10",
+            "--warmup",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = stdout.lines().next().unwrap_or_default();
+    assert!(line.starts_with("user (drizzle_user_repo):"), "{line}");
+    assert!(
+        line.contains("timing find-user-by-email slower (ratio ") && line.contains("95% CI ["),
+        "{line}"
+    );
+    assert!(line.ends_with("→ NOT READY"), "{line}");
 }

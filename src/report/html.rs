@@ -191,12 +191,13 @@ fn timing_section(s: &mut String, t: &TimingSection) {
         s,
         "<p class=\"meta\">{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
          {} client(s) per side, interleaved. <b>slower</b> when the 95% bootstrap CI of the median ratio (target/source) lies above {:.2}; \
-         <b>faster</b> when it lies below 1. The interval resamples blocks, then iterations: it covers the spread between blocks.</p>",
+         <b>faster</b> when it lies below {:.2}. The interval resamples blocks, then iterations: it covers the spread between blocks.</p>",
         t.iterations,
         t.blocks.max(1),
         t.warmup,
         t.concurrency,
-        1.0 + t.max_slowdown
+        1.0 + t.max_slowdown,
+        1.0 / (1.0 + t.max_slowdown)
     );
     let _ = writeln!(
         s,

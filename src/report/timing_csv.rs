@@ -243,13 +243,14 @@ pub fn markdown_section(t: &TimingSection) -> String {
         s,
         "{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
          {} client(s) per side, interleaved. `slower` when the 95% CI of the median ratio (target/source) \
-         lies above {:.2}; `faster` when it lies below 1. The interval is a bootstrap over blocks, then \
+         lies above {:.2}; `faster` when it lies below {:.2}. The interval is a bootstrap over blocks, then \
          iterations: it covers the spread between blocks.\n",
         t.iterations,
         t.blocks.max(1),
         t.warmup,
         t.concurrency,
-        1.0 + t.max_slowdown
+        1.0 + t.max_slowdown,
+        1.0 / (1.0 + t.max_slowdown)
     );
     let count = |v: &str| {
         t.operations

@@ -176,9 +176,7 @@ fn order_items(t: &[Tok]) -> Option<Vec<(Vec<Tok>, bool)>> {
         match &t[i] {
             Tok::Sym('(') => depth += 1,
             Tok::Sym(')') => depth -= 1,
-            Tok::Word(w)
-                if depth == 0 && w == "order" && t.get(i + 1) == Some(&word("by")) =>
-            {
+            Tok::Word(w) if depth == 0 && w == "order" && t.get(i + 1) == Some(&word("by")) => {
                 start = Some(i + 2);
             }
             _ => {}
@@ -247,12 +245,7 @@ fn show(expr: &[Tok]) -> String {
 }
 
 /// The index of the result column an `ORDER BY` item sorts by.
-fn result_column(
-    expr: &[Tok],
-    all: &[Tok],
-    targets: &[Target],
-    res: &StmtResult,
-) -> Option<usize> {
+fn result_column(expr: &[Tok], all: &[Tok], targets: &[Target], res: &StmtResult) -> Option<usize> {
     // `ORDER BY 2`: the second result column.
     if let [Tok::Num(n)] = expr {
         let n: usize = n.parse().ok()?;
@@ -261,10 +254,13 @@ fn result_column(
     // `"schema"."table"."column"`, `"alias"."column"` or `"column"`.
     let is_name = |t: &Tok| matches!(t, Tok::Ident(_) | Tok::Word(_));
     let path = expr.len() % 2 == 1
-        && expr
-            .iter()
-            .enumerate()
-            .all(|(i, t)| if i % 2 == 0 { is_name(t) } else { *t == Tok::Sym('.') });
+        && expr.iter().enumerate().all(|(i, t)| {
+            if i % 2 == 0 {
+                is_name(t)
+            } else {
+                *t == Tok::Sym('.')
+            }
+        });
     if path {
         let name = |t: &Tok| match t {
             Tok::Ident(s) | Tok::Word(s) => s.clone(),
@@ -392,7 +388,12 @@ pub fn compare(
         } else {
             s.table.clone()
         };
-        let shown = |k: &[SortColumn]| k.iter().map(SortColumn::show).collect::<Vec<_>>().join(", ");
+        let shown = |k: &[SortColumn]| {
+            k.iter()
+                .map(SortColumn::show)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         // The sort key compared on; `None`: whole rows (forced only).
         let key: Option<Vec<SortColumn>> = match (&s.order_by, &t.order_by) {
             (Some(Ok(ks)), Some(Ok(kt))) => {
@@ -463,7 +464,8 @@ pub fn compare(
         };
         // A key column one side does not return: compare whole rows.
         let key = key.filter(|k| {
-            let has = |l: &OrderedList| l.rows.iter().all(|r| k.iter().all(|c| r.cell(c).is_some()));
+            let has =
+                |l: &OrderedList| l.rows.iter().all(|r| k.iter().all(|c| r.cell(c).is_some()));
             has(s) && has(t)
         });
         let common_cols: BTreeSet<&str> = {
@@ -501,9 +503,9 @@ pub fn compare(
         {
             let pk = key_of(&s.table);
             let at = |l: &OrderedList| {
-                l.rows
-                    .get(i)
-                    .map_or("(no row)".to_string(), |r| result::render_key(&r.entity, &pk))
+                l.rows.get(i).map_or("(no row)".to_string(), |r| {
+                    result::render_key(&r.entity, &pk)
+                })
             };
             out.mismatch = Some(Mismatch {
                 table: label,
@@ -512,11 +514,7 @@ pub fn compare(
                 only_in_source: 0,
                 only_in_target: 0,
                 first_keys: vec![at(s), at(t)],
-                columns: key
-                    .iter()
-                    .flatten()
-                    .map(|c| c.column.clone())
-                    .collect(),
+                columns: key.iter().flatten().map(|c| c.column.clone()).collect(),
                 kind: MismatchKind::Order,
                 position: Some(i + 1),
             });
@@ -551,15 +549,19 @@ mod tests {
         );
         // An ORDER BY inside a subquery or an aggregate is not the list's.
         assert!(
-            items(r#"select "id", (select json_agg(x order by y) from t) from "bikes" where a = $1"#)
-                .is_empty()
+            items(
+                r#"select "id", (select json_agg(x order by y) from t) from "bikes" where a = $1"#
+            )
+            .is_empty()
         );
         assert_eq!(
             items("SELECT a FROM (SELECT a FROM t ORDER BY b) s ORDER BY 1 NULLS LAST LIMIT 5"),
             vec![("1".into(), false)]
         );
         assert_eq!(
-            items("select date_trunc('month', \"t\".\"at\") as \"month\" from t group by 1 order by date_trunc('month', \"t\".\"at\") desc nulls first"),
+            items(
+                "select date_trunc('month', \"t\".\"at\") as \"month\" from t group by 1 order by date_trunc('month', \"t\".\"at\") desc nulls first"
+            ),
             vec![("date_trunc(…,t.at)".into(), true)]
         );
     }
@@ -612,32 +614,49 @@ mod tests {
         }])
     }
 
+    fn cmp1(ordered: Option<bool>, s: &OrderedList, t: &OrderedList) -> OrderOutcome {
+        let key = |_: &str| vec!["id".to_string()];
+        compare(
+            ordered,
+            std::slice::from_ref(s),
+            std::slice::from_ref(t),
+            &key,
+        )
+    }
+
     #[test]
     fn sequences_compare_by_sort_key_with_ties_free() {
-        let key = |_: &str| vec!["id".to_string()];
         // Ties (k = 1) in another order: the same.
         let s = list(by_k(false), &[(1, 1), (2, 1), (3, 2)]);
         let t = list(by_k(false), &[(2, 1), (1, 1), (3, 2)]);
-        assert!(compare(None, &[s.clone()], &[t.clone()], &key).mismatch.is_none());
+        assert!(cmp1(None, &s, &t).mismatch.is_none());
         // Reversed: parts at position 1, named by key.
         let r = list(by_k(true), &[(3, 2), (1, 1), (2, 1)]);
-        let m = compare(None, &[s.clone()], &[r.clone()], &key).mismatch.unwrap();
+        let m = cmp1(None, &s, &r).mismatch.unwrap();
         assert_eq!((m.kind, m.position), (MismatchKind::Order, Some(1)));
         assert_eq!(m.first_keys.len(), 2);
-        assert!(m.describe().starts_with("same rows, different order in t"), "{}", m.describe());
+        assert!(
+            m.describe().starts_with("same rows, different order in t"),
+            "{}",
+            m.describe()
+        );
         // ordered = false: sets.
-        assert!(compare(Some(false), &[s.clone()], &[r.clone()], &key).mismatch.is_none());
+        assert!(cmp1(Some(false), &s, &r).mismatch.is_none());
         // Only one side sorts: not inferred, a note; ordered = true requires it.
         let unsorted = list(None, &[(3, 2), (1, 1), (2, 1)]);
-        let o = compare(None, &[s.clone()], &[unsorted.clone()], &key);
+        let o = cmp1(None, &s, &unsorted);
         assert!(o.mismatch.is_none());
-        assert!(o.notes.iter().any(|n| n.contains("only the source sorts")), "{:?}", o.notes);
-        let o = compare(Some(true), &[s.clone()], &[unsorted], &key);
+        assert!(
+            o.notes.iter().any(|n| n.contains("only the source sorts")),
+            "{:?}",
+            o.notes
+        );
+        let o = cmp1(Some(true), &s, &unsorted);
         assert_eq!(o.mismatch.unwrap().position, Some(1));
         // Neither sorts: nothing to compare unless forced (then whole rows).
         let a = list(None, &[(1, 1), (2, 1)]);
         let b = list(None, &[(2, 1), (1, 1)]);
-        assert!(compare(None, &[a.clone()], &[b.clone()], &key).mismatch.is_none());
-        assert!(compare(Some(true), &[a], &[b], &key).mismatch.is_some());
+        assert!(cmp1(None, &a, &b).mismatch.is_none());
+        assert!(cmp1(Some(true), &a, &b).mismatch.is_some());
     }
 }

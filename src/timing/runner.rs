@@ -340,9 +340,12 @@ async fn renew_sessions<'m>(source: &mut Side<'m>, target: &mut Side<'m>) -> Res
             close_session(s).await;
         }
         for _ in 0..n {
-            let s = Session::open(&side.db)
-                .await
-                .with_context(|| format!("{} database: a fresh session for the next block", side.label))?;
+            let s = Session::open(&side.db).await.with_context(|| {
+                format!(
+                    "{} database: a fresh session for the next block",
+                    side.label
+                )
+            })?;
             side.sessions.push(s);
         }
     }
@@ -511,10 +514,6 @@ async fn measure<'m>(
     let mut round_sets: Vec<usize> = Vec::new();
     let started = clock.now_ns();
     let min_ns = (opts.min_time_seconds * 1e9) as u64;
-    // Measured rounds run so far, over all blocks: the parameter sets go
-    // round in one cycle, so blocks of at least `sets` iterations each
-    // time every set.
-    let mut measured_total = 0usize;
     const MAX_ROUNDS: usize = 1_000_000;
     for block in 0..blocks {
         if block > 0 {
@@ -536,7 +535,10 @@ async fn measure<'m>(
             {
                 break;
             }
-            let base = if warm { round } else { measured_total };
+            // Every block times the same parameter sets in the same order
+            // (from the first, cycling when there are fewer sets than
+            // rounds), so blocks differ only in what the machine did.
+            let base = if warm { round } else { measured };
             let idx: Vec<usize> = (0..c).map(|k| (base * c + k) % sets.len()).collect();
             let round_params: Vec<ParamSet> = idx
                 .iter()
@@ -575,7 +577,6 @@ async fn measure<'m>(
             if !warm {
                 round_sets.extend(&idx);
                 measured += 1;
-                measured_total += 1;
             }
             round += 1;
         }
