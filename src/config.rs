@@ -789,7 +789,9 @@ max_slowdown = 0.2
         assert_eq!(c.check.jobs, 2);
         assert_eq!(c.check.max_differences, 1000);
         assert_eq!(c.timing.iterations, 50);
-        assert_eq!(c.timing.warmup, 20);
+        // Per block since issue 18: 5 blocks of 10 warm-up rounds each.
+        assert_eq!(c.timing.warmup, 10);
+        assert_eq!(c.timing.blocks, 5);
     }
 
     #[test]
