@@ -162,12 +162,12 @@ pub struct TimingSettings {
 }
 
 /// `[timing] blocks` when the config does not say (see `timing::runner`).
-pub const DEFAULT_TIMING_BLOCKS: usize = 5;
+pub const DEFAULT_TIMING_BLOCKS: usize = 10;
 
 impl Default for TimingSettings {
     fn default() -> Self {
         TimingSettings {
-            iterations: 200,
+            iterations: 400,
             warmup: 10,
             max_slowdown: 0.10,
             min_time_seconds: 0.0,
@@ -789,9 +789,9 @@ max_slowdown = 0.2
         assert_eq!(c.check.jobs, 2);
         assert_eq!(c.check.max_differences, 1000);
         assert_eq!(c.timing.iterations, 50);
-        // Per block since issue 18: 5 blocks of 10 warm-up rounds each.
+        // Per block since issue 18: 10 blocks of 10 warm-up rounds each.
         assert_eq!(c.timing.warmup, 10);
-        assert_eq!(c.timing.blocks, 5);
+        assert_eq!(c.timing.blocks, 10);
     }
 
     #[test]

@@ -340,19 +340,19 @@ fn captured_pairs_return_the_same_rows_on_postgres() {
     assert_eq!(csv.lines().count(), 1 + 2 * 6);
     let cmp = std::fs::read_to_string(out.join("timing-compare.csv")).unwrap();
     assert!(cmp.starts_with("repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict,blocks,block_ratio_min,block_ratio_max\n"));
-    // Five blocks by default (six iterations: 2+1+1+1+1), their spread in
-    // the report.
+    // Ten blocks by default, at most one per iteration: six blocks of one
+    // iteration here, their spread in the report.
     let with = r.op("list-customer-bikes-with-repairs");
-    assert_eq!(with["comparison"]["blocks"], 5, "{with}");
+    assert_eq!(with["comparison"]["blocks"], 6, "{with}");
     assert_eq!(
         with["comparison"]["block_ratios"].as_array().unwrap().len(),
-        5
+        6
     );
-    assert_eq!(with["source"]["block_p50_ms"].as_array().unwrap().len(), 5);
+    assert_eq!(with["source"]["block_p50_ms"].as_array().unwrap().len(), 6);
     let lo = with["comparison"]["block_ratio_min"].as_f64().unwrap();
     let hi = with["comparison"]["block_ratio_max"].as_f64().unwrap();
     assert!(0.0 < lo && lo <= hi, "{with}");
-    assert_eq!(r.report["timing"]["blocks"], 5);
+    assert_eq!(r.report["timing"]["blocks"], 6);
     assert!(
         std::fs::read_to_string(out.join("summary.md"))
             .unwrap()

@@ -221,7 +221,7 @@ pub fn render_summary(run: &RunReport) -> String {
     s
 }
 
-/// The ratio within each block, lowest to highest: `1.21–1.34 (5 blocks)`.
+/// The ratio within each block, lowest to highest: `1.21–1.34 (10 blocks)`.
 pub fn block_spread(c: &crate::timing::Comparison) -> String {
     if c.block_ratios.is_empty() {
         return String::new();
