@@ -28,10 +28,13 @@ RELADIFF_MAX_ROWS=${RELADIFF_MAX_ROWS:-5000000}
 RELADIFF_CHANGED_MAX_ROWS=${RELADIFF_CHANGED_MAX_ROWS:-1000000}
 
 bash scripts/services.sh >/dev/null 2>&1 || true
-cargo build --release --quiet
-PARITY=$PWD/target/release/parity
-command -v reladiff >/dev/null || pip install --quiet 'reladiff[postgresql]' >/dev/null 2>&1 || true
-[ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null 2>&1 || true; }
+# PARITY_BIN: time another build (e.g. a copy of the previous one) instead.
+if [ -z "${PARITY_BIN:-}" ]; then cargo build --release --quiet; fi
+PARITY=${PARITY_BIN:-$PWD/target/release/parity}
+if [ -n "${ROWS_LIST// /}" ]; then
+  command -v reladiff >/dev/null || pip install --quiet 'reladiff[postgresql]' >/dev/null 2>&1 || true
+  [ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null 2>&1 || true; }
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -259,3 +262,71 @@ if [ "${BENCH_MARIADB:-1}" != 0 ]; then
   mariadb_bench
 fi
 # --- end MariaDB benchmark (issue 12) ------------------------------------------
+
+# --- timing stability benchmark (issue 18) ---------------------------------------
+# The verdict of `parity timing` must not flap from run to run. Seeds the
+# fixture with BENCH_TIMING_ROWS transactions (default 20000, the issue's
+# size) into one PostgreSQL database, runs `parity timing` on the fixture's
+# shipped operations BENCH_TIMING_RUNS times (default 10) at the default
+# settings, and prints per operation how often each verdict came out
+# (target: one verdict in at least 9 of 10 runs), the spread of the ratio
+# and of the interval's lower bound, and the wall time per run. The machine
+# is shared: other work on it is part of what the verdict must survive.
+# Runs by default after the others; BENCH_TIMING=0 skips it, and
+# BENCH_ROWS=" " BENCH_MANIFEST=0 BENCH_MARIADB=0 runs it alone. BENCH_TIMING_ARGS adds
+# flags to every run (e.g. "--blocks 1").
+timing_bench() {
+  local n=${BENCH_TIMING_ROWS:-20000} runs=${BENCH_TIMING_RUNS:-10}
+  local db=parity_bench_timing_$n
+  local cfg=$PWD/fixtures/bikeshop/parity.toml
+  PGOPTIONS="-c client_min_messages=warning" psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+  echo "== timing stability: $n transactions, $runs runs of parity timing" >&2
+  "$PARITY" --quiet seed --url "$SERVER/$db" --rows "$n" --force
+  psql "$SERVER/$db" -qc "VACUUM ANALYZE"
+  local walls=()
+  for i in $(seq 1 "$runs"); do
+    local t0 t1
+    t0=$(now)
+    # shellcheck disable=SC2086
+    DATABASE_URL="$SERVER/$db" "$PARITY" --quiet --config "$cfg" --out "$work/timing-$i" timing ${BENCH_TIMING_ARGS:-} >/dev/null 2>"$work/timing-$i.err" || true
+    t1=$(now)
+    walls+=("$(elapsed "$t0" "$t1")")
+    [ -f "$work/timing-$i/timing-compare.csv" ] || { cat "$work/timing-$i.err" >&2; return 1; }
+    echo "   run $i/$runs: ${walls[-1]} s" >&2
+  done
+  echo
+  echo "parity timing, $runs runs at the default settings${BENCH_TIMING_ARGS:+ plus $BENCH_TIMING_ARGS} on $n transactions (shared, noisy machine)"
+  echo
+  python3 - "$work" "$runs" "${walls[@]}" <<'PY'
+import csv, statistics, sys
+work, runs, walls = sys.argv[1], int(sys.argv[2]), [float(x) for x in sys.argv[3:]]
+kinds = ["same", "slower", "faster", "mismatch", "error"]
+ops = {}
+for i in range(1, runs + 1):
+    with open(f"{work}/timing-{i}/timing-compare.csv") as f:
+        for r in csv.DictReader(f):
+            o = ops.setdefault(f"{r['repository']}/{r['operation']}", {"v": [], "r": [], "lo": [], "hi": []})
+            o["v"].append(r["verdict"]); o["r"].append(float(r["ratio_p50"]))
+            o["lo"].append(float(r["ci_low"])); o["hi"].append(float(r["ci_high"]))
+print("| operation | " + " | ".join(kinds) + " | agreeing (target >= 9 of %d) | ratio p50 min-max | CI low min-max | CI high min-max |" % runs)
+print("|---|" + "---:|" * len(kinds) + "---:|---|---|---|")
+ok = True
+for name, o in ops.items():
+    top = max(o["v"].count(k) for k in kinds)
+    ok &= top * 10 >= 9 * len(o["v"])
+    print(f"| {name} | " + " | ".join(str(o['v'].count(k)) for k in kinds)
+          + f" | {top}/{len(o['v'])} | {min(o['r']):.2f}-{max(o['r']):.2f} | {min(o['lo']):.2f}-{max(o['lo']):.2f}"
+          + f" | {min(o['hi']):.2f}-{max(o['hi']):.2f} |")
+print()
+print(f"wall time per run: median {statistics.median(walls):.1f} s, min {min(walls):.1f} s, max {max(walls):.1f} s")
+print("stability target met" if ok else "stability target NOT met")
+PY
+  if [ -n "${BENCH_TIMING_SAVE:-}" ]; then # keep every run's reports
+    mkdir -p "$BENCH_TIMING_SAVE"; cp -r "$work"/timing-* "$BENCH_TIMING_SAVE"/
+  fi
+  PGOPTIONS="-c client_min_messages=warning" psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+}
+if [ "${BENCH_TIMING:-1}" != 0 ]; then
+  timing_bench
+fi
+# --- end timing stability benchmark (issue 18) -----------------------------------

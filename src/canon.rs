@@ -182,6 +182,7 @@ impl ColumnCanon {
             || self.enum_values != other.enum_values
             || self.enum_strict != other.enum_strict
             || self.list != other.list
+            || self.mysql != other.mysql
         {
             return false;
         }
@@ -238,6 +239,14 @@ pub fn encode(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
 
 /// [`encode`] of one scalar (a list's element, or a plain column).
 fn encode_scalar(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
+    // A MySQL rule decides its values itself, throws included (Prisma's
+    // zero DATETIME throws; it is not an `Invalid Date`).
+    if let Some(rule) = col.mysql
+        && !matches!(raw, Raw::Null)
+        && mysql::encode(raw, rule, out)
+    {
+        return;
+    }
     let start = out.len();
     encode_value(raw, col, out);
     if out.get(start) == Some(&tag::UNREADABLE) && col.orm != Orm::Catalog {
@@ -300,11 +309,6 @@ fn encode_value(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
         // Both ORMs hand a uuid over as its lowercase hyphenated string.
         Raw::Uuid(u) => return push_uuid(out, &u),
         _ => {}
-    }
-    if let Some(rule) = col.mysql
-        && mysql::encode(raw, rule, out)
-    {
-        return;
     }
     match col.read {
         M::Raw => encode_raw(raw, out),

@@ -144,6 +144,9 @@ pub struct TimingArgs {
     /// Concurrent clients per side
     #[arg(long, env = "PARITY_CONCURRENCY", value_name = "C", value_parser = crate::limits::concurrency, allow_negative_numbers = true)]
     pub concurrency: Option<usize>,
+    /// Independent blocks the iterations are split into, each with fresh sessions and its own warm-up
+    #[arg(long, env = "PARITY_BLOCKS", value_name = "N")]
+    pub blocks: Option<usize>,
     /// Record EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the median iteration per side
     #[arg(long, env = "PARITY_EXPLAIN")]
     pub explain: bool,

@@ -185,16 +185,23 @@ pub struct TimingSettings {
     pub max_slowdown: f64,
     pub min_time_seconds: f64,
     pub concurrency: usize,
+    /// Independent measuring blocks per operation (fresh sessions and a
+    /// warm-up each); the interval comes from the spread between them.
+    pub blocks: usize,
 }
+
+/// `[timing] blocks` when the config does not say (see `timing::runner`).
+pub const DEFAULT_TIMING_BLOCKS: usize = 10;
 
 impl Default for TimingSettings {
     fn default() -> Self {
         TimingSettings {
-            iterations: 200,
-            warmup: 20,
+            iterations: 400,
+            warmup: 10,
             max_slowdown: 0.10,
             min_time_seconds: 0.0,
             concurrency: 1,
+            blocks: DEFAULT_TIMING_BLOCKS,
         }
     }
 }
@@ -367,6 +374,7 @@ struct RawTiming {
     max_slowdown: Option<Spanned<f64>>,
     min_time: Option<Spanned<String>>,
     concurrency: Option<Spanned<i64>>,
+    blocks: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -680,6 +688,15 @@ pub fn parse(
         )? {
             timing.concurrency = c as usize;
         }
+        if let Some(b) = t.blocks {
+            if *b.get_ref() == 0 {
+                return Err(ConfigError {
+                    location: at(Some(b.span())),
+                    message: "[timing] blocks must be at least 1".into(),
+                });
+            }
+            timing.blocks = b.into_inner();
+        }
     }
 
     let schema = SchemaSettings {
@@ -880,7 +897,9 @@ max_slowdown = 0.2
         assert_eq!(c.check.jobs, 2);
         assert_eq!(c.check.max_differences, 1000);
         assert_eq!(c.timing.iterations, 50);
-        assert_eq!(c.timing.warmup, 20);
+        // Per block since issue 18: 10 blocks of 10 warm-up rounds each.
+        assert_eq!(c.timing.warmup, 10);
+        assert_eq!(c.timing.blocks, 10);
     }
 
     #[test]

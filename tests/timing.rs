@@ -336,10 +336,23 @@ fn captured_pairs_return_the_same_rows_on_postgres() {
     // The report files are there, with the documented CSV headers.
     let out = dir.path().join("out");
     let csv = std::fs::read_to_string(out.join("timing.csv")).unwrap();
-    assert!(csv.starts_with("repository,operation,side,n,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,mean_ms,stddev_ms,rows,round_trips,result_hash\n"));
+    assert!(csv.starts_with("repository,operation,side,n,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,mean_ms,stddev_ms,rows,round_trips,result_hash,blocks,block_p50_min_ms,block_p50_max_ms\n"));
     assert_eq!(csv.lines().count(), 1 + 2 * 6);
     let cmp = std::fs::read_to_string(out.join("timing-compare.csv")).unwrap();
-    assert!(cmp.starts_with("repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict\n"));
+    assert!(cmp.starts_with("repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict,blocks,block_ratio_min,block_ratio_max\n"));
+    // Ten blocks by default, at most one per iteration: six blocks of one
+    // iteration here, their spread in the report.
+    let with = r.op("list-customer-bikes-with-repairs");
+    assert_eq!(with["comparison"]["blocks"], 6, "{with}");
+    assert_eq!(
+        with["comparison"]["block_ratios"].as_array().unwrap().len(),
+        6
+    );
+    assert_eq!(with["source"]["block_p50_ms"].as_array().unwrap().len(), 6);
+    let lo = with["comparison"]["block_ratio_min"].as_f64().unwrap();
+    let hi = with["comparison"]["block_ratio_max"].as_f64().unwrap();
+    assert!(0.0 < lo && lo <= hi, "{with}");
+    assert_eq!(r.report["timing"]["blocks"], 6);
     assert!(
         std::fs::read_to_string(out.join("summary.md"))
             .unwrap()
@@ -603,8 +616,8 @@ fn a_mock_clock_makes_reports_deterministic() {
     assert_eq!(a, b);
     assert_eq!(
         a.1,
-        "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict\n\
-         user,find-user-by-email,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,same\n"
+        "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict,blocks,block_ratio_min,block_ratio_max\n\
+         user,find-user-by-email,1.0000,1.0000,1.0000,1.0000,1.0000,1.0000,same,5,1.0000,1.0000\n"
     );
     // --min-time keeps going past --iterations until the (mock) clock says so.
     let r = timing(
@@ -758,4 +771,330 @@ fn probe_session_overhead() {
             .unwrap(),
         "multi-thread",
     );
+}
+
+// ---- order (issue 18) -----------------------------------------------------------
+
+/// `[[params]]` sets in place of an operation's `params_from`.
+fn with_literal_params(text: &str, name: &str, values: &[String]) -> String {
+    let from = text
+        .lines()
+        .find(|l| l.starts_with("params_from"))
+        .unwrap()
+        .to_string();
+    let sets: String = values
+        .iter()
+        .map(|v| format!("\n[[params]]\n{name} = {v}\n"))
+        .collect();
+    text.replace(&from, "")
+        .replace("\n[source]", &format!("{sets}\n[source]"))
+}
+
+#[test]
+fn a_desc_to_asc_swap_is_an_order_mismatch() {
+    // The issue's experiment: Drizzle's `order by created_at desc` turned
+    // into `asc`. Same rows, the opposite order for the app.
+    let db = PgDb::seeded("order", 800);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    let q = edited_op(dir.path(), "bike/list-customer-bikes.toml", &|t| {
+        t.replace(
+            r#"order by \"bikes\".\"created_at\" desc"#,
+            r#"order by \"bikes\".\"created_at\" asc"#,
+        )
+    });
+    let out = dir.path().join("out");
+    let r = timing(
+        &config,
+        &out,
+        &[
+            "--queries",
+            q.to_str().unwrap(),
+            "--iterations",
+            "4",
+            "--warmup",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let op = r.op("list-customer-bikes");
+    assert_eq!(op["verdict"], "mismatch", "{op}");
+    let m = &op["mismatch"];
+    assert_eq!(m["kind"], "order", "{m}");
+    assert_eq!(m["table"], "bikes", "{m}");
+    assert_eq!(m["only_in_source"], 0, "{m}");
+    assert_eq!(m["only_in_target"], 0, "{m}");
+    assert_eq!(m["source_rows"], m["target_rows"], "{m}");
+    // Position 1 already parts (newest first against oldest first), and the
+    // rows there are named by key.
+    assert_eq!(m["position"], 1, "{m}");
+    let keys = m["first_keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{m}");
+    assert!(keys[0].as_str().unwrap().starts_with("bikes(id="), "{m}");
+    assert_ne!(keys[0], keys[1], "{m}");
+    assert!(
+        r.stdout.contains("same rows, different order") && r.stdout.contains("position 1"),
+        "{}",
+        r.stdout
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("same rows, different order"), "{md}");
+    let x = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(x.contains("same rows, different order"), "{x}");
+
+    // ordered = false in the file: the same SQL compares as a set.
+    let q2 = edited_op(dir.path(), "bike/list-customer-bikes.toml", &|t| {
+        t.replace(
+            r#"order by \"bikes\".\"created_at\" desc"#,
+            r#"order by \"bikes\".\"created_at\" asc"#,
+        )
+        .replace("\n[source]", "\nordered = false\n\n[source]")
+    });
+    let r = timing(
+        &config,
+        &dir.path().join("out2"),
+        &[
+            "--queries",
+            q2.to_str().unwrap(),
+            "--iterations",
+            "2",
+            "--warmup",
+            "0",
+        ],
+        &[],
+    );
+    let op = r.op("list-customer-bikes");
+    assert!(
+        op["verdict"] != "mismatch" && op["verdict"] != "error",
+        "{op}"
+    );
+}
+
+#[test]
+fn ties_in_the_sort_key_may_come_in_either_order() {
+    let db = PgDb::seeded("ties", 800);
+    // A customer with several bikes: sorted by customer_id alone, all of
+    // them tie.
+    let customer = db.query_strings(
+        "SELECT customer_id::text FROM bikes GROUP BY customer_id HAVING count(*) >= 2 ORDER BY 1 LIMIT 1",
+    );
+    assert_eq!(
+        customer.len(),
+        1,
+        "the fixture has no customer with two bikes"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    // Both sides sort by customer_id only; the source hands the tied rows
+    // over in id order, the target in reverse id order.
+    let source_sql = r#"SELECT b.id, b.customer_id, b.brand FROM (SELECT * FROM bikes WHERE customer_id = $1 ORDER BY id ASC) b ORDER BY b.customer_id"#;
+    let target_sql = r#"select "b"."id", "b"."customer_id", "b"."brand" from (select * from "bikes" where "customer_id" = $1 order by "id" desc) "b" order by "b"."customer_id""#;
+    let ids = |sql: &str| -> Vec<String> {
+        let url = db.url.clone();
+        let sql = sql
+            .replace("SELECT b.id,", "SELECT b.id::text,")
+            .replace(r#"select "b"."id","#, r#"select "b"."id"::text,"#);
+        let c: i32 = customer[0].parse().unwrap();
+        block_on(async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(&sql)
+                .bind(c)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect()
+        })
+    };
+    let (a, b) = (ids(source_sql), ids(target_sql));
+    assert_ne!(
+        a, b,
+        "the two sides must really return the ties in different orders"
+    );
+    let mut sa = a.clone();
+    let mut sb = b.clone();
+    sa.sort();
+    sb.sort();
+    assert_eq!(sa, sb);
+    let text = format!(
+        "name = \"ties\"\nrepository = \"bike\"\n[[params]]\ncustomer_id = {}\n\
+         [source]\nstatements = [{}]\nparams = [\"customer_id\"]\n\
+         [target]\nstatements = [{}]\nparams = [\"customer_id\"]\n",
+        customer[0],
+        serde_json::to_string(source_sql).unwrap(),
+        serde_json::to_string(target_sql).unwrap()
+    );
+    let q = dir.path().join("queries");
+    std::fs::create_dir_all(&q).unwrap();
+    std::fs::write(q.join("ties.toml"), &text).unwrap();
+    let args = [
+        "--queries",
+        q.to_str().unwrap(),
+        "--iterations",
+        "2",
+        "--warmup",
+        "0",
+    ];
+    let r = timing(&config, &dir.path().join("out"), &args, &[]);
+    let op = r.op("ties");
+    assert!(
+        op["verdict"] != "mismatch" && op["verdict"] != "error",
+        "{op}\n{}",
+        r.stderr
+    );
+    // Sorting the target by id as well makes it a different order, caught.
+    std::fs::write(
+        q.join("ties.toml"),
+        text.replace(
+            r#"order by \"b\".\"customer_id\""#,
+            r#"order by \"b\".\"customer_id\", \"b\".\"id\" desc"#,
+        )
+        .replace("ORDER BY b.customer_id", "ORDER BY b.customer_id, b.id ASC"),
+    )
+    .unwrap();
+    let r = timing(&config, &dir.path().join("out2"), &args, &[]);
+    let op = r.op("ties");
+    assert_eq!(op["verdict"], "mismatch", "{op}");
+    assert_eq!(op["mismatch"]["kind"], "order", "{op}");
+}
+
+#[test]
+fn a_nested_relation_without_order_by_compares_as_a_set() {
+    let db = PgDb::seeded("nested", 800);
+    // A customer with a bike that has at least two repairs.
+    let customers = db.query_strings(
+        "SELECT b.customer_id::text FROM bikes b JOIN repairs r ON r.bike_id = b.id \
+         GROUP BY b.customer_id, b.id HAVING count(*) >= 2 ORDER BY 1 LIMIT 20",
+    );
+    assert!(!customers.is_empty(), "no bike with two repairs");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    // Prisma's include query now returns the repairs newest id first;
+    // Drizzle's json_agg has no ORDER BY and aggregates in scan order.
+    let q = edited_op(
+        dir.path(),
+        "bike/list-customer-bikes-with-repairs.toml",
+        &|t| {
+            let t = with_literal_params(&t, "customer_id", &customers);
+            t.replace(
+                r#"IN ({{stmt1.id[]}}) OFFSET $1"#,
+                r#"IN ({{stmt1.id[]}}) ORDER BY \"public\".\"repairs\".\"id\" DESC OFFSET $1"#,
+            )
+        },
+    );
+    // Check that the orders really differ somewhere: Drizzle's nested ids
+    // against the same ids sorted descending.
+    let text = std::fs::read_to_string(q.join("list-customer-bikes-with-repairs.toml")).unwrap();
+    let op_toml: toml::Value = toml::from_str(&text).unwrap();
+    let target_sql = op_toml["target"]["statements"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = db.url.clone();
+    let differs = block_on(async move {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let mut any = false;
+        for cust in &customers {
+            let sql = format!(
+                "SELECT x.\"repairs\"::text FROM ({}) x",
+                target_sql.replace("$1", cust)
+            );
+            let rows = sqlx::query(&sql).fetch_all(&mut c).await.unwrap();
+            for row in rows {
+                let j: serde_json::Value = serde_json::from_str(&row.get::<String, _>(0)).unwrap();
+                let got: Vec<String> = j
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r[0].as_str().unwrap().to_string())
+                    .collect();
+                let mut desc = got.clone();
+                desc.sort_by(|a, b| b.cmp(a));
+                any |= got != desc;
+            }
+        }
+        any
+    });
+    assert!(
+        differs,
+        "the nested repairs come in the same order on both sides: no test"
+    );
+    let r = timing(
+        &config,
+        &dir.path().join("out"),
+        &[
+            "--queries",
+            q.to_str().unwrap(),
+            "--iterations",
+            "2",
+            "--warmup",
+            "0",
+        ],
+        &[],
+    );
+    let op = r.op("list-customer-bikes-with-repairs");
+    assert!(
+        op["verdict"] != "mismatch" && op["verdict"] != "error",
+        "{op}\n{}",
+        r.stderr
+    );
+    // The bikes themselves are still compared in order.
+    let notes = op["notes"].as_array().unwrap();
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("bikes:")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn the_gate_names_the_operation_that_made_a_phase_not_ready() {
+    let db = PgDb::seeded("gate", 300);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &db.url, false, false);
+    let q = edited_op(dir.path(), "user/find-user-by-email.toml", &|t| {
+        t.replace(
+            r#"where \"users\".\"email\" = $1 limit $2"#,
+            r#"where \"users\".\"email\" = $1 and pg_sleep(0.02)::text = '' limit $2"#,
+        )
+    });
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[repository]]\nname = \"user\"\nflag = \"drizzle_user_repo\"\ntables = [\"users\"]\nqueries = \"{}\"\n",
+        q.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let o = parity()
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .args([
+            "run",
+            "--repository",
+            "user",
+            "--iterations",
+            "10",
+            "--warmup",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = stdout.lines().next().unwrap_or_default();
+    assert!(line.starts_with("user (drizzle_user_repo):"), "{line}");
+    assert!(
+        line.contains("timing find-user-by-email slower (ratio ") && line.contains("95% CI ["),
+        "{line}"
+    );
+    assert!(line.ends_with("→ NOT READY"), "{line}");
 }

@@ -138,10 +138,11 @@ function inform(column, v) {
   }
   if (typeof v === 'boolean') return `bool:${v}`;
   // TINYINT(1) read as a number by one ORM and as a boolean by the other:
-  // the project's rule (plan::reconcile) compares the number as the boolean
-  // it stands for (=== 1) and leaves the number-vs-boolean shape to
-  // `parity schema`. The observation still shows both values.
-  if (column === 'b_int' && typeof v === 'number') return `bool:${v === 1}`;
+  // 0 and 1 carry the same information as false and true (the shape is
+  // `parity schema`'s), but any other number is a different value: Drizzle's
+  // `tinyint()` hands the app 2, which JS treats as true, where Prisma hands
+  // false (the same rule as SQLite's plain integer() against a Boolean, #17).
+  if (column === 'b_int' && (v === 0 || v === 1)) return `bool:${v === 1}`;
   if (typeof v === 'string' && column.startsWith('dec')) return `num:${plainDecimal(v)}`;
   if (typeof v === 'bigint') return `num:${v}`;
   // A number carries its exact value when integral (what BigInt(v) gives),

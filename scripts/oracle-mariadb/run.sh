@@ -79,7 +79,7 @@ url = "\${ORACLE_URL}"
 mapping = "$work/mapping.json"
 TOML
 set +e
-ORACLE_URL=$url "$parity" --quiet --config "$work/parity.toml" --out "$work/out" check >/dev/null 2>"$work/check.err"
+ORACLE_URL=$url "$parity" --quiet --config "$work/parity.toml" --out "$work/out" check ${ORACLE_DEBUG:+--show-values} >/dev/null 2>"$work/check.err"
 code=$?
 set -e
 if [ $code -gt 1 ]; then
@@ -94,7 +94,8 @@ const want = new Set(oracle.differences.map((d) => `${d.id}:${d.column}`));
 const lines = fs.readFileSync(process.argv[2], "utf8").trim().split("\n").slice(1);
 const got = new Set();
 for (const line of lines) {
-  const m = /^[^,]*,[^,]*,"?\{""id"":(\d+)\}"?,different,(.*)$/.exec(line);
+  // source_table,target_table,key,kind,columns[,source_values,target_values]
+  const m = /^[^,]*,[^,]*,"?\{""id"":(\d+)\}"?,(?:different|unreadable_in_source|unreadable_in_target),("[^"]*"|[^,]*)(,|$)/.exec(line);
   if (!m) { console.error("unexpected differences.csv line: " + line); process.exit(2); }
   for (const c of m[2].replace(/"/g, "").split(";")) got.add(`${m[1]}:${c}`);
 }
@@ -105,5 +106,6 @@ const show = (k) => { const o = obs.get(k); return `  ${k}: prisma ${o?.prisma} 
 console.log(`oracle-mariadb: ${oracle.observations.length} values read through both ORMs, ${want.size} differ; parity found ${got.size}: ${fp.length} false positives, ${miss.length} misses`);
 if (fp.length) console.log("false positives:\n" + fp.map(show).join("\n"));
 if (miss.length) console.log("misses:\n" + miss.map(show).join("\n"));
+if (process.env.ORACLE_DEBUG) console.log(fs.readFileSync(process.argv[2], "utf8"));
 process.exit(fp.length || miss.length ? 1 : 0);
 ' "$work/oracle.json" "$work/out/differences.csv"

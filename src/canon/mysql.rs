@@ -87,8 +87,10 @@ pub fn encode(raw: &Raw<'_>, rule: Rule, out: &mut Vec<u8>) -> bool {
             push_unreadable(out, "the query throws: Invalid time value");
             true
         }
+        // A `Date` holding no instant: a value of its own (equal to another
+        // Invalid Date), not a throw.
         (Rule::InvalidDate, Raw::Text(_)) => {
-            push_unreadable(out, "Invalid Date");
+            out.push(tag::INVALID_DATE);
             true
         }
         (Rule::TextAsGiven, Raw::Text(s)) => {
@@ -147,6 +149,8 @@ mod tests {
         assert!(encode(&z, Rule::PrismaThrowsOnZeroDate, &mut a));
         assert!(encode(&z, Rule::InvalidDate, &mut b));
         assert_ne!(a, b);
+        // Prisma's zero DATE is an `Invalid Date` value, not a throw.
+        assert_eq!(b, [tag::INVALID_DATE]);
         let mut c = Vec::new();
         assert!(encode(&z, Rule::TextAsGiven, &mut c));
         assert_ne!(b, c);

@@ -215,7 +215,7 @@ struct RepoVerdict {
 fn failing_ops(ops: &[&OperationResult]) -> String {
     ops.iter()
         .filter(|o| o.verdict.fails())
-        .map(|o| format!("{} {}", o.operation, o.verdict.as_str()))
+        .map(|o| failing_op(o))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -391,6 +391,29 @@ fn verdict(
         },
         error,
     }
+}
+
+/// What made a repository NOT READY, one operation: its verdict with the
+/// ratio and interval the verdict rests on, and for a mismatch what kind.
+fn failing_op(o: &OperationResult) -> String {
+    let c = &o.comparison;
+    let what = match (&o.mismatch, o.verdict) {
+        (Some(m), Verdict::Mismatch)
+            if m.detail.kind == crate::timing::result::MismatchKind::Order =>
+        {
+            "same rows, different order; ".to_string()
+        }
+        (Some(_), Verdict::Mismatch) => "rows differ; ".to_string(),
+        _ => String::new(),
+    };
+    format!(
+        "{} {} ({what}ratio {:.2}, 95% CI [{:.2}, {:.2}])",
+        o.operation,
+        o.verdict.as_str(),
+        c.ratio_p50,
+        c.ci_low,
+        c.ci_high
+    )
 }
 
 fn human_rows(n: u64) -> String {

@@ -40,7 +40,8 @@ pub async fn run_with_clock(
         args.warmup,
         args.min_time.as_deref(),
         args.concurrency,
-    )?;
+    )?
+    .with_blocks(args.blocks)?;
     opts.statement_timeout_seconds = config.check.statement_timeout_seconds;
     let (ops, notes) = timing::select_operations(
         &config,
@@ -81,6 +82,7 @@ pub async fn run_with_clock(
         concurrency: opts.concurrency,
         min_time_seconds: opts.min_time_seconds,
         max_slowdown: opts.max_slowdown,
+        blocks: opts.effective_blocks(),
         ..TimingSection::default()
     };
     empty.notes = notes.clone();
@@ -137,7 +139,15 @@ fn print_summary(t: &TimingSection) -> Result<()> {
             o.comparison.ratio_p95,
             o.verdict.as_str()
         ));
-        if let Some(m) = &o.mismatch {
+        if let Some(m) = &o.mismatch
+            && m.detail.kind == crate::timing::result::MismatchKind::Order
+        {
+            s.push_str(&format!(
+                "    results differ for parameter set {}: {}\n",
+                m.parameter_set,
+                m.detail.describe()
+            ));
+        } else if let Some(m) = &o.mismatch {
             s.push_str(&format!(
                 "    results differ for parameter set {} in {}: {} only from source, {} only from target{}; first: {}\n",
                 m.parameter_set,

@@ -488,25 +488,27 @@ fn timing_section(s: &mut String, t: &TimingSection) {
     let _ = writeln!(s, "<h2>Query timing</h2>");
     let _ = writeln!(
         s,
-        "<p class=\"meta\">{} measured iterations per side after {} warm-up rounds, {} client(s) per side, \
-         interleaved. <b>slower</b> when the 95% bootstrap CI of the median ratio (target/source) lies above {:.2}; \
-         <b>faster</b> when it lies below 1.</p>",
+        "<p class=\"meta\">{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
+         {} client(s) per side, interleaved. <b>slower</b> when the 95% bootstrap CI of the median ratio (target/source) lies above {:.2}; \
+         <b>faster</b> when it lies below {:.2}. The interval resamples blocks, then iterations: it covers the spread between blocks.</p>",
         t.iterations,
+        t.blocks.max(1),
         t.warmup,
         t.concurrency,
-        1.0 + t.max_slowdown
+        1.0 + t.max_slowdown,
+        1.0 / (1.0 + t.max_slowdown)
     );
     let _ = writeln!(
         s,
         "<table id=\"timing\">\n<tr><th>operation</th><th>source p50 ms</th><th>target p50 ms</th><th>ratio p50</th>\
-         <th>95% CI</th><th>ratio p95</th><th>round trips</th><th>verdict</th></tr>"
+         <th>95% CI</th><th>ratio p95</th><th>round trips</th><th>verdict</th><th>ratio per block</th></tr>"
     );
     for o in &t.operations {
         let _ = writeln!(
             s,
             "<tr><td><a href=\"#op-{}\">{}/{}</a></td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
              <td class=\"n\">{:.2}</td><td class=\"n\">[{:.2}, {:.2}]</td><td class=\"n\">{:.2}</td>\
-             <td class=\"n\">{} / {}</td><td>{}</td></tr>",
+             <td class=\"n\">{} / {}</td><td>{}</td><td class=\"n\">{}</td></tr>",
             anchor(o),
             esc(&o.repository),
             esc(&o.operation),
@@ -518,7 +520,8 @@ fn timing_section(s: &mut String, t: &TimingSection) {
             o.comparison.ratio_p95,
             trim_num(o.source.round_trips),
             trim_num(o.target.round_trips),
-            badge(o.verdict.as_str())
+            badge(o.verdict.as_str()),
+            esc(&crate::report::timing_csv::block_spread(&o.comparison))
         );
     }
     let _ = writeln!(s, "</table>");
@@ -611,7 +614,16 @@ fn operation(s: &mut String, o: &OperationResult) {
     if let Some(e) = &o.error {
         let _ = writeln!(s, "<p><b>Error:</b> {}</p>", esc(e));
     }
-    if let Some(m) = &o.mismatch {
+    if let Some(m) = &o.mismatch
+        && m.detail.kind == crate::timing::result::MismatchKind::Order
+    {
+        let _ = writeln!(
+            s,
+            "<p><b>Results differ</b> for parameter set {}: {}</p>",
+            m.parameter_set,
+            esc(&m.detail.describe())
+        );
+    } else if let Some(m) = &o.mismatch {
         let _ = writeln!(
             s,
             "<p><b>Results differ</b> for parameter set {} in <code>{}</code>: {} rows from the source, {} from the target; \

@@ -163,6 +163,20 @@ fn op_case(o: &OperationResult) -> Case {
         },
         Verdict::Mismatch => {
             let (message, body) = match &o.mismatch {
+                Some(m) if m.detail.kind == crate::timing::result::MismatchKind::Order => (
+                    format!(
+                        "results differ for parameter set {}: {}",
+                        m.parameter_set,
+                        m.detail.describe()
+                    ),
+                    format!(
+                        "same rows, different order in {}: the sequences part at position {}\nsource row there: {}\ntarget row there: {}",
+                        m.detail.table,
+                        m.detail.position.unwrap_or(0),
+                        m.detail.first_keys.first().map_or("?", String::as_str),
+                        m.detail.first_keys.get(1).map_or("?", String::as_str)
+                    ),
+                ),
                 Some(m) => (
                     format!(
                         "results differ for parameter set {} in {}: {} rows from source, {} from target",

@@ -15,7 +15,7 @@ pub struct TimingCompareCsv;
 /// (`markdown::render`) first when the run checked tables.
 pub struct TimingSummary;
 
-pub const TIMING_HEADER: [&str; 15] = [
+pub const TIMING_HEADER: [&str; 18] = [
     "repository",
     "operation",
     "side",
@@ -31,9 +31,12 @@ pub const TIMING_HEADER: [&str; 15] = [
     "rows",
     "round_trips",
     "result_hash",
+    "blocks",
+    "block_p50_min_ms",
+    "block_p50_max_ms",
 ];
 
-pub const COMPARE_HEADER: [&str; 9] = [
+pub const COMPARE_HEADER: [&str; 12] = [
     "repository",
     "operation",
     "source_p50_ms",
@@ -43,6 +46,9 @@ pub const COMPARE_HEADER: [&str; 9] = [
     "ci_high",
     "ratio_p95",
     "verdict",
+    "blocks",
+    "block_ratio_min",
+    "block_ratio_max",
 ];
 
 /// The writers `parity timing` uses; `parity run` adds its data-check
@@ -121,7 +127,18 @@ fn side_record(o: &OperationResult, label: &str, s: &SideResult) -> Vec<String> 
         num(s.rows),
         num(s.round_trips),
         s.result_hash.clone(),
+        s.block_p50_ms.len().to_string(),
+        ms(min_of(&s.block_p50_ms)),
+        ms(max_of(&s.block_p50_ms)),
     ]
+}
+
+fn min_of(v: &[f64]) -> f64 {
+    v.iter().copied().reduce(f64::min).unwrap_or(f64::NAN)
+}
+
+fn max_of(v: &[f64]) -> f64 {
+    v.iter().copied().reduce(f64::max).unwrap_or(f64::NAN)
 }
 
 impl ReportWriter for TimingCompareCsv {
@@ -144,6 +161,9 @@ impl ReportWriter for TimingCompareCsv {
                 format!("{:.4}", c.ci_high),
                 format!("{:.4}", c.ratio_p95),
                 o.verdict.as_str().to_string(),
+                c.blocks.to_string(),
+                format!("{:.4}", c.block_ratio_min),
+                format!("{:.4}", c.block_ratio_max),
             ])?;
         }
         write_atomic(&dir.join("timing-compare.csv"), &w.into_inner()?)
@@ -204,19 +224,36 @@ pub fn render_summary(run: &RunReport) -> String {
     s
 }
 
+/// The ratio within each block, lowest to highest: `1.21–1.34 (10 blocks)`.
+pub fn block_spread(c: &crate::timing::Comparison) -> String {
+    if c.block_ratios.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{:.2}–{:.2} ({} block{})",
+        c.block_ratio_min,
+        c.block_ratio_max,
+        c.block_ratios.len(),
+        if c.block_ratios.len() == 1 { "" } else { "s" }
+    )
+}
+
 /// The `## Query timing` section of `summary.md`.
 pub fn markdown_section(t: &TimingSection) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Query timing\n");
     let _ = writeln!(
         s,
-        "{} measured iterations per side after {} warm-up rounds, {} client(s) per side, \
-         interleaved. `slower` when the 95% CI of the median ratio (target/source) lies above {:.2}; \
-         `faster` when it lies below 1.\n",
+        "{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
+         {} client(s) per side, interleaved. `slower` when the 95% CI of the median ratio (target/source) \
+         lies above {:.2}; `faster` when it lies below {:.2}. The interval is a bootstrap over blocks, then \
+         iterations: it covers the spread between blocks.\n",
         t.iterations,
+        t.blocks.max(1),
         t.warmup,
         t.concurrency,
-        1.0 + t.max_slowdown
+        1.0 + t.max_slowdown,
+        1.0 / (1.0 + t.max_slowdown)
     );
     let count = |v: &str| {
         t.operations
@@ -236,13 +273,13 @@ pub fn markdown_section(t: &TimingSection) -> String {
     );
     let _ = writeln!(
         s,
-        "| operation | source p50 ms | target p50 ms | ratio p50 | 95% CI | ratio p95 | round trips (s/t) | rows (s/t) | verdict |"
+        "| operation | source p50 ms | target p50 ms | ratio p50 | 95% CI | ratio p95 | round trips (s/t) | rows (s/t) | verdict | block ratios |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---|---:|---|---|---|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---|---:|---|---|---|---|");
     for o in &t.operations {
         let _ = writeln!(
             s,
-            "| {}/{} | {:.3} | {:.3} | {:.2} | [{:.2}, {:.2}] | {:.2} | {}/{} | {}/{} | **{}** |",
+            "| {}/{} | {:.3} | {:.3} | {:.2} | [{:.2}, {:.2}] | {:.2} | {}/{} | {}/{} | **{}** | {} |",
             super::markdown::cell(&o.repository),
             super::markdown::cell(&o.operation),
             o.source.stats.p50_ms,
@@ -255,7 +292,8 @@ pub fn markdown_section(t: &TimingSection) -> String {
             num(o.target.round_trips),
             num(o.source.rows),
             num(o.target.rows),
-            o.verdict.as_str()
+            o.verdict.as_str(),
+            block_spread(&o.comparison)
         );
     }
     s.push('\n');
@@ -265,17 +303,26 @@ pub fn markdown_section(t: &TimingSection) -> String {
             let _ = writeln!(s, "- **{id}** failed: {e}");
         }
         if let Some(m) = &o.mismatch {
-            let _ = writeln!(
-                s,
-                "- **{id}** results differ for parameter set {} in `{}`: {} rows from source, {} from target; {} only from source, {} only from target; first: {}",
-                m.parameter_set,
-                m.detail.table,
-                m.detail.source_rows,
-                m.detail.target_rows,
-                m.detail.only_in_source,
-                m.detail.only_in_target,
-                m.detail.first_keys.join(", ")
-            );
+            if m.detail.kind == crate::timing::result::MismatchKind::Order {
+                let _ = writeln!(
+                    s,
+                    "- **{id}** results differ for parameter set {}: {}",
+                    m.parameter_set,
+                    m.detail.describe()
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "- **{id}** results differ for parameter set {} in `{}`: {} rows from source, {} from target; {} only from source, {} only from target; first: {}",
+                    m.parameter_set,
+                    m.detail.table,
+                    m.detail.source_rows,
+                    m.detail.target_rows,
+                    m.detail.only_in_source,
+                    m.detail.only_in_target,
+                    m.detail.first_keys.join(", ")
+                );
+            }
         }
         if o.compare != crate::timing::CompareMode::Rows {
             let _ = writeln!(
@@ -320,6 +367,7 @@ pub(crate) mod tests {
             result_hash: "00112233aabbccdd".into(),
             samples_ms: vec![p50 - 0.1, p50, p50 + 0.1],
             explain_file: None,
+            block_p50_ms: vec![p50 - 0.05, p50 + 0.05],
         };
         let op = OperationResult {
             repository: "user".into(),
@@ -337,6 +385,10 @@ pub(crate) mod tests {
                 ratio_p95: 1.2,
                 ci_low: 1.15,
                 ci_high: 1.25,
+                blocks: 2,
+                block_ratios: vec![1.1, 1.3],
+                block_ratio_min: 1.1,
+                block_ratio_max: 1.3,
             },
             verdict: Verdict::Slower,
             mismatch: None,
@@ -368,21 +420,21 @@ pub(crate) mod tests {
         let mut lines = t.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "repository,operation,side,n,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,mean_ms,stddev_ms,rows,round_trips,result_hash"
+            "repository,operation,side,n,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,mean_ms,stddev_ms,rows,round_trips,result_hash,blocks,block_p50_min_ms,block_p50_max_ms"
         );
         assert_eq!(
             lines.next().unwrap(),
-            "user,find-user-by-email,source,3,0.9000,1.0000,1.0800,1.0900,1.0980,1.1000,1.0000,0.1000,1,1,00112233aabbccdd"
+            "user,find-user-by-email,source,3,0.9000,1.0000,1.0800,1.0900,1.0980,1.1000,1.0000,0.1000,1,1,00112233aabbccdd,2,0.9500,1.0500"
         );
         assert_eq!(lines.count(), 1);
         let c = std::fs::read_to_string(dir.path().join("timing-compare.csv")).unwrap();
         assert_eq!(
             c,
-            "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict\n\
-             user,find-user-by-email,1.0000,1.2000,1.2000,1.1500,1.2500,1.2000,slower\n"
+            "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict,blocks,block_ratio_min,block_ratio_max\n\
+             user,find-user-by-email,1.0000,1.2000,1.2000,1.1500,1.2500,1.2000,slower,2,1.1000,1.3000\n"
         );
         let md = render_summary(&run);
         assert!(md.contains("## Query timing"), "{md}");
-        assert!(md.contains("| user/find-user-by-email | 1.000 | 1.200 | 1.20 | [1.15, 1.25] | 1.20 | 1/1 | 1/1 | **slower** |"), "{md}");
+        assert!(md.contains("| user/find-user-by-email | 1.000 | 1.200 | 1.20 | [1.15, 1.25] | 1.20 | 1/1 | 1/1 | **slower** | 1.10–1.30 (2 blocks) |"), "{md}");
     }
 }

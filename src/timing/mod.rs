@@ -6,7 +6,8 @@
 //! `ops` (queries/ files → [`ops::Operation`]) → `exec` (sessions, binding,
 //! rows as [`value::Val`]) → `runner` (parity pass, warm-up, interleaved
 //! rounds, plans) → `result` (rows → canonical entities through each side's
-//! mapping, compared) → `stats` (percentiles, MAD, bootstrap, verdict).
+//! mapping, compared) → `order` (lists in their order, compared) → `stats`
+//! (percentiles, MAD, hierarchical bootstrap over blocks, verdict).
 //! `clock` makes the measurements injectable.
 //!
 //! Owns the [`TimingSection`] that `report` renders (timing.csv,
@@ -24,6 +25,7 @@ pub mod explain_mask;
 pub mod mysql;
 pub mod observe;
 pub mod ops;
+pub mod order;
 pub mod result;
 pub mod runner;
 pub mod stats;
@@ -63,6 +65,10 @@ pub struct TimingOptions {
     pub explain_dir: Option<PathBuf>,
     /// Statement timeout per session.
     pub statement_timeout_seconds: u64,
+    /// Independent blocks per operation (at most one per round): the
+    /// measured rounds are split evenly between them, and each opens
+    /// fresh sessions and runs its own `warmup` rounds.
+    pub blocks: usize,
 }
 
 impl TimingOptions {
@@ -96,7 +102,30 @@ impl TimingOptions {
             max_slowdown: settings.max_slowdown,
             explain_dir: None,
             statement_timeout_seconds: 600,
+            blocks: settings.blocks.max(1),
         })
+    }
+
+    /// `--blocks N` over the config's `[timing] blocks`.
+    pub fn with_blocks(mut self, blocks: Option<usize>) -> Result<TimingOptions> {
+        if let Some(b) = blocks {
+            if b == 0 {
+                bail!("--blocks must be at least 1");
+            }
+            self.blocks = b;
+        }
+        Ok(self)
+    }
+
+    /// Measured rounds per operation: `iterations` rounded up to whole
+    /// rounds of `concurrency` clients.
+    pub fn rounds(&self) -> usize {
+        self.iterations.div_ceil(self.concurrency.max(1)).max(1)
+    }
+
+    /// The blocks an operation is measured in: at most one per round.
+    pub fn effective_blocks(&self) -> usize {
+        self.blocks.clamp(1, self.rounds())
     }
 }
 
@@ -114,6 +143,9 @@ pub struct TimingSection {
     pub operations: Vec<OperationResult>,
     /// Selection notes (operations skipped for another dialect, …).
     pub notes: Vec<String>,
+    /// Independent blocks per operation (fresh sessions and a warm-up
+    /// each); `warmup` is per block.
+    pub blocks: usize,
 }
 
 impl TimingSection {
@@ -233,6 +265,8 @@ pub struct SideResult {
     pub samples_ms: Vec<f64>,
     /// The EXPLAIN file in the out dir (`--explain`).
     pub explain_file: Option<String>,
+    /// The median latency of each block, in run order (ms).
+    pub block_p50_ms: Vec<f64>,
 }
 
 impl SideResult {
@@ -368,6 +402,7 @@ pub async fn run_operations(
         max_slowdown: opts.max_slowdown,
         operations: Vec::new(),
         notes: Vec::new(),
+        blocks: opts.effective_blocks(),
     };
     if ops.is_empty() {
         return Ok(section);

@@ -13,6 +13,8 @@
 //! writes = false                    # true: rolled back, needs allow_writes = true
 //! compare = "rows"                  # rows | entities | count (count needs `reason`)
 //! reason = "…"
+//! ordered = true                    # optional: compare lists in order (true) or as sets
+//!                                   # (false); default: inferred from both sides' ORDER BY
 //! ignore = ["repairs.created_at"]   # table.column or column
 //! tolerance = { "occurred_at" = "1ms" }
 //! params_from = "SELECT email FROM users ORDER BY random() LIMIT 100"
@@ -207,6 +209,9 @@ pub struct Operation {
     pub generate: Vec<(String, Generator)>,
     pub source: SideOps,
     pub target: SideOps,
+    /// `ordered = true | false`: compare top-level lists in order or as
+    /// sets; `None` infers it from both sides' `ORDER BY` (`timing::order`).
+    pub ordered: Option<bool>,
 }
 
 impl Operation {
@@ -238,6 +243,7 @@ struct RawOp {
     params_from: Option<String>,
     #[serde(default)]
     generate: BTreeMap<String, String>,
+    ordered: Option<bool>,
     source: RawSide,
     target: RawSide,
 }
@@ -405,6 +411,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Operation, OpsError> {
         generate,
         source,
         target,
+        ordered: raw.ordered,
     })
 }
 

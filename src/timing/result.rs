@@ -50,7 +50,7 @@ impl Entity {
 }
 
 #[derive(Debug, Clone)]
-enum Target {
+pub(super) enum Target {
     Field {
         table: String,
         column: String,
@@ -64,13 +64,13 @@ enum Target {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct NestedSpec {
+pub(super) struct NestedSpec {
     table: String,
     fields: Vec<NestedField>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum NestedField {
+pub(super) enum NestedField {
     Column(String),
     Nested(NestedSpec),
     Skip,
@@ -201,7 +201,7 @@ fn unnest(
 }
 
 /// Names the table column (or expression) behind each result column.
-fn resolve(view: &SideView<'_>, sql: &str, cols: &[ColumnMeta]) -> Vec<Target> {
+pub(super) fn resolve(view: &SideView<'_>, sql: &str, cols: &[ColumnMeta]) -> Vec<Target> {
     let nested = drizzle_nested(sql);
     let referenced = referenced_tables(view.mapping, sql);
     cols.iter()
@@ -280,14 +280,16 @@ fn expr_canon(dialect: Dialect, type_oid: u32) -> ColumnCanon {
 // ---- SQL scanning ---------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Ident(String),
     Word(String),
     Sym(char),
+    /// A run of digits (`ORDER BY 1`).
+    Num(String),
     Other,
 }
 
-fn tokens(sql: &str) -> Vec<Tok> {
+pub(super) fn tokens(sql: &str) -> Vec<Tok> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -332,6 +334,13 @@ fn tokens(sql: &str) -> Vec<Tok> {
                 .map_or(b.len(), |p| i + p);
             out.push(Tok::Word(sql[i..j].to_ascii_lowercase()));
             i = j;
+        } else if c.is_ascii_digit() {
+            let j = b[i..]
+                .iter()
+                .position(|x| !x.is_ascii_digit())
+                .map_or(b.len(), |p| i + p);
+            out.push(Tok::Num(sql[i..j].to_string()));
+            i = j;
         } else if c.is_ascii_whitespace() {
             i += 1;
         } else if matches!(c, b'(' | b')' | b',' | b'.') {
@@ -349,7 +358,7 @@ fn tokens(sql: &str) -> Vec<Tok> {
 /// first (the tables the outer select reads), then the rest in order of
 /// first mention. Unqualified result columns resolve to the first that has
 /// the column.
-fn referenced_tables(mapping: &Mapping, sql: &str) -> Vec<String> {
+pub(super) fn referenced_tables(mapping: &Mapping, sql: &str) -> Vec<String> {
     let t = tokens(sql);
     let mut top: Vec<String> = Vec::new();
     let mut rest: Vec<String> = Vec::new();
@@ -591,6 +600,53 @@ pub struct Mismatch {
     pub first_keys: Vec<String>,
     /// Columns that differ between unmatched rows with the same key.
     pub columns: Vec<String>,
+    /// `rows` when the rows differ; `order` when both sides returned the
+    /// same rows in a different order (then `first_keys` holds the source's
+    /// and the target's row at `position`).
+    pub kind: MismatchKind,
+    /// `order`: the 1-based position of the first row where the two
+    /// sequences part.
+    pub position: Option<usize>,
+}
+
+/// What kind of difference a [`Mismatch`] is.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MismatchKind {
+    /// Rows only one side returned, or values that differ.
+    #[default]
+    Rows,
+    /// The same rows, in a different order.
+    Order,
+}
+
+impl Mismatch {
+    /// One line for people: what differs, and where.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            MismatchKind::Order => format!(
+                "same rows, different order in {}: they part at position {} (source {}, target {})",
+                self.table,
+                self.position.unwrap_or(0),
+                self.first_keys.first().map_or("?", String::as_str),
+                self.first_keys.get(1).map_or("?", String::as_str),
+            ),
+            MismatchKind::Rows => format!(
+                "{} rows from source, {} from target in {}; {} only from source, {} only from target{}; first: {}",
+                self.source_rows,
+                self.target_rows,
+                self.table,
+                self.only_in_source,
+                self.only_in_target,
+                if self.columns.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (columns {})", self.columns.join(", "))
+                },
+                self.first_keys.join(" ")
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -674,6 +730,8 @@ pub fn compare(
                     only_in_target: t.len().saturating_sub(s.len()),
                     first_keys: Vec::new(),
                     columns: Vec::new(),
+                    kind: MismatchKind::Rows,
+                    position: None,
                 });
             }
             continue;
@@ -712,6 +770,8 @@ pub fn compare(
                 only_in_target: lt.len(),
                 first_keys,
                 columns: columns.into_iter().collect(),
+                kind: MismatchKind::Rows,
+                position: None,
             });
         }
     }
@@ -837,7 +897,7 @@ fn unmatched<'a>(
     (still, left_t.into_iter().flatten().collect())
 }
 
-fn render_key(e: &Entity, key: &[String]) -> String {
+pub(super) fn render_key(e: &Entity, key: &[String]) -> String {
     let cols: Vec<&(String, Vec<u8>)> = if key.is_empty() || key.iter().any(|k| e.get(k).is_none())
     {
         e.values.iter().take(3).collect()

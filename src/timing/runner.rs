@@ -19,7 +19,10 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use super::clock::Clock;
 use super::exec::{Catalog, Session, StmtResult};
-use super::ops::{self, Binding, Control, Generator, Operation, ParamRef, ParamSource, SideOps};
+use super::ops::{
+    self, Binding, CompareMode, Control, Generator, Operation, ParamRef, ParamSource, SideOps,
+};
+use super::order::{self, OrderedList};
 use super::result::{self, Entity, SideView};
 use super::stats::{self, SplitMix64, Summary, Verdict};
 use super::value::Val;
@@ -241,17 +244,29 @@ fn bind_value(p: &ParamRef, set: &ParamSet, results: &[StmtResult]) -> Result<Va
     }
 }
 
+/// The seed `params_from` samples with on PostgreSQL (`setseed`).
+const PARAMS_SEED: f64 = 0.1818;
+
 /// The parameter sets: literal, or sampled by `params_from` on the source
-/// database (a read-only session).
+/// database (a read-only session). On PostgreSQL the session's `random()`
+/// is seeded first, so `ORDER BY random() LIMIT n` picks the same sample of
+/// the same database on every run: runs compare the same work, and the
+/// verdict does not move with the sample (SQLite's `random()` cannot be
+/// seeded).
 async fn parameter_sets(op: &Operation, session: &mut Session) -> Result<Vec<ParamSet>> {
     match &op.params {
         None => Ok(vec![ParamSet::new()]),
         Some(ParamSource::Sets(s)) => Ok(s.clone()),
         Some(ParamSource::Query(q)) => {
-            // Issue 10: in a read-only transaction, like every read.
+            // Issue 10: in a read-only transaction, like every read; seeded
+            // so that one database gives the same parameter sets every run.
             let framed = session.is_postgres();
             if framed {
                 session.control("BEGIN READ ONLY").await?;
+                session
+                    .exec(&format!("SELECT setseed({PARAMS_SEED})"), &[])
+                    .await
+                    .context("cannot seed random() for params_from")?;
             }
             let r = session.exec(q, &[]).await;
             if framed {
@@ -322,6 +337,77 @@ fn entities_of(
         result::entities(&view, text, r, &op.ignore, &mut out);
     }
     out
+}
+
+/// Closes every session of both sides and opens as many new ones: a block
+/// starts on fresh backends, with nothing prepared or cached in the session.
+async fn renew_sessions<'m>(source: &mut Side<'m>, target: &mut Side<'m>) -> Result<()> {
+    for side in [source, target] {
+        let n = side.sessions.len();
+        if n == 0 {
+            // The target on the source's sessions.
+            continue;
+        }
+        for s in side.sessions.drain(..) {
+            close_session(s).await;
+        }
+        for _ in 0..n {
+            let s = Session::open(&side.db).await.with_context(|| {
+                format!(
+                    "{} database: a fresh session for the next block",
+                    side.label
+                )
+            })?;
+            side.sessions.push(s);
+        }
+    }
+    Ok(())
+}
+
+/// Closes the connection itself rather than returning it to the pool, so
+/// the next session is a new backend.
+async fn close_session(s: Session) {
+    match s {
+        Session::Postgres { conn, .. } => {
+            let _ = conn.close().await;
+        }
+        Session::Sqlite { conn, .. } => {
+            let _ = conn.close().await;
+        }
+        Session::Mysql { conn } => {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// Whether results are compared in order: lists of rows (`compare =
+/// "rows"`) unless the file says `ordered = false`; `entities` only when it
+/// says `ordered = true`; never counts.
+fn order_applies(op: &Operation) -> bool {
+    match op.compare {
+        CompareMode::Rows => op.ordered != Some(false),
+        CompareMode::Entities => op.ordered == Some(true),
+        CompareMode::Count => false,
+    }
+}
+
+/// The top-level list each statement returned, in its order.
+fn lists_of(
+    side: &Side<'_>,
+    sql: &SideOps,
+    results: &[(String, StmtResult)],
+    op: &Operation,
+) -> Vec<OrderedList> {
+    let view = SideView {
+        mapping: side.mapping,
+        catalog: &side.catalog,
+        rename: &sql.rename,
+        dialect: side.dialect(),
+    };
+    results
+        .iter()
+        .filter_map(|(text, r)| order::list(&view, text, r, &op.ignore))
+        .collect()
 }
 
 /// Runs one operation end to end; never fails: errors become an `error`
@@ -404,7 +490,19 @@ async fn measure<'m>(
             (&mut hs, &mut ht),
         );
         notes.extend(outcome.notes);
-        if let Some(m) = outcome.mismatch
+        // Same rows: then the same order, where both sides define one.
+        let mut mismatch = outcome.mismatch;
+        if mismatch.is_none() && order_applies(op) {
+            let o = order::compare(
+                op.ordered,
+                &lists_of(source, &op.source, &a.results, op),
+                &lists_of(target, &op.target, &b.results, op),
+                &key_of,
+            );
+            notes.extend(o.notes);
+            mismatch = o.mismatch;
+        }
+        if let Some(m) = mismatch
             && res.mismatch.is_none()
         {
             res.mismatch = Some(ResultMismatch {
@@ -422,68 +520,95 @@ async fn measure<'m>(
     res.target.result_hash = hex::encode(&ht.finalize().as_bytes()[..8]);
     res.notes = notes.into_iter().collect();
 
-    // 2. Warm-up and 3. measured rounds, interleaved.
+    // 2. Blocks, each: fresh sessions, warm-up, its share of the measured
+    // rounds, sides interleaved.
     let c = opts.concurrency.max(1);
-    let want_rounds = opts.iterations.div_ceil(c).max(1);
-    let mut s_ms: Vec<f64> = Vec::new();
-    let mut t_ms: Vec<f64> = Vec::new();
+    let blocks = opts.effective_blocks();
+    let mut s_blocks: Vec<Vec<f64>> = Vec::with_capacity(blocks);
+    let mut t_blocks: Vec<Vec<f64>> = Vec::with_capacity(blocks);
     let mut round_sets: Vec<usize> = Vec::new();
     let started = clock.now_ns();
     let min_ns = (opts.min_time_seconds * 1e9) as u64;
-    let mut round = 0usize;
-    let mut measured = 0usize;
     const MAX_ROUNDS: usize = 1_000_000;
-    loop {
-        let warm = round < opts.warmup;
-        if !warm && measured >= want_rounds && clock.now_ns().saturating_sub(started) >= min_ns
-            || round >= MAX_ROUNDS
-        {
-            break;
-        }
-        let idx: Vec<usize> = (0..c).map(|k| (round * c + k) % sets.len()).collect();
-        let round_params: Vec<ParamSet> = idx
-            .iter()
-            .map(|&i| with_generated(&sets[i], op, &mut rng))
-            .collect();
-        let order: [bool; 2] = if round.is_multiple_of(2) {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for is_source in order {
-            let (label, sql) = if is_source {
-                (source.label, &op.source)
+    for block in 0..blocks {
+        // Every block on new backends, the first too: the sessions of the
+        // parity pass above have run other SQL (measured: on them the
+        // json_agg side ran ~15% slower than on any fresh session).
+        renew_sessions(source, target).await?;
+        let rounds = opts.rounds();
+        let want_rounds = rounds / blocks + usize::from(block < rounds % blocks);
+        // --min-time: each block ends no earlier than its share of it.
+        let block_min_ns = min_ns / blocks as u64 * (block as u64 + 1);
+        let (mut s_ms, mut t_ms) = (Vec::new(), Vec::new());
+        let mut round = 0usize;
+        let mut measured = 0usize;
+        loop {
+            let warm = round < opts.warmup;
+            if !warm
+                && measured >= want_rounds
+                && clock.now_ns().saturating_sub(started) >= block_min_ns
+                || round >= MAX_ROUNDS
+            {
+                break;
+            }
+            // Every block times the same parameter sets in the same order
+            // (from the first, cycling when there are fewer sets than
+            // rounds), so blocks differ only in what the machine did.
+            let base = if warm { round } else { measured };
+            let idx: Vec<usize> = (0..c).map(|k| (base * c + k) % sets.len()).collect();
+            let round_params: Vec<ParamSet> = idx
+                .iter()
+                .map(|&i| with_generated(&sets[i], op, &mut rng))
+                .collect();
+            let order: [bool; 2] = if round.is_multiple_of(2) {
+                [true, false]
             } else {
-                (target.label, &op.target)
+                [false, true]
             };
-            let futs = sessions(source, target, is_source)
-                .iter_mut()
-                .zip(&round_params)
-                .map(|(s, p)| execute(s, sql, p, op.writes, clock, false));
-            let out = futures::future::join_all(futs).await;
-            for r in out {
-                let e = r.with_context(|| format!("{label}, round {}", round + 1))?;
-                if !warm {
-                    let ms = e.ns as f64 / 1e6;
-                    if is_source {
-                        s_ms.push(ms);
-                    } else {
-                        t_ms.push(ms);
+            for is_source in order {
+                let (label, sql) = if is_source {
+                    (source.label, &op.source)
+                } else {
+                    (target.label, &op.target)
+                };
+                let futs = sessions(source, target, is_source)
+                    .iter_mut()
+                    .zip(&round_params)
+                    .map(|(s, p)| execute(s, sql, p, op.writes, clock, false));
+                let out = futures::future::join_all(futs).await;
+                for r in out {
+                    let e = r.with_context(|| {
+                        format!("{label}, block {}, round {}", block + 1, round + 1)
+                    })?;
+                    if !warm {
+                        let ms = e.ns as f64 / 1e6;
+                        if is_source {
+                            s_ms.push(ms);
+                        } else {
+                            t_ms.push(ms);
+                        }
                     }
                 }
             }
+            if !warm {
+                round_sets.extend(&idx);
+                measured += 1;
+            }
+            round += 1;
         }
-        if !warm {
-            round_sets.extend(&idx);
-            measured += 1;
-        }
-        round += 1;
+        s_blocks.push(s_ms);
+        t_blocks.push(t_ms);
     }
 
     // 4. Statistics and the verdict.
+    let pairs: Vec<stats::Block> = s_blocks.into_iter().zip(t_blocks).collect();
+    let s_ms: Vec<f64> = pairs.iter().flat_map(|b| b.0.iter().copied()).collect();
+    let t_ms: Vec<f64> = pairs.iter().flat_map(|b| b.1.iter().copied()).collect();
     res.source.stats = Summary::of(&s_ms);
     res.target.stats = Summary::of(&t_ms);
-    res.comparison = stats::compare(&s_ms, &t_ms);
+    res.source.block_p50_ms = pairs.iter().map(|b| stats::median(&b.0)).collect();
+    res.target.block_p50_ms = pairs.iter().map(|b| stats::median(&b.1)).collect();
+    res.comparison = stats::compare_blocks(&pairs);
     res.verdict = stats::verdict(res.mismatch.is_none(), &res.comparison, opts.max_slowdown);
     res.source.samples_ms = s_ms;
     res.target.samples_ms = t_ms;
