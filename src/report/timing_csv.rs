@@ -105,6 +105,13 @@ impl ReportWriter for TimingCsv {
                 w.write_record(side_record(o, label, s))?;
             }
         }
+        // A stopped run (Ctrl-C, SIGTERM) never reads as a complete one: a
+        // last row with side `incomplete` (issue 10).
+        if run.incomplete.is_some() {
+            let mut row = vec![String::new(); TIMING_HEADER.len()];
+            row[2] = "incomplete".into();
+            w.write_record(row)?;
+        }
         write_atomic(&dir.join("timing.csv"), &w.into_inner()?)
     }
 }
@@ -165,6 +172,12 @@ impl ReportWriter for TimingCompareCsv {
                 format!("{:.4}", c.block_ratio_min),
                 format!("{:.4}", c.block_ratio_max),
             ])?;
+        }
+        // A stopped run: a last row with verdict `incomplete` (issue 10).
+        if run.incomplete.is_some() {
+            let mut row = vec![String::new(); COMPARE_HEADER.len()];
+            row[8] = "incomplete".into();
+            w.write_record(row)?;
         }
         write_atomic(&dir.join("timing-compare.csv"), &w.into_inner()?)
     }
@@ -435,6 +448,15 @@ pub(crate) mod tests {
         );
         let md = render_summary(&run);
         assert!(md.contains("## Query timing"), "{md}");
+        // A stopped run says so in both files' last row.
+        let mut stopped = sample_run();
+        stopped.incomplete = Some("the run was stopped by SIGTERM".into());
+        TimingCsv.write(&stopped, dir.path()).unwrap();
+        TimingCompareCsv.write(&stopped, dir.path()).unwrap();
+        let t = std::fs::read_to_string(dir.path().join("timing.csv")).unwrap();
+        assert_eq!(t.lines().last().unwrap(), ",,incomplete,,,,,,,,,,,,,,,");
+        let c = std::fs::read_to_string(dir.path().join("timing-compare.csv")).unwrap();
+        assert_eq!(c.lines().last().unwrap(), ",,,,,,,,incomplete,,,");
         assert!(md.contains("| user/find-user-by-email | 1.000 | 1.200 | 1.20 | [1.15, 1.25] | 1.20 | 1/1 | 1/1 | **slower** | 1.10–1.30 (2 blocks) |"), "{md}");
     }
 }
