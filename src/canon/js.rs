@@ -25,6 +25,10 @@ use crate::mapping::Orm;
 /// The largest instant a JS `Date` holds: ±8.64e15 ms.
 const JS_MAX_US: i64 = 8_640_000_000_000_000 * 1_000;
 
+/// 0100-01-01T00:00:00Z and 10000-01-01T00:00:00Z in µs since the epoch.
+const YEAR_100_US: i64 = -59_011_459_200_000_000;
+const YEAR_10000_US: i64 = 253_402_300_800_000_000;
+
 /// A JS `Date` read by the column's ORM from a PostgreSQL timestamp,
 /// timestamptz or date; every other delivery keeps the generic rules.
 pub(super) fn encode_js_date(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>) {
@@ -70,6 +74,11 @@ pub(super) fn encode_js_day(raw: &Raw<'_>, col: &ColumnCanon, out: &mut Vec<u8>)
 /// The instant (µs) the ORM's `Date` holds for a PostgreSQL timestamp, or
 /// `None` for an `Invalid Date`. `tz`: timestamptz.
 fn js_instant(us: i64, tz: bool, orm: Orm) -> Option<i64> {
+    // Years 100–9999: every reader's `Date` holds the instant as it is. The
+    // common case, on the per-row path: no calendar arithmetic.
+    if (YEAR_100_US..YEAR_10000_US).contains(&us) {
+        return Some(us);
+    }
     let infinite = us == i64::MAX || us == i64::MIN;
     match orm {
         Orm::Prisma => {
@@ -199,6 +208,29 @@ pub(super) fn parse_pg_array(s: &str) -> Option<Vec<Option<String>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_bounds_are_years_100_and_10000() {
+        assert_eq!(YEAR_100_US, days_from_civil(100, 1, 1) * US_PER_DAY);
+        assert_eq!(YEAR_10000_US, days_from_civil(10000, 1, 1) * US_PER_DAY);
+        // Just inside and outside: the same answers as the calendar rules.
+        for orm in [Orm::Prisma, Orm::Drizzle] {
+            assert_eq!(js_instant(YEAR_100_US, false, orm), Some(YEAR_100_US));
+            assert_eq!(
+                js_instant(YEAR_10000_US - 1, false, orm),
+                Some(YEAR_10000_US - 1)
+            );
+        }
+        assert_eq!(js_instant(YEAR_10000_US, false, Orm::Prisma), None);
+        assert_eq!(
+            js_instant(YEAR_10000_US, false, Orm::Drizzle),
+            Some(YEAR_10000_US)
+        );
+        // Year 99 still shifts on Drizzle's side (1999).
+        let y99 = YEAR_100_US - US_PER_DAY;
+        assert_ne!(js_instant(y99, false, Orm::Drizzle), Some(y99));
+        assert_eq!(js_instant(y99, false, Orm::Prisma), Some(y99));
+    }
 
     #[test]
     fn parses_array_texts() {
