@@ -247,32 +247,9 @@ pub async fn check_table(
 #[cfg(test)]
 pub(crate) fn empty_result_for_tests() -> TableResult {
     TableResult {
-        repository: None,
         source_table: "t".into(),
         target_table: "t".into(),
-        source_rows: 0,
-        target_rows: 0,
-        matched: 0,
-        missing_in_target: 0,
-        extra_in_target: 0,
-        different: 0,
-        status: Status::Ok,
-        source_seconds: 0.0,
-        target_seconds: 0.0,
-        wall_seconds: 0.0,
-        chunks: 0,
-        shared_read: false,
-        retries: 0,
-        columns_differing: BTreeMap::new(),
-        differences: Vec::new(),
-        shapes: Vec::new(),
-        columns_compared: Vec::new(),
-        columns_ignored: Vec::new(),
-        error: None,
-        differences_truncated: false,
-        unreadable: 0,
-        columns_unreadable: BTreeMap::new(),
-        key_note: None,
+        ..TableResult::default()
     }
 }
 
@@ -293,21 +270,6 @@ pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
         repository: pair.repository.clone(),
         source_table: pair.source.qualified_name(),
         target_table: pair.target.qualified_name(),
-        source_rows: 0,
-        target_rows: 0,
-        matched: 0,
-        missing_in_target: 0,
-        extra_in_target: 0,
-        different: 0,
-        status: Status::Ok,
-        source_seconds: 0.0,
-        target_seconds: 0.0,
-        wall_seconds: 0.0,
-        chunks: 0,
-        shared_read: false,
-        retries: 0,
-        columns_differing: BTreeMap::new(),
-        differences: Vec::new(),
         shapes,
         columns_compared: pair
             .columns
@@ -321,11 +283,8 @@ pub(crate) fn empty_result(pair: &TablePair) -> TableResult {
             .filter(|c| c.ignore)
             .map(|c| c.source.name.clone())
             .collect(),
-        error: None,
-        differences_truncated: false,
-        unreadable: 0,
-        columns_unreadable: BTreeMap::new(),
         key_note: pair.key_note.clone(),
+        ..TableResult::default()
     }
 }
 

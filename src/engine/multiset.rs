@@ -531,32 +531,10 @@ mod tests {
     #[test]
     fn differing_multisets_count_at_least_one() {
         let pair_result = || TableResult {
-            repository: None,
             source_table: "t".into(),
             target_table: "t".into(),
-            source_rows: 0,
-            target_rows: 0,
-            matched: 0,
-            missing_in_target: 0,
-            extra_in_target: 0,
-            different: 0,
-            status: Status::Ok,
-            source_seconds: 0.0,
-            target_seconds: 0.0,
-            wall_seconds: 0.0,
             chunks: 1,
-            shared_read: false,
-            retries: 0,
-            columns_differing: Default::default(),
-            differences: Vec::new(),
-            shapes: Vec::new(),
-            columns_compared: Vec::new(),
-            columns_ignored: Vec::new(),
-            error: None,
-            differences_truncated: false,
-            unreadable: 0,
-            columns_unreadable: Default::default(),
-            key_note: None,
+            ..TableResult::default()
         };
         let a = Multiset { rows: 5, sum: 10 };
         let mut r = pair_result();

@@ -244,32 +244,10 @@ pub struct Verified {
 
 fn blank_result(name: &str, columns: &[ColumnInfo]) -> TableResult {
     TableResult {
-        repository: None,
         source_table: name.to_string(),
         target_table: name.to_string(),
-        source_rows: 0,
-        target_rows: 0,
-        matched: 0,
-        missing_in_target: 0,
-        extra_in_target: 0,
-        different: 0,
-        status: Status::Ok,
-        source_seconds: 0.0,
-        target_seconds: 0.0,
-        wall_seconds: 0.0,
-        chunks: 0,
-        shared_read: false,
-        retries: 0,
-        columns_differing: Default::default(),
-        differences: Vec::new(),
-        shapes: Vec::new(),
         columns_compared: columns.iter().map(|c| c.name.clone()).collect(),
-        columns_ignored: Vec::new(),
-        error: None,
-        differences_truncated: false,
-        unreadable: 0,
-        columns_unreadable: Default::default(),
-        key_note: None,
+        ..TableResult::default()
     }
 }
 

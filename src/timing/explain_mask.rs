@@ -59,6 +59,23 @@ fn mask_all_strings(v: &mut Value) {
     }
 }
 
+/// The index just past the SQL string literal that opens at `chars[open]`
+/// (`''` escapes a quote inside it; an unterminated one runs to the end).
+pub fn after_quoted(chars: &[char], open: usize) -> usize {
+    let mut i = open + 1;
+    while i < chars.len() {
+        if chars[i] == '\'' {
+            if chars.get(i + 1) == Some(&'\'') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    i + 1
+}
+
 /// `(a.email = 'x@y'::text) AND (id > 42)` → `(a.email = '…'::text) AND (id > ?)`.
 pub fn mask_literals(expr: &str) -> String {
     let chars: Vec<char> = expr.chars().collect();
@@ -67,19 +84,7 @@ pub fn mask_literals(expr: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         if c == '\'' {
-            // A quoted literal, '' escaping a quote.
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == '\'' {
-                    if chars.get(i + 1) == Some(&'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            i = after_quoted(&chars, i);
             out.push_str("'…'");
             continue;
         }

@@ -306,18 +306,7 @@ pub fn normalize_sql(sql: &str) -> String {
             }
             i += 2;
         } else if c == '\'' {
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == '\'' {
-                    if chars.get(i + 1) == Some(&'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            i = super::explain_mask::after_quoted(&chars, i);
             toks.push("?".into());
         } else if c == '"' {
             let mut s = String::new();
