@@ -5,13 +5,13 @@ cycle, and any edge against the documented layer order; exits 1 on either.
 
 Layer order, bottom to top (a module may import only from layers below it):
   exit, limits, ui < mapping < config < plan < canon < db < engine < seed
-  < timing < report < manifest < cli < cmd < lib, main
+  < timing < report < manifest < pipeline < cli < cmd < lib, main
 Usage: python3 scripts/layers.py [--edges]
 """
 import os, re, sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 ORDER = [["exit", "limits", "ui"], ["mapping"], ["config"], ["plan"], ["canon"], ["db"],
-         ["engine"], ["seed"], ["timing"], ["report"], ["manifest"], ["cli"], ["cmd"], ["lib", "main"]]
+         ["engine"], ["seed"], ["timing"], ["report"], ["manifest"], ["pipeline"], ["cli"], ["cmd"], ["lib", "main"]]
 RANK = {m: i for i, layer in enumerate(ORDER) for m in layer}
 REF = re.compile(r"\bcrate::(\w+)")
 USE_GROUP = re.compile(r"use\s+crate::\{([^;]*)\};", re.S)
