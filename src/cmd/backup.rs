@@ -133,12 +133,13 @@ fn final_code(
     catalog: &[CatalogFinding],
     chunks: &[ChunkFinding],
 ) -> i32 {
-    let code = engine::exit_code(tables);
-    if code == exit::OK && (catalog.iter().any(CatalogFinding::is_problem) || !chunks.is_empty()) {
-        exit::DIFFERENCES
-    } else {
-        code
-    }
+    let tables = engine::Outcome::of_tables(tables);
+    engine::exit_code_for(engine::Outcome {
+        differences: tables.differences
+            || catalog.iter().any(CatalogFinding::is_problem)
+            || !chunks.is_empty(),
+        ..tables
+    })
 }
 
 async fn connect(url: &DbUrl, jobs: usize, what: &str, base: &ConnectOptions) -> Result<Db> {
@@ -243,11 +244,21 @@ async fn against_source(
     }
     let pairs: Vec<_> = plan.pairs.iter().collect();
     let base = run.clone();
-    let results = engine::check_pairs(&sides, &pairs, &smap, &tmap, opts, ui, |so_far| {
-        let mut r = base.clone();
-        r.tables = so_far.to_vec();
-        report::write_all(&writers, &r, &out)
-    })
+    let on_table = |r: &engine::TableResult| ui.result_line(report::verdict::result_line(r));
+    let results = engine::check_pairs(
+        &sides,
+        &pairs,
+        &smap,
+        &tmap,
+        opts,
+        ui,
+        &on_table,
+        |so_far| {
+            let mut r = base.clone();
+            r.tables = so_far.to_vec();
+            report::write_all(&writers, &r, &out)
+        },
+    )
     .await;
     sides.close().await;
     let results = results?;

@@ -167,6 +167,7 @@ pub async fn check_into(
         &prepared.target,
         opts,
         ui,
+        &|r| ui.result_line(report::verdict::result_line(r)),
         |so_far| {
             let mut r = base.clone();
             r.tables = so_far.to_vec();

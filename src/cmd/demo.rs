@@ -157,11 +157,10 @@ pub async fn run(args: DemoArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         shown.join("mappings").display(),
         shown.join("drift").display()
     );
-    Ok(if ok1 && ok2 {
-        crate::exit::OK
-    } else {
-        crate::exit::DIFFERENCES
-    })
+    Ok(crate::engine::exit_code_for(crate::engine::Outcome {
+        error: false,
+        differences: !(ok1 && ok2),
+    }))
 }
 
 fn demo_config(dir: &Path, source: Side, target: Side) -> Config {

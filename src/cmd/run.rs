@@ -177,13 +177,10 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     run.notes.extend(lines.iter().map(|l| format!("gate: {l}")));
     run.schema_findings = Some(schema_report.findings.clone());
     run.in_progress = false;
-    let code = if any_error {
-        crate::exit::ERROR
-    } else if all_ready {
-        crate::exit::OK
-    } else {
-        crate::exit::DIFFERENCES
-    };
+    let code = crate::engine::exit_code_for(crate::engine::Outcome {
+        error: any_error,
+        differences: !all_ready,
+    });
     run.exit_code = Some(code);
     run.verdict = Some(RunVerdict {
         scope: "gate".into(),

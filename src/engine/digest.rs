@@ -100,26 +100,23 @@ impl Digest {
     }
     /// A row's encoding (compare digests only).
     pub fn encoding(&self, row: u32) -> &[u8] {
-        let r = row as usize;
-        let start = if r == 0 {
-            0
-        } else {
-            self.enc_end[r - 1] as usize
-        };
-        &self.enc[start..self.enc_end[r] as usize]
+        arena_item(&self.enc, &self.enc_end, row)
     }
     pub fn key(&self, row: u32) -> &[u8] {
-        let r = row as usize;
-        let start = if r == 0 {
-            0
-        } else {
-            self.key_end[r - 1] as usize
-        };
-        &self.keys[start..self.key_end[r] as usize]
+        arena_item(&self.keys, &self.key_end, row)
     }
     pub fn hash(&self, row: u32) -> &[u8; 16] {
         &self.hashes[row as usize]
     }
+}
+
+/// Item `row` of an arena whose items end at `ends` (each starts where the
+/// one before ends).
+#[inline]
+fn arena_item<'a>(arena: &'a [u8], ends: &[u32], row: u32) -> &'a [u8] {
+    let r = row as usize;
+    let start = if r == 0 { 0 } else { ends[r - 1] as usize };
+    &arena[start..ends[r] as usize]
 }
 
 /// Rows per rayon task: large enough to amortise scheduling, small enough

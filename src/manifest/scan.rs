@@ -4,7 +4,7 @@
 //! same `engine::digest` row hashes and the same chunk hash, so a chunk
 //! verifies exactly when its rows are the rows the manifest saw.
 
-use std::sync::Arc;
+use std::cell::Cell;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -15,9 +15,12 @@ use super::format::{self, BoundValue, ChunkRecord, ChunkSum, ColumnInfo, TableEn
 use super::write::Writer;
 use crate::canon::ColumnCanon;
 use crate::db::fingerprint::Filter;
-use crate::db::{ReadSpec, Snapshot, Wire};
+use crate::db::{Boundary, LiveColumn, ReadSpec, Snapshot, Wire};
+use crate::engine::compare::{Joined, merge_by_key};
 use crate::engine::digest::{self, HashCol, HashMode, SideCodec};
-use crate::engine::multiset::{self, Multiset};
+use crate::engine::multiset::{self, Keyless, Multiset};
+use crate::engine::read::{Session, TableRead};
+use crate::engine::schedule::{self, Schedule};
 use crate::engine::{DiffKind, RowDifference, Status, TableResult};
 use crate::mapping::{Mapping, ReadMode};
 use crate::ui::Ui;
@@ -49,11 +52,78 @@ fn raw_codec(columns: usize, key: usize) -> SideCodec {
     }
 }
 
-fn raw_columns(names: &[String]) -> Vec<(String, ColumnCanon)> {
-    names
-        .iter()
-        .map(|n| (n.clone(), ColumnCanon::from_read(ReadMode::Raw)))
-        .collect()
+/// A table's read as a manifest has it: `columns` (key columns first), in
+/// Raw mode, ordered by `key`.
+fn manifest_read(
+    schema: &Option<String>,
+    name: &str,
+    columns: &[String],
+    key: &[String],
+    live: Vec<LiveColumn>,
+) -> Result<TableRead> {
+    let spec = ReadSpec {
+        schema: schema.clone(),
+        table: name.to_string(),
+        columns: columns.to_vec(),
+        key: key.to_vec(),
+        where_clause: None,
+    };
+    TableRead::new(spec, live)
+}
+
+/// A keyless table's multiset, every column in Raw mode.
+async fn raw_multiset(
+    snapshot: &Snapshot,
+    schema: &Option<String>,
+    name: &str,
+    columns: &[String],
+    jobs: usize,
+    chunk_rows: usize,
+) -> Result<Multiset> {
+    Keyless {
+        schema: schema.clone(),
+        table: name.to_string(),
+        columns: columns
+            .iter()
+            .map(|n| (n.clone(), ColumnCanon::from_read(ReadMode::Raw)))
+            .collect(),
+        where_clause: None,
+    }
+    .multiset(snapshot, jobs, chunk_rows)
+    .await
+}
+
+/// Reads every chunk of `read` (split at `bounds`) and hands each chunk's
+/// summary to `on_chunk` in chunk order: its row count and hash, and its
+/// encoded rows where `keep` says so.
+async fn summarize_chunks(
+    snapshot: &Snapshot,
+    read: &TableRead,
+    table: &str,
+    bounds: &[Boundary],
+    jobs: usize,
+    keep: impl Fn(usize, &ChunkSum) -> bool,
+    mut on_chunk: impl FnMut(usize, ChunkSum) -> Result<()>,
+) -> Result<()> {
+    let codec = std::sync::Arc::new(raw_codec(read.spec.columns.len(), read.spec.key.len()));
+    schedule::run(
+        &schedule::chunks(table, bounds),
+        &Schedule::new(jobs),
+        async |chunk, lane: &mut Session, _| {
+            let (rows, _) = read.read(snapshot, lane, &chunk).await?;
+            let codec = codec.clone();
+            let mut sum =
+                schedule::on_rayon(move || format::summarize(&digest::digest(&rows, &codec), true))
+                    .await?;
+            if !keep(chunk.index, &sum) {
+                sum.rows_encoded = Vec::new();
+            }
+            Ok(sum)
+        },
+        |chunk, sum| on_chunk(chunk.index, sum),
+    )
+    .await?;
+    Ok(())
 }
 
 /// One table as written into a manifest.
@@ -122,12 +192,11 @@ pub async fn write_tables(
         };
         if key.is_empty() {
             drop(w);
-            let m = multiset::table_multiset(
+            let m = raw_multiset(
                 snapshot,
-                table.schema.as_deref(),
+                &table.schema,
                 &table.name,
-                raw_columns(&columns),
-                None,
+                &columns,
                 opts.jobs,
                 opts.chunk_rows,
             )
@@ -155,33 +224,24 @@ pub async fn write_tables(
             seq += 1;
             continue;
         }
-        let spec = ReadSpec {
-            schema: table.schema.clone(),
-            table: table.name.clone(),
-            columns: columns.clone(),
-            key: key.clone(),
-            where_clause: None,
-        };
-        let wires = multiset::wires_of(&spec, &live)?;
-        let (bounds, _) = w.boundaries(&spec, opts.chunk_rows).await?;
+        let read = manifest_read(&table.schema, &table.name, &columns, &key, live)?;
+        let (bounds, _) = read.boundaries(&mut w, opts.chunk_rows).await?;
         drop(w);
         header.boundaries = bounds
             .iter()
             .map(|b| b.iter().map(BoundValue::from_owned).collect())
             .collect();
         writer.table(&header)?;
-        let codec = Arc::new(raw_codec(columns.len(), key.len()));
         let keep = opts.row_hashes;
         let mut rows = 0u64;
-        multiset::scan(
+        summarize_chunks(
             snapshot,
-            &spec,
-            &live,
-            &wires,
+            &read,
+            &qualified,
             &bounds,
             opts.jobs,
-            move |_, chunk| format::summarize(&digest::digest(chunk, &codec), keep),
-            |i, sum: ChunkSum| {
+            |_, _| keep,
+            |i, sum| {
                 rows += sum.rows;
                 writer.chunk(
                     &ChunkRecord {
@@ -242,15 +302,6 @@ pub struct Verified {
     pub notes: Vec<String>,
 }
 
-fn blank_result(name: &str, columns: &[ColumnInfo]) -> TableResult {
-    TableResult {
-        source_table: name.to_string(),
-        target_table: name.to_string(),
-        columns_compared: columns.iter().map(|c| c.name.clone()).collect(),
-        ..TableResult::default()
-    }
-}
-
 /// Verifies every table of `manifest` against the database of `snapshot`,
 /// calling `after_each` with the results so far. One failing table does
 /// not stop the others: it becomes an `error` row.
@@ -266,9 +317,12 @@ pub async fn verify_tables(
         let t = &manifest.tables[ti];
         let name = t.header.qualified_name();
         let started = Instant::now();
-        let mut result = blank_result(&name, &t.header.columns);
-        result.source_rows = t.end.rows;
-        result.chunks = t.header.chunks().max(1);
+        let mut result = TableResult {
+            columns_compared: t.header.columns.iter().map(|c| c.name.clone()).collect(),
+            source_rows: t.end.rows,
+            chunks: t.header.chunks().max(1),
+            ..TableResult::new(None, &name, &name)
+        };
         if let Err(e) = verify_table(manifest, ti, snapshot, opts, &mut result, &mut v).await {
             result.status = Status::Error;
             result.error = Some(format!("{e:#}"));
@@ -334,12 +388,11 @@ async fn verify_table(
             .as_deref()
             .and_then(|s| Multiset::from_hex(t.end.rows, s))
             .context("the manifest's multiset is malformed")?;
-        let actual = multiset::table_multiset(
+        let actual = raw_multiset(
             snapshot,
-            h.schema.as_deref(),
+            &h.schema,
             &h.name,
-            raw_columns(&columns),
-            None,
+            &columns,
             opts.jobs,
             manifest.header.chunk_rows.max(1),
         )
@@ -350,42 +403,26 @@ async fn verify_table(
         return Ok(());
     }
 
-    let spec = ReadSpec {
-        schema: h.schema.clone(),
-        table: h.name.clone(),
-        columns: columns.clone(),
-        key: h.key.clone(),
-        where_clause: None,
-    };
-    let wires = multiset::wires_of(&spec, &live)?;
-    let key_wires: Vec<Wire> = wires[..h.key.len()].to_vec();
+    let read = manifest_read(&h.schema, &h.name, &columns, &h.key, live)?;
+    let key_wires: Vec<Wire> = read.wires[..h.key.len()].to_vec();
     let bounds = h
         .bounds()
         .context("the manifest's chunk boundaries are malformed")?;
-    let expected: Arc<Vec<(u64, [u8; 32])>> =
-        Arc::new(t.chunks.iter().map(|c| (c.rows, c.hash)).collect());
-    let codec = Arc::new(raw_codec(columns.len(), h.key.len()));
-    let exp = expected.clone();
+    let expected: Vec<(u64, [u8; 32])> = t.chunks.iter().map(|c| (c.rows, c.hash)).collect();
     let cap = opts.max_differences;
     let mut target_rows = 0u64;
     let mut named: Vec<(Vec<u8>, DiffKind)> = Vec::new();
     let mut row_level = false;
     let mut count_only = false;
-    multiset::scan(
+    summarize_chunks(
         snapshot,
-        &spec,
-        &live,
-        &wires,
+        &read,
+        &name,
         &bounds,
         opts.jobs,
-        move |i, chunk| {
-            let mut sum = format::summarize(&digest::digest(chunk, &codec), true);
-            if exp.get(i) == Some(&(sum.rows, sum.hash)) {
-                sum.rows_encoded = Vec::new();
-            }
-            sum
-        },
-        |i, sum: ChunkSum| {
+        // A chunk's rows are kept only to name the rows of a differing chunk.
+        |i, sum| expected.get(i) != Some(&(sum.rows, sum.hash)),
+        |i, sum| {
             target_rows += sum.rows;
             let (m_rows, m_hash) = expected[i];
             if (sum.rows, sum.hash) == (m_rows, m_hash) {
@@ -431,13 +468,9 @@ async fn verify_table(
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named.truncate(cap);
     for (key, kind) in named {
-        result.differences.push(RowDifference {
-            key: format::key_json(&h.key, &key_wires, &key)
-                .unwrap_or_else(|| serde_json::json!({ "key_hex": hex::encode(&key) })),
-            kind,
-            columns: Vec::new(),
-            values: None,
-        });
+        let key = format::key_json(&h.key, &key_wires, &key)
+            .unwrap_or_else(|| serde_json::json!({ "key_hex": hex::encode(&key) }));
+        result.differences.push(RowDifference::bare(key, kind));
     }
     if result.missing_in_target + result.extra_in_target + result.different > 0
         || target_rows != t.end.rows
@@ -483,57 +516,41 @@ pub struct RowDiffs {
 /// Merge-joins two chunks' encoded rows (both in key order). `None` when
 /// either is malformed.
 pub fn compare_rows(expected: &[u8], actual: &[u8], cap: usize) -> Option<RowDiffs> {
+    let malformed = Cell::new(false);
+    let well_formed = |row: Option<_>| {
+        malformed.set(malformed.get() || row.is_none());
+        row
+    };
+    let rows = merge_by_key(
+        format::rows(expected).map_while(well_formed),
+        format::rows(actual).map_while(well_formed),
+        |a, b| a.0.cmp(b.0),
+    );
     let mut out = RowDiffs::default();
-    let mut a = format::rows(expected).peekable();
-    let mut b = format::rows(actual).peekable();
-    let name = |out: &mut RowDiffs, key: &[u8], kind| {
+    for joined in rows {
+        let (key, kind) = match joined {
+            Joined::Both((_, a), (_, b)) if a == b => {
+                out.matched += 1;
+                continue;
+            }
+            Joined::Both((key, _), _) => {
+                out.different += 1;
+                (key, DiffKind::Different)
+            }
+            Joined::SourceOnly((key, _)) => {
+                out.missing += 1;
+                (key, DiffKind::MissingInTarget)
+            }
+            Joined::TargetOnly((key, _)) => {
+                out.extra += 1;
+                (key, DiffKind::ExtraInTarget)
+            }
+        };
         if out.named.len() < cap {
             out.named.push((key.to_vec(), kind));
         }
-    };
-    loop {
-        let (x, y) = match (a.peek(), b.peek()) {
-            (None, None) => break,
-            (Some(None), _) | (_, Some(None)) => return None,
-            (x, y) => (x.copied().flatten(), y.copied().flatten()),
-        };
-        match (x, y) {
-            (Some((ka, ha)), Some((kb, hb))) => match ka.cmp(kb) {
-                std::cmp::Ordering::Equal => {
-                    if ha == hb {
-                        out.matched += 1;
-                    } else {
-                        out.different += 1;
-                        name(&mut out, ka, DiffKind::Different);
-                    }
-                    a.next();
-                    b.next();
-                }
-                std::cmp::Ordering::Less => {
-                    out.missing += 1;
-                    name(&mut out, ka, DiffKind::MissingInTarget);
-                    a.next();
-                }
-                std::cmp::Ordering::Greater => {
-                    out.extra += 1;
-                    name(&mut out, kb, DiffKind::ExtraInTarget);
-                    b.next();
-                }
-            },
-            (Some((ka, _)), None) => {
-                out.missing += 1;
-                name(&mut out, ka, DiffKind::MissingInTarget);
-                a.next();
-            }
-            (None, Some((kb, _))) => {
-                out.extra += 1;
-                name(&mut out, kb, DiffKind::ExtraInTarget);
-                b.next();
-            }
-            (None, None) => break,
-        }
     }
-    Some(out)
+    (!malformed.get()).then_some(out)
 }
 
 #[cfg(test)]

@@ -648,7 +648,7 @@ fn pair_tables(
         // Issue 9: a table without any usable key is compared as a keyless
         // multiset (`backup` asks for exactly that; `check` too, with a
         // note), so one table never stops the others.
-        key_note = Some(crate::engine::multiset::note(&table_name));
+        key_note = Some(keyless_note(&table_name));
     }
 
     let repository = repositories
@@ -689,6 +689,14 @@ fn pair_tables(
 /// unique criterion (Prisma `@@unique`) whose columns are all required and
 /// paired, else a required single-column one (`@unique`). Source side
 /// first, then the target's. Returns the key and what it is, for the note.
+/// The note every report carries for a table compared as a keyless
+/// multiset.
+pub fn keyless_note(table: &str) -> String {
+    format!(
+        "{table} has no primary key: compared as a multiset (row count and sum of row hashes); a difference is detected but its rows cannot be named"
+    )
+}
+
 fn unique_key(
     s: &Table,
     t: &Table,

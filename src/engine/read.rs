@@ -1,0 +1,366 @@
+//! One side's row read of one table, chunk by chunk: the projection, the
+//! live columns and their wire forms, and reading one chunk on a lane's
+//! session. This is the chunk reader the scheduler's jobs use today; a
+//! reader that asks the server for a chunk's hash instead (pushdown) would
+//! sit beside it, on the same [`Session`]s.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use super::schedule::Chunk;
+use crate::db::{Boundary, ChunkData, LiveColumn, ReadSpec, Snapshot, Wire, Worker};
+
+/// A lane's session on one snapshot, opened on first use. The retry rule
+/// drops the lane's sessions, so a retry opens a fresh one in the same
+/// snapshot.
+#[derive(Default)]
+pub struct Session(Option<Worker>);
+
+impl Session {
+    pub async fn open(&mut self, snapshot: &Snapshot) -> Result<&mut Worker> {
+        if self.0.is_none() {
+            self.0 = Some(snapshot.worker().await?);
+        }
+        Ok(self.0.as_mut().expect("a session just opened"))
+    }
+
+    /// Whether what this session read is in the view every shared reader
+    /// of its snapshot has (see [`Worker::in_shared_view`]); true before
+    /// it is opened.
+    pub fn in_shared_view(&self) -> bool {
+        self.0.as_ref().is_none_or(Worker::in_shared_view)
+    }
+}
+
+/// What one side reads of one table, and how its columns arrive.
+pub struct TableRead {
+    pub spec: ReadSpec,
+    /// The table's columns as the snapshot has them (plus, for a keyless
+    /// table, the row address it is chunked by).
+    pub live: Vec<LiveColumn>,
+    /// The wire form of each projected column.
+    pub wires: Arc<[Wire]>,
+}
+
+impl TableRead {
+    /// Fails naming a projected column the live table lacks.
+    pub fn new(spec: ReadSpec, live: Vec<LiveColumn>) -> Result<TableRead> {
+        let wires = wires_of(&spec, &live)?;
+        Ok(TableRead { spec, live, wires })
+    }
+
+    /// Reads one chunk on the lane's session, and says how long the read
+    /// took (opening the session left out).
+    pub async fn read(
+        &self,
+        snapshot: &Snapshot,
+        session: &mut Session,
+        chunk: &Chunk<'_>,
+    ) -> Result<(ChunkData, Duration)> {
+        let worker = session.open(snapshot).await?;
+        let started = Instant::now();
+        let rows = self.read_on(worker, chunk.lower, chunk.upper).await?;
+        Ok((rows, started.elapsed()))
+    }
+
+    /// Reads the keys in `(lower, upper]` on `worker`.
+    pub async fn read_on(
+        &self,
+        worker: &mut Worker,
+        lower: Option<&Boundary>,
+        upper: Option<&Boundary>,
+    ) -> Result<ChunkData> {
+        worker
+            .read_chunk(&self.spec, &self.live, &self.wires, lower, upper)
+            .await
+    }
+
+    /// The chunk boundaries of this read, and the planner's row estimate.
+    pub async fn boundaries(
+        &self,
+        worker: &mut Worker,
+        chunk_rows: usize,
+    ) -> Result<(Vec<Boundary>, u64)> {
+        worker.boundaries(&self.spec, chunk_rows).await
+    }
+}
+
+/// The wire of each projected column, or which one the live table lacks.
+pub fn wires_of(spec: &ReadSpec, live: &[LiveColumn]) -> Result<Arc<[Wire]>> {
+    spec.columns
+        .iter()
+        .map(|c| {
+            live.iter()
+                .find(|l| &l.name == c)
+                .map(|l| l.wire)
+                .with_context(|| {
+                    format!(
+                        "column {c} of {} is missing from the live table; run `parity schema` to see the drift",
+                        spec.table
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The row reader under the scheduler, on real databases: every row
+    //! read once, in key order, whatever the bounds; empty chunks; and the
+    //! retry rule against a session the server really killed.
+
+    use super::*;
+    use crate::canon::Raw;
+    use crate::config::DbUrl;
+    use crate::db::{ConnectOptions, Db, OwnedRaw};
+    use crate::engine::schedule::{self, Ran, Schedule};
+    use sqlx::Connection;
+
+    type Key = (i64, String);
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    /// 60 rows under a composite key: `a` in 0..20, `b` in x, y, z.
+    fn table_sql(int: &str) -> String {
+        let rows: Vec<String> = (0..20)
+            .flat_map(|a| ["x", "y", "z"].map(|b| format!("({a}, '{b}', 'v{a}{b}')")))
+            .collect();
+        format!(
+            "CREATE TABLE t (a {int} NOT NULL, b TEXT NOT NULL, v TEXT, PRIMARY KEY (a, b)); \
+             INSERT INTO t VALUES {};",
+            rows.join(", ")
+        )
+    }
+
+    fn all_keys() -> Vec<Key> {
+        (0..20)
+            .flat_map(|a| ["x", "y", "z"].map(|b| (a, b.to_string())))
+            .collect()
+    }
+
+    fn bound(a: i64, b: &str) -> Boundary {
+        vec![OwnedRaw::Int(a), OwnedRaw::Text(b.into())]
+    }
+
+    /// A boundary as a key (PostgreSQL hands boundaries back as text).
+    fn key_of(b: &Boundary) -> Key {
+        match (&b[0], &b[1]) {
+            (OwnedRaw::Int(a), OwnedRaw::Text(s)) => (*a, s.clone()),
+            (OwnedRaw::Text(a), OwnedRaw::Text(s)) => (a.parse().unwrap(), s.clone()),
+            other => panic!("not a test key: {other:?}"),
+        }
+    }
+
+    async fn open_read(snapshot: &Snapshot) -> (TableRead, Worker) {
+        let mut w = snapshot.worker().await.unwrap();
+        let live = w.columns(None, "t").await.unwrap();
+        let spec = ReadSpec {
+            schema: None,
+            table: "t".into(),
+            columns: vec!["a".into(), "b".into(), "v".into()],
+            key: vec!["a".into(), "b".into()],
+            where_clause: None,
+        };
+        (TableRead::new(spec, live).unwrap(), w)
+    }
+
+    /// Reads every chunk at `bounds`; `kill(chunk, attempt)` kills the
+    /// lane's session on the server before that read. Returns each chunk's
+    /// keys as handed back.
+    async fn read_all(
+        snapshot: &Snapshot,
+        read: &TableRead,
+        bounds: &[Boundary],
+        jobs: usize,
+        kill: impl Fn(usize, u32) -> bool,
+    ) -> Result<(Vec<Vec<Key>>, Ran)> {
+        let mut got = Vec::new();
+        let ran = schedule::run(
+            &schedule::chunks("t", bounds),
+            &Schedule::new(jobs),
+            async |chunk, lane: &mut Session, attempt| {
+                if kill(chunk.index, attempt) {
+                    lane.open(snapshot).await?.kill_for_test(snapshot).await?;
+                }
+                let (rows, _) = read.read(snapshot, lane, &chunk).await?;
+                let mut row = Vec::new();
+                Ok((0..rows.len())
+                    .map(|i| {
+                        rows.row(i, &mut row);
+                        match (row[0], row[1]) {
+                            (Raw::Int(a), Raw::Text(b)) => (a, b.to_string()),
+                            other => panic!("unexpected key {other:?}"),
+                        }
+                    })
+                    .collect())
+            },
+            |_, keys| {
+                got.push(keys);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok((got, ran))
+    }
+
+    /// Every chunk holds only keys in `(lower, upper]`, and all chunks
+    /// together hold every row once, in key order.
+    fn assert_partition(chunks: &[Vec<Key>], bounds: &[Boundary]) {
+        for (i, keys) in chunks.iter().enumerate() {
+            let lower = i.checked_sub(1).map(|j| key_of(&bounds[j]));
+            let upper = bounds.get(i).map(key_of);
+            for k in keys {
+                assert!(lower.as_ref().is_none_or(|l| k > l), "{k:?} in chunk {i}");
+                assert!(upper.as_ref().is_none_or(|u| k <= u), "{k:?} in chunk {i}");
+            }
+        }
+        assert_eq!(chunks.concat(), all_keys());
+    }
+
+    #[test]
+    fn sqlite_chunks_hold_every_row_once_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        block_on(async {
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+            sqlx::raw_sql(&table_sql("INTEGER"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+            let url = DbUrl::new(format!("sqlite://{}", path.display()));
+            let db = Db::connect(&url, &ConnectOptions::default()).await.unwrap();
+            let snapshot = Snapshot::begin(&db).await.unwrap();
+            let (read, mut w) = open_read(&snapshot).await;
+            let (bounds, _) = read.boundaries(&mut w, 7).await.unwrap();
+            drop(w);
+            assert!(
+                bounds.len() >= 7,
+                "60 rows in chunks of 7: {}",
+                bounds.len()
+            );
+            for jobs in [1, 3] {
+                let (chunks, ran) = read_all(&snapshot, &read, &bounds, jobs, |_, _| false)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    ran,
+                    Ran {
+                        chunks: bounds.len() + 1,
+                        retries: 0
+                    }
+                );
+                assert_partition(&chunks, &bounds);
+            }
+            // Bounds inside the composite key: (5,y)..(5,yy] and past the
+            // last row hold nothing, and are still chunks.
+            let bounds = [bound(5, "x"), bound(5, "y"), bound(5, "yy"), bound(100, "")];
+            let (chunks, _) = read_all(&snapshot, &read, &bounds, 2, |_, _| false)
+                .await
+                .unwrap();
+            assert_eq!(
+                chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+                [16, 1, 0, 43, 0]
+            );
+            assert_partition(&chunks, &bounds);
+            snapshot.end().await;
+            db.close().await;
+        });
+    }
+
+    /// A PostgreSQL database for one test, dropped with it (also when
+    /// the test fails).
+    struct PgTemp {
+        server: String,
+        name: String,
+    }
+
+    impl PgTemp {
+        fn create(sql: &str) -> PgTemp {
+            let base = std::env::var("PARITY_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
+            let server = format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest));
+            let name = format!("parity_u_schedule_{}", std::process::id());
+            let pg = PgTemp { server, name };
+            pg.admin(&format!("DROP DATABASE IF EXISTS {}", pg.name));
+            pg.admin(&format!("CREATE DATABASE {}", pg.name));
+            block_on(async {
+                let mut t = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut t).await.unwrap();
+            });
+            pg
+        }
+
+        fn url(&self) -> String {
+            format!("{}/{}", self.server, self.name)
+        }
+
+        fn admin(&self, sql: &str) {
+            block_on(async {
+                let mut c = sqlx::PgConnection::connect(&format!("{}/postgres", self.server))
+                    .await
+                    .expect("PostgreSQL for the engine's unit tests (PARITY_TEST_PG_URL)");
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            });
+        }
+    }
+
+    impl Drop for PgTemp {
+        fn drop(&mut self) {
+            self.admin(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+
+    #[test]
+    fn postgres_a_killed_session_is_retried_once_in_the_same_snapshot() {
+        let pg = PgTemp::create(&table_sql("BIGINT"));
+        block_on(async {
+            let url = DbUrl::new(pg.url());
+            let opts = ConnectOptions {
+                max_connections: 8,
+                ..ConnectOptions::default()
+            };
+            let db = Db::connect(&url, &opts).await.unwrap();
+            let snapshot = Snapshot::begin(&db).await.unwrap();
+            let (read, mut w) = open_read(&snapshot).await;
+            let (bounds, _) = read.boundaries(&mut w, 7).await.unwrap();
+            drop(w);
+            // Killed once before chunk 2's first read: one retry, same rows.
+            let (chunks, ran) = read_all(&snapshot, &read, &bounds, 2, |i, a| (i, a) == (2, 0))
+                .await
+                .unwrap();
+            assert_eq!(
+                ran,
+                Ran {
+                    chunks: bounds.len() + 1,
+                    retries: 1
+                }
+            );
+            assert_partition(&chunks, &bounds);
+            // Killed before every try of chunk 1: the rule gives up after one
+            // retry, with the lost connection as the error.
+            let err = read_all(&snapshot, &read, &bounds, 2, |i, _| i == 1)
+                .await
+                .unwrap_err();
+            assert!(crate::db::is_connection_lost(&err), "{err:#}");
+            snapshot.end_and_close().await;
+        });
+    }
+}
