@@ -14,7 +14,7 @@ use super::compare::{ChunkOutcome, Compared, MergeInput, merge_join};
 use super::digest::{self, SideCodec};
 use super::read::{Session, TableRead};
 use super::schedule::{self, Chunk, Schedule};
-use super::{EngineOptions, Sides, TableResult};
+use super::{EngineOptions, Sides, TableCheck, TableResult};
 use crate::canon::{self, ColumnCanon};
 use crate::db::{ChunkData, ReadSpec, Worker};
 use crate::mapping::{Column, Mapping, Table};
@@ -153,14 +153,8 @@ async fn open_read(
 }
 
 /// Checks a keyed pair into `result`.
-pub(super) async fn check(
-    sides: &Sides,
-    pair: &TablePair,
-    maps: (&Mapping, &Mapping),
-    opts: &EngineOptions,
-    progress: Option<&indicatif::ProgressBar>,
-    result: &mut TableResult,
-) -> Result<()> {
+pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Result<()> {
+    let (sides, pair, opts) = (c.sides, c.pair, c.opts);
     let shared = opts.share_reads
         && sides.same_database
         && crate::mapping::schema_matches(
@@ -169,7 +163,7 @@ pub(super) async fn check(
         )
         && pair.source.name == pair.target.name;
     result.shared_read = shared;
-    let (splan, tplan, compared) = side_plans(pair, maps.0, maps.1, shared)?;
+    let (splan, tplan, compared) = side_plans(pair, c.source_map, c.target_map, shared)?;
     let mut first = sides.source.worker().await?;
     let source = open_read(&mut first, splan.spec, &pair.source, "source").await?;
     // A shared read reads the source's projection once for both sides.
@@ -199,7 +193,7 @@ pub(super) async fn check(
         digest::hash_plan(&scodec, &tcodec, &source.wires, &target_read.wires, shared);
     let (bounds, estimated) = source.boundaries(&mut first, opts.chunk_rows).await?;
     drop(first);
-    if let Some(pb) = progress {
+    if let Some(pb) = c.progress {
         // The planner's row estimate: marked `~` until the reads finish.
         pb.set_style(crate::ui::rows_style(true));
         pb.disable_steady_tick();
@@ -228,7 +222,7 @@ pub(super) async fn check(
         &Schedule::new(opts.jobs),
         async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await,
         |_, out| {
-            if let Some(pb) = progress {
+            if let Some(pb) = c.progress {
                 crate::ui::advance(pb, out.source_rows);
             }
             total.merge(out, opts.max_differences);

@@ -46,6 +46,17 @@ pub struct EngineOptions {
     pub share_reads: bool,
 }
 
+/// One table pair to check, with all a check of it needs: what the keyed
+/// and the keyless paths (and any later chunk reader) are handed.
+pub(crate) struct TableCheck<'a> {
+    pub sides: &'a Sides,
+    pub pair: &'a TablePair,
+    pub source_map: &'a Mapping,
+    pub target_map: &'a Mapping,
+    pub opts: &'a EngineOptions,
+    pub progress: Option<&'a indicatif::ProgressBar>,
+}
+
 /// Checks one table pair; never fails: errors become an `error` row.
 pub async fn check_table(
     sides: &Sides,
@@ -57,12 +68,19 @@ pub async fn check_table(
 ) -> TableResult {
     let started = Instant::now();
     let mut result = TableResult::for_pair(pair);
-    let maps = (source_map, target_map);
+    let check = TableCheck {
+        sides,
+        pair,
+        source_map,
+        target_map,
+        opts,
+        progress,
+    };
     // Issue 6: a pair without a key (only `backup` plans one) is a multiset.
     let checked = if pair.key.is_empty() {
-        multiset::check(sides, pair, maps, opts, progress, &mut result).await
+        multiset::check(&check, &mut result).await
     } else {
-        keyed::check(sides, pair, maps, opts, progress, &mut result).await
+        keyed::check(&check, &mut result).await
     };
     if let Err(e) = checked {
         result.status = Status::Error;

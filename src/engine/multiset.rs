@@ -20,11 +20,10 @@ use super::digest::{self, HashCol, HashMode, SideCodec};
 use super::keyed::canon_columns;
 use super::read::{Session, TableRead};
 use super::schedule::{self, Schedule};
-use super::{DiffKind, EngineOptions, RowDifference, Sides, Status, TableResult};
+use super::{DiffKind, RowDifference, Status, TableCheck, TableResult};
 use crate::canon::ColumnCanon;
 use crate::db::{ChunkData, LiveColumn, ReadSpec, Snapshot, Wire};
-use crate::mapping::{Mapping, Orm, Table};
-use crate::plan::TablePair;
+use crate::mapping::{Orm, Table};
 
 /// A table's rows as a multiset: how many, and the sum of their row hashes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -258,29 +257,29 @@ pub use crate::plan::keyless_note as note;
 
 /// Checks a pair without a key (the plan allows one only when asked:
 /// `backup`) into `result`: both sides' multisets, read at once.
-pub(super) async fn check(
-    sides: &Sides,
-    pair: &TablePair,
-    maps: (&Mapping, &Mapping),
-    opts: &EngineOptions,
-    progress: Option<&indicatif::ProgressBar>,
-    result: &mut TableResult,
-) -> Result<()> {
+pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Result<()> {
+    let (pair, opts) = (c.pair, c.opts);
     result.chunks = 1;
     // Only an ORM's reading can throw; catalog reads (backups) skip the count.
-    let count = maps.0.orm != Orm::Catalog || maps.1.orm != Orm::Catalog;
+    let count = c.source_map.orm != Orm::Catalog || c.target_map.orm != Orm::Catalog;
     let side = |table: &Table, columns| Keyless {
         schema: table.schema.clone(),
         table: table.name.clone(),
         columns,
         where_clause: pair.where_clause.clone(),
     };
-    let source = side(&pair.source, canon_columns(pair, maps.0, |c| &c.source));
-    let target = side(&pair.target, canon_columns(pair, maps.1, |c| &c.target));
+    let source = side(
+        &pair.source,
+        canon_columns(pair, c.source_map, |p| &p.source),
+    );
+    let target = side(
+        &pair.target,
+        canon_columns(pair, c.target_map, |p| &p.target),
+    );
     let started = Instant::now();
     let (s, t) = tokio::join!(
-        source.scan(&sides.source, opts.jobs, opts.chunk_rows, count),
-        target.scan(&sides.target, opts.jobs, opts.chunk_rows, count)
+        source.scan(&c.sides.source, opts.jobs, opts.chunk_rows, count),
+        target.scan(&c.sides.target, opts.jobs, opts.chunk_rows, count)
     );
     let seconds = started.elapsed().as_secs_f64();
     let (s, su) = s.context("source")?;
@@ -289,7 +288,7 @@ pub(super) async fn check(
     unreadable_result(result, &su, &tu);
     result.source_seconds = seconds;
     result.target_seconds = seconds;
-    if let Some(pb) = progress {
+    if let Some(pb) = c.progress {
         pb.set_length(s.rows);
         pb.set_position(s.rows);
     }

@@ -161,7 +161,8 @@ mod tests {
         }
     }
 
-    async fn open_read(snapshot: &Snapshot) -> (TableRead, Worker) {
+    /// The test table's read, and its bounds in chunks of 7 rows.
+    async fn open_read(snapshot: &Snapshot) -> (TableRead, Vec<Boundary>) {
         let mut w = snapshot.worker().await.unwrap();
         let live = w.columns(None, "t").await.unwrap();
         let spec = ReadSpec {
@@ -171,7 +172,14 @@ mod tests {
             key: vec!["a".into(), "b".into()],
             where_clause: None,
         };
-        (TableRead::new(spec, live).unwrap(), w)
+        let read = TableRead::new(spec, live).unwrap();
+        let (bounds, _) = read.boundaries(&mut w, 7).await.unwrap();
+        assert!(
+            bounds.len() >= 7,
+            "60 rows in chunks of 7: {}",
+            bounds.len()
+        );
+        (read, bounds)
     }
 
     /// Reads every chunk at `bounds`; `kill(chunk, attempt)` kills the
@@ -227,6 +235,25 @@ mod tests {
         assert_eq!(chunks.concat(), all_keys());
     }
 
+    /// Reads every chunk; asserts every chunk ran, `retries` were needed,
+    /// and the chunks partition the table.
+    async fn assert_reads_all(
+        snapshot: &Snapshot,
+        read: &TableRead,
+        bounds: &[Boundary],
+        jobs: usize,
+        kill: impl Fn(usize, u32) -> bool,
+        retries: u64,
+    ) {
+        let (chunks, ran) = read_all(snapshot, read, bounds, jobs, kill).await.unwrap();
+        let expected = Ran {
+            chunks: bounds.len() + 1,
+            retries,
+        };
+        assert_eq!(ran, expected);
+        assert_partition(&chunks, bounds);
+    }
+
     #[test]
     fn sqlite_chunks_hold_every_row_once_in_key_order() {
         let dir = tempfile::tempdir().unwrap();
@@ -244,26 +271,9 @@ mod tests {
             let url = DbUrl::new(format!("sqlite://{}", path.display()));
             let db = Db::connect(&url, &ConnectOptions::default()).await.unwrap();
             let snapshot = Snapshot::begin(&db).await.unwrap();
-            let (read, mut w) = open_read(&snapshot).await;
-            let (bounds, _) = read.boundaries(&mut w, 7).await.unwrap();
-            drop(w);
-            assert!(
-                bounds.len() >= 7,
-                "60 rows in chunks of 7: {}",
-                bounds.len()
-            );
+            let (read, bounds) = open_read(&snapshot).await;
             for jobs in [1, 3] {
-                let (chunks, ran) = read_all(&snapshot, &read, &bounds, jobs, |_, _| false)
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    ran,
-                    Ran {
-                        chunks: bounds.len() + 1,
-                        retries: 0
-                    }
-                );
-                assert_partition(&chunks, &bounds);
+                assert_reads_all(&snapshot, &read, &bounds, jobs, |_, _| false, 0).await;
             }
             // Bounds inside the composite key: (5,y)..(5,yy] and past the
             // last row hold nothing, and are still chunks.
@@ -339,21 +349,9 @@ mod tests {
             };
             let db = Db::connect(&url, &opts).await.unwrap();
             let snapshot = Snapshot::begin(&db).await.unwrap();
-            let (read, mut w) = open_read(&snapshot).await;
-            let (bounds, _) = read.boundaries(&mut w, 7).await.unwrap();
-            drop(w);
+            let (read, bounds) = open_read(&snapshot).await;
             // Killed once before chunk 2's first read: one retry, same rows.
-            let (chunks, ran) = read_all(&snapshot, &read, &bounds, 2, |i, a| (i, a) == (2, 0))
-                .await
-                .unwrap();
-            assert_eq!(
-                ran,
-                Ran {
-                    chunks: bounds.len() + 1,
-                    retries: 1
-                }
-            );
-            assert_partition(&chunks, &bounds);
+            assert_reads_all(&snapshot, &read, &bounds, 2, |i, a| (i, a) == (2, 0), 1).await;
             // Killed before every try of chunk 1: the rule gives up after one
             // retry, with the lost connection as the error.
             let err = read_all(&snapshot, &read, &bounds, 2, |i, _| i == 1)
