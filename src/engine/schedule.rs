@@ -121,7 +121,7 @@ where
 {
     let todo: Vec<Chunk<'c>> = chunks
         .iter()
-        .filter(|c| schedule.take.is_none_or(|take| take(*c)))
+        .filter(|c| schedule.take.is_none_or(|take| take(c)))
         .copied()
         .collect();
     if todo.is_empty() {

@@ -2,7 +2,9 @@
 //! one: the same projection (key columns first, every column in Raw mode),
 //! the same chunk boundaries (the manifest's, on the verifying side), the
 //! same `engine::digest` row hashes and the same chunk hash, so a chunk
-//! verifies exactly when its rows are the rows the manifest saw.
+//! verifies exactly when its rows are the rows the manifest saw. Chunks
+//! run through the engine's one scheduler (`engine::schedule`), so they
+//! are written and judged in chunk order.
 
 use std::cell::Cell;
 use std::time::Instant;
