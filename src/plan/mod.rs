@@ -685,10 +685,6 @@ fn pair_tables(
     })
 }
 
-/// The rows' key when neither side has a primary key: the first composite
-/// unique criterion (Prisma `@@unique`) whose columns are all required and
-/// paired, else a required single-column one (`@unique`). Source side
-/// first, then the target's. Returns the key and what it is, for the note.
 /// The note every report carries for a table compared as a keyless
 /// multiset.
 pub fn keyless_note(table: &str) -> String {
@@ -697,6 +693,10 @@ pub fn keyless_note(table: &str) -> String {
     )
 }
 
+/// The rows' key when neither side has a primary key: the first composite
+/// unique criterion (Prisma `@@unique`) whose columns are all required and
+/// paired, else a required single-column one (`@unique`). Source side
+/// first, then the target's. Returns the key and what it is, for the note.
 fn unique_key(
     s: &Table,
     t: &Table,
