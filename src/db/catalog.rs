@@ -55,6 +55,25 @@ fn new_table(schema: Option<String>, name: String, is_view: bool) -> Table {
     }
 }
 
+/// Where table (schema, name) sits in `m.tables`, added when first seen.
+fn table_at(
+    m: &mut Mapping,
+    index: &mut Tables,
+    schema: Option<String>,
+    name: String,
+    is_view: bool,
+) -> usize {
+    *index
+        .entry((schema.clone(), name.clone()))
+        .or_insert_with(|| {
+            m.tables.push(new_table(schema, name, is_view));
+            m.tables.len() - 1
+        })
+}
+
+/// Tables seen so far, by (schema, name).
+type Tables = BTreeMap<(Option<String>, String), usize>;
+
 fn empty(dialect: Dialect) -> Mapping {
     Mapping {
         orm: Orm::Catalog,
@@ -135,21 +154,16 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
     .fetch_all(&mut *tx)
     .await
     .context("reading pg_attribute")?;
-    let mut index: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
+    let mut index = Tables::new();
     for r in rows {
-        let schema = pg_schema(r.try_get("schema")?);
-        let tbl: String = r.try_get("tbl")?;
         let kind: String = r.try_get("kind")?;
-        let i = *index
-            .entry((schema.clone(), tbl.clone()))
-            .or_insert_with(|| {
-                m.tables.push(new_table(
-                    schema.clone(),
-                    tbl.clone(),
-                    kind == "v" || kind == "m",
-                ));
-                m.tables.len() - 1
-            });
+        let i = table_at(
+            &mut m,
+            &mut index,
+            pg_schema(r.try_get("schema")?),
+            r.try_get("tbl")?,
+            kind == "v" || kind == "m",
+        );
         let fmt: String = r.try_get("fmt")?;
         let typtype: String = r.try_get("typtype")?;
         let typname: String = r.try_get("typname")?;
@@ -217,24 +231,10 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
         .fetch_one(&mut *tx)
         .await?;
     let current = current.unwrap_or_default();
-    // `public` (the default `--schemas`) means the URL's database here.
-    let schemas: Vec<String> = if schemas.is_empty() {
-        vec![current.clone()]
-    } else {
-        schemas
-            .iter()
-            .map(|s| {
-                if s == "public" {
-                    current.clone()
-                } else {
-                    s.clone()
-                }
-            })
-            .collect()
-    };
+    let schemas = super::mysql::databases(schemas, &current);
     let schema_of = |s: String| if s == current { None } else { Some(s) };
     let mut m = empty(Dialect::Mysql);
-    let mut index: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
+    let mut index = Tables::new();
     for db_name in &schemas {
         let rows = sqlx::query(
             "SELECT CAST(c.TABLE_SCHEMA AS CHAR) AS sch, CAST(c.TABLE_NAME AS CHAR) AS tbl,
@@ -254,19 +254,14 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
         .await
         .context("reading information_schema.COLUMNS")?;
         for r in rows {
-            let schema = schema_of(r.try_get("sch")?);
-            let tbl: String = r.try_get("tbl")?;
             let kind: String = r.try_get("kind")?;
-            let i = *index
-                .entry((schema.clone(), tbl.clone()))
-                .or_insert_with(|| {
-                    m.tables.push(new_table(
-                        schema.clone(),
-                        tbl.clone(),
-                        kind.contains("VIEW"),
-                    ));
-                    m.tables.len() - 1
-                });
+            let i = table_at(
+                &mut m,
+                &mut index,
+                schema_of(r.try_get("sch")?),
+                r.try_get("tbl")?,
+                kind.contains("VIEW"),
+            );
             let ty: String = r.try_get("ty")?;
             let nullable: String = r.try_get("nullable")?;
             let has_default: i64 = r.try_get("has_default")?;

@@ -108,7 +108,7 @@ pub async fn read(
     let (mut items, seqs) = match worker {
         Worker::Postgres(c) => read_pg(c, filter).await,
         Worker::Sqlite(s) => read_sqlite(&mut **s.conn.lock().await, filter).await,
-        Worker::Mysql(w) => super::mysql_fingerprint::read(w.conn(), filter).await,
+        Worker::Mysql(w) => super::mysql::fingerprint::read(w.conn(), filter).await,
     }
     .context("cannot read the catalog fingerprint")?;
     items.sort();
@@ -226,81 +226,54 @@ async fn read_pg(
         });
     }
 
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
-           FROM pg_constraint con
-           JOIN pg_class c ON c.oid = con.conrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1)",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_constraint")?;
-    for r in rows {
-        let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-        if keep(&schema, &rel) {
-            items.push(Item {
-                kind: "constraint".into(),
-                object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: r.get(3),
-            });
-        }
-    }
-
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, i.relname::text, pg_get_indexdef(x.indexrelid),
-                x.indisvalid
-           FROM pg_index x
-           JOIN pg_class i ON i.oid = x.indexrelid
-           JOIN pg_class c ON c.oid = x.indrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1)",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_index")?;
-    for r in rows {
-        let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-        if keep(&schema, &rel) {
-            let mut def: String = r.get(3);
-            if !r.get::<bool, _>(4) {
-                // A failed CREATE INDEX CONCURRENTLY leaves an index nothing uses.
-                def.push_str(" (INVALID)");
+    // Objects of a table: rows of (schema, table, name, definition).
+    for (kind, catalog, sql) in [
+        (
+            "constraint",
+            "pg_constraint",
+            "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
+               FROM pg_constraint con
+               JOIN pg_class c ON c.oid = con.conrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = ANY($1)",
+        ),
+        (
+            "index",
+            "pg_index",
+            // A failed CREATE INDEX CONCURRENTLY leaves an index nothing uses.
+            "SELECT n.nspname::text, c.relname::text, i.relname::text,
+                    pg_get_indexdef(x.indexrelid) || CASE WHEN x.indisvalid THEN '' ELSE ' (INVALID)' END
+               FROM pg_index x
+               JOIN pg_class i ON i.oid = x.indexrelid
+               JOIN pg_class c ON c.oid = x.indrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = ANY($1)",
+        ),
+        (
+            "trigger",
+            "pg_trigger",
+            "SELECT n.nspname::text, c.relname::text, tg.tgname::text,
+                    pg_get_triggerdef(tg.oid) || ' (enabled ' || tg.tgenabled::text || ')'
+               FROM pg_trigger tg
+               JOIN pg_class c ON c.oid = tg.tgrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = ANY($1) AND NOT tg.tgisinternal",
+        ),
+    ] {
+        let rows = sqlx::query(sql)
+            .bind(&schemas)
+            .fetch_all(&mut *conn)
+            .await
+            .with_context(|| format!("reading {catalog}"))?;
+        for r in rows {
+            let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            if keep(&schema, &rel) {
+                items.push(Item {
+                    kind: kind.into(),
+                    object: format!("{}.{name}", qualified(&schema, &rel)),
+                    definition: r.get(3),
+                });
             }
-            items.push(Item {
-                kind: "index".into(),
-                object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: def,
-            });
-        }
-    }
-
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid),
-                tg.tgenabled::text
-           FROM pg_trigger tg
-           JOIN pg_class c ON c.oid = tg.tgrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1) AND NOT tg.tgisinternal",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_trigger")?;
-    for r in rows {
-        let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-        if keep(&schema, &rel) {
-            items.push(Item {
-                kind: "trigger".into(),
-                object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: format!(
-                    "{} (enabled {})",
-                    r.get::<String, _>(3),
-                    r.get::<String, _>(4)
-                ),
-            });
         }
     }
 

@@ -9,19 +9,19 @@ use futures::TryStreamExt;
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
+use super::sql::{self, Quote};
 use super::{Boundary, LiveColumn, ReadSpec};
+
+const Q: Quote = Quote::Ansi;
 
 /// Quotes an identifier: `"a""b"`.
 pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    Q.ident(name)
 }
 
 /// `"schema"."table"`, or just `"table"` for the default schema.
 pub fn table_ref(schema: Option<&str>, table: &str) -> String {
-    match schema {
-        Some(s) if !s.is_empty() => format!("{}.{}", ident(s), ident(table)),
-        _ => ident(table),
-    }
+    Q.table_ref(schema, table)
 }
 
 fn literal(text: &str) -> String {
@@ -76,14 +76,6 @@ impl PgSnapshot {
     /// Ends the snapshot; the transaction only read, so rolling back is exact.
     pub async fn end(self) {
         let _ = self.coord.rollback().await;
-    }
-
-    /// Ends the snapshot and closes the pool's sessions cleanly (the
-    /// server then logs no "unexpected EOF").
-    pub async fn end_and_close(self) {
-        let pool = self.pool.clone();
-        self.end().await;
-        pool.close().await;
     }
 
     /// Backend pid of the coordinating session (keeps the snapshot alive).
@@ -145,12 +137,7 @@ pub async fn boundaries(
     .fetch_one(&mut *conn)
     .await
     .with_context(|| format!("cannot size {}", spec.table))?;
-    let key_list = spec
-        .key
-        .iter()
-        .map(|k| ident(k))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let key_list = Q.list(&spec.key);
     // Aliased, so ORDER BY binds to the typed column, not the text (an
     // output column named like the input would sort "10" before "9").
     let key_text = spec
@@ -160,11 +147,7 @@ pub async fn boundaries(
         .map(|(i, k)| format!("{}::text AS parity_k{i}", ident(k)))
         .collect::<Vec<_>>()
         .join(", ");
-    let filter = spec
-        .where_clause
-        .as_deref()
-        .map(|w| format!(" WHERE ({w})"))
-        .unwrap_or_default();
+    let filter = sql::filter(spec);
     // Small tables: one chunk; the estimate is exact enough from a count.
     const SAMPLE_PAGES: i64 = 600;
     let (sql, fraction) = if pages <= SAMPLE_PAGES {
@@ -216,14 +199,7 @@ pub fn chunk_select(
     lower: Option<&Boundary>,
     upper: Option<&Boundary>,
 ) -> Result<String> {
-    let find = |name: &str| -> Result<&LiveColumn> {
-        live.iter().find(|c| c.name == name).with_context(|| {
-            format!(
-                "column {name} of {} is missing from the live table",
-                spec.table
-            )
-        })
-    };
+    let find = |name: &str| sql::live_column(live, spec, name, "column");
     let mut cols = Vec::with_capacity(spec.columns.len());
     for name in &spec.columns {
         let c = find(name)?;
@@ -238,14 +214,8 @@ pub fn chunk_select(
         .iter()
         .map(|k| find(k).map(|c| c.cast_type.clone()))
         .collect::<Result<Vec<_>>>()?;
-    let key_tuple = format!(
-        "({})",
-        spec.key
-            .iter()
-            .map(|k| ident(k))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let key_list = Q.list(&spec.key);
+    let key_tuple = format!("({key_list})");
     let lit_tuple = |b: &Boundary| -> Result<String> {
         let mut parts = Vec::new();
         for (v, ty) in b.iter().zip(&key_types) {
@@ -257,30 +227,18 @@ pub fn chunk_select(
         }
         Ok(format!("({})", parts.join(", ")))
     };
-    let mut conds = Vec::new();
-    if let Some(w) = &spec.where_clause {
-        conds.push(format!("({w})"));
-    }
+    let mut bounds = Vec::new();
     if let Some(l) = lower {
-        conds.push(format!("{key_tuple} > {}", lit_tuple(l)?));
+        bounds.push(format!("{key_tuple} > {}", lit_tuple(l)?));
     }
     if let Some(u) = upper {
-        conds.push(format!("{key_tuple} <= {}", lit_tuple(u)?));
+        bounds.push(format!("{key_tuple} <= {}", lit_tuple(u)?));
     }
-    let filter = if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    };
     Ok(format!(
-        "SELECT {} FROM {}{filter} ORDER BY {}",
+        "SELECT {} FROM {}{} ORDER BY {key_list}",
         cols.join(", "),
         table_ref(spec.schema.as_deref(), &spec.table),
-        spec.key
-            .iter()
-            .map(|k| ident(k))
-            .collect::<Vec<_>>()
-            .join(", ")
+        sql::where_all(spec, bounds)
     ))
 }
 
