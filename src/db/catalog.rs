@@ -99,18 +99,18 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     let mut m = empty(Dialect::Postgres);
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut tx,
         "SELECT n.nspname::text AS schema, t.typname::text AS name, e.enumlabel::text AS label
            FROM pg_enum e
            JOIN pg_type t ON t.oid = e.enumtypid
            JOIN pg_namespace n ON n.oid = t.typnamespace
           WHERE n.nspname = ANY($1)
           ORDER BY n.nspname, t.typname, e.enumsortorder",
+        &schemas,
+        "pg_enum",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading pg_enum")?;
+    .await?;
     for r in rows {
         let schema = pg_schema(r.try_get("schema")?);
         let name: String = r.try_get("name")?;
@@ -134,7 +134,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         }
     }
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut tx,
         "SELECT n.nspname::text AS schema, c.relname::text AS tbl, c.relkind::text AS kind,
                 a.attname::text AS col, format_type(a.atttypid, a.atttypmod) AS fmt,
                 a.attnotnull AS notnull,
@@ -149,11 +150,10 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY($1)
             AND NOT c.relispartition
           ORDER BY n.nspname, c.relname, a.attnum",
+        &schemas,
+        "pg_attribute",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading pg_attribute")?;
+    .await?;
     let mut index = Tables::new();
     for r in rows {
         let kind: String = r.try_get("kind")?;
@@ -189,7 +189,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         m.tables[i].columns.push(c);
     }
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut tx,
         "SELECT n.nspname::text AS schema, c.relname::text AS tbl, i.indisprimary AS is_pk,
                 ARRAY(SELECT a.attname::text
                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -202,11 +203,10 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
            JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE (i.indisprimary OR i.indisunique) AND n.nspname = ANY($1)
           ORDER BY n.nspname, c.relname, i.indisprimary DESC, i.indexrelid",
+        &schemas,
+        "pg_index",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading pg_index")?;
+    .await?;
     for r in rows {
         let schema = pg_schema(r.try_get("schema")?);
         let tbl: String = r.try_get("tbl")?;
@@ -236,7 +236,8 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
     let mut m = empty(Dialect::Mysql);
     let mut index = Tables::new();
     for db_name in &schemas {
-        let rows = sqlx::query(
+        let rows = super::mysql::schema_rows(
+            &mut tx,
             "SELECT CAST(c.TABLE_SCHEMA AS CHAR) AS sch, CAST(c.TABLE_NAME AS CHAR) AS tbl,
                     CAST(t.TABLE_TYPE AS CHAR) AS kind, CAST(c.COLUMN_NAME AS CHAR) AS col,
                     CAST(c.COLUMN_TYPE AS CHAR) AS ty, CAST(c.IS_NULLABLE AS CHAR) AS nullable,
@@ -248,11 +249,10 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
                  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
               WHERE c.TABLE_SCHEMA = ?
               ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+            db_name,
+            "COLUMNS",
         )
-        .bind(db_name)
-        .fetch_all(&mut *tx)
-        .await
-        .context("reading information_schema.COLUMNS")?;
+        .await?;
         for r in rows {
             let kind: String = r.try_get("kind")?;
             let i = table_at(
@@ -272,18 +272,18 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
                 has_default != 0,
             ));
         }
-        let rows = sqlx::query(
+        let rows = super::mysql::schema_rows(
+            &mut tx,
             "SELECT CAST(TABLE_SCHEMA AS CHAR) AS sch, CAST(TABLE_NAME AS CHAR) AS tbl,
                     CAST(INDEX_NAME AS CHAR) AS idx, CAST(NON_UNIQUE AS SIGNED) AS non_unique,
                     CAST(COLUMN_NAME AS CHAR) AS col
                FROM information_schema.STATISTICS
               WHERE TABLE_SCHEMA = ?
               ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+            db_name,
+            "STATISTICS",
         )
-        .bind(db_name)
-        .fetch_all(&mut *tx)
-        .await
-        .context("reading information_schema.STATISTICS")?;
+        .await?;
         let mut indexes: BTreeMap<(usize, String), (bool, Vec<String>)> = BTreeMap::new();
         for r in rows {
             let schema = schema_of(r.try_get("sch")?);

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use sqlx::Connection as _;
 use sqlx::PgPool;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 
 use super::{Db, postgres};
 use crate::config::DbUrl;
@@ -166,9 +167,7 @@ impl Db {
                 if let Some(e) = first_err {
                     return Err(conn_err(e));
                 }
-                let pool = PgPoolOptions::new()
-                    .max_connections(opts.max_connections)
-                    .acquire_timeout(opts.connect_timeout)
+                let pool = pool_options(opts)
                     .after_connect(move |conn, _| {
                         Box::pin(async move { pg_session(conn, statement_ms, lock_ms).await })
                     })
@@ -190,13 +189,9 @@ impl Db {
                 }) {
                     return Err(conn_err(e));
                 }
-                let pool = MySqlPoolOptions::new()
-                    .max_connections(opts.max_connections)
-                    .acquire_timeout(opts.connect_timeout)
-                    .connect_with(o)
-                    .await
-                    .map_err(conn_err)?;
-                Ok(Db::Mysql(pool))
+                Ok(Db::Mysql(
+                    pool_options(opts).connect_with(o).await.map_err(conn_err)?,
+                ))
             }
             Dialect::Sqlite => {
                 let path = sqlite_path(url.expose());
@@ -217,16 +212,19 @@ impl Db {
                     .filename(&path)
                     .read_only(opts.read_only)
                     .create_if_missing(!opts.read_only);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(opts.max_connections)
-                    .acquire_timeout(opts.connect_timeout)
-                    .connect_with(o)
-                    .await
-                    .map_err(conn_err)?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(
+                    pool_options(opts).connect_with(o).await.map_err(conn_err)?,
+                ))
             }
         }
     }
+}
+
+/// The pool every backend gets: its size, and how long to wait for a session.
+fn pool_options<DB: sqlx::Database>(opts: &ConnectOptions) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(opts.max_connections)
+        .acquire_timeout(opts.connect_timeout)
 }
 
 /// Session settings of every PostgreSQL session parity opens (SHOW and

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use futures::TryStreamExt;
+use sqlx::postgres::PgRow;
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
@@ -101,24 +102,35 @@ pub async fn columns(
     )
     .bind(table_ref(schema, table))
     .fetch_all(&mut *conn)
-    .await
-    .with_context(|| format!("cannot read the columns of {table}"))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let typname: String = r.get(1);
-            let typtype: String = r.get(2);
-            let (wire, cast) = Wire::for_pg(&typname, &typtype);
-            LiveColumn {
-                name: r.get(0),
-                type_name: typname,
-                cast_type: r.get(3),
-                wire,
-                cast_to_text: cast,
-                not_null: r.get(4),
-            }
-        })
-        .collect())
+    .await;
+    sql::live_columns(rows, table, |r| {
+        let typname: String = r.get(1);
+        let typtype: String = r.get(2);
+        let (wire, cast_to_text) = Wire::for_pg(&typname, &typtype);
+        LiveColumn {
+            name: r.get(0),
+            type_name: typname,
+            cast_type: r.get(3),
+            wire,
+            cast_to_text,
+            not_null: r.get(4),
+        }
+    })
+}
+
+/// The rows of a catalog query over `schemas` (its `$1`); the error names
+/// the catalog it read.
+pub async fn schema_rows(
+    conn: &mut PgConnection,
+    sql: &str,
+    schemas: &[String],
+    catalog: &str,
+) -> Result<Vec<PgRow>> {
+    sqlx::query(sql)
+        .bind(schemas)
+        .fetch_all(&mut *conn)
+        .await
+        .with_context(|| format!("reading {catalog}"))
 }
 
 /// Chunk boundaries from a block sample of the key, in the snapshot:
@@ -184,9 +196,7 @@ pub async fn boundaries(
                         .unwrap_or(OwnedRaw::Null)
                 })
                 .collect();
-            if out.last() != Some(&b) && b.iter().all(|v| *v != OwnedRaw::Null) {
-                out.push(b);
-            }
+            sql::push_boundary(&mut out, b);
         }
     }
     Ok((out, estimated))

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{LiveColumn, ReadSpec};
+use super::{Boundary, LiveColumn, OwnedRaw, ReadSpec};
 
 /// How a backend quotes identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,25 @@ pub fn quantiles(q: Quote, spec: &ReadSpec, table: &str, chunk_rows: usize, coun
          WHERE parity_rn % {chunk_rows} = 0 AND parity_rn < {count} ORDER BY parity_rn",
         filter(spec)
     )
+}
+
+/// The live columns a catalog query found, one per row; the error names
+/// the table.
+pub fn live_columns<R>(
+    rows: Result<Vec<R>, sqlx::Error>,
+    table: &str,
+    column: impl Fn(&R) -> LiveColumn,
+) -> Result<Vec<LiveColumn>> {
+    let rows = rows.with_context(|| format!("cannot read the columns of {table}"))?;
+    Ok(rows.iter().map(column).collect())
+}
+
+/// Adds a sampled boundary unless it repeats the last one or holds a NULL
+/// (a NULL key bounds nothing).
+pub fn push_boundary(out: &mut Vec<Boundary>, b: Boundary) {
+    if out.last() != Some(&b) && b.iter().all(|v| *v != OwnedRaw::Null) {
+        out.push(b);
+    }
 }
 
 /// A column of the spec's table as the live database has it; `what` names

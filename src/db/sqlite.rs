@@ -31,13 +31,16 @@ impl SqliteSnapshot {
             .acquire()
             .await
             .context("cannot open the SQLite file")?;
-        conn.execute("BEGIN")
-            .await
-            .context("cannot start a read transaction")?;
-        // A deferred transaction takes its snapshot at the first read.
-        conn.execute("SELECT count(*) FROM sqlite_master")
-            .await
-            .context("cannot read the SQLite schema")?;
+        for (sql, failed) in [
+            ("BEGIN", "cannot start a read transaction"),
+            // A deferred transaction takes its snapshot at the first read.
+            (
+                "SELECT count(*) FROM sqlite_master",
+                "cannot read the SQLite schema",
+            ),
+        ] {
+            conn.execute(sql).await.context(failed)?;
+        }
         Ok(SqliteSnapshot {
             conn: tokio::sync::Mutex::new(conn),
             pool: pool.clone(),
@@ -54,22 +57,18 @@ pub async fn columns(conn: &mut PoolConnection<Sqlite>, table: &str) -> Result<V
     let rows = sqlx::query("SELECT name, type, \"notnull\" FROM pragma_table_info(?1)")
         .bind(table)
         .fetch_all(&mut **conn)
-        .await
-        .with_context(|| format!("cannot read the columns of {table}"))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let ty: String = r.get(1);
-            LiveColumn {
-                name: r.get(0),
-                type_name: ty.to_ascii_lowercase(),
-                cast_type: ty,
-                wire: Wire::Text,
-                cast_to_text: false,
-                not_null: r.get::<i64, _>(2) != 0,
-            }
-        })
-        .collect())
+        .await;
+    sql::live_columns(rows, table, |r| {
+        let ty: String = r.get(1);
+        LiveColumn {
+            name: r.get(0),
+            type_name: ty.to_ascii_lowercase(),
+            cast_type: ty,
+            wire: Wire::Text,
+            cast_to_text: false,
+            not_null: r.get::<i64, _>(2) != 0,
+        }
+    })
 }
 
 /// Exact quantiles: every `chunk_rows`-th key.

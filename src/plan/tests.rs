@@ -260,15 +260,20 @@ fn pair(c: &mut Config, source: &str, target: &str, columns: &[(&str, &str)]) {
     });
 }
 
-/// A config that pairs User → users and keys `logs` by its line.
-fn config_with_keys() -> Config {
-    let mut c = config();
-    pair(&mut c, "User", "users", &[]);
+/// `[[table]] logs` keyed by its line (it has no primary key).
+fn key_logs(c: &mut Config) {
     c.tables.push(TableOverride {
         name: "logs".into(),
         key: vec!["line".into()],
         ..TableOverride::default()
     });
+}
+
+/// A config that pairs User → users and keys `logs` by its line.
+fn config_with_keys() -> Config {
+    let mut c = config();
+    pair(&mut c, "User", "users", &[]);
+    key_logs(&mut c);
     c
 }
 
@@ -437,11 +442,7 @@ fn table_keyed_by_its_required_unique_criterion() {
 #[test]
 fn selection_and_config_names_must_exist() {
     let mut c = config();
-    c.tables.push(TableOverride {
-        name: "logs".into(),
-        key: vec!["line".into()],
-        ..TableOverride::default()
-    });
+    key_logs(&mut c);
     c.repositories.push(Repository {
         name: "transaction".into(),
         flag: Some("drizzle_transaction_repo".into()),
@@ -502,11 +503,7 @@ fn selection_and_config_names_must_exist() {
 #[test]
 fn ignore_tolerance_and_pair_columns() {
     let mut c = config();
-    c.tables.push(TableOverride {
-        name: "logs".into(),
-        key: vec!["line".into()],
-        ..TableOverride::default()
-    });
+    key_logs(&mut c);
     let mut tol = BTreeMap::new();
     tol.insert("amount".to_string(), toml::Value::Float(0.005));
     c.tables.push(TableOverride {

@@ -129,36 +129,32 @@ mod tests {
 
     #[test]
     fn decodes_text_protocol_fields() {
-        assert_eq!(decode(Kind::Int, b"-12"), OwnedRaw::Int(-12));
-        assert_eq!(
-            decode(Kind::Int, b"18446744073709551615"),
-            OwnedRaw::Numeric("18446744073709551615".into())
-        );
-        assert_eq!(
-            decode(Kind::DateTime, b"1970-01-02 00:00:01.5"),
-            OwnedRaw::Timestamp(86_401_500_000)
-        );
-        assert_eq!(
-            decode(Kind::DateTime, b"0000-00-00 00:00:00.000"),
-            OwnedRaw::Text("0000-00-00 00:00:00.000".into())
-        );
-        assert_eq!(decode(Kind::Date, b"1970-01-03"), OwnedRaw::Date(2));
-        assert_eq!(
-            decode(Kind::Date, b"2024-00-10"),
-            OwnedRaw::Text("2024-00-10".into())
-        );
-        assert_eq!(
-            decode(Kind::Time, b"01:00:00.25"),
-            OwnedRaw::Time(3_600_250_000)
-        );
-        assert_eq!(
-            decode(Kind::Time, b"-01:00:00"),
-            OwnedRaw::Text("-01:00:00".into())
-        );
-        assert_eq!(
-            decode(Kind::Time, b"25:00:00"),
-            OwnedRaw::Text("25:00:00".into())
-        );
+        let text = |s: &str| OwnedRaw::Text(s.into());
+        for (kind, field, want) in [
+            (Kind::Int, "-12", OwnedRaw::Int(-12)),
+            (
+                Kind::Int,
+                "18446744073709551615",
+                OwnedRaw::Numeric("18446744073709551615".into()),
+            ),
+            (
+                Kind::DateTime,
+                "1970-01-02 00:00:01.5",
+                OwnedRaw::Timestamp(86_401_500_000),
+            ),
+            (
+                Kind::DateTime,
+                "0000-00-00 00:00:00.000",
+                text("0000-00-00 00:00:00.000"),
+            ),
+            (Kind::Date, "1970-01-03", OwnedRaw::Date(2)),
+            (Kind::Date, "2024-00-10", text("2024-00-10")),
+            (Kind::Time, "01:00:00.25", OwnedRaw::Time(3_600_250_000)),
+            (Kind::Time, "-01:00:00", text("-01:00:00")),
+            (Kind::Time, "25:00:00", text("25:00:00")),
+        ] {
+            assert_eq!(decode(kind, field.as_bytes()), want, "{kind:?} {field}");
+        }
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub async fn read(
         };
         let q = |o: &str| qualified(db, &current, o);
 
-        for r in rows(conn, TABLES, db, "TABLES").await? {
+        for r in super::schema_rows(conn, TABLES, db, "TABLES").await? {
             let name = text(&r, 0);
             if !keep(&name) {
                 continue;
@@ -90,7 +90,7 @@ pub async fn read(
         }
 
         for (kind, sql, view, definition) in PER_TABLE {
-            for r in rows(conn, sql, db, view).await? {
+            for r in super::schema_rows(conn, sql, db, view).await? {
                 let t = text(&r, 0);
                 if keep(&t) {
                     items.push(Item {
@@ -127,20 +127,6 @@ const PER_TABLE: [PerTable; 4] = [
     ("index", INDEXES, "STATISTICS", index_def),
     ("trigger", TRIGGERS, "TRIGGERS", trigger_def),
 ];
-
-/// The rows `sql` (one `?`: the database) reads from `information_schema.{view}`.
-async fn rows(
-    conn: &mut MySqlConnection,
-    sql: &str,
-    db: &str,
-    view: &str,
-) -> Result<Vec<MySqlRow>> {
-    sqlx::query(sql)
-        .bind(db)
-        .fetch_all(&mut *conn)
-        .await
-        .with_context(|| format!("reading information_schema.{view}"))
-}
 
 const TABLES: &str = "SELECT CAST(t.TABLE_NAME AS CHAR), CAST(t.TABLE_TYPE AS CHAR), CAST(t.ENGINE AS CHAR), \
         CAST(t.TABLE_COLLATION AS CHAR), CAST(v.VIEW_DEFINITION AS CHAR), \

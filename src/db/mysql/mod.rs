@@ -43,6 +43,20 @@ pub fn databases(schemas: &[String], current: &str) -> Vec<String> {
         .collect()
 }
 
+/// The rows `sql` (one `?`: the database) reads from `information_schema.{view}`.
+pub async fn schema_rows(
+    conn: &mut MySqlConnection,
+    sql: &str,
+    db: &str,
+    view: &str,
+) -> Result<Vec<MySqlRow>> {
+    sqlx::query(sql)
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .with_context(|| format!("reading information_schema.{view}"))
+}
+
 /// The pseudo key column of a keyless table: read in one chunk.
 pub const NO_KEY: &str = "";
 
@@ -78,28 +92,24 @@ pub async fn columns(
     .bind(schema.filter(|s| !s.is_empty()))
     .bind(table)
     .fetch_all(&mut *conn)
-    .await
-    .with_context(|| format!("cannot read the columns of {table}"))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let data_type: String = r.get(1);
-            let column_type: String = r.get(2);
-            let is_json: bool = r.get::<i64, _>(5) != 0 || data_type == "json";
-            LiveColumn {
-                name: r.get(0),
-                type_name: if is_json {
-                    "json".to_string()
-                } else {
-                    column_type
-                },
-                cast_type: r.get(3),
-                wire: Wire::Text,
-                cast_to_text: false,
-                not_null: r.get::<i64, _>(4) != 0,
-            }
-        })
-        .collect())
+    .await;
+    sql::live_columns(rows, table, |r| {
+        let data_type: String = r.get(1);
+        let column_type: String = r.get(2);
+        let is_json: bool = r.get::<i64, _>(5) != 0 || data_type == "json";
+        LiveColumn {
+            name: r.get(0),
+            type_name: if is_json {
+                "json".to_string()
+            } else {
+                column_type
+            },
+            cast_type: r.get(3),
+            wire: Wire::Text,
+            cast_to_text: false,
+            not_null: r.get::<i64, _>(4) != 0,
+        }
+    })
 }
 
 fn keyless(spec: &ReadSpec) -> bool {
@@ -126,12 +136,8 @@ pub async fn boundaries(
     // Integers come back as text on this protocol; the kinds type them.
     let sql = sql::quantiles(Q, spec, &t, chunk_rows, count);
     let mut out = Vec::new();
-    let mut stream = sqlx::raw_sql(&sql).fetch(&mut *conn);
-    while let Some(r) = stream
-        .try_next()
-        .await
-        .with_context(|| format!("cannot split {} into chunks", spec.table))?
-    {
+    let split = || format!("cannot split {} into chunks", spec.table);
+    each_row(conn, &sql, split, |r| {
         let b: Boundary = kinds
             .iter()
             .enumerate()
@@ -150,11 +156,25 @@ pub async fn boundaries(
                 },
             })
             .collect();
-        if out.last() != Some(&b) && b.iter().all(|v| *v != OwnedRaw::Null) {
-            out.push(b);
-        }
-    }
+        sql::push_boundary(&mut out, b);
+    })
+    .await?;
     Ok((out, count as u64))
+}
+
+/// Streams the rows of `sql` (text protocol) into `row`; `failed` says
+/// what could not be done.
+async fn each_row(
+    conn: &mut MySqlConnection,
+    sql: &str,
+    failed: impl Fn() -> String,
+    mut row: impl FnMut(MySqlRow),
+) -> Result<()> {
+    let mut stream = sqlx::raw_sql(sql).fetch(&mut *conn);
+    while let Some(r) = stream.try_next().await.with_context(&failed)? {
+        row(r);
+    }
+    Ok(())
 }
 
 /// How each of `names` is decoded, from its live column.
@@ -267,12 +287,8 @@ pub async fn read_chunk(
     let kinds = kinds_of(spec, &spec.columns, live, "column")?;
     let sql = chunk_select(spec, live, lower, upper)?;
     let mut rows = Vec::new();
-    let mut stream = sqlx::raw_sql(&sql).fetch(&mut *conn);
-    while let Some(r) = stream
-        .try_next()
-        .await
-        .with_context(|| format!("reading {} failed", spec.table))?
-    {
+    let failed = || format!("reading {} failed", spec.table);
+    each_row(conn, &sql, failed, |r| {
         rows.push(
             kinds
                 .iter()
@@ -280,7 +296,8 @@ pub async fn read_chunk(
                 .map(|(i, k)| field(&r, i).map_or(OwnedRaw::Null, |f| decode(*k, f)))
                 .collect(),
         );
-    }
+    })
+    .await?;
     Ok(ChunkData::Values { rows })
 }
 

@@ -107,13 +107,16 @@ impl MyWorker {
 }
 
 async fn session_setup(conn: &mut MySqlConnection) -> Result<()> {
-    // A pooled session may still be inside an earlier transaction.
-    conn.execute("ROLLBACK")
-        .await
-        .context("cannot reset a reader session")?;
-    conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        .await
-        .context("cannot set REPEATABLE READ")?;
+    for (sql, failed) in [
+        // A pooled session may still be inside an earlier transaction.
+        ("ROLLBACK", "cannot reset a reader session"),
+        (
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            "cannot set REPEATABLE READ",
+        ),
+    ] {
+        conn.execute(sql).await.context(failed)?;
+    }
     // Best effort: MariaDB's and MySQL's statement timeouts differ.
     let _ = conn.execute("SET SESSION max_statement_time = 600").await;
     Ok(())

@@ -50,9 +50,7 @@ pub fn against_catalog(
                             c.name
                         ),
                     )
-                    .side(side)
-                    .table(qn.clone())
-                    .column(c.name.clone()),
+                    .of_column(side, &qn, &c.name),
                 );
                 continue;
             };
@@ -68,9 +66,7 @@ pub fn against_catalog(
                             shown_type(lc)
                         ),
                     )
-                    .side(side)
-                    .table(qn.clone())
-                    .column(c.name.clone()),
+                    .of_column(side, &qn, &c.name),
                 );
             } else if let Some(f) =
                 enum_labels(side, mapping, c, catalog, lc, &qn, &mut enums_checked)
@@ -91,9 +87,7 @@ pub fn against_catalog(
                 };
                 out.push(
                     Finding::new("NULLABILITY_MISMATCH", Severity::Warning, message)
-                        .side(side)
-                        .table(qn.clone())
-                        .column(c.name.clone()),
+                        .of_column(side, &qn, &c.name),
                 );
             }
         }
@@ -317,25 +311,21 @@ fn enum_labels(
     if missing.is_empty() && extra.is_empty() {
         return None;
     }
+    let quoted = |labels: &[&String]| {
+        labels
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut parts = Vec::new();
     if !missing.is_empty() {
-        parts.push(format!(
-            "the database lacks {}",
-            missing
-                .iter()
-                .map(|s| format!("'{s}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        parts.push(format!("the database lacks {}", quoted(&missing)));
     }
     if !extra.is_empty() {
         parts.push(format!(
             "the mapping lacks {} (rows holding them read as values the application does not know)",
-            extra
-                .iter()
-                .map(|s| format!("'{s}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            quoted(&extra)
         ));
     }
     let what = if inline {
@@ -343,7 +333,7 @@ fn enum_labels(
     } else {
         format!("enum {name} (used by {qn}.{})", c.name)
     };
-    let mut f = Finding::new(
+    let f = Finding::new(
         "ENUM_LABELS_DIFFER",
         Severity::Error,
         format!(
@@ -352,9 +342,7 @@ fn enum_labels(
             parts.join("; ")
         ),
     )
-    .side(side)
-    .table(qn.to_string());
-    f.column = Some(c.name.clone());
+    .of_column(side, qn, &c.name);
     Some(f)
 }
 
@@ -380,42 +368,42 @@ mod tests {
 
     #[test]
     fn type_equivalences() {
-        let pg = Dialect::Postgres;
-        let ok = |a: &str, b: &str| types_compatible(pg, &col("c", a), &col("c", b));
-        assert!(ok("integer", "integer"));
-        assert!(ok("serial", "integer"));
-        assert!(ok("varchar", "varchar(255)"));
-        assert!(ok("numeric(10,2)", "numeric(10,2)"));
-        assert!(!ok("numeric(10,2)", "numeric(12,2)"));
-        assert!(!ok("timestamp(3)", "timestamp(6)"));
-        assert!(!ok("timestamp(3)", "timestamptz(3)"));
-        assert!(ok("text[]", "text[]"));
-        assert!(!ok("text[]", "text"));
-        assert!(!ok("text", "integer"));
-        let my = Dialect::Mysql;
-        let okm = |a: &str, b: &str| types_compatible(my, &col("c", a), &col("c", b));
-        assert!(okm("boolean", "tinyint(1)"));
-        assert!(okm("integer", "integer(11)"));
-        assert!(okm("json", "longtext"));
-        assert!(okm("bigintunsigned", "bigint(20)unsigned"));
-        assert!(!okm("bigint", "bigint(20)unsigned"));
-        assert!(okm("varchar(191)", "varchar(191)"));
-        assert!(!okm("varchar(191)", "varchar(255)"));
+        use Dialect::{Mysql, Postgres, Sqlite};
+        // (dialect, mapped type, live type, compatible)
+        for (dialect, a, b, want) in [
+            (Postgres, "integer", "integer", true),
+            (Postgres, "serial", "integer", true),
+            (Postgres, "varchar", "varchar(255)", true),
+            (Postgres, "numeric(10,2)", "numeric(10,2)", true),
+            (Postgres, "numeric(10,2)", "numeric(12,2)", false),
+            (Postgres, "timestamp(3)", "timestamp(6)", false),
+            (Postgres, "timestamp(3)", "timestamptz(3)", false),
+            (Postgres, "text[]", "text[]", true),
+            (Postgres, "text[]", "text", false),
+            (Postgres, "text", "integer", false),
+            (Mysql, "boolean", "tinyint(1)", true),
+            (Mysql, "integer", "integer(11)", true),
+            (Mysql, "json", "longtext", true),
+            (Mysql, "bigintunsigned", "bigint(20)unsigned", true),
+            (Mysql, "bigint", "bigint(20)unsigned", false),
+            (Mysql, "varchar(191)", "varchar(191)", true),
+            (Mysql, "varchar(191)", "varchar(255)", false),
+            (Sqlite, "numeric", "datetime", true),
+            (Sqlite, "integer", "bigint", true),
+            (Sqlite, "integer", "boolean", true),
+            (Sqlite, "text", "jsonb", true),
+            (Sqlite, "text", "integer", false),
+            (Sqlite, "real", "text", false),
+        ] {
+            let got = types_compatible(dialect, &col("c", a), &col("c", b));
+            assert_eq!(got, want, "{dialect:?}: {a} vs {b}");
+        }
         let mut e1 = col("s", "RepairStatus");
         e1.enum_name = Some("RepairStatus".into());
-        let mut e2 = col("s", "RepairStatus");
-        e2.enum_name = Some("RepairStatus".into());
-        assert!(types_compatible(pg, &e1, &e2));
-        assert!(!types_compatible(pg, &e1, &col("s", "text")));
-        let lite = Dialect::Sqlite;
-        let okl = |a: &str, b: &str| types_compatible(lite, &col("c", a), &col("c", b));
-        assert!(okl("numeric", "datetime"));
-        assert!(okl("integer", "bigint"));
-        assert!(okl("integer", "boolean"));
-        assert!(okl("text", "jsonb"));
-        assert!(!okl("text", "integer"));
-        assert!(!okl("real", "text"));
-        assert!(types_compatible(lite, &e1, &col("s", "text")));
+        let e2 = e1.clone();
+        assert!(types_compatible(Postgres, &e1, &e2));
+        assert!(!types_compatible(Postgres, &e1, &col("s", "text")));
+        assert!(types_compatible(Sqlite, &e1, &col("s", "text")));
     }
 
     fn mapping(orm: Orm, tables: Vec<Table>, enums: Vec<EnumDef>) -> Mapping {

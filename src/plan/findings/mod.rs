@@ -75,6 +75,10 @@ impl Finding {
         self.column = Some(column.into());
         self
     }
+    /// A finding about one column of one side's table.
+    pub fn of_column(self, side: &str, table: &str, column: &str) -> Finding {
+        self.side(side).table(table).column(column)
+    }
     /// Shape findings are the kind `--strict` turns into failures.
     pub fn is_shape(&self) -> bool {
         self.code.starts_with("SHAPE_")
@@ -193,9 +197,7 @@ pub fn timezone_findings(
                             c.name
                         ),
                     )
-                    .side(side)
-                    .table(qn.clone())
-                    .column(c.name.clone()),
+                    .of_column(side, &qn, &c.name),
                 );
             }
         }
