@@ -51,6 +51,17 @@ impl DbUrl {
             },
         }
     }
+    /// The backend this URL points at, from its scheme alone (no I/O);
+    /// `None` for a scheme parity has no backend for.
+    pub fn dialect(&self) -> Option<crate::mapping::Dialect> {
+        use crate::mapping::Dialect;
+        match self.scheme() {
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            "sqlite" => Some(Dialect::Sqlite),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for DbUrl {

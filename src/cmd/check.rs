@@ -74,9 +74,9 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn load(config: &Config, selection: &Selection) -> Result<Prepared> {
-        let source = crate::mapping::load::load_side(&config.source)
+        let source = crate::plan::load::load_side(&config.source)
             .with_context(|| format!("source mapping ({})", config.source.name))?;
-        let target = crate::mapping::load::load_side(&config.target)
+        let target = crate::plan::load::load_side(&config.target)
             .with_context(|| format!("target mapping ({})", config.target.name))?;
         let plan = plan::build(&source, &target, Some(config), selection)?;
         Ok(Prepared {

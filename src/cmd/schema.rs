@@ -46,7 +46,7 @@ pub struct SchemaReport {
     pub summary: Summary,
     /// Per side with a `migrations` folder: migrations found there and how
     /// many of them the database records as applied.
-    pub migrations: Vec<migrations::MigrationCount>,
+    pub migrations: Vec<plan::migrations::MigrationCount>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -145,9 +145,12 @@ pub async fn inspect(
             }
         }
         if let Some(folder) = &side.migrations {
-            let (f, count) = migrations::check_counted(db, side.orm, folder, &side.name)
+            let ctx = || format!("{} migrations ({})", side.name, folder.display());
+            let local = plan::migrations::Local::read(side.orm, folder).with_context(ctx)?;
+            let applied = migrations::read_applied(db, side.orm)
                 .await
-                .with_context(|| format!("{} migrations ({})", side.name, folder.display()))?;
+                .with_context(ctx)?;
+            let (f, count) = local.check(&side.name, &applied);
             found.extend(f);
             counts.push(count);
         }
@@ -252,7 +255,7 @@ fn load_files(side: &Side) -> Result<Option<Mapping>> {
     if side.orm == Orm::Catalog {
         return Ok(None);
     }
-    load::load_side(side).map(Some)
+    plan::load::load_side(side).map(Some)
 }
 
 /// The database schemas a mapping's tables live in (`public` for unqualified

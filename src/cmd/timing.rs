@@ -57,9 +57,9 @@ pub async fn run_with_clock(
             dialect.as_str()
         );
     }
-    let source = crate::mapping::load::load_side(&config.source)
+    let source = crate::plan::load::load_side(&config.source)
         .with_context(|| format!("source mapping ({})", config.source.name))?;
-    let target = crate::mapping::load::load_side(&config.target)
+    let target = crate::plan::load::load_side(&config.target)
         .with_context(|| format!("target mapping ({})", config.target.name))?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
     if args.explain {

@@ -55,6 +55,25 @@ fn new_table(schema: Option<String>, name: String, is_view: bool) -> Table {
     }
 }
 
+/// Where table (schema, name) sits in `m.tables`, added when first seen.
+fn table_at(
+    m: &mut Mapping,
+    index: &mut Tables,
+    schema: Option<String>,
+    name: String,
+    is_view: bool,
+) -> usize {
+    *index
+        .entry((schema.clone(), name.clone()))
+        .or_insert_with(|| {
+            m.tables.push(new_table(schema, name, is_view));
+            m.tables.len() - 1
+        })
+}
+
+/// Tables seen so far, by (schema, name).
+type Tables = BTreeMap<(Option<String>, String), usize>;
+
 fn empty(dialect: Dialect) -> Mapping {
     Mapping {
         orm: Orm::Catalog,
@@ -80,18 +99,18 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     let mut m = empty(Dialect::Postgres);
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut tx,
         "SELECT n.nspname::text AS schema, t.typname::text AS name, e.enumlabel::text AS label
            FROM pg_enum e
            JOIN pg_type t ON t.oid = e.enumtypid
            JOIN pg_namespace n ON n.oid = t.typnamespace
           WHERE n.nspname = ANY($1)
           ORDER BY n.nspname, t.typname, e.enumsortorder",
+        &schemas,
+        "pg_enum",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading pg_enum")?;
+    .await?;
     for r in rows {
         let schema = pg_schema(r.try_get("schema")?);
         let name: String = r.try_get("name")?;
@@ -115,7 +134,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         }
     }
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut tx,
         "SELECT n.nspname::text AS schema, c.relname::text AS tbl, c.relkind::text AS kind,
                 a.attname::text AS col, format_type(a.atttypid, a.atttypmod) AS fmt,
                 a.attnotnull AS notnull,
@@ -130,26 +150,20 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY($1)
             AND NOT c.relispartition
           ORDER BY n.nspname, c.relname, a.attnum",
+        &schemas,
+        "pg_attribute",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading pg_attribute")?;
-    let mut index: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
+    .await?;
+    let mut index = Tables::new();
     for r in rows {
-        let schema = pg_schema(r.try_get("schema")?);
-        let tbl: String = r.try_get("tbl")?;
         let kind: String = r.try_get("kind")?;
-        let i = *index
-            .entry((schema.clone(), tbl.clone()))
-            .or_insert_with(|| {
-                m.tables.push(new_table(
-                    schema.clone(),
-                    tbl.clone(),
-                    kind == "v" || kind == "m",
-                ));
-                m.tables.len() - 1
-            });
+        let i = table_at(
+            &mut m,
+            &mut index,
+            pg_schema(r.try_get("schema")?),
+            r.try_get("tbl")?,
+            kind == "v" || kind == "m",
+        );
         let fmt: String = r.try_get("fmt")?;
         let typtype: String = r.try_get("typtype")?;
         let typname: String = r.try_get("typname")?;
@@ -175,7 +189,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         m.tables[i].columns.push(c);
     }
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut tx,
         "SELECT n.nspname::text AS schema, c.relname::text AS tbl, i.indisprimary AS is_pk,
                 ARRAY(SELECT a.attname::text
                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -188,11 +203,10 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
            JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE (i.indisprimary OR i.indisunique) AND n.nspname = ANY($1)
           ORDER BY n.nspname, c.relname, i.indisprimary DESC, i.indexrelid",
+        &schemas,
+        "pg_index",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading pg_index")?;
+    .await?;
     for r in rows {
         let schema = pg_schema(r.try_get("schema")?);
         let tbl: String = r.try_get("tbl")?;
@@ -217,26 +231,13 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
         .fetch_one(&mut *tx)
         .await?;
     let current = current.unwrap_or_default();
-    // `public` (the default `--schemas`) means the URL's database here.
-    let schemas: Vec<String> = if schemas.is_empty() {
-        vec![current.clone()]
-    } else {
-        schemas
-            .iter()
-            .map(|s| {
-                if s == "public" {
-                    current.clone()
-                } else {
-                    s.clone()
-                }
-            })
-            .collect()
-    };
+    let schemas = super::mysql::databases(schemas, &current);
     let schema_of = |s: String| if s == current { None } else { Some(s) };
     let mut m = empty(Dialect::Mysql);
-    let mut index: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
+    let mut index = Tables::new();
     for db_name in &schemas {
-        let rows = sqlx::query(
+        let rows = super::mysql::schema_rows(
+            &mut tx,
             "SELECT CAST(c.TABLE_SCHEMA AS CHAR) AS sch, CAST(c.TABLE_NAME AS CHAR) AS tbl,
                     CAST(t.TABLE_TYPE AS CHAR) AS kind, CAST(c.COLUMN_NAME AS CHAR) AS col,
                     CAST(c.COLUMN_TYPE AS CHAR) AS ty, CAST(c.IS_NULLABLE AS CHAR) AS nullable,
@@ -248,25 +249,19 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
                  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
               WHERE c.TABLE_SCHEMA = ?
               ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+            db_name,
+            "COLUMNS",
         )
-        .bind(db_name)
-        .fetch_all(&mut *tx)
-        .await
-        .context("reading information_schema.COLUMNS")?;
+        .await?;
         for r in rows {
-            let schema = schema_of(r.try_get("sch")?);
-            let tbl: String = r.try_get("tbl")?;
             let kind: String = r.try_get("kind")?;
-            let i = *index
-                .entry((schema.clone(), tbl.clone()))
-                .or_insert_with(|| {
-                    m.tables.push(new_table(
-                        schema.clone(),
-                        tbl.clone(),
-                        kind.contains("VIEW"),
-                    ));
-                    m.tables.len() - 1
-                });
+            let i = table_at(
+                &mut m,
+                &mut index,
+                schema_of(r.try_get("sch")?),
+                r.try_get("tbl")?,
+                kind.contains("VIEW"),
+            );
             let ty: String = r.try_get("ty")?;
             let nullable: String = r.try_get("nullable")?;
             let has_default: i64 = r.try_get("has_default")?;
@@ -277,18 +272,18 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
                 has_default != 0,
             ));
         }
-        let rows = sqlx::query(
+        let rows = super::mysql::schema_rows(
+            &mut tx,
             "SELECT CAST(TABLE_SCHEMA AS CHAR) AS sch, CAST(TABLE_NAME AS CHAR) AS tbl,
                     CAST(INDEX_NAME AS CHAR) AS idx, CAST(NON_UNIQUE AS SIGNED) AS non_unique,
                     CAST(COLUMN_NAME AS CHAR) AS col
                FROM information_schema.STATISTICS
               WHERE TABLE_SCHEMA = ?
               ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+            db_name,
+            "STATISTICS",
         )
-        .bind(db_name)
-        .fetch_all(&mut *tx)
-        .await
-        .context("reading information_schema.STATISTICS")?;
+        .await?;
         let mut indexes: BTreeMap<(usize, String), (bool, Vec<String>)> = BTreeMap::new();
         for r in rows {
             let schema = schema_of(r.try_get("sch")?);

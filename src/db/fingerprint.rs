@@ -108,7 +108,7 @@ pub async fn read(
     let (mut items, seqs) = match worker {
         Worker::Postgres(c) => read_pg(c, filter).await,
         Worker::Sqlite(s) => read_sqlite(&mut **s.conn.lock().await, filter).await,
-        Worker::Mysql(w) => super::mysql_fingerprint::read(w.conn(), filter).await,
+        Worker::Mysql(w) => super::mysql::fingerprint::read(w.conn(), filter).await,
     }
     .context("cannot read the catalog fingerprint")?;
     items.sort();
@@ -131,17 +131,17 @@ async fn read_pg(
         !filter.excludes(s, table)
     };
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut *conn,
         "SELECT n.nspname::text, c.relname::text, c.relkind::text, c.relpersistence::text,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
                 COALESCE(pg_get_partkeydef(c.oid), '')
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+        &schemas,
+        "pg_class",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_class")?;
+    .await?;
     for r in rows {
         let (schema, rel): (String, String) = (r.get(0), r.get(1));
         if !keep(&schema, &rel) {
@@ -172,7 +172,8 @@ async fn read_pg(
         });
     }
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut *conn,
         "SELECT n.nspname::text, c.relname::text, a.attname::text,
                 row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum)::int8,
                 format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -186,11 +187,10 @@ async fn read_pg(
            LEFT JOIN pg_collation co ON co.oid = a.attcollation
           WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
             AND a.attnum > 0 AND NOT a.attisdropped",
+        &schemas,
+        "pg_attribute",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_attribute")?;
+    .await?;
     for r in rows {
         let (schema, rel, col): (String, String, String) = (r.get(0), r.get(1), r.get(2));
         if !keep(&schema, &rel) {
@@ -226,86 +226,53 @@ async fn read_pg(
         });
     }
 
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
-           FROM pg_constraint con
-           JOIN pg_class c ON c.oid = con.conrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1)",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_constraint")?;
-    for r in rows {
-        let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-        if keep(&schema, &rel) {
-            items.push(Item {
-                kind: "constraint".into(),
-                object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: r.get(3),
-            });
-        }
-    }
-
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, i.relname::text, pg_get_indexdef(x.indexrelid),
-                x.indisvalid
-           FROM pg_index x
-           JOIN pg_class i ON i.oid = x.indexrelid
-           JOIN pg_class c ON c.oid = x.indrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1)",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_index")?;
-    for r in rows {
-        let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-        if keep(&schema, &rel) {
-            let mut def: String = r.get(3);
-            if !r.get::<bool, _>(4) {
-                // A failed CREATE INDEX CONCURRENTLY leaves an index nothing uses.
-                def.push_str(" (INVALID)");
+    // Objects of a table: (its catalog, its name, its definition, how it
+    // joins its table `c`, what else narrows it).
+    for (kind, catalog, name, definition, join, only) in [
+        (
+            "constraint",
+            "pg_constraint",
+            "con.conname",
+            "pg_get_constraintdef(con.oid)",
+            "pg_constraint con JOIN pg_class c ON c.oid = con.conrelid",
+            "",
+        ),
+        (
+            "index",
+            "pg_index",
+            "i.relname",
+            // A failed CREATE INDEX CONCURRENTLY leaves an index nothing uses.
+            "pg_get_indexdef(x.indexrelid) || CASE WHEN x.indisvalid THEN '' ELSE ' (INVALID)' END",
+            "pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid",
+            "",
+        ),
+        (
+            "trigger",
+            "pg_trigger",
+            "tg.tgname",
+            "pg_get_triggerdef(tg.oid) || ' (enabled ' || tg.tgenabled::text || ')'",
+            "pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid",
+            " AND NOT tg.tgisinternal",
+        ),
+    ] {
+        let sql = format!(
+            "SELECT n.nspname::text, c.relname::text, {name}::text, {definition}
+               FROM {join} JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = ANY($1){only}"
+        );
+        for r in super::postgres::schema_rows(conn, &sql, &schemas, catalog).await? {
+            let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            if keep(&schema, &rel) {
+                items.push(Item {
+                    kind: kind.into(),
+                    object: format!("{}.{name}", qualified(&schema, &rel)),
+                    definition: r.get(3),
+                });
             }
-            items.push(Item {
-                kind: "index".into(),
-                object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: def,
-            });
         }
     }
 
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid),
-                tg.tgenabled::text
-           FROM pg_trigger tg
-           JOIN pg_class c ON c.oid = tg.tgrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1) AND NOT tg.tgisinternal",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_trigger")?;
-    for r in rows {
-        let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-        if keep(&schema, &rel) {
-            items.push(Item {
-                kind: "trigger".into(),
-                object: format!("{}.{name}", qualified(&schema, &rel)),
-                definition: format!(
-                    "{} (enabled {})",
-                    r.get::<String, _>(3),
-                    r.get::<String, _>(4)
-                ),
-            });
-        }
-    }
-
-    let rows = sqlx::query(
-        "SELECT n.nspname::text, t.typname::text,
+    let rows = super::postgres::schema_rows(&mut *conn, "SELECT n.nspname::text, t.typname::text,
                 CASE t.typtype
                   WHEN 'e' THEN 'enum (' || (SELECT string_agg(quote_literal(e.enumlabel::text), ', ' ORDER BY e.enumsortorder)
                                             FROM pg_enum e WHERE e.enumtypid = t.oid) || ')'
@@ -313,12 +280,7 @@ async fn read_pg(
                        || CASE WHEN t.typnotnull THEN ' not null' ELSE '' END
                 END
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-          WHERE n.nspname = ANY($1) AND t.typtype IN ('e', 'd')",
-    )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_type")?;
+          WHERE n.nspname = ANY($1) AND t.typtype IN ('e', 'd')", &schemas, "pg_type").await?;
     for r in rows {
         let (schema, name): (String, String) = (r.get(0), r.get(1));
         items.push(Item {
@@ -328,17 +290,17 @@ async fn read_pg(
         });
     }
 
-    let rows = sqlx::query(
+    let rows = super::postgres::schema_rows(
+        &mut *conn,
         "SELECT schemaname::text, sequencename::text, format_type(data_type, NULL),
                 start_value, min_value, max_value, increment_by, cycle
            FROM pg_sequences
           WHERE schemaname = ANY($1)
           ORDER BY 1, 2",
+        &schemas,
+        "pg_sequences",
     )
-    .bind(&schemas)
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading pg_sequences")?;
+    .await?;
     let mut seqs = Vec::new();
     for r in rows {
         let name = qualified(&r.get::<String, _>(0), &r.get::<String, _>(1));

@@ -1,668 +1,202 @@
-//! The ORMs' migration folders against their migration tables.
+//! The ORMs' migration tables, read: `__drizzle_migrations` (in drizzle's
+//! `drizzle` schema on PostgreSQL, wherever it is found) and
+//! `_prisma_migrations`, on every backend.
 //!
-//! Owns: reading a drizzle-kit folder (`meta/_journal.json` + `<tag>.sql`)
-//! and a Prisma `migrations/*/migration.sql` folder with their SHA-256
-//! checksums, reading `__drizzle_migrations` / `_prisma_migrations`, and
-//! matching the two the way each ORM's migrator does. Drizzle's migrator
-//! matches by `created_at` = the journal entry's `when` (and applies only
-//! entries newer than the last applied one); Prisma's by `migration_name`.
-//! A missing migration table means none applied. Reads run in read-only
-//! transactions.
+//! Owns each backend's SQL for finding and reading them; every read runs in
+//! a read-only transaction, and one loop turns the rows into
+//! [`plan::migrations`](crate::plan::migrations)' types. It does not judge
+//! them: `plan::migrations` matches them against the migrations folder.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context, Result, bail};
-use sha2::{Digest, Sha256};
+use anyhow::{Context, Result};
 use sqlx::Row;
 
 use super::Db;
-use crate::mapping::Orm;
-use crate::plan::findings::{Finding, Severity};
+use crate::mapping::{Dialect, Orm};
+use crate::plan::migrations::{Applied, DrizzleApplied, PrismaApplied};
 
-/// One entry of a drizzle-kit journal with its SQL file's hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalEntry {
-    pub idx: u64,
-    pub tag: String,
-    /// The journal's `when`: what the migrator stores as `created_at`.
-    pub when: i64,
-    /// SHA-256 hex of the whole `<tag>.sql` file; `None` when it is missing.
-    pub hash: Option<String>,
-}
-
-/// One Prisma migration folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalMigration {
-    pub name: String,
-    /// SHA-256 hex of `migration.sql`.
-    pub checksum: String,
-    /// The checksum with CRLF/LF swapped: Prisma accepts either.
-    pub alt_checksum: String,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Reads `<folder>/meta/_journal.json` and hashes each `<tag>.sql`.
-pub fn drizzle_journal(folder: &Path) -> Result<Vec<JournalEntry>> {
-    let journal = folder.join("meta").join("_journal.json");
-    let text = std::fs::read_to_string(&journal).with_context(|| {
-        format!(
-            "cannot read the drizzle journal {}; point migrations at the drizzle-kit output folder",
-            journal.display()
-        )
-    })?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", journal.display()))?;
-    let Some(entries) = v.get("entries").and_then(|e| e.as_array()) else {
-        bail!(
-            "{} has no \"entries\" list; is it a drizzle-kit journal?",
-            journal.display()
-        );
-    };
-    let mut out = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        let tag = e
-            .get("tag")
-            .and_then(|t| t.as_str())
-            .with_context(|| format!("{}: entry {i} has no \"tag\"", journal.display()))?
-            .to_string();
-        let when = e
-            .get("when")
-            .and_then(|w| w.as_i64().or_else(|| w.as_f64().map(|f| f as i64)))
-            .with_context(|| {
-                format!("{}: entry {tag} has no numeric \"when\"", journal.display())
-            })?;
-        let sql = folder.join(format!("{tag}.sql"));
-        let hash = std::fs::read(&sql).ok().map(|b| sha256_hex(&b));
-        out.push(JournalEntry {
-            idx: e.get("idx").and_then(|x| x.as_u64()).unwrap_or(i as u64),
-            tag,
-            when,
-            hash,
-        });
-    }
-    Ok(out)
-}
-
-/// Lists `<folder>/*/migration.sql` in name order, with checksums.
-pub fn prisma_migrations(folder: &Path) -> Result<Vec<LocalMigration>> {
-    let rd = std::fs::read_dir(folder).with_context(|| {
-        format!(
-            "cannot read the Prisma migrations folder {}; point migrations at prisma/migrations",
-            folder.display()
-        )
-    })?;
-    let mut dirs: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("migration.sql").is_file())
-        .collect();
-    dirs.sort();
-    let mut out = Vec::new();
-    for d in dirs {
-        let bytes = std::fs::read(d.join("migration.sql"))
-            .with_context(|| format!("cannot read {}", d.join("migration.sql").display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        let alt = if text.contains("\r\n") {
-            text.replace("\r\n", "\n")
-        } else {
-            text.replace('\n', "\r\n")
-        };
-        out.push(LocalMigration {
-            name: d
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            checksum: sha256_hex(&bytes),
-            alt_checksum: sha256_hex(alt.as_bytes()),
-        });
-    }
-    Ok(out)
-}
-
-/// An applied row of `__drizzle_migrations`.
-#[derive(Debug, Clone)]
-pub struct DrizzleApplied {
-    pub hash: String,
-    pub created_at: i64,
-}
-
-/// An applied row of `_prisma_migrations`.
-#[derive(Debug, Clone)]
-pub struct PrismaApplied {
-    pub name: String,
-    pub checksum: String,
-    pub finished: bool,
-    pub rolled_back: bool,
-}
-
-/// Checks one side's migrations folder against its database.
-pub async fn check(db: &Db, orm: Orm, folder: &Path, side: &str) -> Result<Vec<Finding>> {
-    check_counted(db, orm, folder, side).await.map(|(f, _)| f)
-}
-
-/// How many migrations one side's folder has and how many of them the
-/// database records as applied (matched as [`check`] matches them).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct MigrationCount {
-    /// The side's name (`[source]`/`[target]` `name`).
-    pub side: String,
-    pub orm: String,
-    /// Migrations in the folder (drizzle: journal entries).
-    pub found: usize,
-    /// Of those, applied in the database (drizzle: a row with the entry's
-    /// `created_at`; Prisma: a finished, not rolled back row of that name).
-    pub applied: usize,
-}
-
-/// [`check`], with the counts `parity schema` prints even when all is well.
-pub async fn check_counted(
-    db: &Db,
-    orm: Orm,
-    folder: &Path,
-    side: &str,
-) -> Result<(Vec<Finding>, MigrationCount)> {
-    let mut count = MigrationCount {
-        side: side.to_string(),
-        orm: orm.as_str().to_string(),
-        ..MigrationCount::default()
-    };
-    match orm {
+/// What the database records as applied for `orm`'s migrator.
+pub async fn read_applied(db: &Db, orm: Orm) -> Result<Applied> {
+    Ok(match orm {
         Orm::Drizzle => {
-            let journal = drizzle_journal(folder)?;
-            let (table, applied) = read_drizzle(db).await?;
-            let rows = applied.as_deref().unwrap_or(&[]);
-            count.found = journal.len();
-            count.applied = journal
-                .iter()
-                .filter(|e| rows.iter().any(|r| r.created_at == e.when))
-                .count();
-            Ok((
-                compare_drizzle(side, &journal, &table, applied.as_deref()),
-                count,
-            ))
+            let (table, rows) = read_drizzle(db).await?;
+            Applied::Drizzle { table, rows }
         }
-        Orm::Prisma => {
-            let local = prisma_migrations(folder)?;
-            let applied = read_prisma(db).await?;
-            let rows = applied.as_deref().unwrap_or(&[]);
-            count.found = local.len();
-            count.applied = local
-                .iter()
-                .filter(|l| {
-                    rows.iter()
-                        .any(|r| r.name == l.name && r.finished && !r.rolled_back)
-                })
-                .count();
-            Ok((compare_prisma(side, &local, applied.as_deref()), count))
-        }
-        Orm::Catalog => Ok((Vec::new(), count)),
-    }
+        Orm::Prisma => Applied::Prisma(read_prisma(db).await?),
+        Orm::Catalog => Applied::Catalog,
+    })
 }
 
 /// Where drizzle keeps its table on this backend, and its rows (`None`: no table).
 pub async fn read_drizzle(db: &Db) -> Result<(String, Option<Vec<DrizzleApplied>>)> {
-    let parse = |s: String| -> Result<i64> {
-        s.trim()
-            .parse::<i64>()
-            .or_else(|_| s.trim().parse::<f64>().map(|f| f as i64))
-            .with_context(|| format!("__drizzle_migrations.created_at \"{s}\" is not a number"))
+    let (locate, missing) = match db.dialect() {
+        // drizzle's default migrationsSchema is "drizzle"; fall back to any schema.
+        Dialect::Postgres => (
+            "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relname = '__drizzle_migrations' AND c.relkind IN ('r', 'p')
+              ORDER BY (n.nspname = 'drizzle') DESC, n.nspname LIMIT 1",
+            "drizzle.__drizzle_migrations",
+        ),
+        Dialect::Mysql => (
+            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES
+              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '__drizzle_migrations'",
+            "__drizzle_migrations",
+        ),
+        Dialect::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'",
+            "__drizzle_migrations",
+        ),
     };
-    match db {
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-            // drizzle's default migrationsSchema is "drizzle"; fall back to any schema.
-            let schema: Option<String> = sqlx::query_scalar(
-                "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE c.relname = '__drizzle_migrations' AND c.relkind IN ('r', 'p')
-                  ORDER BY (n.nspname = 'drizzle') DESC, n.nspname LIMIT 1",
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(schema) = schema else {
-                tx.commit().await?;
-                return Ok(("drizzle.__drizzle_migrations".into(), None));
-            };
-            let table = format!("{schema}.__drizzle_migrations");
-            let sql = format!(
-                "SELECT hash::text AS hash, created_at::text AS created_at FROM {}.\"__drizzle_migrations\" ORDER BY created_at",
-                crate::db::postgres::ident(&schema)
-            );
-            let rows = sqlx::query(&sql)
-                .fetch_all(&mut *tx)
-                .await
-                .with_context(|| format!("reading {table}"))?;
-            tx.commit().await?;
-            let mut out = Vec::new();
-            for r in rows {
-                let hash: Option<String> = r.try_get("hash")?;
-                let created: Option<String> = r.try_get("created_at")?;
-                out.push(DrizzleApplied {
-                    hash: hash.unwrap_or_default(),
-                    created_at: parse(created.unwrap_or_default())?,
-                });
-            }
-            Ok((table, Some(out)))
-        }
-        Db::Mysql(pool) => {
-            let mut tx = pool.begin_with("START TRANSACTION READ ONLY").await?;
-            let exists: Option<i64> = sqlx::query_scalar(
-                "SELECT CAST(1 AS SIGNED) FROM information_schema.TABLES
-                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '__drizzle_migrations'",
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            let table = "__drizzle_migrations".to_string();
-            if exists.is_none() {
-                tx.commit().await?;
-                return Ok((table, None));
-            }
-            let rows = sqlx::query(
-                "SELECT CAST(hash AS CHAR) AS hash, CAST(created_at AS CHAR) AS created_at
-                   FROM `__drizzle_migrations` ORDER BY created_at",
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .context("reading __drizzle_migrations")?;
-            tx.commit().await?;
-            let mut out = Vec::new();
-            for r in rows {
-                let hash: Option<String> = r.try_get("hash")?;
-                let created: Option<String> = r.try_get("created_at")?;
-                out.push(DrizzleApplied {
-                    hash: hash.unwrap_or_default(),
-                    created_at: parse(created.unwrap_or_default())?,
-                });
-            }
-            Ok((table, Some(out)))
-        }
-        Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
-            let exists: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'",
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            let table = "__drizzle_migrations".to_string();
-            if exists.is_none() {
-                tx.commit().await?;
-                return Ok((table, None));
-            }
-            let rows = sqlx::query(
-                "SELECT CAST(hash AS TEXT) AS hash, CAST(created_at AS TEXT) AS created_at
-                   FROM \"__drizzle_migrations\" ORDER BY created_at",
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .context("reading __drizzle_migrations")?;
-            tx.commit().await?;
-            let mut out = Vec::new();
-            for r in rows {
-                let hash: Option<String> = r.try_get("hash")?;
-                let created: Option<String> = r.try_get("created_at")?;
-                out.push(DrizzleApplied {
-                    hash: hash.unwrap_or_default(),
-                    created_at: parse(created.unwrap_or_default())?,
-                });
-            }
-            Ok((table, Some(out)))
-        }
-    }
+    let dialect = db.dialect();
+    let read = read_table(db, locate, &|found| match dialect {
+        Dialect::Postgres => (
+            format!("{found}.__drizzle_migrations"),
+            format!(
+                "SELECT hash::text, created_at::text FROM {}.\"__drizzle_migrations\" ORDER BY created_at",
+                super::postgres::ident(found)
+            ),
+        ),
+        Dialect::Mysql => (
+            found.to_string(),
+            "SELECT CAST(hash AS CHAR), CAST(created_at AS CHAR)
+               FROM `__drizzle_migrations` ORDER BY created_at"
+                .to_string(),
+        ),
+        Dialect::Sqlite => (
+            found.to_string(),
+            "SELECT CAST(hash AS TEXT), CAST(created_at AS TEXT)
+               FROM \"__drizzle_migrations\" ORDER BY created_at"
+                .to_string(),
+        ),
+    })
+    .await?;
+    let Some((table, rows)) = read else {
+        return Ok((missing.to_string(), None));
+    };
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let [hash, created_at] = cells(r);
+            Ok(DrizzleApplied {
+                hash,
+                created_at: whole_number(&created_at).with_context(|| {
+                    format!("__drizzle_migrations.created_at \"{created_at}\" is not a number")
+                })?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((table, Some(rows)))
 }
 
 /// The rows of `_prisma_migrations` (`None`: no table).
 pub async fn read_prisma(db: &Db) -> Result<Option<Vec<PrismaApplied>>> {
-    let (exists_sql, rows_sql) = match db {
-        Db::Postgres(_) => (
-            "SELECT 1::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    let (locate, select) = match db.dialect() {
+        Dialect::Postgres => (
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relname = '_prisma_migrations' AND n.nspname = ANY(current_schemas(false)) LIMIT 1",
-            "SELECT migration_name::text AS name, checksum::text AS checksum,
-                    (finished_at IS NOT NULL) AS finished, (rolled_back_at IS NOT NULL) AS rolled_back
+            "SELECT migration_name::text, checksum::text,
+                    (finished_at IS NOT NULL)::text, (rolled_back_at IS NOT NULL)::text
                FROM \"_prisma_migrations\" ORDER BY started_at",
         ),
-        Db::Mysql(_) => (
-            "SELECT CAST(1 AS SIGNED) FROM information_schema.TABLES
+        Dialect::Mysql => (
+            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES
               WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '_prisma_migrations'",
-            "SELECT CAST(migration_name AS CHAR) AS name, CAST(checksum AS CHAR) AS checksum,
-                    CAST(finished_at IS NOT NULL AS SIGNED) AS finished,
-                    CAST(rolled_back_at IS NOT NULL AS SIGNED) AS rolled_back
+            "SELECT CAST(migration_name AS CHAR), CAST(checksum AS CHAR),
+                    CAST(finished_at IS NOT NULL AS CHAR), CAST(rolled_back_at IS NOT NULL AS CHAR)
                FROM `_prisma_migrations` ORDER BY started_at",
         ),
-        Db::Sqlite(_) => (
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'",
-            "SELECT migration_name AS name, checksum,
-                    (finished_at IS NOT NULL) AS finished, (rolled_back_at IS NOT NULL) AS rolled_back
+        Dialect::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'",
+            "SELECT CAST(migration_name AS TEXT), CAST(checksum AS TEXT),
+                    CAST(finished_at IS NOT NULL AS TEXT), CAST(rolled_back_at IS NOT NULL AS TEXT)
                FROM \"_prisma_migrations\" ORDER BY started_at",
         ),
     };
+    let read = read_table(db, locate, &|found| (found.to_string(), select.to_string())).await?;
+    Ok(read.map(|(_, rows)| {
+        rows.into_iter()
+            .map(|r| {
+                let [name, checksum, finished, rolled_back] = cells(r);
+                PrismaApplied {
+                    name,
+                    checksum,
+                    finished: is_true(&finished),
+                    rolled_back: is_true(&rolled_back),
+                }
+            })
+            .collect()
+    }))
+}
+
+/// Text rows of a migration table, in one read-only transaction: `locate`
+/// yields where the table is (one text value) or no row; `select` turns
+/// that into the table's display name and a SELECT whose every column is
+/// text. `None` when there is no table.
+async fn read_table(
+    db: &Db,
+    locate: &str,
+    select: &(dyn Fn(&str) -> (String, String) + Sync),
+) -> Result<Option<(String, Vec<Vec<Option<String>>>)>> {
+    // The one row loop; the macro only spans the three pool types.
     macro_rules! run {
-        ($pool:expr, $begin:expr, $flag:ty) => {{
+        ($pool:expr, $begin:expr) => {{
             let mut tx = $pool.begin_with($begin).await?;
-            let exists: Option<i64> = sqlx::query_scalar(exists_sql)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if exists.is_none() {
-                tx.commit().await?;
-                return Ok(None);
-            }
-            let rows = sqlx::query(rows_sql)
-                .fetch_all(&mut *tx)
-                .await
-                .context("reading _prisma_migrations")?;
+            let found: Option<String> = sqlx::query_scalar(locate).fetch_optional(&mut *tx).await?;
+            let out = match found {
+                None => None,
+                Some(found) => {
+                    let (table, sql) = select(&found);
+                    let rows = sqlx::query(&sql)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .with_context(|| format!("reading {table}"))?;
+                    let rows = rows
+                        .iter()
+                        .map(|r| (0..r.len()).map(|i| r.try_get(i)).collect())
+                        .collect::<Result<Vec<Vec<Option<String>>>, sqlx::Error>>()?;
+                    Some((table, rows))
+                }
+            };
             tx.commit().await?;
-            let mut out = Vec::new();
-            for r in rows {
-                let finished: $flag = r.try_get("finished")?;
-                let rolled_back: $flag = r.try_get("rolled_back")?;
-                out.push(PrismaApplied {
-                    name: r.try_get("name")?,
-                    checksum: r.try_get("checksum")?,
-                    finished: finished != <$flag>::default(),
-                    rolled_back: rolled_back != <$flag>::default(),
-                });
-            }
-            Ok(Some(out))
+            Ok(out)
         }};
     }
     match db {
-        Db::Postgres(pool) => run!(pool, "BEGIN READ ONLY", bool),
-        Db::Mysql(pool) => run!(pool, "START TRANSACTION READ ONLY", i64),
-        Db::Sqlite(pool) => run!(pool, "BEGIN", i64),
+        Db::Postgres(pool) => run!(pool, "BEGIN READ ONLY"),
+        Db::Mysql(pool) => run!(pool, "START TRANSACTION READ ONLY"),
+        Db::Sqlite(pool) => run!(pool, "BEGIN"),
     }
 }
 
-/// Journal vs applied rows, matched by `created_at` = `when`.
-pub fn compare_drizzle(
-    side: &str,
-    journal: &[JournalEntry],
-    table: &str,
-    applied: Option<&[DrizzleApplied]>,
-) -> Vec<Finding> {
-    let rows = applied.unwrap_or(&[]);
-    let last = rows.iter().map(|r| r.created_at).max();
-    let mut out = Vec::new();
-    for e in journal {
-        let Some(hash) = &e.hash else {
-            out.push(
-                Finding::new(
-                    "MIGRATION_FILE_MISSING",
-                    Severity::Error,
-                    format!(
-                        "drizzle migration {} is in the journal but {}.sql is missing; restore it from version control",
-                        e.tag, e.tag
-                    ),
-                )
-                .side(side),
-            );
-            continue;
-        };
-        match rows.iter().find(|r| r.created_at == e.when) {
-            None => {
-                let never = match last {
-                    Some(l) if l > e.when => format!(
-                        "; drizzle's migrator applies only entries newer than the last applied one (created_at {l}), so it will never apply this one"
-                    ),
-                    _ => "; run drizzle-kit migrate".to_string(),
-                };
-                let where_ = if applied.is_none() {
-                    format!("{table} does not exist")
-                } else {
-                    format!("{table} has no row with created_at = {}", e.when)
-                };
-                out.push(
-                    Finding::new(
-                        "MIGRATION_NOT_APPLIED",
-                        Severity::Error,
-                        format!(
-                            "drizzle migration {} (journal when {}) is not applied: {where_}{never}",
-                            e.tag, e.when
-                        ),
-                    )
-                    .side(side),
-                );
-            }
-            Some(r) if &r.hash != hash => out.push(
-                Finding::new(
-                    "MIGRATION_CHECKSUM_MISMATCH",
-                    Severity::Error,
-                    format!(
-                        "drizzle migration {} was applied with hash {} but {}.sql now hashes to {}: the file changed after it was applied",
-                        e.tag,
-                        short(&r.hash),
-                        e.tag,
-                        short(hash)
-                    ),
-                )
-                .side(side),
-            ),
-            Some(_) => {}
-        }
-    }
-    for r in rows {
-        if !journal.iter().any(|e| e.when == r.created_at) {
-            out.push(
-                Finding::new(
-                    "MIGRATION_UNKNOWN_APPLIED",
-                    Severity::Warning,
-                    format!(
-                        "{table} has a migration (created_at {}, hash {}) that the journal does not list: applied from another branch or folder",
-                        r.created_at,
-                        short(&r.hash)
-                    ),
-                )
-                .side(side),
-            );
-        }
-    }
-    out
+/// A row's cells, NULL read as empty text.
+fn cells<const N: usize>(row: Vec<Option<String>>) -> [String; N] {
+    let mut it = row.into_iter();
+    std::array::from_fn(|_| it.next().flatten().unwrap_or_default())
 }
 
-/// Local folders vs `_prisma_migrations`, matched by name.
-pub fn compare_prisma(
-    side: &str,
-    local: &[LocalMigration],
-    applied: Option<&[PrismaApplied]>,
-) -> Vec<Finding> {
-    let rows = applied.unwrap_or(&[]);
-    let mut out = Vec::new();
-    for l in local {
-        let mine: Vec<&PrismaApplied> = rows.iter().filter(|r| r.name == l.name).collect();
-        let done: Vec<&&PrismaApplied> = mine
-            .iter()
-            .filter(|r| r.finished && !r.rolled_back)
-            .collect();
-        let f = if let Some(r) = done.first() {
-            if r.checksum != l.checksum && r.checksum != l.alt_checksum {
-                Some(Finding::new(
-                    "MIGRATION_CHECKSUM_MISMATCH",
-                    Severity::Error,
-                    format!(
-                        "Prisma migration {} was applied with checksum {} but its migration.sql now hashes to {}: the file changed after it was applied",
-                        l.name,
-                        short(&r.checksum),
-                        short(&l.checksum)
-                    ),
-                ))
-            } else {
-                None
-            }
-        } else if mine.iter().any(|r| !r.finished && !r.rolled_back) {
-            Some(Finding::new(
-                "MIGRATION_NOT_FINISHED",
-                Severity::Error,
-                format!(
-                    "Prisma migration {} started but did not finish (failed); fix it and mark it with prisma migrate resolve",
-                    l.name
-                ),
-            ))
-        } else if !mine.is_empty() {
-            Some(Finding::new(
-                "MIGRATION_ROLLED_BACK",
-                Severity::Error,
-                format!(
-                    "Prisma migration {} is marked rolled back and not applied since; run prisma migrate deploy",
-                    l.name
-                ),
-            ))
-        } else {
-            let why = if applied.is_none() {
-                "_prisma_migrations does not exist"
-            } else {
-                "no row in _prisma_migrations"
-            };
-            Some(Finding::new(
-                "MIGRATION_NOT_APPLIED",
-                Severity::Error,
-                format!(
-                    "Prisma migration {} is not applied ({why}); run prisma migrate deploy",
-                    l.name
-                ),
-            ))
-        };
-        if let Some(f) = f {
-            out.push(f.side(side));
-        }
-    }
-    let mut seen: Vec<&str> = Vec::new();
-    for r in rows {
-        if !local.iter().any(|l| l.name == r.name) && !seen.contains(&r.name.as_str()) {
-            seen.push(&r.name);
-            out.push(
-                Finding::new(
-                    "MIGRATION_UNKNOWN_APPLIED",
-                    Severity::Warning,
-                    format!(
-                        "_prisma_migrations lists {}, which is not in the migrations folder: applied from another branch or folder",
-                        r.name
-                    ),
-                )
-                .side(side),
-            );
-        }
-    }
-    out
+/// `1700000000000`, or the same written as a float (`1.7e12`).
+fn whole_number(s: &str) -> Option<i64> {
+    let s = s.trim();
+    s.parse::<i64>()
+        .ok()
+        .or_else(|| s.parse::<f64>().ok().map(|f| f as i64))
 }
 
-fn short(h: &str) -> &str {
-    &h[..h.len().min(12)]
+/// A boolean cast to text: `true` (PostgreSQL) or `1` (MySQL, SQLite).
+fn is_true(s: &str) -> bool {
+    matches!(s.trim(), "true" | "t" | "1")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(tag: &str, when: i64, hash: &str) -> JournalEntry {
-        JournalEntry {
-            idx: 0,
-            tag: tag.into(),
-            when,
-            hash: Some(hash.into()),
-        }
-    }
-
     #[test]
-    fn drizzle_matches_by_created_at() {
-        let j = vec![
-            entry("0000_a", 100, "h0"),
-            entry("0001_b", 200, "h1"),
-            entry("0002_c", 300, "h2"),
-        ];
-        let rows = vec![
-            DrizzleApplied {
-                hash: "h0".into(),
-                created_at: 100,
-            },
-            DrizzleApplied {
-                hash: "changed".into(),
-                created_at: 300,
-            },
-            DrizzleApplied {
-                hash: "hx".into(),
-                created_at: 400,
-            },
-        ];
-        let f = compare_drizzle("target", &j, "drizzle.__drizzle_migrations", Some(&rows));
-        let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
-        assert_eq!(
-            codes,
-            vec![
-                "MIGRATION_NOT_APPLIED",
-                "MIGRATION_CHECKSUM_MISMATCH",
-                "MIGRATION_UNKNOWN_APPLIED"
-            ]
-        );
-        assert!(
-            f[0].message.contains("0001_b") && f[0].message.contains("never apply"),
-            "{}",
-            f[0].message
-        );
-        let none = compare_drizzle("target", &j, "drizzle.__drizzle_migrations", None);
-        assert_eq!(none.len(), 3);
-        assert!(none[0].message.contains("does not exist"));
-    }
-
-    #[test]
-    fn prisma_states() {
-        let l = |n: &str, c: &str| LocalMigration {
-            name: n.into(),
-            checksum: c.into(),
-            alt_checksum: format!("{c}-crlf"),
-        };
-        let local = vec![
-            l("1_init", "c1"),
-            l("2_more", "c2"),
-            l("3_fail", "c3"),
-            l("4_rb", "c4"),
-            l("5_new", "c5"),
-        ];
-        let r = |n: &str, c: &str, finished: bool, rolled_back: bool| PrismaApplied {
-            name: n.into(),
-            checksum: c.into(),
-            finished,
-            rolled_back,
-        };
-        let rows = vec![
-            r("1_init", "c1-crlf", true, false),
-            r("2_more", "other", true, false),
-            r("3_fail", "c3", false, false),
-            r("4_rb", "c4", false, true),
-            r("0_gone", "c0", true, false),
-        ];
-        let f = compare_prisma("source", &local, Some(&rows));
-        let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
-        assert_eq!(
-            codes,
-            vec![
-                "MIGRATION_CHECKSUM_MISMATCH",
-                "MIGRATION_NOT_FINISHED",
-                "MIGRATION_ROLLED_BACK",
-                "MIGRATION_NOT_APPLIED",
-                "MIGRATION_UNKNOWN_APPLIED"
-            ]
-        );
-    }
-
-    #[test]
-    fn reads_a_drizzle_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("meta")).unwrap();
-        std::fs::write(
-            dir.path().join("meta/_journal.json"),
-            r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"0000_init","breakpoints":true},{"idx":1,"version":"7","when":1700000000001,"tag":"0001_gone","breakpoints":true}]}"#,
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("0000_init.sql"),
-            "CREATE TABLE x (id int);\n",
-        )
-        .unwrap();
-        let j = drizzle_journal(dir.path()).unwrap();
-        assert_eq!(j[0].when, 1700000000000);
-        assert_eq!(
-            j[0].hash.as_deref(),
-            Some(sha256_hex(b"CREATE TABLE x (id int);\n").as_str())
-        );
-        assert!(j[1].hash.is_none());
+    fn text_cells_parse() {
+        assert_eq!(whole_number("1700000000000"), Some(1_700_000_000_000));
+        assert_eq!(whole_number(" 1.7e12 "), Some(1_700_000_000_000));
+        assert_eq!(whole_number("x"), None);
+        assert!(is_true("true") && is_true("1") && !is_true("false") && !is_true("0"));
+        let [a, b] = cells(vec![Some("h".into()), None]);
+        assert_eq!((a.as_str(), b.as_str()), ("h", ""));
     }
 }

@@ -6,22 +6,23 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use futures::TryStreamExt;
+use sqlx::postgres::PgRow;
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
+use super::sql::{self, Quote};
 use super::{Boundary, LiveColumn, ReadSpec};
+
+const Q: Quote = Quote::Ansi;
 
 /// Quotes an identifier: `"a""b"`.
 pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    Q.ident(name)
 }
 
 /// `"schema"."table"`, or just `"table"` for the default schema.
 pub fn table_ref(schema: Option<&str>, table: &str) -> String {
-    match schema {
-        Some(s) if !s.is_empty() => format!("{}.{}", ident(s), ident(table)),
-        _ => ident(table),
-    }
+    Q.table_ref(schema, table)
 }
 
 fn literal(text: &str) -> String {
@@ -78,14 +79,6 @@ impl PgSnapshot {
         let _ = self.coord.rollback().await;
     }
 
-    /// Ends the snapshot and closes the pool's sessions cleanly (the
-    /// server then logs no "unexpected EOF").
-    pub async fn end_and_close(self) {
-        let pool = self.pool.clone();
-        self.end().await;
-        pool.close().await;
-    }
-
     /// Backend pid of the coordinating session (keeps the snapshot alive).
     pub async fn coordinator_pid(&mut self) -> Result<i32> {
         Ok(sqlx::query_scalar("SELECT pg_backend_pid()")
@@ -109,24 +102,35 @@ pub async fn columns(
     )
     .bind(table_ref(schema, table))
     .fetch_all(&mut *conn)
-    .await
-    .with_context(|| format!("cannot read the columns of {table}"))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let typname: String = r.get(1);
-            let typtype: String = r.get(2);
-            let (wire, cast) = Wire::for_pg(&typname, &typtype);
-            LiveColumn {
-                name: r.get(0),
-                type_name: typname,
-                cast_type: r.get(3),
-                wire,
-                cast_to_text: cast,
-                not_null: r.get(4),
-            }
-        })
-        .collect())
+    .await;
+    sql::live_columns(rows, table, |r| {
+        let typname: String = r.get(1);
+        let typtype: String = r.get(2);
+        let (wire, cast_to_text) = Wire::for_pg(&typname, &typtype);
+        LiveColumn {
+            name: r.get(0),
+            type_name: typname,
+            cast_type: r.get(3),
+            wire,
+            cast_to_text,
+            not_null: r.get(4),
+        }
+    })
+}
+
+/// The rows of a catalog query over `schemas` (its `$1`); the error names
+/// the catalog it read.
+pub async fn schema_rows(
+    conn: &mut PgConnection,
+    sql: &str,
+    schemas: &[String],
+    catalog: &str,
+) -> Result<Vec<PgRow>> {
+    sqlx::query(sql)
+        .bind(schemas)
+        .fetch_all(&mut *conn)
+        .await
+        .with_context(|| format!("reading {catalog}"))
 }
 
 /// Chunk boundaries from a block sample of the key, in the snapshot:
@@ -145,12 +149,7 @@ pub async fn boundaries(
     .fetch_one(&mut *conn)
     .await
     .with_context(|| format!("cannot size {}", spec.table))?;
-    let key_list = spec
-        .key
-        .iter()
-        .map(|k| ident(k))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let key_list = Q.list(&spec.key);
     // Aliased, so ORDER BY binds to the typed column, not the text (an
     // output column named like the input would sort "10" before "9").
     let key_text = spec
@@ -160,11 +159,7 @@ pub async fn boundaries(
         .map(|(i, k)| format!("{}::text AS parity_k{i}", ident(k)))
         .collect::<Vec<_>>()
         .join(", ");
-    let filter = spec
-        .where_clause
-        .as_deref()
-        .map(|w| format!(" WHERE ({w})"))
-        .unwrap_or_default();
+    let filter = sql::filter(spec);
     // Small tables: one chunk; the estimate is exact enough from a count.
     const SAMPLE_PAGES: i64 = 600;
     let (sql, fraction) = if pages <= SAMPLE_PAGES {
@@ -201,9 +196,7 @@ pub async fn boundaries(
                         .unwrap_or(OwnedRaw::Null)
                 })
                 .collect();
-            if out.last() != Some(&b) && b.iter().all(|v| *v != OwnedRaw::Null) {
-                out.push(b);
-            }
+            sql::push_boundary(&mut out, b);
         }
     }
     Ok((out, estimated))
@@ -216,14 +209,7 @@ pub fn chunk_select(
     lower: Option<&Boundary>,
     upper: Option<&Boundary>,
 ) -> Result<String> {
-    let find = |name: &str| -> Result<&LiveColumn> {
-        live.iter().find(|c| c.name == name).with_context(|| {
-            format!(
-                "column {name} of {} is missing from the live table",
-                spec.table
-            )
-        })
-    };
+    let find = |name: &str| sql::live_column(live, spec, name, "column");
     let mut cols = Vec::with_capacity(spec.columns.len());
     for name in &spec.columns {
         let c = find(name)?;
@@ -238,14 +224,8 @@ pub fn chunk_select(
         .iter()
         .map(|k| find(k).map(|c| c.cast_type.clone()))
         .collect::<Result<Vec<_>>>()?;
-    let key_tuple = format!(
-        "({})",
-        spec.key
-            .iter()
-            .map(|k| ident(k))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let key_list = Q.list(&spec.key);
+    let key_tuple = format!("({key_list})");
     let lit_tuple = |b: &Boundary| -> Result<String> {
         let mut parts = Vec::new();
         for (v, ty) in b.iter().zip(&key_types) {
@@ -257,30 +237,18 @@ pub fn chunk_select(
         }
         Ok(format!("({})", parts.join(", ")))
     };
-    let mut conds = Vec::new();
-    if let Some(w) = &spec.where_clause {
-        conds.push(format!("({w})"));
-    }
+    let mut bounds = Vec::new();
     if let Some(l) = lower {
-        conds.push(format!("{key_tuple} > {}", lit_tuple(l)?));
+        bounds.push(format!("{key_tuple} > {}", lit_tuple(l)?));
     }
     if let Some(u) = upper {
-        conds.push(format!("{key_tuple} <= {}", lit_tuple(u)?));
+        bounds.push(format!("{key_tuple} <= {}", lit_tuple(u)?));
     }
-    let filter = if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    };
     Ok(format!(
-        "SELECT {} FROM {}{filter} ORDER BY {}",
+        "SELECT {} FROM {}{} ORDER BY {key_list}",
         cols.join(", "),
         table_ref(spec.schema.as_deref(), &spec.table),
-        spec.key
-            .iter()
-            .map(|k| ident(k))
-            .collect::<Vec<_>>()
-            .join(", ")
+        sql::where_all(spec, bounds)
     ))
 }
 

@@ -8,15 +8,21 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite, SqlitePool, TypeInfo, ValueRef};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
+use super::sql::{self, Quote};
 use super::{Boundary, LiveColumn, ReadSpec};
 
 /// SQLite quotes identifiers the ANSI way, as PostgreSQL does.
-pub use super::postgres::ident;
+const Q: Quote = Quote::Ansi;
+
+pub fn ident(name: &str) -> String {
+    Q.ident(name)
+}
 
 /// One connection holding one read transaction: every chunk of this side
 /// reads the same database state.
 pub struct SqliteSnapshot {
     pub conn: tokio::sync::Mutex<PoolConnection<Sqlite>>,
+    pub pool: SqlitePool,
 }
 
 impl SqliteSnapshot {
@@ -25,15 +31,19 @@ impl SqliteSnapshot {
             .acquire()
             .await
             .context("cannot open the SQLite file")?;
-        conn.execute("BEGIN")
-            .await
-            .context("cannot start a read transaction")?;
-        // A deferred transaction takes its snapshot at the first read.
-        conn.execute("SELECT count(*) FROM sqlite_master")
-            .await
-            .context("cannot read the SQLite schema")?;
+        for (sql, failed) in [
+            ("BEGIN", "cannot start a read transaction"),
+            // A deferred transaction takes its snapshot at the first read.
+            (
+                "SELECT count(*) FROM sqlite_master",
+                "cannot read the SQLite schema",
+            ),
+        ] {
+            conn.execute(sql).await.context(failed)?;
+        }
         Ok(SqliteSnapshot {
             conn: tokio::sync::Mutex::new(conn),
+            pool: pool.clone(),
         })
     }
 
@@ -47,29 +57,18 @@ pub async fn columns(conn: &mut PoolConnection<Sqlite>, table: &str) -> Result<V
     let rows = sqlx::query("SELECT name, type, \"notnull\" FROM pragma_table_info(?1)")
         .bind(table)
         .fetch_all(&mut **conn)
-        .await
-        .with_context(|| format!("cannot read the columns of {table}"))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let ty: String = r.get(1);
-            LiveColumn {
-                name: r.get(0),
-                type_name: ty.to_ascii_lowercase(),
-                cast_type: ty,
-                wire: Wire::Text,
-                cast_to_text: false,
-                not_null: r.get::<i64, _>(2) != 0,
-            }
-        })
-        .collect())
-}
-
-fn filter(spec: &ReadSpec) -> String {
-    spec.where_clause
-        .as_deref()
-        .map(|w| format!(" WHERE ({w})"))
-        .unwrap_or_default()
+        .await;
+    sql::live_columns(rows, table, |r| {
+        let ty: String = r.get(1);
+        LiveColumn {
+            name: r.get(0),
+            type_name: ty.to_ascii_lowercase(),
+            cast_type: ty,
+            wire: Wire::Text,
+            cast_to_text: false,
+            not_null: r.get::<i64, _>(2) != 0,
+        }
+    })
 }
 
 /// Exact quantiles: every `chunk_rows`-th key.
@@ -78,26 +77,15 @@ pub async fn boundaries(
     spec: &ReadSpec,
     chunk_rows: usize,
 ) -> Result<(Vec<Boundary>, u64)> {
-    let keys = spec
-        .key
-        .iter()
-        .map(|k| ident(k))
-        .collect::<Vec<_>>()
-        .join(", ");
     let t = ident(&spec.table);
-    let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}{}", filter(spec)))
+    let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}{}", sql::filter(spec)))
         .fetch_one(&mut **conn)
         .await
         .with_context(|| format!("cannot count {}", spec.table))?;
     if count as usize <= chunk_rows {
         return Ok((Vec::new(), count as u64));
     }
-    let sql = format!(
-        "SELECT {keys} FROM (SELECT {keys}, row_number() OVER (ORDER BY {keys}) AS parity_rn FROM {t}{}) \
-         WHERE parity_rn % {chunk_rows} = 0 AND parity_rn < {count} ORDER BY parity_rn",
-        filter(spec)
-    );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(&sql::quantiles(Q, spec, &t, chunk_rows, count))
         .fetch_all(&mut **conn)
         .await
         .with_context(|| format!("cannot split {} into chunks", spec.table))?;
@@ -141,38 +129,17 @@ pub async fn read_chunk(
     lower: Option<&Boundary>,
     upper: Option<&Boundary>,
 ) -> Result<ChunkData> {
-    let cols = spec
-        .columns
-        .iter()
-        .map(|c| ident(c))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let keys = spec
-        .key
-        .iter()
-        .map(|k| ident(k))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let tuple = format!("({keys})");
-    let placeholders = |n: usize| format!("({})", vec!["?"; n].join(", "));
-    let mut conds = Vec::new();
-    if let Some(w) = &spec.where_clause {
-        conds.push(format!("({w})"));
-    }
-    if lower.is_some() {
-        conds.push(format!("{tuple} > {}", placeholders(spec.key.len())));
-    }
-    if upper.is_some() {
-        conds.push(format!("{tuple} <= {}", placeholders(spec.key.len())));
-    }
-    let where_sql = if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    };
+    let keys = Q.list(&spec.key);
+    let placeholders = format!("({})", vec!["?"; spec.key.len()].join(", "));
+    let bounds = [(lower, ">"), (upper, "<=")]
+        .into_iter()
+        .filter(|(b, _)| b.is_some())
+        .map(|(_, op)| format!("({keys}) {op} {placeholders}"));
     let sql = format!(
-        "SELECT {cols} FROM {}{where_sql} ORDER BY {keys}",
-        ident(&spec.table)
+        "SELECT {} FROM {}{} ORDER BY {keys}",
+        Q.list(&spec.columns),
+        ident(&spec.table),
+        sql::where_all(spec, bounds)
     );
     let mut q = sqlx::query(&sql);
     for b in lower.into_iter().chain(upper) {

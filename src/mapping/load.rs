@@ -1,46 +1,19 @@
-//! One side of `parity.toml` → its [`Mapping`]: picks the Prisma or Drizzle
-//! reader by `orm` and by what the files hold, and checks the mapping was
-//! written for the database the side's URL points at.
+//! Mapping files → a [`Mapping`]: picks the Prisma or Drizzle reader by
+//! `orm` and by what the files hold, with one-line errors that name the
+//! file and the fix; plus [`read_text`], the one reader of text files users
+//! hand to parity.
 //!
-//! Shared by every command that needs both mappings (`schema`, `check`,
-//! `timing`, `run`); pair them with [`crate::plan::build`]. A `catalog` side
-//! has no mapping file: its mapping is read live by
-//! [`crate::db::catalog::read_catalog`].
+//! Reads files only: it knows no settings and no database. Loading a config
+//! side (its files, checked against its URL's dialect) is
+//! `plan::load::load_side`; a `catalog` side has no mapping file (its
+//! mapping is read live by `db::catalog::read_catalog`).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use serde_json::Value;
 
-use crate::config::Side;
 use crate::mapping::{Mapping, Orm, drizzle, prisma};
-
-/// Loads the mapping a config side names and checks its dialect against the
-/// side's URL. Errors are one line naming the file and the fix.
-pub fn load_side(side: &Side) -> Result<Mapping> {
-    let mapping = load_files(side.orm, &side.mapping).with_context(|| {
-        format!(
-            "cannot load the {} mapping ({} side)",
-            side.orm.as_str(),
-            side.name
-        )
-    })?;
-    if let Some(url) = &side.url {
-        let want = crate::db::dialect_of(url)?;
-        if want != mapping.dialect {
-            bail!(
-                "the {} side's mapping {} is for {} but its url {} is {}; point mapping at the {} schema or fix url",
-                side.name,
-                show_paths(&side.mapping),
-                mapping.dialect.as_str(),
-                url.redacted(),
-                want.as_str(),
-                want.as_str()
-            );
-        }
-    }
-    Ok(mapping)
-}
 
 /// Loads mapping files for an ORM: Prisma takes one `.prisma` file, a folder
 /// of them or a DMMF `.json`; Drizzle takes a snapshot, the exporter JSON,
@@ -124,14 +97,6 @@ fn looks_like_prisma(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()) == Some("prisma")
 }
 
-fn show_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
-
 /// Multi-problem Prisma errors come as several lines; the first line with a
 /// count keeps the message to one line.
 fn one_line(s: &str) -> String {
@@ -169,60 +134,12 @@ pub fn read_text(path: &Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DbUrl;
-
-    fn side(orm: Orm, paths: Vec<PathBuf>, url: Option<&str>) -> Side {
-        Side {
-            name: "target".into(),
-            orm,
-            url: url.map(DbUrl::new),
-            mapping: paths,
-            migrations: None,
-            allow_writes: false,
-        }
-    }
-
-    #[test]
-    fn dialect_must_match_the_url() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("0000_snapshot.json");
-        std::fs::write(
-            &p,
-            r#"{"version":"6","dialect":"sqlite","id":"a","prevId":"b","tables":{"t":{"name":"t","columns":{"id":{"name":"id","type":"integer","primaryKey":true,"notNull":true}},"indexes":{},"foreignKeys":{},"compositePrimaryKeys":{},"uniqueConstraints":{}}},"enums":{}}"#,
-        )
-        .unwrap();
-        let ok = load_side(&side(Orm::Drizzle, vec![p.clone()], Some("sqlite:x.db"))).unwrap();
-        assert_eq!(ok.tables.len(), 1);
-        let e = load_side(&side(
-            Orm::Drizzle,
-            vec![p.clone()],
-            Some("postgres://h/db"),
-        ))
-        .unwrap_err();
-        let msg = format!("{e:#}");
-        assert!(
-            msg.contains("is for sqlite") && msg.contains("postgresql"),
-            "{msg}"
-        );
-        let e = load_side(&side(Orm::Prisma, vec![p], None)).unwrap_err();
-        assert!(format!("{e:#}").contains("set orm = \"drizzle\""));
-    }
 
     #[test]
     fn missing_files_name_the_path() {
-        let e = load_side(&side(
-            Orm::Drizzle,
-            vec![PathBuf::from("/nope/x.json")],
-            None,
-        ))
-        .unwrap_err();
+        let e = load_files(Orm::Drizzle, &[PathBuf::from("/nope/x.json")]).unwrap_err();
         assert!(format!("{e:#}").contains("/nope/x.json"));
-        let e = load_side(&side(
-            Orm::Prisma,
-            vec![PathBuf::from("/nope/s.prisma")],
-            None,
-        ))
-        .unwrap_err();
+        let e = load_files(Orm::Prisma, &[PathBuf::from("/nope/s.prisma")]).unwrap_err();
         assert!(format!("{e:#}").contains("/nope/s.prisma does not exist"));
     }
 }

@@ -6,223 +6,25 @@
 //! field names), key selection (primary key or config `key`), per-column
 //! `ignore`/tolerance, and shape classification. Pure: it never touches a
 //! database. It does not decide chunk boundaries (that needs data: `engine`).
-//! [`findings`] compares a mapping with the live catalog's mapping (also
-//! pure: the catalog is read by `db::catalog`).
+//! [`findings`] compares a mapping with the live catalog's mapping and
+//! [`migrations`] a migrations folder with the applied rows (also pure: the
+//! catalog and the rows are read by `db`). [`load`] reads one config side's
+//! mapping files, the only input of a plan that comes from disk.
 
 pub mod findings;
+mod keys;
+pub mod load;
+pub mod migrations;
+mod shapes;
+mod types;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::config::{Config, PairOverride, Repository};
-use crate::mapping::{
-    Column, Dialect, Mapping, Orm, ReadMode, Table, schema_matches, split_qualified,
-};
-
-/// Everything `check`, `schema` and `timing` need to know before reading.
-#[derive(Debug, Clone, Serialize)]
-pub struct Plan {
-    pub pairs: Vec<TablePair>,
-    /// Tables only the source mapping has (qualified physical names).
-    pub only_source: Vec<String>,
-    /// Tables only the target mapping has.
-    pub only_target: Vec<String>,
-    /// Loader notes from both mappings (e.g. assumed Drizzle read modes).
-    pub notes: Vec<String>,
-    /// Views both mappings have: listed, never read by data checks.
-    pub views: Vec<String>,
-    /// Tables the user named (`--tables`, `[[repository]]`, `[[table]]`)
-    /// that only one mapping has: never checked, so each is a finding.
-    pub named_unpaired: Vec<Unpaired>,
-}
-
-/// A named table only one mapping has.
-#[derive(Debug, Clone, Serialize)]
-pub struct Unpaired {
-    /// The `[[repository]]` that lists it, if any.
-    pub repository: Option<String>,
-    /// Its qualified physical name.
-    pub table: String,
-    /// `source` or `target`: the mapping that has it.
-    pub side: &'static str,
-    /// Where the user named it: `--tables`, `[[repository]] "x"`, `[[table]]`.
-    pub named_by: String,
-}
-
-impl Unpaired {
-    /// One line: what is wrong and what to do.
-    pub fn message(&self, source: &str, target: &str) -> String {
-        let (has, lacks) = if self.side == "source" {
-            (source, target)
-        } else {
-            (target, source)
-        };
-        format!(
-            "table {} is named by {} but only the {has} mapping has it, so it was not checked; \
-             add it to the {lacks} mapping or pair it with [[pair]] in parity.toml",
-            self.table, self.named_by
-        )
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TablePair {
-    /// The rollout phase this table belongs to, from `[[repository]]`.
-    pub repository: Option<String>,
-    pub source: Table,
-    pub target: Table,
-    /// Key columns in key order, as (source physical, target physical).
-    pub key: Vec<(String, String)>,
-    /// Every paired column, key columns included, in source order.
-    pub columns: Vec<ColumnPair>,
-    /// Columns only one side maps (physical names).
-    pub only_source_columns: Vec<String>,
-    pub only_target_columns: Vec<String>,
-    /// Per-table `where` filter from config, applied on both sides.
-    pub where_clause: Option<String>,
-    /// Set when no primary key (nor config `key`) pairs the rows: says which
-    /// unique criterion became the key, or that the table is compared as a
-    /// keyless multiset (`key` is then empty). Reported with the table.
-    pub key_note: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ColumnPair {
-    pub source: Column,
-    pub target: Column,
-    /// Config `ignore`: read, but never compared.
-    pub ignore: bool,
-    /// Config tolerance, as written (`0.005`, `"1%"`, `"1ms"`).
-    pub tolerance: Option<toml::Value>,
-    pub shapes: Vec<Shape>,
-}
-
-/// A difference in the JavaScript form the two ORMs give for a column.
-#[derive(Debug, Clone, Serialize)]
-pub struct Shape {
-    /// Stable code, e.g. `SHAPE_DATE_VS_STRING`, `SHAPE_BIGINT_NUMBER`.
-    pub code: String,
-    /// `shape` (same information, different form) or `value` (the read can
-    /// lose information for some rows, e.g. bigint mode 'number').
-    pub risk: ShapeRisk,
-    /// One human line, e.g. "Prisma gives Date, Drizzle gives string (mode 'string')".
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShapeRisk {
-    Shape,
-    Value,
-    /// A risk note, not a shape difference: both ORMs hand the same JS
-    /// type, but the column can hold values one reading keeps and the other
-    /// cuts (e.g. precision); the rows where that happens are value cells.
-    Note,
-}
-
-impl TablePair {
-    pub fn name(&self) -> String {
-        self.source.qualified_name()
-    }
-}
-
-/// What the user narrowed the run to (`--tables`, `--repository`).
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// Physical table names, optionally schema-qualified; either side's name.
-    pub tables: Vec<String>,
-    /// A `[[repository]]` name from the config.
-    pub repository: Option<String>,
-}
-
-/// Why no plan could be made: each is one line that names the table and the
-/// fix. They stop the run (exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error(
-        "table \"{table}\" has no primary key; add `key = [...]` for it in parity.toml under [[table]]"
-    )]
-    NoKey { table: String },
-    #[error(
-        "--tables names \"{name}\", which neither mapping has; use a physical table name (parity schema --show-mapping FILE lists them)"
-    )]
-    UnknownTable { name: String },
-    #[error("--repository \"{name}\" is not a [[repository]] in {file}{known}")]
-    UnknownRepository {
-        name: String,
-        known: String,
-        /// The config file's name.
-        file: String,
-    },
-    #[error(
-        "{at}: [[repository]] \"{repository}\" lists table \"{table}\", which neither mapping has; fix its tables = [...] in {file}"
-    )]
-    RepositoryTable {
-        repository: String,
-        table: String,
-        /// `file:line:col` of the table name in the config.
-        at: String,
-        file: String,
-    },
-    #[error(
-        "[[pair]] {side} = \"{table}\" names a table the {side} mapping does not have; fix the [[pair]] in parity.toml"
-    )]
-    PairTable { side: &'static str, table: String },
-    #[error(
-        "[[pair]] {source_table} → {target_table} maps column \"{column}\", which the {side} table does not have; fix its columns in parity.toml"
-    )]
-    PairColumn {
-        source_table: String,
-        target_table: String,
-        side: &'static str,
-        column: String,
-    },
-    #[error(
-        "{at}: [[table]] \"{table}\" names a table neither mapping has; fix its name in {file}"
-    )]
-    ConfigTable {
-        table: String,
-        /// `file:line:col` of the name in the config.
-        at: String,
-        file: String,
-    },
-    #[error(
-        "[[table]] \"{table}\" {what} names column \"{column}\", which is not a column both mappings have; fix it in parity.toml"
-    )]
-    ConfigColumn {
-        table: String,
-        what: &'static str,
-        column: String,
-    },
-    #[error(
-        "table \"{table}\": primary key column \"{column}\" has no counterpart in the other mapping; pair it with [[pair]] columns or set `key = [...]` under [[table]] in parity.toml"
-    )]
-    KeyUnpaired { table: String, column: String },
-}
-
-/// `; known: a, b` for [`PlanError::UnknownRepository`], or how to add one.
-fn known_names(names: &[&str]) -> String {
-    if names.is_empty() {
-        "; add one, or leave out --repository".to_string()
-    } else {
-        format!("; known: {}", names.join(", "))
-    }
-}
-
-/// [`PlanError::UnknownRepository`] for `name`, which `config` lacks.
-pub fn unknown_repository(config: &Config, name: &str) -> PlanError {
-    let names: Vec<&str> = config
-        .repositories
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect();
-    PlanError::UnknownRepository {
-        name: name.to_string(),
-        known: known_names(&names),
-        file: config.file_name(),
-    }
-}
+use crate::mapping::{Column, Mapping, Table, schema_matches, split_qualified};
+pub use shapes::{Shape, ShapeRisk, classify, orm_label, reconcile, time_precision};
+use types::known_names;
+pub use types::{ColumnPair, Plan, PlanError, Selection, TablePair, Unpaired, unknown_repository};
 
 /// Pairs two mappings into the plan. `config` brings `[[pair]]`,
 /// `[[table]]` and `[[repository]]`; without it, tables pair by name only.
@@ -521,32 +323,22 @@ fn pair_tables(
             used[ti] = true;
         }
     }
-    for (si, sc) in s.columns.iter().enumerate() {
-        if matched[si].is_some() {
-            continue;
-        }
-        if let Some(ti) = t
-            .columns
-            .iter()
-            .enumerate()
-            .position(|(ti, tc)| !used[ti] && tc.name == sc.name)
-        {
-            matched[si] = Some(ti);
-            used[ti] = true;
-        }
-    }
-    for (si, sc) in s.columns.iter().enumerate() {
-        if matched[si].is_some() {
-            continue;
-        }
-        if let Some(ti) = t
-            .columns
-            .iter()
-            .enumerate()
-            .position(|(ti, tc)| !used[ti] && tc.field == sc.field)
-        {
-            matched[si] = Some(ti);
-            used[ti] = true;
+    let by_name = |a: &Column, b: &Column| a.name == b.name;
+    let by_field = |a: &Column, b: &Column| a.field == b.field;
+    for same in [&by_name as &dyn Fn(&Column, &Column) -> bool, &by_field] {
+        for (si, sc) in s.columns.iter().enumerate() {
+            if matched[si].is_some() {
+                continue;
+            }
+            if let Some(ti) = t
+                .columns
+                .iter()
+                .enumerate()
+                .position(|(ti, tc)| !used[ti] && same(tc, sc))
+            {
+                matched[si] = Some(ti);
+                used[ti] = true;
+            }
         }
     }
 
@@ -629,11 +421,11 @@ fn pair_tables(
         where_clause = cfg.where_clause.clone();
     }
     if key.is_empty() {
-        key = primary_key(s, t, &matched)?.unwrap_or_default();
+        key = keys::primary_key(s, t, &matched)?.unwrap_or_default();
     }
     let mut key_note = None;
     if key.is_empty()
-        && let Some((k, how)) = unique_key(s, t, &matched)
+        && let Some((k, how)) = keys::unique_key(s, t, &matched)
     {
         key_note = Some(format!(
             "{table_name} has no primary key: rows paired by its {how} ({}), whose columns are all required",
@@ -685,6 +477,9 @@ fn pair_tables(
     })
 }
 
+#[cfg(test)]
+mod tests;
+
 /// The note every report carries for a table compared as a keyless
 /// multiset.
 pub fn keyless_note(table: &str) -> String {
@@ -692,375 +487,3 @@ pub fn keyless_note(table: &str) -> String {
         "{table} has no primary key: compared as a multiset (row count and sum of row hashes); a difference is detected but its rows cannot be named"
     )
 }
-
-/// The rows' key when neither side has a primary key: the first composite
-/// unique criterion (Prisma `@@unique`) whose columns are all required and
-/// paired, else a required single-column one (`@unique`). Source side
-/// first, then the target's. Returns the key and what it is, for the note.
-fn unique_key(
-    s: &Table,
-    t: &Table,
-    matched: &[Option<usize>],
-) -> Option<(Vec<(String, String)>, &'static str)> {
-    let from_source = |u: &[String]| -> Option<Vec<(String, String)>> {
-        u.iter()
-            .map(|k| {
-                let si = s.columns.iter().position(|c| &c.name == k)?;
-                let ti = matched[si]?;
-                (!s.columns[si].nullable && !t.columns[ti].nullable && !s.columns[si].is_list)
-                    .then(|| (k.clone(), t.columns[ti].name.clone()))
-            })
-            .collect()
-    };
-    let from_target = |u: &[String]| -> Option<Vec<(String, String)>> {
-        u.iter()
-            .map(|k| {
-                let ti = t.columns.iter().position(|c| &c.name == k)?;
-                let si = matched.iter().position(|m| *m == Some(ti))?;
-                (!s.columns[si].nullable && !t.columns[ti].nullable && !t.columns[ti].is_list)
-                    .then(|| (s.columns[si].name.clone(), k.clone()))
-            })
-            .collect()
-    };
-    for composite in [true, false] {
-        let how = if composite {
-            "composite unique criterion"
-        } else {
-            "unique column"
-        };
-        for u in s.uniques.iter().filter(|u| (u.len() > 1) == composite) {
-            if let Some(k) = from_source(u) {
-                return Some((k, how));
-            }
-        }
-        for u in t.uniques.iter().filter(|u| (u.len() > 1) == composite) {
-            if let Some(k) = from_target(u) {
-                return Some((k, how));
-            }
-        }
-    }
-    None
-}
-
-/// The source's primary key mapped onto the target, else the target's
-/// mapped back. `Ok(None)` when neither side has one.
-fn primary_key(
-    s: &Table,
-    t: &Table,
-    matched: &[Option<usize>],
-) -> Result<Option<Vec<(String, String)>>, PlanError> {
-    let from_source = || -> Result<Vec<(String, String)>, String> {
-        s.primary_key
-            .iter()
-            .map(|k| {
-                let si = s
-                    .columns
-                    .iter()
-                    .position(|c| &c.name == k)
-                    .ok_or(k.clone())?;
-                let ti = matched[si].ok_or(k.clone())?;
-                Ok((k.clone(), t.columns[ti].name.clone()))
-            })
-            .collect()
-    };
-    let from_target = || -> Result<Vec<(String, String)>, String> {
-        t.primary_key
-            .iter()
-            .map(|k| {
-                let ti = t
-                    .columns
-                    .iter()
-                    .position(|c| &c.name == k)
-                    .ok_or(k.clone())?;
-                let si = matched
-                    .iter()
-                    .position(|m| *m == Some(ti))
-                    .ok_or(k.clone())?;
-                Ok((s.columns[si].name.clone(), k.clone()))
-            })
-            .collect()
-    };
-    let mut unpaired = None;
-    if !s.primary_key.is_empty() {
-        match from_source() {
-            Ok(k) => return Ok(Some(k)),
-            Err(c) => unpaired = Some(c),
-        }
-    }
-    if !t.primary_key.is_empty() {
-        match from_target() {
-            Ok(k) => return Ok(Some(k)),
-            Err(c) => unpaired = unpaired.or(Some(c)),
-        }
-    }
-    match unpaired {
-        Some(column) => Err(PlanError::KeyUnpaired {
-            table: s.qualified_name(),
-            column,
-        }),
-        None => Ok(None),
-    }
-}
-
-// ---- shapes ---------------------------------------------------------------
-
-/// Reads a plain string or number side the way its value is meant, when the
-/// other side tells what the column holds: a SQLite DATETIME that one ORM
-/// reads as a `Date` and the other hands out as the stored text compares as
-/// a timestamp string (the same instant is no value difference: the shape
-/// difference is already reported); an integer 0/1 that the other side
-/// reads as a boolean compares as a boolean. Applied after [`classify`], so
-/// the declared shapes are still reported.
-pub fn reconcile(a: &mut Column, b: &mut Column) {
-    use ReadMode::*;
-    fn as_string_of(temporal: ReadMode) -> Option<ReadMode> {
-        match temporal {
-            DateTime | EpochSeconds | EpochMillis => Some(DateTimeString),
-            Date => Some(DateString),
-            Time => Some(TimeString),
-            _ => None,
-        }
-    }
-    let fix = |x: ReadMode, y: ReadMode| -> ReadMode {
-        if matches!(x, Text | DecimalString)
-            && let Some(r) = as_string_of(y)
-        {
-            return r;
-        }
-        if x == Int && y == IntBoolean {
-            return IntBoolean;
-        }
-        if x == Int && y == Boolean {
-            // Issue 17: Prisma's Boolean is `=== 1`, a plain `integer()`
-            // hands the number: 2 is Prisma's false against Drizzle's 2.
-            return IntOrBoolean;
-        }
-        x
-    };
-    let (ra, rb) = (a.read, b.read);
-    a.read = fix(ra, rb);
-    b.read = fix(rb, ra);
-}
-
-pub fn orm_label(orm: Orm) -> &'static str {
-    match orm {
-        Orm::Prisma => "Prisma",
-        Orm::Drizzle => "Drizzle",
-        Orm::Catalog => "the database",
-    }
-}
-
-/// How a read mode is described in shape messages.
-fn describe(read: ReadMode) -> &'static str {
-    use ReadMode::*;
-    match read {
-        Int => "number",
-        BigInt => "bigint",
-        BigIntNumber => "number (bigint mode 'number')",
-        Float => "number",
-        Decimal => "Decimal (decimal.js)",
-        DecimalString => "string (exact decimal)",
-        DecimalNumber => "number (decimal mode 'number')",
-        Text => "string",
-        Boolean => "boolean",
-        DateTime => "Date",
-        DateTimeString => "string (mode 'string')",
-        Date => "Date (UTC midnight)",
-        DateString => "string \"YYYY-MM-DD\" (mode 'string')",
-        Time => "Date on 1970-01-01",
-        TimeString => "string",
-        Json => "parsed JSON",
-        Bytes => "bytes",
-        EnumName => "the enum value's schema name",
-        EnumLabel => "the enum's database label",
-        EpochSeconds => "Date from epoch seconds",
-        EpochMillis => "Date from epoch milliseconds",
-        IntBoolean => "boolean (integer mode 'boolean')",
-        IntOrBoolean => "number",
-        Raw => "the database value",
-    }
-}
-
-/// Fractional-second digits a time type keeps (`timestamp(6)` → 6; no
-/// precision → the dialect's default).
-pub fn time_precision(dialect: Dialect, db_type: &str) -> Option<u32> {
-    let t = db_type.trim_end_matches("[]");
-    let base = t.split('(').next().unwrap_or(t);
-    if !matches!(
-        base,
-        "timestamp" | "timestamptz" | "time" | "timetz" | "datetime"
-    ) {
-        return None;
-    }
-    if let Some(args) = t.split_once('(').map(|x| x.1)
-        && let Ok(p) = args.trim_end_matches(')').trim().parse::<u32>()
-    {
-        return Some(p);
-    }
-    Some(match dialect {
-        Dialect::Postgres => 6,
-        Dialect::Mysql => 0,
-        // SQLite stores whatever text it is given.
-        Dialect::Sqlite => 3,
-    })
-}
-
-/// Whether a read keeps every fractional digit the column holds.
-fn keeps_micros(read: ReadMode) -> bool {
-    matches!(
-        read,
-        ReadMode::DateTimeString | ReadMode::TimeString | ReadMode::Raw
-    )
-}
-
-/// Whether an enum has a value whose schema name differs from its label.
-fn enum_is_mapped(m: &Mapping, c: &Column) -> bool {
-    c.enum_name
-        .as_deref()
-        .and_then(|n| m.enum_def(n))
-        .is_some_and(|e| e.values.iter().any(|v| v.name != v.db_name))
-}
-
-/// The shape differences between two readings of the same column.
-pub fn classify(a: &Column, am: &Mapping, b: &Column, bm: &Mapping) -> Vec<Shape> {
-    use ReadMode::*;
-    let (la, lb) = (orm_label(am.orm), orm_label(bm.orm));
-    let mut out = Vec::new();
-    let mut push = |code: &str, risk: ShapeRisk, message: String| {
-        out.push(Shape {
-            code: code.to_string(),
-            risk,
-            message,
-        })
-    };
-    if a.is_list != b.is_list {
-        let (l, s) = if a.is_list { (la, lb) } else { (lb, la) };
-        push(
-            "SHAPE_LIST_VS_SCALAR",
-            ShapeRisk::Shape,
-            format!("{l} reads a list where {s} reads a single value"),
-        );
-    }
-    let (ra, rb) = (a.read, b.read);
-    let either = |x: ReadMode, y: ReadMode| (ra == x && rb == y) || (ra == y && rb == x);
-    let one_of = |xs: &[ReadMode], ys: &[ReadMode]| {
-        (xs.contains(&ra) && ys.contains(&rb)) || (xs.contains(&rb) && ys.contains(&ra))
-    };
-    // Which side reads `x` (for messages).
-    let who = |x: &[ReadMode]| if x.contains(&ra) { (la, lb) } else { (lb, la) };
-    // A numeric column read as a string holds a date's text when the other
-    // side reads a date there (SQLite): it is the stored text, not a decimal.
-    let said = |r: ReadMode, other: ReadMode| {
-        if r == DecimalString
-            && matches!(other, DateTime | Date | Time | EpochSeconds | EpochMillis)
-        {
-            "string (numeric mode 'string': the stored text)"
-        } else {
-            describe(r)
-        }
-    };
-    let gives = format!("{la} gives {}, {lb} gives {}", said(ra, rb), said(rb, ra));
-
-    let precision =
-        time_precision(am.dialect, &a.db_type).or_else(|| time_precision(bm.dialect, &b.db_type));
-    if ra != rb {
-        let date_like = [DateTime, Date, Time, EpochSeconds, EpochMillis];
-        let string_like = [DateTimeString, DateString, TimeString, Text, DecimalString];
-        if either(DateTime, DateTimeString)
-            || either(Date, DateString)
-            || either(Time, TimeString)
-            || one_of(&date_like, &string_like)
-        {
-            push("SHAPE_DATE_VS_STRING", ShapeRisk::Shape, gives.clone());
-        } else if one_of(&[Decimal], &[DecimalString]) {
-            push("SHAPE_DECIMAL_VS_STRING", ShapeRisk::Shape, gives.clone());
-        } else if one_of(&[Decimal, DecimalString, Raw], &[DecimalNumber]) {
-            let (n, _) = who(&[DecimalNumber]);
-            push(
-                "SHAPE_DECIMAL_NUMBER",
-                ShapeRisk::Value,
-                format!(
-                    "{gives}: {n} reads the decimal as a JS number, so digits beyond about 15 significant are lost"
-                ),
-            );
-        } else if one_of(&[BigInt, Raw, Int], &[BigIntNumber]) {
-            let (n, _) = who(&[BigIntNumber]);
-            push(
-                "SHAPE_BIGINT_NUMBER",
-                ShapeRisk::Value,
-                format!("{gives}: {n} mode 'number' loses integers above 2^53"),
-            );
-        } else if one_of(&[BigInt], &[Int]) {
-            // A 64-bit integer (SQLite integer) read as a JS number.
-            let (n, _) = who(&[Int]);
-            push(
-                "SHAPE_BIGINT_NUMBER",
-                ShapeRisk::Value,
-                format!(
-                    "{gives}: {n} reads the 64-bit integer as a number and loses integers above 2^53"
-                ),
-            );
-        } else if one_of(&[EnumName], &[EnumLabel, Text, Raw]) {
-            let (m, c) = if ra == EnumName { (am, a) } else { (bm, b) };
-            if enum_is_mapped(m, c) {
-                let mapped: Vec<String> = c
-                    .enum_name
-                    .as_deref()
-                    .and_then(|n| m.enum_def(n))
-                    .map(|e| {
-                        e.values
-                            .iter()
-                            .filter(|v| v.name != v.db_name)
-                            .map(|v| format!("{} ↔ '{}'", v.name, v.db_name))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                push(
-                    "SHAPE_ENUM_NAME_VS_LABEL",
-                    ShapeRisk::Shape,
-                    format!("{gives} ({})", mapped.join(", ")),
-                );
-            }
-        } else if one_of(&[Boolean, IntBoolean], &[Int, BigIntNumber, Float]) {
-            push("SHAPE_BOOLEAN_VS_NUMBER", ShapeRisk::Shape, gives.clone());
-        } else if one_of(&[Json], &[Text]) {
-            push("SHAPE_JSON_VS_STRING", ShapeRisk::Shape, gives.clone());
-        } else if one_of(
-            &[EpochSeconds],
-            &[DateTime, DateTimeString, EpochMillis, Raw],
-        ) {
-            // Both hand a `Date` (issue 17): a risk note, no shape.
-            push(
-                "SHAPE_TIMESTAMP_PRECISION",
-                ShapeRisk::Note,
-                format!(
-                    "{gives}: epoch seconds drop milliseconds, and values written as epoch milliseconds or ISO text read differently"
-                ),
-            );
-        } else if ra != Raw && rb != Raw && ra.js_shape() != rb.js_shape() {
-            push("SHAPE_OTHER", ShapeRisk::Shape, gives.clone());
-        }
-    }
-    // Prisma's Date keeps milliseconds; a string (or the database) keeps µs.
-    let cuts = |r: ReadMode| matches!(r, DateTime | Time);
-    if let Some(p) = precision
-        && p > 3
-        && ((cuts(ra) && keeps_micros(rb)) || (cuts(rb) && keeps_micros(ra)))
-    {
-        let (c, k) = if cuts(ra) { (la, lb) } else { (lb, la) };
-        // The Date-vs-string shape is stated once (SHAPE_DATE_VS_STRING);
-        // the precision is a risk note about values.
-        push(
-            "SHAPE_TIMESTAMP_PRECISION",
-            ShapeRisk::Note,
-            format!(
-                "{c} cuts the value to milliseconds where {k} keeps all {p} fractional digits ({})",
-                a.db_type
-            ),
-        );
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests;

@@ -8,7 +8,7 @@ use crate::config::{
     CheckSettings, Config, PairOverride, Repository, SchemaSettings, Side, TableOverride,
     TimingSettings,
 };
-use crate::mapping::{EnumDef, EnumValue};
+use crate::mapping::{Dialect, EnumDef, EnumValue, Orm, ReadMode};
 
 fn col(name: &str, field: &str, ty: &str, read: ReadMode) -> Column {
     Column {
@@ -74,42 +74,153 @@ fn config() -> Config {
     }
 }
 
-fn prisma() -> Mapping {
+/// A fixture column: its Prisma name, Drizzle name (empty: that mapping
+/// lacks it), field, type, and each ORM's read.
+type FixtureColumn = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<ReadMode>,
+    Option<ReadMode>,
+);
+
+/// The fixture's tables, both mappings at once: Prisma name and primary
+/// key, Drizzle name and primary key (an empty name: that mapping lacks it).
+type FixtureTable = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static [&'static str],
+    &'static [FixtureColumn],
+);
+
+const FIXTURE: &[FixtureTable] = {
     use ReadMode::*;
-    let mut m = mapping(
-        Orm::Prisma,
-        vec![
-            table(
-                "User",
-                &["id"],
-                vec![
-                    col("id", "id", "text", Text),
-                    col("createdAt", "createdAt", "timestamp(3)", DateTime),
-                    col("role", "role", "Role", EnumName),
-                ],
-            ),
-            table(
-                "transactions",
-                &["id"],
-                vec![
-                    col("id", "id", "bigint", BigInt),
-                    col("amount", "amount", "numeric(12,2)", Decimal),
-                    col("occurred_at", "occurredAt", "timestamp(6)", DateTime),
-                    col("external_ref", "externalRef", "bigint", BigInt),
-                    col("legacy", "legacy", "text", Text),
-                ],
-            ),
-            table(
-                "repair_events",
-                &["repair_id", "seq"],
-                vec![
-                    col("repair_id", "repairId", "text", Text),
-                    col("seq", "seq", "integer", Int),
-                ],
-            ),
-            table("logs", &[], vec![col("line", "line", "text", Text)]),
-        ],
-    );
+    &[
+        (
+            "User",
+            &["id"],
+            "users",
+            &["id"],
+            &[
+                ("id", "id", "id", "text", Some(Text), Some(Text)),
+                (
+                    "createdAt",
+                    "created_at",
+                    "createdAt",
+                    "timestamp(3)",
+                    Some(DateTime),
+                    Some(DateTimeString),
+                ),
+                (
+                    "role",
+                    "role",
+                    "role",
+                    "Role",
+                    Some(EnumName),
+                    Some(EnumLabel),
+                ),
+            ],
+        ),
+        (
+            "transactions",
+            &["id"],
+            "transactions",
+            &["id"],
+            &[
+                ("id", "id", "id", "bigint", Some(BigInt), Some(BigInt)),
+                (
+                    "amount",
+                    "amount",
+                    "amount",
+                    "numeric(12,2)",
+                    Some(Decimal),
+                    Some(DecimalString),
+                ),
+                (
+                    "occurred_at",
+                    "occurred_at",
+                    "occurredAt",
+                    "timestamp(6)",
+                    Some(DateTime),
+                    Some(DateTimeString),
+                ),
+                (
+                    "external_ref",
+                    "external_ref",
+                    "externalRef",
+                    "bigint",
+                    Some(BigInt),
+                    Some(BigIntNumber),
+                ),
+                ("legacy", "", "legacy", "text", Some(Text), None),
+                ("", "extra", "extra", "text", None, Some(Text)),
+            ],
+        ),
+        (
+            "repair_events",
+            &["repair_id", "seq"],
+            "repair_events",
+            &[],
+            &[
+                (
+                    "repair_id",
+                    "repair_id",
+                    "repairId",
+                    "text",
+                    Some(Text),
+                    Some(Text),
+                ),
+                ("seq", "seq", "seq", "integer", Some(Int), Some(Int)),
+            ],
+        ),
+        (
+            "logs",
+            &[],
+            "logs",
+            &[],
+            &[("line", "line", "line", "text", Some(Text), Some(Text))],
+        ),
+        (
+            "",
+            &[],
+            "drizzle_only",
+            &["id"],
+            &[("", "id", "id", "text", None, Some(Text))],
+        ),
+    ]
+};
+
+/// One ORM's side of [`FIXTURE`].
+fn fixture(orm: Orm) -> Mapping {
+    let prisma = orm == Orm::Prisma;
+    let tables = FIXTURE
+        .iter()
+        .map(|&(pn, pk, dn, dk, cols)| {
+            if prisma {
+                (pn, pk, cols)
+            } else {
+                (dn, dk, cols)
+            }
+        })
+        .filter(|(name, _, _)| !name.is_empty())
+        .map(|(name, pk, cols)| {
+            let columns = cols
+                .iter()
+                .filter_map(|&(pn, dn, field, ty, pr, dr)| {
+                    let (name, read) = if prisma { (pn, pr) } else { (dn, dr) };
+                    Some(col(name, field, ty, read?))
+                })
+                .collect();
+            table(name, pk, columns)
+        })
+        .collect();
+    mapping(orm, tables)
+}
+
+fn prisma() -> Mapping {
+    let mut m = fixture(Orm::Prisma);
     m.tables[0].columns[2].enum_name = Some("Role".into());
     m.enums.push(EnumDef {
         name: "Role".into(),
@@ -130,62 +241,49 @@ fn prisma() -> Mapping {
 }
 
 fn drizzle() -> Mapping {
-    use ReadMode::*;
-    mapping(
-        Orm::Drizzle,
-        vec![
-            table(
-                "users",
-                &["id"],
-                vec![
-                    col("id", "id", "text", Text),
-                    col("created_at", "createdAt", "timestamp(3)", DateTimeString),
-                    col("role", "role", "Role", EnumLabel),
-                ],
-            ),
-            table(
-                "transactions",
-                &["id"],
-                vec![
-                    col("id", "id", "bigint", BigInt),
-                    col("amount", "amount", "numeric(12,2)", DecimalString),
-                    col("occurred_at", "occurredAt", "timestamp(6)", DateTimeString),
-                    col("external_ref", "externalRef", "bigint", BigIntNumber),
-                    col("extra", "extra", "text", Text),
-                ],
-            ),
-            table(
-                "repair_events",
-                &[],
-                vec![
-                    col("repair_id", "repairId", "text", Text),
-                    col("seq", "seq", "integer", Int),
-                ],
-            ),
-            table("logs", &[], vec![col("line", "line", "text", Text)]),
-            table("drizzle_only", &["id"], vec![col("id", "id", "text", Text)]),
-        ],
-    )
+    fixture(Orm::Drizzle)
 }
 
 fn codes(p: &ColumnPair) -> Vec<&str> {
     p.shapes.iter().map(|s| s.code.as_str()).collect()
 }
 
-#[test]
-fn pairs_by_name_then_override_then_field() {
-    let mut c = config();
+/// `[[pair]] source → target`, with renamed columns.
+fn pair(c: &mut Config, source: &str, target: &str, columns: &[(&str, &str)]) {
     c.pairs.push(PairOverride {
-        source: "User".into(),
-        target: "users".into(),
-        columns: BTreeMap::new(),
+        source: source.into(),
+        target: target.into(),
+        columns: columns
+            .iter()
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .collect(),
     });
+}
+
+/// `[[table]] logs` keyed by its line (it has no primary key).
+fn key_logs(c: &mut Config) {
     c.tables.push(TableOverride {
         name: "logs".into(),
         key: vec!["line".into()],
         ..TableOverride::default()
     });
-    let plan = build(&prisma(), &drizzle(), Some(&c), &Selection::default()).unwrap();
+}
+
+/// A config that pairs User → users and keys `logs` by its line.
+fn config_with_keys() -> Config {
+    let mut c = config();
+    pair(&mut c, "User", "users", &[]);
+    key_logs(&mut c);
+    c
+}
+
+fn plan_of(c: &Config) -> Plan {
+    build(&prisma(), &drizzle(), Some(c), &Selection::default()).unwrap()
+}
+
+#[test]
+fn pairs_by_name_then_override_then_field() {
+    let plan = plan_of(&config_with_keys());
     let names: Vec<String> = plan.pairs.iter().map(|p| p.name()).collect();
     assert_eq!(names, vec!["User", "transactions", "repair_events", "logs"]);
     let users = &plan.pairs[0];
@@ -205,39 +303,33 @@ fn pairs_by_name_then_override_then_field() {
 
 #[test]
 fn shapes_per_column() {
-    let mut c = config();
-    c.pairs.push(PairOverride {
-        source: "User".into(),
-        target: "users".into(),
-        columns: BTreeMap::new(),
-    });
-    c.tables.push(TableOverride {
-        name: "logs".into(),
-        key: vec!["line".into()],
-        ..TableOverride::default()
-    });
-    let plan = build(&prisma(), &drizzle(), Some(&c), &Selection::default()).unwrap();
-    let users = &plan.pairs[0];
-    assert_eq!(codes(&users.columns[0]), Vec::<&str>::new());
-    // timestamp(3): Date vs string, no precision loss.
-    assert_eq!(codes(&users.columns[1]), vec!["SHAPE_DATE_VS_STRING"]);
+    let plan = plan_of(&config_with_keys());
+    let (users, tx) = (&plan.pairs[0], &plan.pairs[1]);
+    let none: &[&str] = &[];
+    for (columns, i, want) in [
+        (&users.columns, 0, none),
+        // timestamp(3): Date vs string, no precision loss.
+        (&users.columns, 1, &["SHAPE_DATE_VS_STRING"]),
+        // One value is @map'd: names and labels differ.
+        (&users.columns, 2, &["SHAPE_ENUM_NAME_VS_LABEL"]),
+        (&tx.columns, 0, none),
+        (&tx.columns, 1, &["SHAPE_DECIMAL_VS_STRING"]),
+        (
+            &tx.columns,
+            2,
+            &["SHAPE_DATE_VS_STRING", "SHAPE_TIMESTAMP_PRECISION"],
+        ),
+        (&tx.columns, 3, &["SHAPE_BIGINT_NUMBER"]),
+    ] {
+        assert_eq!(codes(&columns[i]), want, "{}", columns[i].source.name);
+    }
     assert!(
         users.columns[1].shapes[0]
             .message
             .starts_with("Prisma gives Date, Drizzle gives string")
     );
-    // One value is @map'd: names and labels differ.
-    assert_eq!(codes(&users.columns[2]), vec!["SHAPE_ENUM_NAME_VS_LABEL"]);
-    let tx = &plan.pairs[1];
-    assert_eq!(codes(&tx.columns[0]), Vec::<&str>::new());
-    assert_eq!(codes(&tx.columns[1]), vec!["SHAPE_DECIMAL_VS_STRING"]);
-    assert_eq!(
-        codes(&tx.columns[2]),
-        vec!["SHAPE_DATE_VS_STRING", "SHAPE_TIMESTAMP_PRECISION"]
-    );
     // Issue 17: a risk note, the shape is stated once (SHAPE_DATE_VS_STRING).
     assert_eq!(tx.columns[2].shapes[1].risk, ShapeRisk::Note);
-    assert_eq!(codes(&tx.columns[3]), vec!["SHAPE_BIGINT_NUMBER"]);
     assert!(
         tx.columns[3].shapes[0]
             .message
@@ -266,31 +358,31 @@ fn unmapped_enums_and_bytes_are_not_shapes() {
     let mut y = col("r", "r", "Role", EnumLabel);
     y.enum_name = Some("Role".into());
     assert!(classify(&x, &a, &y, &b).is_empty());
-    assert!(
-        classify(
-            &col("b", "b", "bytea", Bytes),
-            &a,
-            &col("b", "b", "bytea", Bytes),
-            &b
-        )
-        .is_empty()
-    );
-    let d = classify(
-        &col("d", "d", "numeric(65,30)", Decimal),
-        &a,
-        &col("d", "d", "numeric(65,30)", DecimalNumber),
-        &b,
-    );
-    assert_eq!(d[0].code, "SHAPE_DECIMAL_NUMBER");
-    assert_eq!(d[0].risk, ShapeRisk::Value);
-    let dd = classify(
-        &col("d", "d", "date", Date),
-        &a,
-        &col("d", "d", "date", DateString),
-        &b,
-    );
-    assert_eq!(dd[0].code, "SHAPE_DATE_VS_STRING");
-    assert_eq!(dd.len(), 1);
+    // (type, source read, target read) → the shapes' codes and first risk.
+    for (ty, ra, rb, want, risk) in [
+        ("bytea", Bytes, Bytes, &[][..], None),
+        (
+            "numeric(65,30)",
+            Decimal,
+            DecimalNumber,
+            &["SHAPE_DECIMAL_NUMBER"][..],
+            Some(ShapeRisk::Value),
+        ),
+        (
+            "date",
+            Date,
+            DateString,
+            &["SHAPE_DATE_VS_STRING"][..],
+            None,
+        ),
+    ] {
+        let got = classify(&col("c", "c", ty, ra), &a, &col("c", "c", ty, rb), &b);
+        let codes: Vec<&str> = got.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(codes, want, "{ty}");
+        if let Some(risk) = risk {
+            assert_eq!(got[0].risk, risk, "{ty}");
+        }
+    }
 }
 
 #[test]
@@ -313,113 +405,105 @@ fn table_keyed_by_its_required_unique_criterion() {
         logs.columns.push(col("at", "at", "timestamp(3)", DateTime));
         logs.columns.push(col("n", "n", "integer", Int));
     }
-    let logs = a.tables.iter_mut().find(|t| t.name == "logs").unwrap();
     // An optional unique column is no key; the composite one comes first.
-    logs.columns[2].nullable = true;
-    logs.uniques = vec![vec!["n".into()], vec!["line".into(), "at".into()]];
-    let plan = build(&a, &b, None, &Selection::default()).unwrap();
-    let p = plan.pairs.iter().find(|p| p.name() == "logs").unwrap();
-    assert_eq!(
-        p.key,
-        vec![
-            ("line".to_string(), "line".to_string()),
-            ("at".to_string(), "at".to_string())
-        ]
-    );
-    assert!(
-        p.key_note
-            .as_deref()
-            .unwrap()
-            .contains("composite unique criterion (line, at)")
-    );
     // Without the composite one, a required single unique column.
-    let logs = a.tables.iter_mut().find(|t| t.name == "logs").unwrap();
-    logs.columns[2].nullable = false;
-    logs.uniques = vec![vec!["n".into()]];
-    let plan = build(&a, &b, None, &Selection::default()).unwrap();
-    let p = plan.pairs.iter().find(|p| p.name() == "logs").unwrap();
-    assert_eq!(p.key, vec![("n".to_string(), "n".to_string())]);
-    assert!(p.key_note.as_deref().unwrap().contains("unique column (n)"));
+    // (unique column optional, uniques, the key, the note)
+    type Case = (
+        bool,
+        &'static [&'static [&'static str]],
+        &'static [&'static str],
+        &'static str,
+    );
+    let cases: [Case; 2] = [
+        (
+            true,
+            &[&["n"], &["line", "at"]],
+            &["line", "at"],
+            "composite unique criterion (line, at)",
+        ),
+        (false, &[&["n"]], &["n"], "unique column (n)"),
+    ];
+    for (optional_n, uniques, key, note) in cases {
+        let logs = a.tables.iter_mut().find(|t| t.name == "logs").unwrap();
+        logs.columns[2].nullable = optional_n;
+        logs.uniques = uniques
+            .iter()
+            .map(|u| u.iter().map(|c| c.to_string()).collect())
+            .collect();
+        let plan = build(&a, &b, None, &Selection::default()).unwrap();
+        let p = plan.pairs.iter().find(|p| p.name() == "logs").unwrap();
+        let want: Vec<(String, String)> =
+            key.iter().map(|k| (k.to_string(), k.to_string())).collect();
+        assert_eq!(p.key, want);
+        assert!(p.key_note.as_deref().unwrap().contains(note), "{note}");
+    }
 }
 
 #[test]
 fn selection_and_config_names_must_exist() {
     let mut c = config();
-    c.tables.push(TableOverride {
-        name: "logs".into(),
-        key: vec!["line".into()],
-        ..TableOverride::default()
-    });
+    key_logs(&mut c);
     c.repositories.push(Repository {
         name: "transaction".into(),
         flag: Some("drizzle_transaction_repo".into()),
         tables: vec!["transactions".into()],
         queries: None,
     });
-    let sel = Selection {
-        tables: vec![],
-        repository: Some("transaction".into()),
+    let select = |tables: &[&str], repository: Option<&str>| Selection {
+        tables: tables.iter().map(|t| t.to_string()).collect(),
+        repository: repository.map(str::to_string),
     };
-    let plan = build(&prisma(), &drizzle(), Some(&c), &sel).unwrap();
+    let plan = build(
+        &prisma(),
+        &drizzle(),
+        Some(&c),
+        &select(&[], Some("transaction")),
+    )
+    .unwrap();
     assert_eq!(plan.pairs.len(), 1);
     assert_eq!(plan.pairs[0].repository.as_deref(), Some("transaction"));
 
-    let sel = Selection {
-        tables: vec!["public.repair_events".into()],
-        repository: None,
-    };
+    let sel = select(&["public.repair_events"], None);
     let plan = build(&prisma(), &drizzle(), Some(&c), &sel).unwrap();
     assert_eq!(plan.pairs.len(), 1);
     assert!(plan.only_target.is_empty());
 
-    let sel = Selection {
-        tables: vec!["nope".into()],
-        repository: None,
-    };
-    let e = build(&prisma(), &drizzle(), Some(&c), &sel).unwrap_err();
-    assert!(e.to_string().contains("--tables names \"nope\""), "{e}");
-
-    let sel = Selection {
-        tables: vec![],
-        repository: Some("bikes".into()),
-    };
-    let e = build(&prisma(), &drizzle(), Some(&c), &sel).unwrap_err();
-    assert!(e.to_string().contains("known: transaction"), "{e}");
-
-    let mut bad = c.clone();
-    bad.pairs.push(PairOverride {
-        source: "Customer".into(),
-        target: "customers".into(),
-        columns: BTreeMap::new(),
-    });
-    let e = build(&prisma(), &drizzle(), Some(&bad), &Selection::default()).unwrap_err();
-    assert!(
-        e.to_string().contains("[[pair]] source = \"Customer\""),
-        "{e}"
-    );
-
-    let mut bad = c.clone();
-    bad.repositories[0].tables.push("refunds".into());
-    let e = build(&prisma(), &drizzle(), Some(&bad), &Selection::default()).unwrap_err();
-    assert!(e.to_string().contains("lists table \"refunds\""), "{e}");
-
-    let mut bad = c.clone();
-    bad.tables[0].ignore = vec!["nope".into()];
-    let e = build(&prisma(), &drizzle(), Some(&bad), &Selection::default()).unwrap_err();
-    assert!(
-        e.to_string().contains("ignore names column \"nope\""),
-        "{e}"
-    );
+    // (what breaks the config or the selection, the error it must give)
+    type Breaks<'a> = &'a dyn Fn(&mut Config, &mut Selection);
+    let cases: [(Breaks, &str); 5] = [
+        (
+            &|_, s| *s = select(&["nope"], None),
+            "--tables names \"nope\"",
+        ),
+        (
+            &|_, s| *s = select(&[], Some("bikes")),
+            "known: transaction",
+        ),
+        (
+            &|c, _| pair(c, "Customer", "customers", &[]),
+            "[[pair]] source = \"Customer\"",
+        ),
+        (
+            &|c, _| c.repositories[0].tables.push("refunds".into()),
+            "lists table \"refunds\"",
+        ),
+        (
+            &|c, _| c.tables[0].ignore = vec!["nope".into()],
+            "ignore names column \"nope\"",
+        ),
+    ];
+    for (breaks, want) in cases {
+        let (mut bad, mut sel) = (c.clone(), Selection::default());
+        breaks(&mut bad, &mut sel);
+        let e = build(&prisma(), &drizzle(), Some(&bad), &sel).unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
+    }
 }
 
 #[test]
 fn ignore_tolerance_and_pair_columns() {
     let mut c = config();
-    c.tables.push(TableOverride {
-        name: "logs".into(),
-        key: vec!["line".into()],
-        ..TableOverride::default()
-    });
+    key_logs(&mut c);
     let mut tol = BTreeMap::new();
     tol.insert("amount".to_string(), toml::Value::Float(0.005));
     c.tables.push(TableOverride {
@@ -429,19 +513,14 @@ fn ignore_tolerance_and_pair_columns() {
         where_clause: Some("id > 0".into()),
         ..TableOverride::default()
     });
-    let mut cols = BTreeMap::new();
-    cols.insert("legacy".to_string(), "extra".to_string());
-    c.pairs.push(PairOverride {
-        source: "transactions".into(),
-        target: "transactions".into(),
-        columns: cols,
-    });
-    c.pairs.push(PairOverride {
-        source: "User".into(),
-        target: "users".into(),
-        columns: BTreeMap::new(),
-    });
-    let plan = build(&prisma(), &drizzle(), Some(&c), &Selection::default()).unwrap();
+    pair(
+        &mut c,
+        "transactions",
+        "transactions",
+        &[("legacy", "extra")],
+    );
+    pair(&mut c, "User", "users", &[]);
+    let plan = plan_of(&c);
     let tx = plan
         .pairs
         .iter()
@@ -468,8 +547,12 @@ fn views_are_listed_not_paired() {
 
 #[test]
 fn precision_follows_the_dialect() {
-    assert_eq!(time_precision(Dialect::Postgres, "timestamp"), Some(6));
-    assert_eq!(time_precision(Dialect::Postgres, "timestamptz(3)"), Some(3));
-    assert_eq!(time_precision(Dialect::Mysql, "datetime"), Some(0));
-    assert_eq!(time_precision(Dialect::Postgres, "text"), None);
+    for (dialect, ty, want) in [
+        (Dialect::Postgres, "timestamp", Some(6)),
+        (Dialect::Postgres, "timestamptz(3)", Some(3)),
+        (Dialect::Mysql, "datetime", Some(0)),
+        (Dialect::Postgres, "text", None),
+    ] {
+        assert_eq!(time_precision(dialect, ty), want, "{ty}");
+    }
 }

@@ -1,165 +1,11 @@
-//! Schema findings: a mapping against the other mapping and against the
-//! live catalog's mapping. Pure: the catalog, migration rows and server
-//! time zone are read by `db` and handed in.
-//!
-//! Every finding has a stable code, a severity, the table/column and one
-//! human line. Codes CI accepts (`[schema] allow`) are still reported.
+//! (2) One mapping against the live catalog's mapping: missing tables and
+//! columns, types (with the equivalences ORMs and catalogs disagree on),
+//! nullability, primary keys and enum labels. Pure: `db::catalog` reads
+//! the catalog.
 
-use serde::Serialize;
-
-use super::{Plan, Shape, ShapeRisk};
+use super::{Finding, Severity};
 use crate::mapping::drizzle::parse_inline_enum;
-use crate::mapping::{Column, Dialect, Mapping, Table};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// One schema finding.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// Stable code, e.g. `COLUMN_MISSING`, `MIGRATION_NOT_APPLIED`, `SHAPE_BIGINT_NUMBER`.
-    pub code: String,
-    pub severity: Severity,
-    /// Which config side it concerns (`source`/`target` name), when one.
-    pub side: Option<String>,
-    /// Qualified physical table name, when it concerns a table.
-    pub table: Option<String>,
-    /// Physical column name, when it concerns a column.
-    pub column: Option<String>,
-    /// One human line.
-    pub message: String,
-    /// For shape findings: `shape` or `value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub risk: Option<ShapeRisk>,
-    /// Listed in `[schema] allow`: reported, but does not fail the run.
-    pub allowed: bool,
-}
-
-impl Finding {
-    pub fn new(code: &str, severity: Severity, message: impl Into<String>) -> Finding {
-        Finding {
-            code: code.to_string(),
-            severity,
-            side: None,
-            table: None,
-            column: None,
-            message: message.into(),
-            risk: None,
-            allowed: false,
-        }
-    }
-    pub fn side(mut self, side: &str) -> Finding {
-        self.side = Some(side.to_string());
-        self
-    }
-    pub fn table(mut self, table: impl Into<String>) -> Finding {
-        self.table = Some(table.into());
-        self
-    }
-    pub fn column(mut self, column: impl Into<String>) -> Finding {
-        self.column = Some(column.into());
-        self
-    }
-    /// Shape findings are the kind `--strict` turns into failures.
-    pub fn is_shape(&self) -> bool {
-        self.code.starts_with("SHAPE_")
-    }
-}
-
-/// (1) Tables and columns one mapping has and the other lacks.
-pub fn mapping_differences(plan: &Plan, source: &str, target: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for t in &plan.only_source {
-        out.push(
-            Finding::new(
-                "TABLE_ONLY_IN_SOURCE",
-                // Issue 10: a table that pairs with nothing is never checked;
-                // a finding, so a mapping that lost its tables is not green.
-                Severity::Error,
-                format!("table {t} is in the {source} mapping but not in the {target} mapping"),
-            )
-            .table(t.clone()),
-        );
-    }
-    for t in &plan.only_target {
-        out.push(
-            Finding::new(
-                "TABLE_ONLY_IN_TARGET",
-                // Issue 10: a table that pairs with nothing is never checked;
-                // a finding, so a mapping that lost its tables is not green.
-                Severity::Error,
-                format!("table {t} is in the {target} mapping but not in the {source} mapping"),
-            )
-            .table(t.clone()),
-        );
-    }
-    for p in &plan.pairs {
-        for c in &p.only_source_columns {
-            out.push(
-                Finding::new(
-                    "COLUMN_ONLY_IN_SOURCE",
-                    Severity::Warning,
-                    format!(
-                        "column {}.{c} is in the {source} mapping but not in the {target} mapping; it is not compared",
-                        p.name()
-                    ),
-                )
-                .table(p.name())
-                .column(c.clone()),
-            );
-        }
-        for c in &p.only_target_columns {
-            out.push(
-                Finding::new(
-                    "COLUMN_ONLY_IN_TARGET",
-                    Severity::Warning,
-                    format!(
-                        "column {}.{c} is in the {target} mapping but not in the {source} mapping; it is not compared",
-                        p.target.qualified_name()
-                    ),
-                )
-                .table(p.name())
-                .column(c.clone()),
-            );
-        }
-    }
-    out
-}
-
-/// (4) Shape differences per column pair, with their risk.
-pub fn shape_findings(plan: &Plan) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for p in &plan.pairs {
-        for c in &p.columns {
-            for Shape {
-                code,
-                risk,
-                message,
-            } in &c.shapes
-            {
-                let mut f = Finding::new(code, Severity::Warning, message.clone())
-                    .table(p.name())
-                    .column(c.source.name.clone());
-                f.risk = Some(*risk);
-                out.push(f);
-            }
-        }
-    }
-    out
-}
+use crate::mapping::{Column, Dialect, Mapping};
 
 /// (2) One mapping against the live catalog: missing tables and columns,
 /// types, nullability and enum labels. `tables`: only these mapping tables
@@ -204,9 +50,7 @@ pub fn against_catalog(
                             c.name
                         ),
                     )
-                    .side(side)
-                    .table(qn.clone())
-                    .column(c.name.clone()),
+                    .of_column(side, &qn, &c.name),
                 );
                 continue;
             };
@@ -222,9 +66,7 @@ pub fn against_catalog(
                             shown_type(lc)
                         ),
                     )
-                    .side(side)
-                    .table(qn.clone())
-                    .column(c.name.clone()),
+                    .of_column(side, &qn, &c.name),
                 );
             } else if let Some(f) =
                 enum_labels(side, mapping, c, catalog, lc, &qn, &mut enums_checked)
@@ -245,9 +87,7 @@ pub fn against_catalog(
                 };
                 out.push(
                     Finding::new("NULLABILITY_MISMATCH", Severity::Warning, message)
-                        .side(side)
-                        .table(qn.clone())
-                        .column(c.name.clone()),
+                        .of_column(side, &qn, &c.name),
                 );
             }
         }
@@ -272,74 +112,6 @@ pub fn against_catalog(
         }
     }
     out
-}
-
-/// (5) Prisma reads `timestamptz` through an adapter that replaces the
-/// offset without converting: under a non-UTC default TimeZone its instants
-/// are shifted (prisma/orm#26786).
-pub fn timezone_findings(
-    side: &str,
-    mapping: &Mapping,
-    server_timezone: Option<&str>,
-    tables: &[String],
-) -> Vec<Finding> {
-    let Some(tz) = server_timezone else {
-        return Vec::new();
-    };
-    if mapping.orm != crate::mapping::Orm::Prisma
-        || mapping.dialect != Dialect::Postgres
-        || is_utc(tz)
-    {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for t in &mapping.tables {
-        let qn = t.qualified_name();
-        if !tables.is_empty() && !tables.iter().any(|n| n == &qn) {
-            continue;
-        }
-        for c in &t.columns {
-            if c.db_type.starts_with("timestamptz") {
-                out.push(
-                    Finding::new(
-                        "TIMEZONE_NOT_UTC",
-                        Severity::Warning,
-                        format!(
-                            "{qn}.{}: Prisma reads this timestamptz column, and the server's default TimeZone is {tz}: its adapter replaces the offset without converting, so the application sees shifted instants; set timezone = 'UTC' for the database (ALTER DATABASE … SET timezone = 'UTC') or in the connection options",
-                            c.name
-                        ),
-                    )
-                    .side(side)
-                    .table(qn.clone())
-                    .column(c.name.clone()),
-                );
-            }
-        }
-    }
-    out
-}
-
-/// Time zone names that mean UTC.
-pub fn is_utc(tz: &str) -> bool {
-    let t = tz.trim().trim_start_matches(':').to_ascii_lowercase();
-    let t = t.strip_prefix("etc/").unwrap_or(&t);
-    matches!(
-        t,
-        "utc"
-            | "uct"
-            | "universal"
-            | "zulu"
-            | "gmt"
-            | "gmt0"
-            | "gmt+0"
-            | "gmt-0"
-            | "greenwich"
-            | "z"
-            | "+00"
-            | "+00:00"
-            | "00:00"
-            | "-00"
-    )
 }
 
 fn shown_type(c: &Column) -> String {
@@ -539,25 +311,21 @@ fn enum_labels(
     if missing.is_empty() && extra.is_empty() {
         return None;
     }
+    let quoted = |labels: &[&String]| {
+        labels
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut parts = Vec::new();
     if !missing.is_empty() {
-        parts.push(format!(
-            "the database lacks {}",
-            missing
-                .iter()
-                .map(|s| format!("'{s}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        parts.push(format!("the database lacks {}", quoted(&missing)));
     }
     if !extra.is_empty() {
         parts.push(format!(
             "the mapping lacks {} (rows holding them read as values the application does not know)",
-            extra
-                .iter()
-                .map(|s| format!("'{s}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            quoted(&extra)
         ));
     }
     let what = if inline {
@@ -565,7 +333,7 @@ fn enum_labels(
     } else {
         format!("enum {name} (used by {qn}.{})", c.name)
     };
-    let mut f = Finding::new(
+    let f = Finding::new(
         "ENUM_LABELS_DIFFER",
         Severity::Error,
         format!(
@@ -574,55 +342,15 @@ fn enum_labels(
             parts.join("; ")
         ),
     )
-    .side(side)
-    .table(qn.to_string());
-    f.column = Some(c.name.clone());
+    .of_column(side, qn, &c.name);
     Some(f)
-}
-
-/// Marks findings CI accepts, from `[schema] allow`.
-pub fn apply_allow(findings: &mut [Finding], allow: &[String]) {
-    for f in findings {
-        f.allowed = allow.iter().any(|a| a == &f.code);
-    }
-}
-
-/// Whether the findings fail the run (exit 1): an unallowed error, or with
-/// `strict` any unallowed shape finding.
-pub fn fails(findings: &[Finding], strict: bool) -> bool {
-    findings
-        .iter()
-        .any(|f| !f.allowed && (f.severity == Severity::Error || (strict && f.is_shape())))
-}
-
-/// Tables of a mapping narrowed to a plan's selection (for catalog checks).
-pub fn selected_tables(m: &Mapping, plan: &Plan, source_side: bool) -> Vec<String> {
-    let mut out: Vec<String> = plan
-        .pairs
-        .iter()
-        .map(|p| {
-            if source_side {
-                p.source.qualified_name()
-            } else {
-                p.target.qualified_name()
-            }
-        })
-        .collect();
-    out.extend(plan.views.iter().cloned());
-    let only = if source_side {
-        &plan.only_source
-    } else {
-        &plan.only_target
-    };
-    out.extend(only.iter().cloned());
-    out.retain(|n| m.tables.iter().any(|t: &Table| &t.qualified_name() == n));
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::{EnumDef, EnumValue, Orm, ReadMode};
+    use crate::mapping::{EnumDef, EnumValue, Orm, ReadMode, Table};
+    use crate::plan::findings::{fails, timezone_findings};
 
     fn col(name: &str, ty: &str) -> Column {
         Column {
@@ -640,42 +368,42 @@ mod tests {
 
     #[test]
     fn type_equivalences() {
-        let pg = Dialect::Postgres;
-        let ok = |a: &str, b: &str| types_compatible(pg, &col("c", a), &col("c", b));
-        assert!(ok("integer", "integer"));
-        assert!(ok("serial", "integer"));
-        assert!(ok("varchar", "varchar(255)"));
-        assert!(ok("numeric(10,2)", "numeric(10,2)"));
-        assert!(!ok("numeric(10,2)", "numeric(12,2)"));
-        assert!(!ok("timestamp(3)", "timestamp(6)"));
-        assert!(!ok("timestamp(3)", "timestamptz(3)"));
-        assert!(ok("text[]", "text[]"));
-        assert!(!ok("text[]", "text"));
-        assert!(!ok("text", "integer"));
-        let my = Dialect::Mysql;
-        let okm = |a: &str, b: &str| types_compatible(my, &col("c", a), &col("c", b));
-        assert!(okm("boolean", "tinyint(1)"));
-        assert!(okm("integer", "integer(11)"));
-        assert!(okm("json", "longtext"));
-        assert!(okm("bigintunsigned", "bigint(20)unsigned"));
-        assert!(!okm("bigint", "bigint(20)unsigned"));
-        assert!(okm("varchar(191)", "varchar(191)"));
-        assert!(!okm("varchar(191)", "varchar(255)"));
+        use Dialect::{Mysql, Postgres, Sqlite};
+        // (dialect, mapped type, live type, compatible)
+        for (dialect, a, b, want) in [
+            (Postgres, "integer", "integer", true),
+            (Postgres, "serial", "integer", true),
+            (Postgres, "varchar", "varchar(255)", true),
+            (Postgres, "numeric(10,2)", "numeric(10,2)", true),
+            (Postgres, "numeric(10,2)", "numeric(12,2)", false),
+            (Postgres, "timestamp(3)", "timestamp(6)", false),
+            (Postgres, "timestamp(3)", "timestamptz(3)", false),
+            (Postgres, "text[]", "text[]", true),
+            (Postgres, "text[]", "text", false),
+            (Postgres, "text", "integer", false),
+            (Mysql, "boolean", "tinyint(1)", true),
+            (Mysql, "integer", "integer(11)", true),
+            (Mysql, "json", "longtext", true),
+            (Mysql, "bigintunsigned", "bigint(20)unsigned", true),
+            (Mysql, "bigint", "bigint(20)unsigned", false),
+            (Mysql, "varchar(191)", "varchar(191)", true),
+            (Mysql, "varchar(191)", "varchar(255)", false),
+            (Sqlite, "numeric", "datetime", true),
+            (Sqlite, "integer", "bigint", true),
+            (Sqlite, "integer", "boolean", true),
+            (Sqlite, "text", "jsonb", true),
+            (Sqlite, "text", "integer", false),
+            (Sqlite, "real", "text", false),
+        ] {
+            let got = types_compatible(dialect, &col("c", a), &col("c", b));
+            assert_eq!(got, want, "{dialect:?}: {a} vs {b}");
+        }
         let mut e1 = col("s", "RepairStatus");
         e1.enum_name = Some("RepairStatus".into());
-        let mut e2 = col("s", "RepairStatus");
-        e2.enum_name = Some("RepairStatus".into());
-        assert!(types_compatible(pg, &e1, &e2));
-        assert!(!types_compatible(pg, &e1, &col("s", "text")));
-        let lite = Dialect::Sqlite;
-        let okl = |a: &str, b: &str| types_compatible(lite, &col("c", a), &col("c", b));
-        assert!(okl("numeric", "datetime"));
-        assert!(okl("integer", "bigint"));
-        assert!(okl("integer", "boolean"));
-        assert!(okl("text", "jsonb"));
-        assert!(!okl("text", "integer"));
-        assert!(!okl("real", "text"));
-        assert!(types_compatible(lite, &e1, &col("s", "text")));
+        let e2 = e1.clone();
+        assert!(types_compatible(Postgres, &e1, &e2));
+        assert!(!types_compatible(Postgres, &e1, &col("s", "text")));
+        assert!(types_compatible(Sqlite, &e1, &col("s", "text")));
     }
 
     fn mapping(orm: Orm, tables: Vec<Table>, enums: Vec<EnumDef>) -> Mapping {
@@ -777,18 +505,5 @@ mod tests {
         assert_eq!(tz.len(), 1);
         assert_eq!(tz[0].code, "TIMEZONE_NOT_UTC");
         assert!(timezone_findings("source", &m, Some("Etc/UTC"), &[]).is_empty());
-    }
-
-    #[test]
-    fn allow_and_strict() {
-        let mut f = vec![
-            Finding::new("TYPE_MISMATCH", Severity::Error, "x"),
-            Finding::new("SHAPE_DATE_VS_STRING", Severity::Warning, "y"),
-        ];
-        assert!(fails(&f, false));
-        apply_allow(&mut f, &["TYPE_MISMATCH".to_string()]);
-        assert!(!fails(&f, false));
-        assert!(fails(&f, true));
-        assert!(is_utc("UTC") && is_utc("Etc/UTC") && is_utc("GMT") && !is_utc("Europe/Paris"));
     }
 }

@@ -1,0 +1,277 @@
+//! Consistent chunked reads: one [`Snapshot`] of a database per side for a
+//! whole run, [`Worker`] sessions reading inside it, and what a read is
+//! asked for ([`ReadSpec`]) and finds ([`LiveColumn`]). Each backend's file
+//! does the work; this is the one face the engine talks to.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use super::chunk::{ChunkData, OwnedRaw, Wire};
+use super::{Db, mysql, postgres, sqlite};
+
+/// A chunk boundary: one value per key column. Chunk i holds keys in
+/// `(boundary[i-1], boundary[i]]`; the first and last are open-ended.
+pub type Boundary = Vec<OwnedRaw>;
+
+/// What to read from one physical table.
+#[derive(Debug, Clone)]
+pub struct ReadSpec {
+    pub schema: Option<String>,
+    pub table: String,
+    /// Physical columns, key columns first (in key order), then the rest.
+    pub columns: Vec<String>,
+    /// Physical key columns, in key order.
+    pub key: Vec<String>,
+    pub where_clause: Option<String>,
+}
+
+/// A column as the live database has it.
+#[derive(Debug, Clone)]
+pub struct LiveColumn {
+    pub name: String,
+    /// Backend type name (`pg_type.typname`, SQLite declared type).
+    pub type_name: String,
+    /// The type to cast key literals to (PostgreSQL `format_type`).
+    pub cast_type: String,
+    pub wire: Wire,
+    pub cast_to_text: bool,
+    pub not_null: bool,
+}
+
+/// One consistent view of a database for a whole run.
+pub enum Snapshot {
+    Postgres(postgres::PgSnapshot),
+    Sqlite(Arc<sqlite::SqliteSnapshot>),
+    Mysql(mysql::MySnapshot),
+}
+
+/// A session reading inside a [`Snapshot`].
+pub enum Worker {
+    Postgres(postgres::PgTx),
+    Sqlite(Arc<sqlite::SqliteSnapshot>),
+    Mysql(mysql::MyWorker),
+}
+
+impl Snapshot {
+    /// Opens the snapshot: PostgreSQL exports one from a REPEATABLE READ
+    /// READ ONLY transaction; SQLite holds one read transaction.
+    pub async fn begin(db: &Db) -> Result<Snapshot> {
+        match db {
+            Db::Postgres(pool) => Ok(Snapshot::Postgres(postgres::PgSnapshot::begin(pool).await?)),
+            Db::Sqlite(pool) => Ok(Snapshot::Sqlite(Arc::new(
+                sqlite::SqliteSnapshot::begin(pool).await?,
+            ))),
+            // Every pooled session but one (the coordinator's while the lock
+            // is held; a spare for re-reads afterwards) starts inside the
+            // shared view.
+            Db::Mysql(pool) => Ok(Snapshot::Mysql(
+                mysql::MySnapshot::begin(
+                    pool,
+                    (pool.options().get_max_connections() as usize)
+                        .saturating_sub(1)
+                        .max(1),
+                )
+                .await?,
+            )),
+        }
+    }
+
+    /// MySQL/MariaDB: how the readers share a view (reported).
+    pub fn mysql_mode(&self) -> Option<mysql::SnapshotMode> {
+        match self {
+            Snapshot::Mysql(s) => Some(s.mode),
+            _ => None,
+        }
+    }
+
+    /// MySQL/MariaDB: the binary-log position of the view (see `db::mysql`).
+    pub fn mysql_position(&self) -> Option<&str> {
+        match self {
+            Snapshot::Mysql(s) => Some(&s.position),
+            _ => None,
+        }
+    }
+
+    /// A session in a fresh snapshot of its own, for re-reading chunks that
+    /// readers without a shared view found different (MySQL only).
+    pub async fn fresh_worker(&self) -> Result<Worker> {
+        match self {
+            Snapshot::Mysql(s) => Ok(Worker::Mysql(s.fresh_worker().await?)),
+            _ => self.worker().await,
+        }
+    }
+
+    pub async fn worker(&self) -> Result<Worker> {
+        match self {
+            Snapshot::Postgres(s) => Ok(Worker::Postgres(s.worker().await?)),
+            Snapshot::Sqlite(s) => Ok(Worker::Sqlite(s.clone())),
+            Snapshot::Mysql(s) => Ok(Worker::Mysql(s.worker().await?)),
+        }
+    }
+
+    /// Ends the snapshot: its transactions only read, so they roll back.
+    /// The pool stays open (its owner may read on; see [`Snapshot::close`]).
+    pub async fn end(self) {
+        match self {
+            Snapshot::Postgres(s) => s.end().await,
+            Snapshot::Sqlite(s) => {
+                if let Ok(s) = Arc::try_unwrap(s) {
+                    s.end().await
+                }
+            }
+            Snapshot::Mysql(s) => s.end().await,
+        }
+    }
+
+    /// Ends the snapshot and closes its pool's sessions cleanly (each gets
+    /// a Terminate message), so the server logs neither an open transaction
+    /// nor an unexpected EOF: for the owner of both, when a command or the
+    /// engine is done with this side. Every [`Worker`] must be closed or
+    /// dropped first (closing waits for checked-out sessions). A SQLite
+    /// snapshot a reader still shares is left to that reader.
+    pub async fn close(self) {
+        let pool = self.db();
+        let owned = !matches!(&self, Snapshot::Sqlite(s) if Arc::strong_count(s) > 1);
+        self.end().await;
+        if owned {
+            pool.close().await;
+        }
+    }
+
+    /// [`Snapshot::close`], by its former name (`engine::Sides::close`).
+    pub async fn end_and_close(self) {
+        self.close().await
+    }
+
+    /// The pool this snapshot reads through.
+    pub fn db(&self) -> Db {
+        match self {
+            Snapshot::Postgres(s) => Db::Postgres(s.pool.clone()),
+            Snapshot::Sqlite(s) => Db::Sqlite(s.pool.clone()),
+            Snapshot::Mysql(s) => Db::Mysql(s.pool.clone()),
+        }
+    }
+
+    /// Why a table could not be read, when another session's lock is the
+    /// reason: the lock and who holds it (PostgreSQL), else `None`.
+    pub async fn lock_note(
+        &self,
+        e: &anyhow::Error,
+        schema: Option<&str>,
+        table: &str,
+    ) -> Option<String> {
+        let Snapshot::Postgres(s) = self else {
+            return None;
+        };
+        if !postgres::is_lock_timeout(e) {
+            return None;
+        }
+        let holders = postgres::lock_holders(&s.pool, schema, table).await;
+        Some(format!(
+            "table {table} is locked by another session{}; parity gave up after lock_timeout \
+             (set [check] lock_timeout_seconds to wait longer)",
+            holders.map(|h| format!(": {h}")).unwrap_or_default()
+        ))
+    }
+
+    /// The exported snapshot id (PostgreSQL), for `pg_dump --snapshot`.
+    pub fn exported_id(&self) -> Option<&str> {
+        match self {
+            Snapshot::Postgres(s) => Some(&s.id),
+            Snapshot::Sqlite(_) | Snapshot::Mysql(_) => None,
+        }
+    }
+}
+
+impl Worker {
+    /// Ends this reader's transaction now rather than when it is dropped:
+    /// a PostgreSQL reader rolls back (it only read) and its session goes
+    /// back to the pool idle; a MySQL reader that shares the locked view
+    /// goes back to the snapshot (ended with it), any other rolls back; a
+    /// SQLite reader is the snapshot's own session.
+    pub async fn close(self) {
+        match self {
+            Worker::Postgres(tx) => {
+                let _ = tx.rollback().await;
+            }
+            Worker::Mysql(w) => w.close().await,
+            Worker::Sqlite(_) => {}
+        }
+    }
+
+    pub async fn columns(&mut self, schema: Option<&str>, table: &str) -> Result<Vec<LiveColumn>> {
+        match self {
+            Worker::Postgres(c) => postgres::columns(c, schema, table).await,
+            Worker::Sqlite(s) => sqlite::columns(&mut *s.conn.lock().await, table).await,
+            Worker::Mysql(w) => mysql::columns(w.conn(), schema, table).await,
+        }
+    }
+
+    /// Chunk boundaries and the estimated row count.
+    pub async fn boundaries(
+        &mut self,
+        spec: &ReadSpec,
+        chunk_rows: usize,
+    ) -> Result<(Vec<Boundary>, u64)> {
+        match self {
+            Worker::Postgres(c) => postgres::boundaries(c, spec, chunk_rows).await,
+            Worker::Sqlite(s) => {
+                sqlite::boundaries(&mut *s.conn.lock().await, spec, chunk_rows).await
+            }
+            Worker::Mysql(w) => mysql::boundaries(w.conn(), spec, chunk_rows).await,
+        }
+    }
+
+    pub async fn read_chunk(
+        &mut self,
+        spec: &ReadSpec,
+        live: &[LiveColumn],
+        wires: &Arc<[Wire]>,
+        lower: Option<&Boundary>,
+        upper: Option<&Boundary>,
+    ) -> Result<ChunkData> {
+        match self {
+            Worker::Postgres(c) => postgres::read_chunk(c, spec, live, wires, lower, upper).await,
+            Worker::Sqlite(s) => {
+                sqlite::read_chunk(&mut *s.conn.lock().await, spec, lower, upper).await
+            }
+            Worker::Mysql(w) => {
+                let r = mysql::read_chunk(w.conn(), spec, live, lower, upper).await;
+                if r.as_ref().is_err_and(is_connection_lost) {
+                    // Never hand a dead session back to the shared stash.
+                    w.broken = true;
+                }
+                r
+            }
+        }
+    }
+
+    /// Whether this reader reads in the view every shared reader of its
+    /// snapshot has (always, except MySQL readers outside the locked view).
+    pub fn in_shared_view(&self) -> bool {
+        match self {
+            Worker::Mysql(w) => w.shared,
+            _ => true,
+        }
+    }
+
+    /// Test hook (`PARITY_FAULT_KILL_READER=1`): terminate this reader's
+    /// backend from another session before its next read.
+    pub async fn kill_for_test(&mut self, snapshot: &Snapshot) -> Result<()> {
+        match (self, snapshot) {
+            (Worker::Postgres(c), Snapshot::Postgres(s)) => postgres::terminate_backend(&s.pool, c)
+                .await
+                .context("fault hook"),
+            (Worker::Mysql(w), Snapshot::Mysql(s)) => mysql::kill_connection(&s.pool, w.conn())
+                .await
+                .context("fault hook"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Is this a lost connection, worth one retry of the chunk?
+pub fn is_connection_lost(e: &anyhow::Error) -> bool {
+    postgres::is_connection_lost(e) || mysql::is_connection_lost(e)
+}
