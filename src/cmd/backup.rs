@@ -21,38 +21,26 @@ use crate::engine::{self, EngineOptions, multiset};
 use crate::exit;
 use crate::manifest::findings::{self, CatalogFinding, SequenceRule};
 use crate::manifest::scan::{self, ChunkFinding, ScanOptions};
+use crate::pipeline::{self, reader_connections, report_for, rewrite_after_each, session_options};
 use crate::plan::{self, BuildOptions, Selection};
-use crate::report::{self, RunReport, SideInfo};
+use crate::report::{self, RunReport, SideInfo, console};
 use crate::ui::Ui;
-
-/// A database URL flag's value: a URL, or the name of an environment
-/// variable holding one (`DATABASE_URL`, `$DATABASE_URL`), so the URL
-/// need not appear on a command line.
-pub fn url_arg(value: &str, flag: &str) -> Result<DbUrl> {
-    if value.contains(':') {
-        return Ok(DbUrl::new(value));
-    }
-    let name = value.trim_start_matches('$');
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Ok(DbUrl::new(v)),
-        _ => anyhow::bail!(
-            "{flag} {value:?} is neither a database URL nor a set environment variable; pass postgres://…, sqlite:PATH, or the name of a variable holding one"
-        ),
-    }
-}
 
 pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     let target = match args.target.as_deref() {
-        Some(t) => url_arg(t, "--target")?,
+        Some(t) => DbUrl::from_arg(t, "--target")?,
         None => anyhow::bail!("--target is required: the restored copy to check"),
     };
-    let defaults = CheckSettings::default();
-    let jobs = global.jobs.unwrap_or(defaults.jobs).max(1);
-    let max_differences = args.max_differences.unwrap_or(defaults.max_differences);
+    // backup reads no config's [check]: the built-in settings, and the flags.
+    let opts = args
+        .read
+        .check_options(global.jobs)
+        .resolve(&CheckSettings::default());
     let filter = Filter {
-        schemas: args.schemas.clone(),
-        exclude: args.exclude.clone(),
+        schemas: args.catalog.schemas.clone(),
+        exclude: args.catalog.exclude.clone(),
     };
+    let prometheus = args.prometheus.prometheus.as_deref();
     match (&args.source, &args.manifest) {
         (Some(_), Some(_)) => {
             anyhow::bail!("give --source (a database) or --manifest (a file), not both")
@@ -61,14 +49,7 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             "give --source URL (the database the backup came from) or --manifest FILE (written by `parity manifest`)"
         ),
         (Some(source), None) => {
-            let source = url_arg(source, "--source")?;
-            let opts = EngineOptions {
-                jobs,
-                chunk_rows: args.chunk_rows.unwrap_or(defaults.chunk_rows).max(1),
-                max_differences,
-                show_values: args.show_values,
-                share_reads: true,
-            };
+            let source = DbUrl::from_arg(source, "--source")?;
             // Issue 10: two live databases read now cannot agree on
             // sequences (not transactional); the manifest rule applies
             // unless --strict-sequences.
@@ -81,27 +62,19 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 filter: &filter,
                 opts: &opts,
                 rule,
-                prometheus: args.prometheus.as_deref(),
+                prometheus,
             };
             against_source(&source, &target, &check, global, &ui).await
         }
         (None, Some(path)) => {
             let opts = ScanOptions {
-                jobs,
-                chunk_rows: args.chunk_rows.unwrap_or(defaults.chunk_rows).max(1),
+                jobs: opts.jobs,
+                chunk_rows: opts.chunk_rows,
                 row_hashes: false,
-                max_differences,
+                max_differences: opts.max_differences,
                 filter,
             };
-            against_manifest(
-                path,
-                &target,
-                &opts,
-                global,
-                &ui,
-                args.prometheus.as_deref(),
-            )
-            .await
+            against_manifest(path, &target, &opts, global, &ui, prometheus).await
         }
     }
 }
@@ -114,18 +87,6 @@ fn side(name: &str, database: String) -> SideInfo {
     }
 }
 
-fn new_report(source: SideInfo, target: SideInfo) -> RunReport {
-    RunReport {
-        format_version: 1,
-        command: "backup".into(),
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        source,
-        target,
-        in_progress: true,
-        ..RunReport::default()
-    }
-}
-
 /// The final exit code: the tables' (2 on any error, 1 on differences),
 /// raised to 1 by any catalog or chunk finding.
 fn final_code(
@@ -133,24 +94,17 @@ fn final_code(
     catalog: &[CatalogFinding],
     chunks: &[ChunkFinding],
 ) -> i32 {
+    let findings = catalog.iter().any(CatalogFinding::is_problem) || !chunks.is_empty();
     let code = engine::exit_code(tables);
-    if code == exit::OK && (catalog.iter().any(CatalogFinding::is_problem) || !chunks.is_empty()) {
-        exit::DIFFERENCES
-    } else {
-        code
-    }
+    exit::of(code == exit::ERROR, code == exit::DIFFERENCES || findings)
 }
 
+/// A pool for one side, named `what` in errors.
 async fn connect(url: &DbUrl, jobs: usize, what: &str, base: &ConnectOptions) -> Result<Db> {
-    Db::connect(
-        url,
-        &ConnectOptions {
-            max_connections: (jobs + 3) as u32,
-            ..base.clone()
-        },
-    )
+    pipeline::connect(url, reader_connections(jobs), base, || {
+        format!("{what} database")
+    })
     .await
-    .with_context(|| format!("{what} database"))
 }
 
 /// What a live-against-live backup check compares, and how.
@@ -174,7 +128,7 @@ async fn against_source(
         rule,
         prometheus,
     } = *check;
-    let session = crate::cmd::check::session_options(global)?;
+    let session = session_options(global.config.as_deref())?;
     let sdb = connect(source, opts.jobs, "source", &session).await?;
     let tdb = connect(target, opts.jobs, "target", &session).await?;
     let keep = |mut m: crate::mapping::Mapping| {
@@ -205,7 +159,8 @@ async fn against_source(
         },
     )?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
-    let mut run = new_report(
+    let mut run = report_for(
+        "backup",
         side("source", source.redacted()),
         side("target", target.redacted()),
     );
@@ -242,13 +197,8 @@ async fn against_source(
         run.notes.push(multiset::note(&p.name()));
     }
     let pairs: Vec<_> = plan.pairs.iter().collect();
-    let base = run.clone();
-    let results = engine::check_pairs(&sides, &pairs, &smap, &tmap, opts, ui, |so_far| {
-        let mut r = base.clone();
-        r.tables = so_far.to_vec();
-        report::write_all(&writers, &r, &out)
-    })
-    .await;
+    let rewrite = rewrite_after_each(&writers, &run, &[], &out);
+    let results = engine::check_pairs(&sides, &pairs, &smap, &tmap, opts, ui, rewrite).await;
     sides.close().await;
     let results = results?;
     finish(run, results, &catalog, &[], &writers, &out, ui, prometheus)
@@ -269,10 +219,11 @@ async fn against_manifest(
         schemas: manifest.header.schemas.clone(),
         exclude: manifest.header.exclude.clone(),
     };
-    let session = crate::cmd::check::session_options(global)?;
+    let session = session_options(global.config.as_deref())?;
     let tdb = connect(target, opts.jobs, "target", &session).await?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
-    let mut run = new_report(
+    let mut run = report_for(
+        "backup",
         side(
             "manifest",
             format!(
@@ -357,7 +308,7 @@ fn finish(
         };
         report::prometheus::write(p, &run, &extras)?;
     }
-    crate::cmd::check::print_summary(&run);
+    console::print_summary(&run);
     let problems: Vec<&CatalogFinding> = catalog.iter().filter(|f| f.is_problem()).collect();
     print_catalog(&problems);
     ui.info(format!("reports: {}", out.display()));
