@@ -6,11 +6,13 @@
 //! - `check`: mappings and plan loaded once ([`Prepared`]), the data check
 //!   into a [`RunReport`] with the reports rewritten after each table;
 //! - `schema`: the schema inspection (`schema`, `run`);
-//! - `gate`: `run`'s verdict per repository and its exit code.
+//! - `gate`: `run`'s verdict per repository and its exit code;
+//! - `backup`: a restored copy against its source or a manifest.
 //!
 //! It renders nothing (that is `report`) and parses no command line (that
 //! is `cli`); `cmd` calls it and picks what to print.
 
+pub mod backup;
 pub mod check;
 pub mod gate;
 pub mod options;

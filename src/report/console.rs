@@ -7,6 +7,7 @@ use std::io::Write as _;
 
 use super::RunReport;
 use super::verdict;
+use crate::engine::TableResult;
 use crate::timing::TimingSection;
 use crate::timing::result::MismatchKind;
 
@@ -37,6 +38,17 @@ pub fn print_summary(run: &RunReport) {
     let _ = print(&summary_table(run));
 }
 
+/// The count columns of [`summary_table`] after the table name: heading,
+/// width, value.
+const COUNTS: [(&str, usize, fn(&TableResult) -> u64); 6] = [
+    ("source", 9, |t| t.source_rows),
+    ("target", 9, |t| t.target_rows),
+    ("matched", 9, |t| t.matched),
+    ("missing", 7, |t| t.missing_in_target),
+    ("extra", 7, |t| t.extra_in_target),
+    ("different", 9, |t| t.different),
+];
+
 /// The table [`print_summary`] prints, within 80 columns for names up to
 /// 14 characters (longer names widen the first column).
 pub fn summary_table(run: &RunReport) -> String {
@@ -50,39 +62,28 @@ pub fn summary_table(run: &RunReport) -> String {
     // The unreadable column shows only when some table has such rows, so
     // the usual table stays within 80 columns.
     let any_unreadable = run.tables.iter().any(|t| t.unreadable > 0);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  status{}",
-        "table",
-        "source",
-        "target",
-        "matched",
-        "missing",
-        "extra",
-        "different",
-        if any_unreadable { "   unreadable" } else { "" }
-    );
+    let mut s = format!("{:<width$}", "table");
+    for (heading, w, _) in COUNTS {
+        let _ = write!(s, " {heading:>w$}");
+    }
+    s.push_str("  status");
+    if any_unreadable {
+        s.push_str("   unreadable");
+    }
+    s.push('\n');
     for t in &run.tables {
+        let _ = write!(s, "{:<width$}", t.source_table);
+        for (_, w, value) in COUNTS {
+            let _ = write!(s, " {:>w$}", value(t));
+        }
         let status = t.status.as_str();
-        let unreadable = if any_unreadable {
+        let _ = write!(s, "  {status}");
+        if any_unreadable {
             let padded =
                 t.unreadable.to_string() + &" ".repeat(7usize.saturating_sub(status.len()));
-            format!("{padded:>13}")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            s,
-            "{:<width$} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9}  {status}{unreadable}",
-            t.source_table,
-            t.source_rows,
-            t.target_rows,
-            t.matched,
-            t.missing_in_target,
-            t.extra_in_target,
-            t.different,
-        );
+            let _ = write!(s, "{padded:>13}");
+        }
+        s.push('\n');
     }
     for l in verdict::truncation_lines(&run.tables) {
         s.push_str(&l);
@@ -139,4 +140,57 @@ pub fn timing_table(t: &TimingSection) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Status;
+
+    fn table(name: &str, counts: [u64; 6], status: Status, unreadable: u64) -> TableResult {
+        let [source_rows, target_rows, matched, missing_in_target, extra_in_target, different] =
+            counts;
+        TableResult {
+            source_table: name.into(),
+            target_table: name.into(),
+            source_rows,
+            target_rows,
+            matched,
+            missing_in_target,
+            extra_in_target,
+            different,
+            status,
+            unreadable,
+            ..TableResult::default()
+        }
+    }
+
+    #[test]
+    fn the_table_widens_for_long_names_and_shows_unreadable_only_when_some_are() {
+        let mut run = RunReport {
+            tables: vec![
+                table("users", [10, 10, 10, 0, 0, 0], Status::Ok, 0),
+                table(
+                    "transactions",
+                    [2205, 2200, 2190, 15, 10, 0],
+                    Status::Differs,
+                    3,
+                ),
+            ],
+            ..RunReport::default()
+        };
+        assert_eq!(
+            summary_table(&run),
+            "table           source    target   matched missing   extra different  status   unreadable\n\
+             users               10        10        10       0       0         0  ok       0     \n\
+             transactions      2205      2200      2190      15      10         0  differs            3\n"
+        );
+        run.tables[1].unreadable = 0;
+        run.tables.truncate(1);
+        assert_eq!(
+            summary_table(&run),
+            "table    source    target   matched missing   extra different  status\n\
+             users        10        10        10       0       0         0  ok\n"
+        );
+    }
 }
