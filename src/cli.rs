@@ -471,6 +471,32 @@ mod tests {
     }
 
     #[test]
+    fn shared_flags_say_which_defaults_apply_where() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut help = |name: &str| {
+            let sub = cmd.find_subcommand_mut(name).unwrap();
+            // One line: the help wraps at the terminal's width.
+            let text = sub.render_long_help().to_string();
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let check = help("check");
+        assert!(check.contains("[check] max_differences"), "{check}");
+        assert!(check.contains("[check] chunk_rows"), "{check}");
+        // backup reads no config's [check].
+        let backup = help("backup");
+        assert!(backup.contains("[default: 1000]"), "{backup}");
+        assert!(backup.contains("[default: 20000]"), "{backup}");
+        assert!(!backup.contains("[check]"), "{backup}");
+        for name in ["backup", "manifest"] {
+            assert!(help(name).contains("Database schemas to read"), "{name}");
+        }
+        for name in ["timing", "run"] {
+            assert!(help(name).contains("[timing] iterations"), "{name}");
+        }
+    }
+
+    #[test]
     fn global_options_go_before_or_after_the_subcommand() {
         let a = Cli::try_parse_from(["parity", "--quiet", "--jobs", "3", "check"]).unwrap();
         let b = Cli::try_parse_from(["parity", "check", "--quiet", "--jobs", "3"]).unwrap();

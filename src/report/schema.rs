@@ -430,3 +430,50 @@ fn column_line(c: &Value, pk: &[String]) -> String {
         }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_shapes_as_warnings_and_fails_on_errors_or_strict_shapes() {
+        let mut allowed = Finding::new("COLUMN_MISSING", Severity::Error, "allowed");
+        allowed.allowed = true;
+        let findings = vec![
+            Finding::new("SHAPE_BIGINT_NUMBER", Severity::Warning, "a shape"),
+            Finding::new("TIMEZONE_NOT_UTC", Severity::Warning, "a warning"),
+            allowed,
+        ];
+        let s = SchemaSummary::of(&findings, false);
+        assert_eq!((s.errors, s.warnings, s.shapes, s.allowed), (1, 2, 1, 1));
+        assert_eq!(s.exit_code, exit::OK, "an allowed error does not fail");
+        assert_eq!(SchemaSummary::of(&findings, true).exit_code, exit::DIFFERENCES);
+        let error = [Finding::new("TABLE_MISSING", Severity::Error, "e")];
+        assert_eq!(SchemaSummary::of(&error, false).exit_code, exit::DIFFERENCES);
+    }
+
+    #[test]
+    fn a_mapping_reads_as_models_columns_and_enums() {
+        let v: Value = serde_json::from_str(
+            r#"{"file": "schema.prisma", "provider": "postgresql", "orm": "prisma",
+                "models": [{"model": "User", "table": "users", "schema": "app",
+                  "primaryKey": {"columns": ["id"]},
+                  "columns": [
+                    {"field": "id", "column": "id", "type": "Int", "isRequired": true},
+                    {"field": "cost", "column": "cost", "type": "Decimal",
+                     "nativeType": ["Decimal", ["10", "2"]], "isUnique": true, "read": "string"}]}],
+                "enums": [{"name": "Role", "values": [{"name": "ADMIN", "dbName": "admin"}, {"name": "USER"}]}],
+                "notes": ["one note"]}"#,
+        )
+        .unwrap();
+        let text = render_mapping_text(&v);
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        assert_eq!(lines[0], "schema.prisma (postgresql, prisma)");
+        assert_eq!(lines[2], "User → app.users");
+        assert!(lines[3].starts_with("  id ") && lines[3].ends_with("required  [key]"));
+        assert!(lines[4].contains("Decimal @db.Decimal(10, 2)"), "{}", lines[4]);
+        assert!(lines[4].ends_with("optional  [unique, read string]"));
+        assert!(text.contains("\nenums\n  Role: ADMIN=\"admin\", USER\n"), "{text}");
+        assert!(text.ends_with("\nnote: one note\n"), "{text}");
+    }
+}
