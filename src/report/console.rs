@@ -148,8 +148,14 @@ mod tests {
     use crate::engine::Status;
 
     fn table(name: &str, counts: [u64; 6], status: Status, unreadable: u64) -> TableResult {
-        let [source_rows, target_rows, matched, missing_in_target, extra_in_target, different] =
-            counts;
+        let [
+            source_rows,
+            target_rows,
+            matched,
+            missing_in_target,
+            extra_in_target,
+            different,
+        ] = counts;
         TableResult {
             source_table: name.into(),
             target_table: name.into(),

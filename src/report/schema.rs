@@ -447,9 +447,15 @@ mod tests {
         let s = SchemaSummary::of(&findings, false);
         assert_eq!((s.errors, s.warnings, s.shapes, s.allowed), (1, 2, 1, 1));
         assert_eq!(s.exit_code, exit::OK, "an allowed error does not fail");
-        assert_eq!(SchemaSummary::of(&findings, true).exit_code, exit::DIFFERENCES);
+        assert_eq!(
+            SchemaSummary::of(&findings, true).exit_code,
+            exit::DIFFERENCES
+        );
         let error = [Finding::new("TABLE_MISSING", Severity::Error, "e")];
-        assert_eq!(SchemaSummary::of(&error, false).exit_code, exit::DIFFERENCES);
+        assert_eq!(
+            SchemaSummary::of(&error, false).exit_code,
+            exit::DIFFERENCES
+        );
     }
 
     #[test]
@@ -471,9 +477,16 @@ mod tests {
         assert_eq!(lines[0], "schema.prisma (postgresql, prisma)");
         assert_eq!(lines[2], "User → app.users");
         assert!(lines[3].starts_with("  id ") && lines[3].ends_with("required  [key]"));
-        assert!(lines[4].contains("Decimal @db.Decimal(10, 2)"), "{}", lines[4]);
+        assert!(
+            lines[4].contains("Decimal @db.Decimal(10, 2)"),
+            "{}",
+            lines[4]
+        );
         assert!(lines[4].ends_with("optional  [unique, read string]"));
-        assert!(text.contains("\nenums\n  Role: ADMIN=\"admin\", USER\n"), "{text}");
+        assert!(
+            text.contains("\nenums\n  Role: ADMIN=\"admin\", USER\n"),
+            "{text}"
+        );
         assert!(text.ends_with("\nnote: one note\n"), "{text}");
     }
 }
