@@ -38,9 +38,11 @@ pub fn print_summary(run: &RunReport) {
     let _ = print(&summary_table(run));
 }
 
-/// The count columns of [`summary_table`] after the table name: heading,
-/// width, value.
-const COUNTS: [(&str, usize, fn(&TableResult) -> u64); 6] = [
+/// One count column of [`summary_table`]: heading, width, value.
+type CountColumn = (&'static str, usize, fn(&TableResult) -> u64);
+
+/// The count columns after the table name.
+const COUNTS: [CountColumn; 6] = [
     ("source", 9, |t| t.source_rows),
     ("target", 9, |t| t.target_rows),
     ("matched", 9, |t| t.matched),
