@@ -1,9 +1,14 @@
 //! Raw command-line arguments (clap). Nothing here is validated beyond what
-//! clap checks; `config` turns these plus `parity.toml` into settings.
+//! clap checks; `config` turns these plus `parity.toml` into settings. Flags
+//! several commands share are one `#[command(flatten)]` struct each.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::exit;
+use crate::pipeline::CheckOptions;
+pub use crate::ui::ColorChoice;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,6 +23,43 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The process's arguments, or the exit code when there is nothing to
+    /// run: 0 after `--help` or `--version` (printed), 2 after a usage
+    /// error (printed as one line on stderr).
+    pub fn from_args() -> Result<Cli, i32> {
+        Cli::try_parse().map_err(|e| {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                exit::OK
+            } else {
+                // One line, like every other error: clap's own first line
+                // (kept word for word) and its tip, without the usage block.
+                eprintln!("{}", one_line_usage_error(&e.to_string()));
+                exit::ERROR
+            }
+        })
+    }
+}
+
+/// clap's error text as one line: its `error: …` line and any `tip:`.
+fn one_line_usage_error(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut out = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    for l in lines {
+        if let Some(tip) = l.strip_prefix("tip:") {
+            out.push_str("; tip:");
+            out.push_str(tip);
+        }
+    }
+    out.push_str(" (parity --help lists the options)");
+    out
 }
 
 #[derive(Debug, Args, Clone)]
@@ -37,13 +79,6 @@ pub struct GlobalArgs {
     /// Connections per side (parallel chunk readers)
     #[arg(long, short, global = true, env = "PARITY_JOBS", value_name = "N", value_parser = crate::limits::jobs, allow_negative_numbers = true)]
     pub jobs: Option<usize>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +103,8 @@ pub enum Command {
     Observe(ObserveArgs),
 }
 
+// ---- flags several commands share -----------------------------------------
+
 /// Narrowing shared by the commands that read tables.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SelectArgs {
@@ -83,6 +120,94 @@ pub struct SelectArgs {
     #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
     pub repository: Option<String>,
 }
+
+impl SelectArgs {
+    pub fn selection(&self) -> crate::plan::Selection {
+        crate::plan::Selection {
+            tables: self.tables.clone(),
+            repository: self.repository.clone(),
+        }
+    }
+}
+
+/// How the tables are read and what the reports may show (`check`, `backup`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReadArgs {
+    /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000, or [check] max_differences]
+    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N", value_parser = crate::limits::max_differences, allow_negative_numbers = true)]
+    pub max_differences: Option<usize>,
+    /// Include row values in reports (customer data is personal data: off by default)
+    #[arg(long, env = "PARITY_SHOW_VALUES")]
+    pub show_values: bool,
+    /// Rows per chunk [default: 20000, or [check] chunk_rows]
+    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
+    pub chunk_rows: Option<usize>,
+}
+
+impl ReadArgs {
+    /// These flags and `--jobs`, over the `[check]` settings.
+    pub fn check_options(&self, jobs: Option<usize>) -> CheckOptions {
+        CheckOptions {
+            jobs,
+            chunk_rows: self.chunk_rows,
+            max_differences: self.max_differences,
+            show_values: self.show_values,
+        }
+    }
+}
+
+/// `--prometheus FILE`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PrometheusArg {
+    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
+    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+}
+
+/// Which operation files (`timing`, `observe`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct OperationArgs {
+    /// Only these operations (names), comma-separated
+    #[arg(
+        long,
+        env = "PARITY_OPERATIONS",
+        value_delimiter = ',',
+        value_name = "NAMES"
+    )]
+    pub operations: Vec<String>,
+    /// Folder of operation files [default: queries/ beside the config]
+    #[arg(long, env = "PARITY_QUERIES", value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+}
+
+/// How long each operation is timed (`timing`, `run`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct IterationArgs {
+    /// Measured iterations per side and operation [default: [timing] iterations, else 400]
+    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N", value_parser = crate::limits::iterations, allow_negative_numbers = true)]
+    pub iterations: Option<usize>,
+    /// Warm-up iterations per side, operation and block [default: [timing] warmup, else 10]
+    #[arg(long, env = "PARITY_WARMUP", value_name = "N", value_parser = crate::limits::warmup, allow_negative_numbers = true)]
+    pub warmup: Option<usize>,
+}
+
+/// Which part of a database's catalog (`backup`, `manifest`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct CatalogArgs {
+    /// Database schemas to read, comma-separated
+    #[arg(
+        long,
+        env = "PARITY_SCHEMAS",
+        value_delimiter = ',',
+        default_value = "public"
+    )]
+    pub schemas: Vec<String>,
+    /// Tables to leave out, comma-separated
+    #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+}
+
+// ---- one struct per command ------------------------------------------------
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SchemaArgs {
@@ -103,41 +228,20 @@ pub struct SchemaArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000, or [check] max_differences]
-    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N", value_parser = crate::limits::max_differences, allow_negative_numbers = true)]
-    pub max_differences: Option<usize>,
-    /// Include row values in reports (customer data is personal data: off by default)
-    #[arg(long, env = "PARITY_SHOW_VALUES")]
-    pub show_values: bool,
-    /// Rows per chunk
-    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
-    pub chunk_rows: Option<usize>,
-    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
-    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
-    pub prometheus: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub prometheus: PrometheusArg,
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct TimingArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Only these operations (names), comma-separated
-    #[arg(
-        long,
-        env = "PARITY_OPERATIONS",
-        value_delimiter = ',',
-        value_name = "NAMES"
-    )]
-    pub operations: Vec<String>,
-    /// Folder of operation files [default: queries/ beside the config]
-    #[arg(long, env = "PARITY_QUERIES", value_name = "DIR")]
-    pub queries: Option<PathBuf>,
-    /// Measured iterations per side
-    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N", value_parser = crate::limits::iterations, allow_negative_numbers = true)]
-    pub iterations: Option<usize>,
-    /// Warm-up iterations per side
-    #[arg(long, env = "PARITY_WARMUP", value_name = "N", value_parser = crate::limits::warmup, allow_negative_numbers = true)]
-    pub warmup: Option<usize>,
+    #[command(flatten)]
+    pub ops: OperationArgs,
+    #[command(flatten)]
+    pub iterations: IterationArgs,
     /// Keep iterating until at least this long has passed per operation (e.g. 5s)
     #[arg(long, env = "PARITY_MIN_TIME", value_name = "DURATION")]
     pub min_time: Option<String>,
@@ -153,6 +257,11 @@ pub struct TimingArgs {
 }
 
 #[derive(Debug, Args, Clone, Default)]
+// backup reads no config's [check]: its defaults are the built-in ones.
+#[command(
+    mut_arg("max_differences", |a| a.help("Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000]")),
+    mut_arg("chunk_rows", |a| a.help("Rows per chunk [default: 20000]")),
+)]
 pub struct BackupArgs {
     /// The original database (URL, or env var holding it)
     #[arg(long, env = "PARITY_SOURCE_URL", value_name = "URL")]
@@ -163,29 +272,12 @@ pub struct BackupArgs {
     /// Verify the target against this manifest instead of a source database
     #[arg(long, env = "PARITY_MANIFEST", value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// Database schemas to compare, comma-separated
-    #[arg(
-        long,
-        env = "PARITY_SCHEMAS",
-        value_delimiter = ',',
-        default_value = "public"
-    )]
-    pub schemas: Vec<String>,
-    /// Tables to leave out, comma-separated
-    #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
-    pub exclude: Vec<String>,
-    /// Differences listed per table in differences.csv (true counts stay in parity.csv) [default: 1000]
-    #[arg(long, env = "PARITY_MAX_DIFFERENCES", value_name = "N", value_parser = crate::limits::max_differences, allow_negative_numbers = true)]
-    pub max_differences: Option<usize>,
-    /// Include row values in reports (customer data is personal data: off by default)
-    #[arg(long, env = "PARITY_SHOW_VALUES")]
-    pub show_values: bool,
-    /// Rows per chunk [default: 20000]
-    #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
-    pub chunk_rows: Option<usize>,
-    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
-    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
-    pub prometheus: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub prometheus: PrometheusArg,
     /// With --source: sequences must be equal (default: a finding only when the target's is behind; sequences are not transactional)
     #[arg(long, env = "PARITY_STRICT_SEQUENCES")]
     pub strict_sequences: bool,
@@ -216,17 +308,8 @@ pub struct ManifestArgs {
     /// Print the snapshot id first on stdout and hold the snapshot open until stdin closes (for pg_dump --snapshot)
     #[arg(long, env = "PARITY_EXPORT_SNAPSHOT")]
     pub export_snapshot: bool,
-    /// Database schemas to describe, comma-separated
-    #[arg(
-        long,
-        env = "PARITY_SCHEMAS",
-        value_delimiter = ',',
-        default_value = "public"
-    )]
-    pub schemas: Vec<String>,
-    /// Tables to leave out, comma-separated
-    #[arg(long, env = "PARITY_EXCLUDE", value_delimiter = ',')]
-    pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// Rows per chunk [default: 20000]
     #[arg(long, env = "PARITY_CHUNK_ROWS", value_name = "N", value_parser = crate::limits::chunk_rows, allow_negative_numbers = true)]
     pub chunk_rows: Option<usize>,
@@ -237,18 +320,13 @@ pub struct RunArgs {
     /// Only this rollout phase
     #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
     pub repository: Option<String>,
-    /// Measured iterations per side and operation [default: 200, or [timing] iterations]
-    #[arg(long, env = "PARITY_ITERATIONS", value_name = "N", value_parser = crate::limits::iterations, allow_negative_numbers = true)]
-    pub iterations: Option<usize>,
-    /// Warm-up iterations per side and operation [default: 20, or [timing] warmup]
-    #[arg(long, env = "PARITY_WARMUP", value_name = "N", value_parser = crate::limits::warmup, allow_negative_numbers = true)]
-    pub warmup: Option<usize>,
+    #[command(flatten)]
+    pub iterations: IterationArgs,
     /// Treat schema shape differences as findings (NOT READY)
     #[arg(long, env = "PARITY_STRICT")]
     pub strict: bool,
-    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
-    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
-    pub prometheus: Option<PathBuf>,
+    #[command(flatten)]
+    pub prometheus: PrometheusArg,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -331,17 +409,8 @@ pub struct ObserveArgs {
     /// Only this rollout phase's operations
     #[arg(long, env = "PARITY_REPOSITORY", value_name = "NAME")]
     pub repository: Option<String>,
-    /// Only these operations (names), comma-separated
-    #[arg(
-        long,
-        env = "PARITY_OPERATIONS",
-        value_delimiter = ',',
-        value_name = "NAMES"
-    )]
-    pub operations: Vec<String>,
-    /// Folder of operation files [default: queries/ beside the config]
-    #[arg(long, env = "PARITY_QUERIES", value_name = "DIR")]
-    pub queries: Option<PathBuf>,
+    #[command(flatten)]
+    pub ops: OperationArgs,
     /// Fewer executions than this on a side: "not enough traffic", no verdict
     #[arg(long, env = "PARITY_MIN_CALLS", value_name = "N", default_value_t = 30)]
     pub min_calls: u64,
@@ -365,9 +434,8 @@ pub struct ObserveArgs {
     /// A report.json of `parity timing` or `run`, shown beside production per operation
     #[arg(long, env = "PARITY_STAGING", value_name = "FILE")]
     pub staging: Option<PathBuf>,
-    /// Also write the results as Prometheus metrics (node_exporter textfile collector)
-    #[arg(long, env = "PARITY_PROMETHEUS", value_name = "FILE")]
-    pub prometheus: Option<PathBuf>,
+    #[command(flatten)]
+    pub prometheus: PrometheusArg,
 }
 
 #[cfg(test)]
@@ -400,6 +468,32 @@ mod tests {
         assert!(
             Cli::try_parse_from(["parity", "seed", "--url", "x", "--config", "p.toml"]).is_ok()
         );
+    }
+
+    #[test]
+    fn shared_flags_say_which_defaults_apply_where() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut help = |name: &str| {
+            let sub = cmd.find_subcommand_mut(name).unwrap();
+            // One line: the help wraps at the terminal's width.
+            let text = sub.render_long_help().to_string();
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let check = help("check");
+        assert!(check.contains("[check] max_differences"), "{check}");
+        assert!(check.contains("[check] chunk_rows"), "{check}");
+        // backup reads no config's [check].
+        let backup = help("backup");
+        assert!(backup.contains("[default: 1000]"), "{backup}");
+        assert!(backup.contains("[default: 20000]"), "{backup}");
+        assert!(!backup.contains("[check]"), "{backup}");
+        for name in ["backup", "manifest"] {
+            assert!(help(name).contains("Database schemas to read"), "{name}");
+        }
+        for name in ["timing", "run"] {
+            assert!(help(name).contains("[timing] iterations"), "{name}");
+        }
     }
 
     #[test]

@@ -5,13 +5,22 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use crate::cli::{ColorChoice, GlobalArgs};
+/// Whether stderr gets colour (`--color`): `auto` colours a terminal
+/// unless `NO_COLOR` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
 
 #[derive(Clone)]
 pub struct Ui {
     inner: Arc<UiInner>,
 }
 
+#[derive(Clone, Copy)]
 struct UiInner {
     quiet: bool,
     color: bool,
@@ -22,20 +31,22 @@ struct UiInner {
 }
 
 impl Ui {
-    pub fn new(global: &GlobalArgs) -> Ui {
+    /// The Ui for a run: `quiet` leaves errors only; progress bars only on
+    /// a terminal outside CI.
+    pub fn new(quiet: bool, color: ColorChoice) -> Ui {
         let tty = std::io::stderr().is_terminal();
         let ci = std::env::var_os("CI").is_some();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match global.color {
+        let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && !no_color,
         };
         Ui {
             inner: Arc::new(UiInner {
-                quiet: global.quiet,
+                quiet,
                 color,
-                bars: tty && !ci && !global.quiet,
+                bars: tty && !ci && !quiet,
                 result_lines: true,
             }),
         }
@@ -58,10 +69,8 @@ impl Ui {
     pub fn without_result_lines(&self) -> Ui {
         Ui {
             inner: Arc::new(UiInner {
-                quiet: self.inner.quiet,
-                color: self.inner.color,
-                bars: self.inner.bars,
                 result_lines: false,
+                ..*self.inner
             }),
         }
     }

@@ -1,59 +1,36 @@
 //! `parity backup`: a restored copy against the database it came from
-//! (`--source`), or against a manifest (`--manifest`).
-//!
-//! With `--source`, both live catalogs are the two mappings (exact
-//! database values), paired by `plan` (keyless tables allowed: they are
-//! multisets) and checked by the same engine as `check`. With
-//! `--manifest`, the target is read with the manifest's chunk boundaries.
-//! Either way the catalog fingerprints and sequences are compared into
-//! `catalog.csv`, beside `check`'s reports.
+//! (`--source`), or against a manifest (`--manifest`); the checks are
+//! `pipeline::backup`. Prints the tables and the catalog findings.
 
-use std::path::Path;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{BackupArgs, GlobalArgs};
 use crate::config::{CheckSettings, DbUrl};
-use crate::db::catalog::read_catalog;
-use crate::db::fingerprint::{self, Filter};
-use crate::db::{ConnectOptions, Db, Snapshot};
-use crate::engine::{self, EngineOptions, multiset};
+use crate::db::fingerprint::Filter;
 use crate::exit;
-use crate::manifest::findings::{self, CatalogFinding, SequenceRule};
-use crate::manifest::scan::{self, ChunkFinding, ScanOptions};
-use crate::plan::{self, BuildOptions, Selection};
-use crate::report::{self, RunReport, SideInfo};
+use crate::manifest::findings::{CatalogFinding, SequenceRule};
+use crate::manifest::scan::ScanOptions;
+use crate::pipeline::backup::{SourceCheck, against_manifest, against_source};
+use crate::pipeline::session_options;
+use crate::report::{self, console};
 use crate::ui::Ui;
-
-/// A database URL flag's value: a URL, or the name of an environment
-/// variable holding one (`DATABASE_URL`, `$DATABASE_URL`), so the URL
-/// need not appear on a command line.
-pub fn url_arg(value: &str, flag: &str) -> Result<DbUrl> {
-    if value.contains(':') {
-        return Ok(DbUrl::new(value));
-    }
-    let name = value.trim_start_matches('$');
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Ok(DbUrl::new(v)),
-        _ => anyhow::bail!(
-            "{flag} {value:?} is neither a database URL nor a set environment variable; pass postgres://…, sqlite:PATH, or the name of a variable holding one"
-        ),
-    }
-}
 
 pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     let target = match args.target.as_deref() {
-        Some(t) => url_arg(t, "--target")?,
+        Some(t) => DbUrl::from_arg(t, "--target")?,
         None => anyhow::bail!("--target is required: the restored copy to check"),
     };
-    let defaults = CheckSettings::default();
-    let jobs = global.jobs.unwrap_or(defaults.jobs).max(1);
-    let max_differences = args.max_differences.unwrap_or(defaults.max_differences);
+    // backup reads no config's [check]: the built-in settings, and the flags.
+    let opts = args
+        .read
+        .check_options(global.jobs)
+        .resolve(&CheckSettings::default());
     let filter = Filter {
-        schemas: args.schemas.clone(),
-        exclude: args.exclude.clone(),
+        schemas: args.catalog.schemas.clone(),
+        exclude: args.catalog.exclude.clone(),
     };
-    match (&args.source, &args.manifest) {
+    let out = global.out.as_deref();
+    let checked = match (&args.source, &args.manifest) {
         (Some(_), Some(_)) => {
             anyhow::bail!("give --source (a database) or --manifest (a file), not both")
         }
@@ -61,14 +38,8 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             "give --source URL (the database the backup came from) or --manifest FILE (written by `parity manifest`)"
         ),
         (Some(source), None) => {
-            let source = url_arg(source, "--source")?;
-            let opts = EngineOptions {
-                jobs,
-                chunk_rows: args.chunk_rows.unwrap_or(defaults.chunk_rows).max(1),
-                max_differences,
-                show_values: args.show_values,
-                share_reads: true,
-            };
+            let source = DbUrl::from_arg(source, "--source")?;
+            let session = session_options(global.config.as_deref())?;
             // Issue 10: two live databases read now cannot agree on
             // sequences (not transactional); the manifest rule applies
             // unless --strict-sequences.
@@ -81,312 +52,49 @@ pub async fn run(args: BackupArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
                 filter: &filter,
                 opts: &opts,
                 rule,
-                prometheus: args.prometheus.as_deref(),
+                session: &session,
             };
-            against_source(&source, &target, &check, global, &ui).await
+            against_source(&source, &target, &check, out, &ui).await?
         }
         (None, Some(path)) => {
-            let opts = ScanOptions {
-                jobs,
-                chunk_rows: args.chunk_rows.unwrap_or(defaults.chunk_rows).max(1),
+            let scan = ScanOptions {
+                jobs: opts.jobs,
+                chunk_rows: opts.chunk_rows,
                 row_hashes: false,
-                max_differences,
+                max_differences: opts.max_differences,
                 filter,
             };
-            against_manifest(
-                path,
-                &target,
-                &opts,
-                global,
-                &ui,
-                args.prometheus.as_deref(),
-            )
-            .await
-        }
-    }
-}
-
-fn side(name: &str, database: String) -> SideInfo {
-    SideInfo {
-        name: name.into(),
-        orm: "catalog".into(),
-        database,
-    }
-}
-
-fn new_report(source: SideInfo, target: SideInfo) -> RunReport {
-    RunReport {
-        format_version: 1,
-        command: "backup".into(),
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        source,
-        target,
-        in_progress: true,
-        ..RunReport::default()
-    }
-}
-
-/// The final exit code: the tables' (2 on any error, 1 on differences),
-/// raised to 1 by any catalog or chunk finding.
-fn final_code(
-    tables: &[engine::TableResult],
-    catalog: &[CatalogFinding],
-    chunks: &[ChunkFinding],
-) -> i32 {
-    let tables = engine::Outcome::of_tables(tables);
-    engine::exit_code_for(engine::Outcome {
-        differences: tables.differences
-            || catalog.iter().any(CatalogFinding::is_problem)
-            || !chunks.is_empty(),
-        ..tables
-    })
-}
-
-async fn connect(url: &DbUrl, jobs: usize, what: &str, base: &ConnectOptions) -> Result<Db> {
-    Db::connect(
-        url,
-        &ConnectOptions {
-            max_connections: (jobs + 3) as u32,
-            ..base.clone()
-        },
-    )
-    .await
-    .with_context(|| format!("{what} database"))
-}
-
-/// What a live-against-live backup check compares, and how.
-struct SourceCheck<'a> {
-    filter: &'a Filter,
-    opts: &'a EngineOptions,
-    rule: SequenceRule,
-    prometheus: Option<&'a Path>,
-}
-
-async fn against_source(
-    source: &DbUrl,
-    target: &DbUrl,
-    check: &SourceCheck<'_>,
-    global: &GlobalArgs,
-    ui: &Ui,
-) -> Result<i32> {
-    let SourceCheck {
-        filter,
-        opts,
-        rule,
-        prometheus,
-    } = *check;
-    let session = crate::cmd::check::session_options(global)?;
-    let sdb = connect(source, opts.jobs, "source", &session).await?;
-    let tdb = connect(target, opts.jobs, "target", &session).await?;
-    let keep = |mut m: crate::mapping::Mapping| {
-        m.tables
-            .retain(|t| !filter.excludes(t.schema.as_deref(), &t.name));
-        m
-    };
-    let smap = keep(
-        read_catalog(&sdb, &filter.schemas)
-            .await
-            .context("source database")?,
-    );
-    let tmap = keep(
-        read_catalog(&tdb, &filter.schemas)
-            .await
-            .context("target database")?,
-    );
-    // The snapshots below open their own sessions.
-    sdb.close().await;
-    tdb.close().await;
-    let plan = plan::build_with(
-        &smap,
-        &tmap,
-        None,
-        &Selection::default(),
-        BuildOptions {
-            allow_keyless: true,
-        },
-    )?;
-    let out = report::prepare_out_dir(global.out.as_deref())?;
-    let mut run = new_report(
-        side("source", source.redacted()),
-        side("target", target.redacted()),
-    );
-    run.only_source_tables = plan.only_source.clone();
-    run.only_target_tables = plan.only_target.clone();
-    let writers = report::check_writers();
-    report::write_all(&writers, &run, &out)?;
-
-    let sides = engine::open_sides_with(source, target, opts.jobs, &session).await?;
-    // The catalogs as the snapshots see them.
-    let catalog = async {
-        let (sfp, sseq) = fingerprint::read(&mut sides.source.worker().await?, filter)
-            .await
-            .context("source database")?;
-        let (tfp, tseq) = fingerprint::read(&mut sides.target.worker().await?, filter)
-            .await
-            .context("target database")?;
-        let mut f = findings::compare_fingerprints(&sfp, &tfp);
-        f.extend(findings::compare_sequences(&sseq, &tseq, rule));
-        Ok::<_, anyhow::Error>(f)
-    }
-    .await;
-    let catalog = match catalog {
-        Ok(c) => c,
-        Err(e) => {
-            sides.close().await;
-            return Err(e);
+            let session = session_options(global.config.as_deref())?;
+            against_manifest(path, &target, &scan, &session, out, &ui).await?
         }
     };
-    findings::write_catalog_csv(&out, &catalog)?;
-    run.notes.extend(findings::notes(&catalog, &[]));
-    run.notes.extend(sides.snapshot_notes());
-    for p in plan.pairs.iter().filter(|p| p.key.is_empty()) {
-        run.notes.push(multiset::note(&p.name()));
-    }
-    let pairs: Vec<_> = plan.pairs.iter().collect();
-    let base = run.clone();
-    let on_table = |r: &engine::TableResult| ui.result_line(report::verdict::result_line(r));
-    let results = engine::check_pairs(
-        &sides,
-        &pairs,
-        &smap,
-        &tmap,
-        opts,
-        ui,
-        &on_table,
-        |so_far| {
-            let mut r = base.clone();
-            r.tables = so_far.to_vec();
-            report::write_all(&writers, &r, &out)
-        },
-    )
-    .await;
-    sides.close().await;
-    let results = results?;
-    finish(run, results, &catalog, &[], &writers, &out, ui, prometheus)
-}
-
-async fn against_manifest(
-    path: &Path,
-    target: &DbUrl,
-    opts: &ScanOptions,
-    global: &GlobalArgs,
-    ui: &Ui,
-    prometheus: Option<&Path>,
-) -> Result<i32> {
-    let manifest = crate::manifest::read::open(path)?;
-    let mut opts = opts.clone();
-    // The manifest decides what is in scope; the flags cannot widen it.
-    opts.filter = Filter {
-        schemas: manifest.header.schemas.clone(),
-        exclude: manifest.header.exclude.clone(),
-    };
-    let session = crate::cmd::check::session_options(global)?;
-    let tdb = connect(target, opts.jobs, "target", &session).await?;
-    let out = report::prepare_out_dir(global.out.as_deref())?;
-    let mut run = new_report(
-        side(
-            "manifest",
-            format!(
-                "{} ({}, {})",
-                manifest.header.database,
-                path.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
-                manifest.header.created_at
-            ),
-        ),
-        side("target", target.redacted()),
-    );
-    let writers = report::check_writers();
-    report::write_all(&writers, &run, &out)?;
-    let snapshot = Snapshot::begin(&tdb).await.context("target database")?;
-    let result = async {
-        let (tfp, tseq) = fingerprint::read(&mut snapshot.worker().await?, &opts.filter).await?;
-        let mut catalog = findings::compare_fingerprints(&manifest.fingerprint, &tfp);
-        catalog.extend(findings::compare_sequences(
-            &manifest.sequences,
-            &tseq,
-            SequenceRule::AtLeast,
-        ));
-        findings::write_catalog_csv(&out, &catalog)?;
-        let base = run.clone();
-        let verified = scan::verify_tables(&manifest, &snapshot, &opts, ui, |v| {
-            let mut r = base.clone();
-            r.tables = v.tables.clone();
-            findings::write_chunks_csv(&out, &v.chunks)?;
-            report::write_all(&writers, &r, &out)
-        })
-        .await?;
-        Ok::<_, anyhow::Error>((catalog, verified))
-    }
-    .await;
-    snapshot.end().await;
-    tdb.close().await;
-    let (catalog, verified) = result?;
-    findings::write_chunks_csv(&out, &verified.chunks)?;
-    run.notes.extend(verified.notes.iter().cloned());
-    if let Some(p) = &manifest.header.position {
-        run.notes.push(crate::db::mysql::manifest_proof_note(p));
-    }
-    finish(
-        run,
-        verified.tables,
-        &catalog,
-        &verified.chunks,
-        &writers,
-        &out,
-        ui,
-        prometheus,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    mut run: RunReport,
-    tables: Vec<engine::TableResult>,
-    catalog: &[CatalogFinding],
-    chunks: &[ChunkFinding],
-    writers: &[Box<dyn report::ReportWriter + Send + Sync>],
-    out: &Path,
-    ui: &Ui,
-    prometheus: Option<&Path>,
-) -> Result<i32> {
-    let code = final_code(&tables, catalog, chunks);
-    // Catalog and chunk findings lead the notes: they are what a reader of
-    // summary.md needs first.
-    let mut notes = findings::notes(catalog, chunks);
-    notes.extend(run.notes.drain(..).filter(|n| !n.starts_with("catalog: ")));
-    run.notes = notes;
-    run.tables = tables;
-    run.in_progress = false;
-    run.exit_code = Some(code);
-    report::write_all(writers, &run, out)?;
-    if let Some(p) = prometheus {
+    let code = checked.run.exit_code.unwrap_or(exit::ERROR);
+    if let Some(p) = &args.prometheus.prometheus {
         let extras = report::prometheus::Extras {
             backup_proven: Some(code == exit::OK),
-            ..report::prometheus::Extras::finished_now(&run)
+            ..report::prometheus::Extras::finished_now(&checked.run)
         };
-        report::prometheus::write(p, &run, &extras)?;
+        report::prometheus::write(p, &checked.run, &extras)?;
     }
-    crate::cmd::check::print_summary(&run);
-    let problems: Vec<&CatalogFinding> = catalog.iter().filter(|f| f.is_problem()).collect();
+    console::print_summary(&checked.run);
+    let problems = checked.problems();
     print_catalog(&problems);
-    ui.info(format!("reports: {}", out.display()));
+    ui.info(format!("reports: {}", checked.out.display()));
     ui.info(match code {
         exit::OK => "backup proven: every table, index, constraint and sequence matches".to_string(),
         exit::DIFFERENCES => format!(
             "backup NOT proven: {} catalog finding(s), {} differing chunk(s); see summary.md, differences.csv and catalog.csv",
             problems.len(),
-            chunks.len()
+            checked.chunks.len()
         ),
         _ => "backup check failed: some tables could not be read (exit 2)".to_string(),
     });
     Ok(code)
 }
 
-/// The catalog findings on stdout, after the table lines.
+/// The catalog findings on stdout, after the table lines. A closed stdout
+/// is not an error here.
 fn print_catalog(problems: &[&CatalogFinding]) {
-    use std::io::Write;
     if problems.is_empty() {
         return;
     }
@@ -397,5 +105,5 @@ fn print_catalog(problems: &[&CatalogFinding]) {
             f.kind, f.object, f.finding, f.source, f.target
         ));
     }
-    let _ = std::io::stdout().write_all(s.as_bytes());
+    let _ = console::print(&s);
 }

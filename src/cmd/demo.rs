@@ -9,10 +9,11 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::{DemoArgs, GlobalArgs};
-use crate::cmd::check::{Prepared, check_into};
 use crate::config::{CheckSettings, Config, DbUrl, SchemaSettings, Side, TimingSettings};
 use crate::engine::{EngineOptions, TableResult};
+use crate::exit;
 use crate::mapping::Orm;
+use crate::pipeline::{CheckOptions, Prepared};
 use crate::plan::Selection;
 use crate::report;
 use crate::seed::{self, SeedOptions, data, drift::DriftSpec, fixture::MigrationSelection};
@@ -67,13 +68,11 @@ pub async fn run(args: DemoArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         .context("the drifted copy has no drift plan")?;
 
     let out = report::prepare_out_dir(global.out.as_deref())?;
-    let opts = EngineOptions {
-        jobs: global.jobs.unwrap_or(2).max(1),
-        chunk_rows: 500,
-        max_differences: 100_000,
-        show_values: false,
-        share_reads: true,
-    };
+    let opts = CheckOptions {
+        jobs: global.jobs,
+        ..CheckOptions::default()
+    }
+    .resolve(&demo_settings());
     let prisma_side = |url: &DbUrl, name: &str| Side {
         name: name.to_string(),
         orm: Orm::Prisma,
@@ -157,10 +156,18 @@ pub async fn run(args: DemoArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         shown.join("mappings").display(),
         shown.join("drift").display()
     );
-    Ok(crate::engine::exit_code_for(crate::engine::Outcome {
-        error: false,
-        differences: !(ok1 && ok2),
-    }))
+    Ok(exit::of(false, !(ok1 && ok2)))
+}
+
+/// The demo's `[check]`: small chunks over a small database, and every
+/// difference listed, since the demo compares them all with its prediction.
+fn demo_settings() -> CheckSettings {
+    CheckSettings {
+        jobs: 2,
+        chunk_rows: 500,
+        max_differences: 100_000,
+        ..CheckSettings::default()
+    }
 }
 
 fn demo_config(dir: &Path, source: Side, target: Side) -> Config {
@@ -172,7 +179,7 @@ fn demo_config(dir: &Path, source: Side, target: Side) -> Config {
         repositories: Vec::new(),
         tables: Vec::new(),
         pairs: Vec::new(),
-        check: CheckSettings::default(),
+        check: demo_settings(),
         timing: TimingSettings::default(),
         schema: SchemaSettings::default(),
         global_flag: None,
@@ -189,8 +196,7 @@ async fn check(
 ) -> Result<Vec<TableResult>> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let prepared = Prepared::load(config, &Selection::default())?;
-    let mut run = prepared.run_report(command, config);
-    check_into(config, &prepared, opts, ui, out, &mut run).await?;
+    let run = prepared.check(config, opts, ui, out, command).await?;
     Ok(run.tables)
 }
 

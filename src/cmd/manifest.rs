@@ -10,13 +10,14 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::cli::{GlobalArgs, ManifestArgs};
-use crate::config::CheckSettings;
+use crate::config::{CheckSettings, DbUrl};
 use crate::db::catalog::read_catalog;
 use crate::db::fingerprint::{self, Filter};
-use crate::db::{ConnectOptions, Db, Snapshot};
+use crate::db::{Db, Snapshot};
 use crate::exit;
 use crate::manifest::scan::{self, ScanOptions};
 use crate::manifest::{Header, VERSION, Writer};
+use crate::pipeline::{self, CheckOptions, reader_connections, session_options};
 use crate::ui::Ui;
 
 pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
@@ -49,26 +50,27 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
             args.manifest.join("manifest.parity").display()
         );
     }
-    let url = super::backup::url_arg(args.url.as_deref().unwrap_or_default(), "--url")?;
-    let defaults = CheckSettings::default();
+    let url = DbUrl::from_arg(args.url.as_deref().unwrap_or_default(), "--url")?;
+    // manifest reads no config's [check]: the built-in settings, and the flags.
+    let read = CheckOptions {
+        jobs: global.jobs,
+        chunk_rows: args.chunk_rows,
+        ..CheckOptions::default()
+    }
+    .resolve(&CheckSettings::default());
     let opts = ScanOptions {
-        jobs: global.jobs.unwrap_or(defaults.jobs).max(1),
-        chunk_rows: args.chunk_rows.unwrap_or(defaults.chunk_rows).max(1),
+        jobs: read.jobs,
+        chunk_rows: read.chunk_rows,
         row_hashes: args.row_hashes,
-        max_differences: defaults.max_differences,
+        max_differences: read.max_differences,
         filter: Filter {
-            schemas: args.schemas.clone(),
-            exclude: args.exclude.clone(),
+            schemas: args.catalog.schemas.clone(),
+            exclude: args.catalog.exclude.clone(),
         },
     };
-    let db = Db::connect(
-        &url,
-        &ConnectOptions {
-            max_connections: (opts.jobs + 3) as u32,
-            ..crate::cmd::check::session_options(global)?
-        },
-    )
-    .await?;
+    let session = session_options(global.config.as_deref())?;
+    let connections = reader_connections(opts.jobs);
+    let db = pipeline::connect(&url, connections, &session, || "database".into()).await?;
     let code = describe(&args, &url, &db, &opts, &ui).await;
     db.close().await;
     code
@@ -76,7 +78,7 @@ pub async fn run(args: ManifestArgs, global: &GlobalArgs, ui: Ui) -> Result<i32>
 
 async fn describe(
     args: &ManifestArgs,
-    url: &crate::config::DbUrl,
+    url: &DbUrl,
     db: &Db,
     opts: &ScanOptions,
     ui: &Ui,
@@ -103,19 +105,19 @@ async fn describe(
         writeln!(out, "{id}")?;
         out.flush()?;
     }
-    let catalog = read_catalog(&db, &args.schemas).await?;
+    let catalog = read_catalog(&db, &args.catalog.schemas).await?;
     let header = Header {
         format: "parity-manifest".into(),
         version: VERSION,
         parity_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        created_at: pipeline::now_rfc3339(),
         database: url.redacted(),
         dialect: db.dialect().as_str().into(),
         snapshot: snapshot.exported_id().map(str::to_string),
         chunk_rows: opts.chunk_rows,
         row_hashes: opts.row_hashes,
-        schemas: args.schemas.clone(),
-        exclude: args.exclude.clone(),
+        schemas: args.catalog.schemas.clone(),
+        exclude: args.catalog.exclude.clone(),
         position: snapshot.mysql_position().map(str::to_string),
     };
     if let Some(p) = &header.position {

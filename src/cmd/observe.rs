@@ -13,7 +13,8 @@ use crate::cli::{GlobalArgs, ObserveArgs};
 use crate::config::{self, DbUrl};
 use crate::db::stats::{self, StatsSession};
 use crate::mapping::Dialect;
-use crate::report::{self, RunReport, SideInfo};
+use crate::pipeline::{report_for, side_info};
+use crate::report::{self, RunReport, SideInfo, console};
 use crate::timing::observe::{self as obs, ObserveOptions, ObserveSection, StatementKey};
 use crate::timing::{self, Operation, ops};
 use crate::ui::Ui;
@@ -25,7 +26,7 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
         &args.url,
         config.as_ref().and_then(|c| c.source.url.clone()),
     ) {
-        (Some(u), _) => crate::cmd::backup::url_arg(u, "--url")?,
+        (Some(u), _) => DbUrl::from_arg(u, "--url")?,
         (None, Some(u)) => u,
         (None, None) => bail!(
             "no database to observe; pass --url URL (or the name of a variable holding it), or a config whose [source] has a url"
@@ -188,31 +189,25 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
         notes,
     };
     let code = section.exit_code();
-    let side = |name: &str, orm: &str| SideInfo {
+    // Without a config the sides are the two ORMs, on the one database.
+    let side = |name: &str| SideInfo {
         name: name.into(),
-        orm: orm.into(),
+        orm: name.into(),
         database: section.database.clone(),
     };
+    let (source, target) = match &config {
+        Some(c) => (side_info(&c.source), side_info(&c.target)),
+        None => (side("prisma"), side("drizzle")),
+    };
     let run = RunReport {
-        format_version: 1,
-        command: "observe".into(),
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        source: match &config {
-            Some(c) => crate::cmd::check::side_info(&c.source),
-            None => side("prisma", "prisma"),
-        },
-        target: match &config {
-            Some(c) => crate::cmd::check::side_info(&c.target),
-            None => side("drizzle", "drizzle"),
-        },
         in_progress: false,
         exit_code: Some(code),
         observe: Some(section),
-        ..RunReport::default()
+        ..report_for("observe", source, target)
     };
     let out = report::prepare_out_dir(global.out.as_deref())?;
     report::write_all(&report::observe::observe_writers(), &run, &out)?;
-    if let Some(p) = &args.prometheus {
+    if let Some(p) = &args.prometheus.prometheus {
         let extras = report::prometheus::Extras {
             duration_seconds: started.elapsed().as_secs_f64(),
             finished_unix: report::prometheus::now_unix(),
@@ -221,8 +216,7 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
         report::prometheus::write(p, &run, &extras)?;
     }
     let obs = run.observe.as_ref().expect("set above");
-    use std::io::Write;
-    std::io::stdout().write_all(report::observe::text_table(obs).as_bytes())?;
+    console::print(&report::observe::text_table(obs))?;
     for u in obs.unmatched.iter().filter(|u| u.kind == "query") {
         ui.warn(format!(
             "unmatched statement ({} calls, {:.1}% of time): {}",
@@ -252,14 +246,15 @@ fn select(args: &ObserveArgs, config: Option<&config::Config>) -> Result<Vec<Ope
             timing::select_operations(
                 c,
                 args.repository.as_deref(),
-                args.queries.as_deref(),
-                &args.operations,
+                args.ops.queries.as_deref(),
+                &args.ops.operations,
                 Dialect::Postgres,
             )?
             .0
         }
         None => {
             let dir = args
+                .ops
                 .queries
                 .clone()
                 .unwrap_or_else(|| std::path::PathBuf::from("queries"));
@@ -268,13 +263,18 @@ fn select(args: &ObserveArgs, config: Option<&config::Config>) -> Result<Vec<Ope
                 .filter(|o| o.dialect.is_none_or(|d| d == Dialect::Postgres))
                 .filter(|o| args.repository.as_ref().is_none_or(|r| &o.repository == r))
                 .collect();
-            if !args.operations.is_empty() {
-                for n in &args.operations {
+            if !args.ops.operations.is_empty() {
+                for n in &args.ops.operations {
                     if !ops.iter().any(|o| &o.name == n || &o.id() == n) {
                         bail!("no operation named \"{n}\" in {}", dir.display());
                     }
                 }
-                ops.retain(|o| args.operations.iter().any(|n| n == &o.name || n == &o.id()));
+                ops.retain(|o| {
+                    args.ops
+                        .operations
+                        .iter()
+                        .any(|n| n == &o.name || n == &o.id())
+                });
             }
             ops
         }

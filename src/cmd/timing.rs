@@ -1,12 +1,11 @@
 //! `parity timing`: paired query timing from `queries/`.
 
-use std::io::Write;
-
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{GlobalArgs, TimingArgs};
 use crate::config;
-use crate::report::{self, RunReport};
+use crate::pipeline::{load_mappings, new_report};
+use crate::report::{self, RunReport, console};
 use crate::timing::{self, Clock, MockClock, SystemClock, TimingOptions, TimingSection};
 use crate::ui::Ui;
 
@@ -36,8 +35,8 @@ pub async fn run_with_clock(
     let dialect = crate::db::dialect_of(url)?;
     let mut opts = TimingOptions::resolve(
         &config.timing,
-        args.iterations,
-        args.warmup,
+        args.iterations.iterations,
+        args.iterations.warmup,
         args.min_time.as_deref(),
         args.concurrency,
     )?
@@ -46,8 +45,8 @@ pub async fn run_with_clock(
     let (ops, notes) = timing::select_operations(
         &config,
         args.select.repository.as_deref(),
-        args.queries.as_deref(),
-        &args.operations,
+        args.ops.queries.as_deref(),
+        &args.ops.operations,
         dialect,
     )?;
     if ops.is_empty() {
@@ -57,23 +56,15 @@ pub async fn run_with_clock(
             dialect.as_str()
         );
     }
-    let source = crate::plan::load::load_side(&config.source)
-        .with_context(|| format!("source mapping ({})", config.source.name))?;
-    let target = crate::plan::load::load_side(&config.target)
-        .with_context(|| format!("target mapping ({})", config.target.name))?;
+    let (source, target) = load_mappings(&config)?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
     if args.explain {
         opts.explain_dir = Some(out.clone());
     }
     let mut run = RunReport {
-        format_version: 1,
-        command: "timing".into(),
         started_at: clock.utc_rfc3339(),
-        source: crate::cmd::check::side_info(&config.source),
-        target: crate::cmd::check::side_info(&config.target),
         notes: source.notes.iter().chain(&target.notes).cloned().collect(),
-        in_progress: true,
-        ..RunReport::default()
+        ..new_report("timing", &config)
     };
     let writers = report::timing_csv::timing_writers();
     let mut empty = TimingSection {
@@ -108,7 +99,7 @@ pub async fn run_with_clock(
     .await?;
     section.notes = notes;
     let code = section.exit_code();
-    print_summary(&section)?;
+    console::print(&console::timing_table(&section))?;
     for o in &section.operations {
         if let Some(e) = &o.error {
             ui.warn(format!("{}/{} failed: {e}", o.repository, o.operation));
@@ -119,50 +110,4 @@ pub async fn run_with_clock(
     timing::render_into(&mut run, section, &out)?;
     ui.info(format!("reports: {}", out.display()));
     Ok(code)
-}
-
-/// The data on stdout: one line per operation.
-fn print_summary(t: &TimingSection) -> Result<()> {
-    let mut s = String::new();
-    s.push_str(&format!(
-        "{:<44} {:>10} {:>10} {:>7} {:>16} {:>7}  verdict\n",
-        "operation", "source p50", "target p50", "ratio", "95% CI", "p95 ×"
-    ));
-    for o in &t.operations {
-        s.push_str(&format!(
-            "{:<44} {:>8.3}ms {:>8.3}ms {:>7.2} {:>16} {:>7.2}  {}\n",
-            format!("{}/{}", o.repository, o.operation),
-            o.source.stats.p50_ms,
-            o.target.stats.p50_ms,
-            o.comparison.ratio_p50,
-            format!("[{:.2}, {:.2}]", o.comparison.ci_low, o.comparison.ci_high),
-            o.comparison.ratio_p95,
-            o.verdict.as_str()
-        ));
-        if let Some(m) = &o.mismatch
-            && m.detail.kind == crate::timing::result::MismatchKind::Order
-        {
-            s.push_str(&format!(
-                "    results differ for parameter set {}: {}\n",
-                m.parameter_set,
-                m.detail.describe()
-            ));
-        } else if let Some(m) = &o.mismatch {
-            s.push_str(&format!(
-                "    results differ for parameter set {} in {}: {} only from source, {} only from target{}; first: {}\n",
-                m.parameter_set,
-                m.detail.table,
-                m.detail.only_in_source,
-                m.detail.only_in_target,
-                if m.detail.columns.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (columns {})", m.detail.columns.join(", "))
-                },
-                m.detail.first_keys.join(" ")
-            ));
-        }
-    }
-    std::io::stdout().write_all(s.as_bytes())?;
-    Ok(())
 }

@@ -61,7 +61,7 @@ pub struct ConnectOptions {
 }
 
 /// `[check] lock_timeout_seconds` when the config does not set it.
-pub const DEFAULT_LOCK_TIMEOUT_SECONDS: u64 = 5;
+pub use crate::config::DEFAULT_LOCK_TIMEOUT_SECONDS;
 
 impl Default for ConnectOptions {
     fn default() -> Self {

@@ -262,13 +262,7 @@ impl Outcome {
 /// The one exit-code rule: 2 when anything could not be checked, else 1
 /// when anything differs, else 0.
 pub fn exit_code_for(outcome: Outcome) -> i32 {
-    if outcome.error {
-        crate::exit::ERROR
-    } else if outcome.differences {
-        crate::exit::DIFFERENCES
-    } else {
-        crate::exit::OK
-    }
+    crate::exit::of(outcome.error, outcome.differences)
 }
 
 /// 0 when every table is at parity, 1 when any row differs, 2 on any error.

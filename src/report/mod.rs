@@ -4,6 +4,7 @@
 //! run rewrites its files after each table or operation (atomically), so a
 //! run that dies midway still leaves its results.
 
+pub mod console;
 pub mod csv;
 pub mod html;
 pub mod json;
@@ -11,6 +12,7 @@ pub mod junit;
 pub mod markdown;
 pub mod observe;
 pub mod prometheus;
+pub mod schema;
 pub mod timing_csv;
 pub mod verdict;
 
