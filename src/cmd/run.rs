@@ -18,7 +18,9 @@ use crate::report;
 use crate::report::verdict::{
     GlobalFlagVerdict, RepositoryVerdict, Verdict as RunVerdict, table_items,
 };
-use crate::timing::{self, OperationResult, SystemClock, TimingOptions, TimingSection, Verdict};
+use crate::timing::{
+    self, OperationResult, SystemClock, TimingOptions, TimingSection, TimingVerdict,
+};
 use crate::ui::Ui;
 
 pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
@@ -75,7 +77,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             &ui,
             &mut |s: &TimingSection| {
                 let mut r = base.clone();
-                timing::render_into(&mut r, s.clone(), &out_dir)
+                report::timing::render_into(&mut r, s.clone(), &out_dir)
             },
         )
         .await?
@@ -123,7 +125,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             || section
                 .operations
                 .iter()
-                .any(|o| o.verdict == Verdict::Error);
+                .any(|o| o.verdict == TimingVerdict::Error);
         gates.push(report::prometheus::Gate {
             repository: "all".into(),
             flag: String::new(),
@@ -191,7 +193,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         global_flag,
         summary: lines.last().cloned().unwrap_or_default(),
     });
-    timing::render_into(&mut run, section, &out)?;
+    report::timing::render_into(&mut run, section, &out)?;
     if let Some(p) = &args.prometheus {
         let extras = report::prometheus::Extras {
             gates,
@@ -291,7 +293,7 @@ fn verdict(
     let worst = worst_p95(&my_ops);
     let ready = errors == 0 && data_bad == 0 && timing_bad == 0 && not_checked.is_empty();
     let error = mine.iter().any(|t| t.status == Status::Error)
-        || my_ops.iter().any(|o| o.verdict == Verdict::Error);
+        || my_ops.iter().any(|o| o.verdict == TimingVerdict::Error);
     let schema = if errors == 0 {
         "schema ok".to_string()
     } else {
@@ -398,12 +400,12 @@ fn verdict(
 fn failing_op(o: &OperationResult) -> String {
     let c = &o.comparison;
     let what = match (&o.mismatch, o.verdict) {
-        (Some(m), Verdict::Mismatch)
+        (Some(m), TimingVerdict::Mismatch)
             if m.detail.kind == crate::timing::result::MismatchKind::Order =>
         {
             "same rows, different order; ".to_string()
         }
-        (Some(_), Verdict::Mismatch) => "rows differ; ".to_string(),
+        (Some(_), TimingVerdict::Mismatch) => "rows differ; ".to_string(),
         _ => String::new(),
     };
     format!(

@@ -62,9 +62,7 @@ pub async fn run_with_clock(
     let target = crate::mapping::load::load_side(&config.target)
         .with_context(|| format!("target mapping ({})", config.target.name))?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
-    if args.explain {
-        opts.explain_dir = Some(out.clone());
-    }
+    opts.explain = args.explain;
     let mut run = RunReport {
         format_version: 1,
         command: "timing".into(),
@@ -75,7 +73,7 @@ pub async fn run_with_clock(
         in_progress: true,
         ..RunReport::default()
     };
-    let writers = report::timing_csv::timing_writers();
+    let writers = report::timing::timing_writers();
     let mut empty = TimingSection {
         iterations: opts.iterations,
         warmup: opts.warmup,
@@ -116,7 +114,7 @@ pub async fn run_with_clock(
     }
     run.in_progress = false;
     run.exit_code = Some(code);
-    timing::render_into(&mut run, section, &out)?;
+    report::timing::render_into(&mut run, section, &out)?;
     ui.info(format!("reports: {}", out.display()));
     Ok(code)
 }

@@ -5,43 +5,21 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Result;
-
-use super::{ReportWriter, RunReport, write_atomic};
+use super::{Rendered, RunReport};
 use crate::engine::{Status, TableResult};
-use crate::timing::{OperationResult, Verdict};
+use crate::timing::result::MismatchKind;
+use crate::timing::{OperationResult, TimingVerdict};
 
-pub struct Junit;
-
-impl ReportWriter for Junit {
-    fn files(&self) -> &'static [&'static str] {
-        &["junit.xml"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        write_atomic(&dir.join("junit.xml"), render(run).as_bytes())
-    }
-}
+pub const JUNIT: Rendered = Rendered {
+    files: &["junit.xml"],
+    render: |run| Ok(Some(render(run).into_bytes())),
+};
 
 /// Escapes text for XML content and attributes; drops characters XML 1.0
 /// cannot carry.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
+    super::html::escape_markup(s, "&apos;", true)
 }
 
 enum Outcome {
@@ -152,18 +130,18 @@ fn op_case(o: &OperationResult) -> Case {
         o.target.stats.n
     );
     let outcome = match o.verdict {
-        Verdict::Same | Verdict::Faster => Outcome::Pass,
-        Verdict::Error => Outcome::Error {
+        TimingVerdict::Same | TimingVerdict::Faster => Outcome::Pass,
+        TimingVerdict::Error => Outcome::Error {
             message: o.error.clone().unwrap_or_else(|| "failed".into()),
         },
-        Verdict::Slower => Outcome::Failure {
+        TimingVerdict::Slower => Outcome::Failure {
             kind: "slower".into(),
             message: format!("target slower: {summary}"),
             body: summary.clone(),
         },
-        Verdict::Mismatch => {
+        TimingVerdict::Mismatch => {
             let (message, body) = match &o.mismatch {
-                Some(m) if m.detail.kind == crate::timing::result::MismatchKind::Order => (
+                Some(m) if m.detail.kind == MismatchKind::Order => (
                     format!(
                         "results differ for parameter set {}: {}",
                         m.parameter_set,
@@ -201,12 +179,29 @@ fn op_case(o: &OperationResult) -> Case {
     Case {
         classname: format!("parity.{}.timing", o.repository),
         name: format!("timing {}", o.operation),
+        // `+ 0.0`: an empty sum is -0.0, which would print as `-0.000`.
         seconds: (o.source.samples_ms.iter().sum::<f64>()
             + o.target.samples_ms.iter().sum::<f64>())
-            / 1000.0,
+            / 1000.0
+            + 0.0,
         outcome,
         out: Some(format!("{summary}; verdict {}", o.verdict.as_str())),
     }
+}
+
+/// Tests, failures, errors and seconds of some test cases.
+fn tally<'a>(cases: impl IntoIterator<Item = &'a Case>) -> (usize, usize, usize, f64) {
+    let mut t = (0, 0, 0, 0.0);
+    for c in cases {
+        t.0 += 1;
+        match c.outcome {
+            Outcome::Pass => {}
+            Outcome::Failure { .. } => t.1 += 1,
+            Outcome::Error { .. } => t.2 += 1,
+        }
+        t.3 += c.seconds;
+    }
+    t
 }
 
 pub fn render(run: &RunReport) -> String {
@@ -300,29 +295,7 @@ pub fn render(run: &RunReport) -> String {
             out: None,
         });
     }
-    let count = |cases: &[Case]| {
-        let f = cases
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
-            .count();
-        let e = cases
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
-            .count();
-        let secs: f64 = cases.iter().map(|c| c.seconds).sum();
-        (cases.len(), f, e, secs)
-    };
-    let all: Vec<&Case> = suites.values().flatten().collect();
-    let tests = all.len();
-    let failures = all
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
-        .count();
-    let errors = all
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
-        .count();
-    let time: f64 = all.iter().map(|c| c.seconds).sum();
+    let (tests, failures, errors, time) = tally(suites.values().flatten());
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
@@ -330,7 +303,7 @@ pub fn render(run: &RunReport) -> String {
         esc(&run.command)
     );
     for (name, cases) in &suites {
-        let (n, f, e, secs) = count(cases);
+        let (n, f, e, secs) = tally(cases);
         let _ = writeln!(
             s,
             "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{f}\" errors=\"{e}\" skipped=\"0\" time=\"{secs:.3}\" timestamp=\"{}\">",
@@ -386,7 +359,7 @@ mod tests {
 
     #[test]
     fn suites_per_repository_with_failures() {
-        let run = crate::report::timing_csv::tests::sample_run();
+        let run = crate::report::fixtures::timing_run();
         let x = render(&run);
         assert!(x.starts_with("<?xml"));
         assert!(x.contains(

@@ -366,7 +366,13 @@ pub fn write(path: &Path, run: &RunReport, extras: &Extras) -> Result<()> {
 impl Extras {
     /// Finished now; the duration from the run's `started_at`.
     pub fn finished_now(run: &RunReport) -> Extras {
-        let finished_unix = now_unix();
+        Extras::finished_at(run, now_unix())
+    }
+
+    /// Finished at `finished_unix` (Unix seconds); the duration from the
+    /// run's `started_at`. The clock is the caller's, so a fixed one
+    /// renders the same text every time.
+    pub fn finished_at(run: &RunReport, finished_unix: f64) -> Extras {
         let started = chrono::DateTime::parse_from_rfc3339(&run.started_at)
             .map(|t| t.timestamp_millis() as f64 / 1000.0)
             .unwrap_or(finished_unix);

@@ -1,0 +1,320 @@
+//! Every report format, pinned: the fixture runs (`fixtures`) rendered by
+//! each command's writers into a temp dir and compared with the insta
+//! snapshots in `src/report/snapshots/` (one per file; `report.html` by
+//! its outline: headings, sections, lists and table rows, not the bytes).
+//! The clock is fixed, so no snapshot holds a wall-clock time, and the
+//! temp dir's path appears in none.
+
+use std::path::Path;
+
+use super::fixtures::{
+    FINISHED_UNIX, check_run, gate_run, observe_run, timing_full_run, timing_run,
+};
+use super::prometheus::{Extras, Gate};
+use super::{RunReport, Writers};
+
+/// Every file `writers` write for `run`, by path under the out dir.
+fn rendered(writers: &Writers, run: &RunReport) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    for w in writers {
+        w.write(run, dir.path()).unwrap();
+    }
+    let mut files = Vec::new();
+    collect(dir.path(), dir.path(), &mut files);
+    files.sort();
+    files
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            collect(root, &p, out);
+        } else {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            out.push((rel, std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+}
+
+/// Snapshots every file of `run` as `{prefix}__{file}`; returns the names.
+fn snapshot_files(prefix: &str, writers: &Writers, run: &RunReport) -> Vec<String> {
+    let mut names = Vec::new();
+    for (file, text) in rendered(writers, run) {
+        let text = if file.ends_with(".html") {
+            outline(&text)
+        } else {
+            text
+        };
+        insta::assert_snapshot!(format!("{prefix}__{}", file.replace(['/', '.'], "_")), text);
+        names.push(file);
+    }
+    names
+}
+
+#[test]
+fn check_reports() {
+    let files = snapshot_files("check", &super::check_writers(), &check_run());
+    assert_eq!(
+        files,
+        [
+            "differences.csv",
+            "parity.csv",
+            "report.html",
+            "report.json",
+            "summary.md"
+        ]
+    );
+}
+
+#[test]
+fn timing_reports() {
+    let files = snapshot_files(
+        "timing",
+        &super::timing::timing_writers(),
+        &timing_full_run(),
+    );
+    assert_eq!(
+        files,
+        [
+            "explain/repair/create-repair.source.json",
+            "explain/repair/create-repair.target.json",
+            "junit.xml",
+            "report.html",
+            "report.json",
+            "summary.md",
+            "timing-compare.csv",
+            "timing.csv"
+        ]
+    );
+}
+
+#[test]
+fn run_reports() {
+    let files = snapshot_files("run", &super::timing::run_writers(), &gate_run());
+    assert_eq!(files.len(), 10, "{files:?}");
+}
+
+#[test]
+fn observe_reports() {
+    let run = observe_run();
+    let files = snapshot_files("observe", &super::observe::observe_writers(), &run);
+    assert_eq!(
+        files,
+        [
+            "junit.xml",
+            "observe-unmatched.csv",
+            "observe.csv",
+            "report.html",
+            "report.json",
+            "summary.md"
+        ]
+    );
+    let console = super::observe::text_table(run.observe.as_ref().unwrap());
+    insta::assert_snapshot!("observe__console", console);
+}
+
+#[test]
+fn prometheus_text() {
+    let check = check_run();
+    let check_text = super::prometheus::render(&check, &Extras::finished_at(&check, FINISHED_UNIX));
+    insta::assert_snapshot!("prometheus__check", check_text);
+    let gate = gate_run();
+    let extras = Extras {
+        gates: vec![
+            Gate {
+                repository: "user".into(),
+                flag: "drizzle_user_repo".into(),
+                ready: false,
+            },
+            Gate {
+                repository: "repair".into(),
+                flag: "drizzle_repair_repo".into(),
+                ready: false,
+            },
+        ],
+        ..Extras::finished_at(&gate, FINISHED_UNIX)
+    };
+    insta::assert_snapshot!("prometheus__run", super::prometheus::render(&gate, &extras));
+    let observe = observe_run();
+    let observe_text =
+        super::prometheus::render(&observe, &Extras::finished_at(&observe, FINISHED_UNIX));
+    insta::assert_snapshot!("prometheus__observe", observe_text);
+    let backup = RunReport {
+        command: "backup".into(),
+        exit_code: Some(0),
+        ..check_run()
+    };
+    let extras = Extras {
+        backup_proven: Some(true),
+        ..Extras::finished_at(&backup, FINISHED_UNIX)
+    };
+    let text = super::prometheus::render(&backup, &extras);
+    assert!(text.contains("parity_last_run_duration_seconds{command=\"backup\"} 90\n"));
+    assert!(text.contains("parity_backup_proven 1\n"), "{text}");
+}
+
+/// A stopped run's timing CSVs end with a row that says so; the columns are
+/// exactly the documented ones.
+#[test]
+fn timing_csv_columns_and_the_stopped_row() {
+    let csv = |run: &RunReport, file: &str| {
+        let files = rendered(&super::timing::timing_writers(), run);
+        files.into_iter().find(|(f, _)| f == file).unwrap().1
+    };
+    let run = timing_run();
+    let t = csv(&run, "timing.csv");
+    let mut lines = t.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "repository,operation,side,n,min_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,mean_ms,stddev_ms,rows,round_trips,result_hash,blocks,block_p50_min_ms,block_p50_max_ms"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "user,find-user-by-email,source,3,0.9000,1.0000,1.0800,1.0900,1.0980,1.1000,1.0000,0.1000,1,1,00112233aabbccdd,2,0.9500,1.0500"
+    );
+    assert_eq!(lines.count(), 1);
+    assert_eq!(
+        csv(&run, "timing-compare.csv"),
+        "repository,operation,source_p50_ms,target_p50_ms,ratio_p50,ci_low,ci_high,ratio_p95,verdict,blocks,block_ratio_min,block_ratio_max\n\
+         user,find-user-by-email,1.0000,1.2000,1.2000,1.1500,1.2500,1.2000,slower,2,1.1000,1.3000\n"
+    );
+    let md = super::timing::summary::render(&run);
+    assert!(md.contains("| user/find-user-by-email | 1.000 | 1.200 | 1.20 | [1.15, 1.25] | 1.20 | 1/1 | 1/1 | **slower** | 1.10–1.30 (2 blocks) |"), "{md}");
+    let stopped = RunReport {
+        incomplete: Some("the run was stopped by SIGTERM".into()),
+        ..timing_run()
+    };
+    let t = csv(&stopped, "timing.csv");
+    assert_eq!(t.lines().last().unwrap(), ",,incomplete,,,,,,,,,,,,,,,");
+    let c = csv(&stopped, "timing-compare.csv");
+    assert_eq!(c.lines().last().unwrap(), ",,,,,,,,incomplete,,,");
+}
+
+/// The outline of a page: one line per heading, paragraph, list item, table
+/// row and chart, indented by the sections, headers, lists and tables
+/// around it, with the element's id and class; text flattened, cells joined
+/// by ` | `, a chart by what it draws.
+fn outline(html: &str) -> String {
+    const CONTAINERS: [&str; 4] = ["header", "section", "ul", "table"];
+    const LEAVES: [&str; 7] = ["h1", "h2", "h3", "p", "li", "tr", "div"];
+    let body = html.find("<body>").map_or(html, |i| &html[i + 6..]);
+    let toks = markup(body);
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < toks.len() {
+        match &toks[i] {
+            Markup::Open(name, attrs) if CONTAINERS.contains(&name.as_str()) => {
+                line(&mut out, depth, name, attrs, "");
+                depth += 1;
+            }
+            Markup::Close(name) if CONTAINERS.contains(&name.as_str()) => {
+                depth = depth.saturating_sub(1);
+            }
+            Markup::Open(name, attrs) if LEAVES.contains(&name.as_str()) || name == "svg" => {
+                let end = (i + 1..toks.len())
+                    .find(|&j| matches!(&toks[j], Markup::Close(n) if n == name))
+                    .unwrap_or(toks.len());
+                let inner = &toks[i + 1..end];
+                let text = if name == "svg" {
+                    let count = |tag: &str| {
+                        inner
+                            .iter()
+                            .filter(|t| matches!(t, Markup::Open(n, _) if n == tag))
+                            .count()
+                    };
+                    format!(
+                        "{} rects, {} lines, {} labels",
+                        count("rect"),
+                        count("line"),
+                        count("text")
+                    )
+                } else {
+                    flatten(inner)
+                };
+                line(&mut out, depth, name, attrs, &text);
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+fn line(out: &mut String, depth: usize, name: &str, attrs: &str, text: &str) {
+    let mut s = format!("{}{name}", "  ".repeat(depth));
+    for key in ["id", "class", "data-ready"] {
+        if let Some(v) = attr(attrs, key) {
+            s.push_str(&format!(" {key}={v}"));
+        }
+    }
+    if !text.is_empty() {
+        s.push_str(": ");
+        s.push_str(text);
+    }
+    out.push_str(s.trim_end());
+    out.push('\n');
+}
+
+fn attr<'a>(attrs: &'a str, key: &str) -> Option<&'a str> {
+    let at = attrs.find(&format!(" {key}=\""))? + key.len() + 3;
+    let len = attrs[at..].find('"')?;
+    Some(&attrs[at..at + len])
+}
+
+/// The text of some markup, whitespace collapsed; table cells apart.
+fn flatten(toks: &[Markup]) -> String {
+    let mut s = String::new();
+    let mut cells = 0;
+    for t in toks {
+        match t {
+            Markup::Open(n, _) if n == "td" || n == "th" => {
+                if cells > 0 {
+                    s.push_str(" | ");
+                }
+                cells += 1;
+            }
+            // Spans (badges, legend entries) stand apart from their neighbours.
+            Markup::Open(n, _) | Markup::Close(n) if n == "span" => s.push(' '),
+            Markup::Text(x) => s.push_str(x),
+            _ => {}
+        }
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Debug)]
+enum Markup {
+    Open(String, String),
+    Close(String),
+    Text(String),
+}
+
+fn markup(html: &str) -> Vec<Markup> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        if lt > 0 {
+            out.push(Markup::Text(rest[..lt].to_string()));
+        }
+        let gt = rest[lt..].find('>').map_or(rest.len(), |g| lt + g);
+        let tag = &rest[lt + 1..gt];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        out.push(if tag.starts_with('/') {
+            Markup::Close(name)
+        } else {
+            Markup::Open(name, tag.to_string())
+        });
+        rest = &rest[(gt + 1).min(rest.len())..];
+    }
+    if !rest.is_empty() {
+        out.push(Markup::Text(rest.to_string()));
+    }
+    out
+}
