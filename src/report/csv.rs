@@ -5,17 +5,12 @@
 
 use anyhow::Result;
 
+use super::verdict::row_counts;
 use super::{Rendered, RunReport};
 
-pub const PARITY: Rendered = Rendered {
-    files: &["parity.csv"],
-    render: parity,
-};
+pub const PARITY: Rendered = Rendered::new(&["parity.csv"], parity);
 
-pub const DIFFERENCES: Rendered = Rendered {
-    files: &["differences.csv"],
-    render: differences,
-};
+pub const DIFFERENCES: Rendered = Rendered::new(&["differences.csv"], differences);
 
 pub const PARITY_HEADER: [&str; 13] = [
     "repository",
@@ -59,21 +54,19 @@ where
 
 fn parity(run: &RunReport) -> Result<Option<Vec<u8>>> {
     let rows = run.tables.iter().map(|t| {
-        [
+        let mut row = vec![
             t.repository.clone().unwrap_or_default(),
             t.source_table.clone(),
             t.target_table.clone(),
-            t.source_rows.to_string(),
-            t.target_rows.to_string(),
-            t.matched.to_string(),
-            t.missing_in_target.to_string(),
-            t.extra_in_target.to_string(),
-            t.different.to_string(),
+        ];
+        row.extend(row_counts(t).map(|n| n.to_string()));
+        row.extend([
             t.status.as_str().to_string(),
             format!("{:.3}", t.source_seconds),
             format!("{:.3}", t.target_seconds),
             t.unreadable.to_string(),
-        ]
+        ]);
+        row
     });
     table(&PARITY_HEADER, rows).map(Some)
 }

@@ -332,28 +332,35 @@ pub fn gate_run() -> RunReport {
         ),
     ];
     let global_flag = GlobalFlagVerdict::judge("USE_DRIZZLE", &repositories);
-    let mut missing = Finding::new(
+    let column = |code: &str, severity: Severity, column: &str, message: &str| Finding {
+        table: Some("repairs".into()),
+        column: Some(column.into()),
+        ..Finding::new(code, severity, message)
+    };
+    let missing = column(
         "COLUMN_MISSING",
         Severity::Error,
+        "notes",
         "repairs.notes is in the Prisma schema but not in the database",
     );
-    missing.table = Some("repairs".into());
-    missing.column = Some("notes".into());
-    let mut shape = Finding::new(
-        "SHAPE_DECIMAL_NUMBER",
-        Severity::Warning,
-        "Prisma reads Decimal, Drizzle a JS number",
-    );
-    shape.table = Some("repairs".into());
-    shape.column = Some("estimated_cost".into());
-    shape.risk = Some(ShapeRisk::Value);
-    shape.allowed = true;
-    let mut drift = Finding::new(
-        "MIGRATION_NOT_APPLIED",
-        Severity::Warning,
-        "20240101_add_notes is not applied",
-    );
-    drift.side = Some("prisma".into());
+    let shape = Finding {
+        risk: Some(ShapeRisk::Value),
+        allowed: true,
+        ..column(
+            "SHAPE_DECIMAL_NUMBER",
+            Severity::Warning,
+            "estimated_cost",
+            "Prisma reads Decimal, Drizzle a JS number",
+        )
+    };
+    let drift = Finding {
+        side: Some("prisma".into()),
+        ..Finding::new(
+            "MIGRATION_NOT_APPLIED",
+            Severity::Warning,
+            "20240101_add_notes is not applied",
+        )
+    };
     RunReport {
         tables: tables().into_iter().take(2).collect(),
         timing: Some(timing),

@@ -11,10 +11,8 @@ use std::fmt::Write as _;
 
 use super::{Rendered, RunReport};
 
-pub const HTML: Rendered = Rendered {
-    files: &["report.html"],
-    render: |run| Ok(Some(render(run).into_bytes())),
-};
+pub const HTML: Rendered =
+    Rendered::new(&["report.html"], |run| Ok(Some(render(run).into_bytes())));
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -38,6 +36,14 @@ pub(super) fn escape_markup(s: &str, apos: &str, xml: bool) -> String {
         }
     }
     out
+}
+
+/// Table cells of numbers (right-aligned).
+pub(super) fn number_cells<T: std::fmt::Display>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(|v| format!("<td class=\"n\">{v}</td>"))
+        .collect()
 }
 
 /// `<ul class="notes">` with one `<li>` per item (HTML the caller has
@@ -393,23 +399,12 @@ fn data_section(s: &mut String, run: &RunReport) {
          <th>matched</th><th>missing in target</th><th>extra in target</th><th>different</th><th>status</th><th>unreadable</th></tr>"
     );
     for t in &run.tables {
-        let name = if t.source_table == t.target_table {
-            t.source_table.clone()
-        } else {
-            format!("{} → {}", t.source_table, t.target_table)
-        };
+        let counts = number_cells(&super::verdict::row_counts(t));
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td>{counts}<td>{}</td><td class=\"n\">{}</td></tr>",
             esc(t.repository.as_deref().unwrap_or("")),
-            esc(&name),
-            t.source_rows,
-            t.target_rows,
-            t.matched,
-            t.missing_in_target,
-            t.extra_in_target,
-            t.different,
+            esc(&super::verdict::pair_name(t)),
             badge(t.status.as_str()),
             t.unreadable
         );
@@ -480,87 +475,4 @@ fn data_section(s: &mut String, run: &RunReport) {
         }
     }
     note_list(s, items);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_file_no_network_and_a_chart_per_operation() {
-        let run = crate::report::fixtures::timing_run();
-        let html = render(&run);
-        assert!(html.starts_with("<!DOCTYPE html>"));
-        assert_eq!(html.matches("<svg class=\"hist\"").count(), 1);
-        assert!(html.contains("class=\"source\"") && html.contains("class=\"target\""));
-        for banned in ["http://", "https://", "<script", "<link", "@import", "url("] {
-            let hits: Vec<_> = html
-                .match_indices(banned)
-                .filter(|(i, _)| !html[..*i].ends_with("xmlns=\""))
-                .collect();
-            assert!(hits.is_empty(), "{banned} in the page");
-        }
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
-
-    #[test]
-    fn the_verdict_banner_comes_first_and_value_risks_stand_out() {
-        use crate::plan::ShapeRisk;
-        use crate::report::verdict::tests::table;
-        let mut repairs = table("repair", "repairs", 20, 3, &[("estimated_cost", 3)]);
-        repairs.shapes.push(crate::engine::ColumnShape {
-            column: "estimated_cost".into(),
-            code: "SHAPE_DECIMAL_NUMBER".into(),
-            risk: ShapeRisk::Value,
-            message: "digits lost".into(),
-        });
-        repairs.shapes.push(crate::engine::ColumnShape {
-            column: "received_at".into(),
-            code: "SHAPE_DATE_VS_STRING".into(),
-            risk: ShapeRisk::Shape,
-            message: "Date vs string".into(),
-        });
-        let mut run = RunReport {
-            command: "check".into(),
-            tables: vec![table("user", "users", 10, 0, &[]), repairs],
-            exit_code: Some(1),
-            ..RunReport::default()
-        };
-        run.verdict = Some(crate::report::verdict::data_verdict(
-            &run,
-            &[
-                ("user".into(), Some("drizzle_user_repo".into())),
-                ("repair".into(), Some("drizzle_repair_repo".into())),
-            ],
-        ));
-        let html = render(&run);
-        let body = &html[html.find("<body>").unwrap() + 6..];
-        assert!(
-            body.trim_start()
-                .starts_with("<header id=\"verdict\" class=\"not-ready\">")
-        );
-        let banner = &body[..body.find("</header>").unwrap()];
-        assert!(
-            banner.contains("<h1>parity check: NOT READY</h1>"),
-            "{banner}"
-        );
-        assert!(banner.contains(
-            "<span class=\"badge v-not-ready\">NOT READY</span> <b>repair</b> <code class=\"flag\">drizzle_repair_repo</code> — data differs: repairs.estimated_cost (3 rows)"
-        ), "{banner}");
-        assert!(
-            banner.contains("2 tables differ") || banner.contains("1 of 2 tables differs"),
-            "{banner}"
-        );
-        // The schema section, value risks first and marked.
-        let schema = &html[html.find("<h2 id=\"schema\">").unwrap()..];
-        let value = schema.find("<tr class=\"value-risk\">").unwrap();
-        let shape = schema.find("risk-shape").unwrap();
-        assert!(value < shape);
-        assert!(
-            html.find("<h2 id=\"schema\">").unwrap() < html.find("<h2>Data parity</h2>").unwrap()
-        );
-    }
 }

@@ -5,10 +5,7 @@ use anyhow::Result;
 
 use super::{Rendered, RunReport};
 
-pub const JSON: Rendered = Rendered {
-    files: &["report.json"],
-    render,
-};
+pub const JSON: Rendered = Rendered::new(&["report.json"], render);
 
 fn render(run: &RunReport) -> Result<Option<Vec<u8>>> {
     let mut bytes = serde_json::to_vec_pretty(run)?;

@@ -11,10 +11,7 @@ use crate::engine::{Status, TableResult};
 use crate::timing::result::MismatchKind;
 use crate::timing::{OperationResult, TimingVerdict};
 
-pub const JUNIT: Rendered = Rendered {
-    files: &["junit.xml"],
-    render: |run| Ok(Some(render(run).into_bytes())),
-};
+pub const JUNIT: Rendered = Rendered::new(&["junit.xml"], |run| Ok(Some(render(run).into_bytes())));
 
 /// Escapes text for XML content and attributes; drops characters XML 1.0
 /// cannot carry.
@@ -43,31 +40,24 @@ struct Case {
 }
 
 fn table_case(suite: &str, t: &TableResult) -> Case {
-    let name = if t.source_table == t.target_table {
-        format!("data {}", t.source_table)
-    } else {
-        format!("data {} → {}", t.source_table, t.target_table)
-    };
+    let name = format!("data {}", super::verdict::pair_name(t));
+    let [source, target, matched, missing, extra, different] = super::verdict::row_counts(t);
     let counts = format!(
-        "source {} rows, target {} rows: {} matched, {} missing in target, {} extra in target, {} different, {} unreadable",
-        t.source_rows,
-        t.target_rows,
-        t.matched,
-        t.missing_in_target,
-        t.extra_in_target,
-        t.different,
+        "source {source} rows, target {target} rows: {matched} matched, {missing} missing in target, \
+         {extra} extra in target, {different} different, {} unreadable",
         t.unreadable
     );
     let outcome = match t.status {
         Status::Ok => Outcome::Pass,
-        Status::Error => Outcome::Error {
-            message: t.error.clone().unwrap_or_else(|| "failed".into()),
-        },
-        Status::Incomplete => Outcome::Error {
-            message: t
-                .error
-                .clone()
-                .unwrap_or_else(|| "incomplete: the run was stopped".into()),
+        Status::Error | Status::Incomplete => Outcome::Error {
+            message: t.error.clone().unwrap_or_else(|| {
+                if t.status == Status::Error {
+                    "failed"
+                } else {
+                    "incomplete: the run was stopped"
+                }
+                .into()
+            }),
         },
         Status::Differs => {
             let keys: Vec<String> = t
@@ -77,25 +67,18 @@ fn table_case(suite: &str, t: &TableResult) -> Case {
                 .map(|d| format!("{} {}", d.kind.as_str(), d.key))
                 .collect();
             let mut body = counts.clone();
-            if !t.columns_differing.is_empty() {
-                let cols: Vec<String> = t
-                    .columns_differing
-                    .iter()
-                    .map(|(c, n)| format!("{c} ({n})"))
-                    .collect();
-                let _ = write!(body, "\ncolumns differing: {}", cols.join(", "));
-            }
-            if !t.columns_unreadable.is_empty() {
-                let cols: Vec<String> = t
-                    .columns_unreadable
-                    .iter()
-                    .map(|(c, n)| format!("{c} ({n})"))
-                    .collect();
-                let _ = write!(
-                    body,
-                    "\ncolumns unreadable (an ORM's read throws): {}",
-                    cols.join(", ")
-                );
+            for (what, cols) in [
+                ("columns differing", &t.columns_differing),
+                (
+                    "columns unreadable (an ORM's read throws)",
+                    &t.columns_unreadable,
+                ),
+            ] {
+                if !cols.is_empty() {
+                    let cols: Vec<String> =
+                        cols.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+                    let _ = write!(body, "\n{what}: {}", cols.join(", "));
+                }
             }
             if !keys.is_empty() {
                 let _ = write!(body, "\nfirst differing keys:\n{}", keys.join("\n"));
@@ -351,22 +334,4 @@ pub fn render(run: &RunReport) -> String {
     }
     s.push_str("</testsuites>\n");
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suites_per_repository_with_failures() {
-        let run = crate::report::fixtures::timing_run();
-        let x = render(&run);
-        assert!(x.starts_with("<?xml"));
-        assert!(x.contains(
-            "<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""
-        ));
-        assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
-        assert!(x.contains("<failure type=\"slower\""));
-        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
-    }
 }

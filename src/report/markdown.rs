@@ -6,15 +6,14 @@
 
 use std::fmt::{Display, Write as _};
 
+use super::verdict::row_counts;
 use super::{Rendered, RunReport};
 use crate::engine::{Status, TableResult};
 use crate::plan::ShapeRisk;
 
 /// `summary.md` of `check`, `backup` and `demo`.
-pub const SUMMARY: Rendered = Rendered {
-    files: &["summary.md"],
-    render: |run| Ok(Some(render(run).into_bytes())),
-};
+pub const SUMMARY: Rendered =
+    Rendered::new(&["summary.md"], |run| Ok(Some(render(run).into_bytes())));
 
 pub fn render(run: &RunReport) -> String {
     let mut s = String::new();
@@ -49,21 +48,11 @@ pub fn render(run: &RunReport) -> String {
         );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|---:|");
         for t in &tables {
-            let name = if t.source_table == t.target_table {
-                t.source_table.clone()
-            } else {
-                format!("{} → {}", t.source_table, t.target_table)
-            };
-            let name = cell(&name);
+            let name = cell(&super::verdict::pair_name(t));
+            let counts = row_counts(t).map(|n| n.to_string()).join(" | ");
             let _ = writeln!(
                 s,
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                t.source_rows,
-                t.target_rows,
-                t.matched,
-                t.missing_in_target,
-                t.extra_in_target,
-                t.different,
+                "| {name} | {counts} | {} | {} |",
                 t.status.as_str(),
                 t.unreadable
             );

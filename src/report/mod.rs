@@ -102,6 +102,15 @@ pub struct Rendered {
     pub render: fn(&RunReport) -> Result<Option<Vec<u8>>>,
 }
 
+impl Rendered {
+    pub const fn new(
+        files: &'static [&'static str],
+        render: fn(&RunReport) -> Result<Option<Vec<u8>>>,
+    ) -> Rendered {
+        Rendered { files, render }
+    }
+}
+
 impl ReportWriter for Rendered {
     fn files(&self) -> &'static [&'static str] {
         self.files

@@ -28,20 +28,13 @@ use super::markdown::bullets;
 use super::{Rendered, RunReport, Writers};
 use crate::timing::observe::{ObserveSection, ObserveVerdict, ObservedOperation, ObservedSide};
 
-pub const OBSERVE: Rendered = Rendered {
-    files: &["observe.csv"],
-    render: observe_csv,
-};
+pub const OBSERVE: Rendered = Rendered::new(&["observe.csv"], observe_csv);
 
-pub const UNMATCHED: Rendered = Rendered {
-    files: &["observe-unmatched.csv"],
-    render: unmatched_csv,
-};
+pub const UNMATCHED: Rendered = Rendered::new(&["observe-unmatched.csv"], unmatched_csv);
 
-pub const SUMMARY: Rendered = Rendered {
-    files: &["summary.md"],
-    render: |run| Ok(run.observe.as_ref().map(|o| summary(run, o).into_bytes())),
-};
+pub const SUMMARY: Rendered = Rendered::new(&["summary.md"], |run| {
+    Ok(run.observe.as_ref().map(|o| summary(run, o).into_bytes()))
+});
 
 pub const OBSERVE_HEADER: [&str; 20] = [
     "repository",
@@ -192,6 +185,22 @@ fn summary(run: &RunReport, obs: &ObserveSection) -> String {
     s
 }
 
+/// The ratio (two decimals) and its interval, or `none` for each without
+/// enough traffic to have one.
+fn ratio_and_ci(o: &ObservedOperation, none: &str) -> (String, String) {
+    let ratio = if o.ratio.is_finite() {
+        format!("{:.2}", o.ratio)
+    } else {
+        none.to_string()
+    };
+    let ci = if o.ci_low.is_finite() {
+        format!("[{:.2}, {:.2}]", o.ci_low, o.ci_high)
+    } else {
+        none.to_string()
+    };
+    (ratio, ci)
+}
+
 /// The stdout table: one line per operation.
 pub fn text_table(obs: &ObserveSection) -> String {
     let mut s = String::new();
@@ -201,11 +210,7 @@ pub fn text_table(obs: &ObserveSection) -> String {
         "operation", "calls", "calls", "source ms", "target ms", "ratio", "95% CI"
     );
     for o in &obs.operations {
-        let ci = if o.ci_low.is_finite() {
-            format!("[{:.2}, {:.2}]", o.ci_low, o.ci_high)
-        } else {
-            "-".into()
-        };
+        let (ratio, ci) = ratio_and_ci(o, "-");
         let _ = writeln!(
             s,
             "{:<44} {:>8} {:>8} {:>10.4} {:>10.4} {:>7} {:>16}  {}",
@@ -214,11 +219,7 @@ pub fn text_table(obs: &ObserveSection) -> String {
             o.target.calls,
             o.source.mean_ms,
             o.target.mean_ms,
-            if o.ratio.is_finite() {
-                format!("{:.2}", o.ratio)
-            } else {
-                "-".into()
-            },
+            ratio,
             ci,
             o.verdict.as_str()
         );
@@ -258,6 +259,7 @@ pub fn html_section(s: &mut String, obs: &ObserveSection) {
          <th>staging p50 ratio</th><th>staging verdict</th></tr>"
     );
     for o in &obs.operations {
+        let (ratio, ci) = ratio_and_ci(o, "–");
         let _ = writeln!(
             s,
             "<tr><td><code>{}/{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4}</td>\
@@ -268,16 +270,8 @@ pub fn html_section(s: &mut String, obs: &ObserveSection) {
             o.target.calls,
             o.source.mean_ms,
             o.target.mean_ms,
-            if o.ratio.is_finite() {
-                format!("{:.2}", o.ratio)
-            } else {
-                "–".into()
-            },
-            if o.ci_low.is_finite() {
-                format!("[{:.2}, {:.2}]", o.ci_low, o.ci_high)
-            } else {
-                "–".into()
-            },
+            ratio,
+            ci,
             esc(o.verdict.as_str()),
             o.staging
                 .as_ref()

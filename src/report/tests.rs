@@ -318,3 +318,146 @@ fn markup(html: &str) -> Vec<Markup> {
     }
     out
 }
+
+/// `html`'s own checks.
+mod html {
+    use crate::report::RunReport;
+    use crate::report::html::*;
+
+    #[test]
+    fn one_file_no_network_and_a_chart_per_operation() {
+        let run = crate::report::fixtures::timing_run();
+        let html = render(&run);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert_eq!(html.matches("<svg class=\"hist\"").count(), 1);
+        assert!(html.contains("class=\"source\"") && html.contains("class=\"target\""));
+        for banned in ["http://", "https://", "<script", "<link", "@import", "url("] {
+            let hits: Vec<_> = html
+                .match_indices(banned)
+                .filter(|(i, _)| !html[..*i].ends_with("xmlns=\""))
+                .collect();
+            assert!(hits.is_empty(), "{banned} in the page");
+        }
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn the_verdict_banner_comes_first_and_value_risks_stand_out() {
+        use crate::plan::ShapeRisk;
+        use crate::report::verdict::tests::table;
+        let mut repairs = table("repair", "repairs", 20, 3, &[("estimated_cost", 3)]);
+        repairs.shapes.push(crate::engine::ColumnShape {
+            column: "estimated_cost".into(),
+            code: "SHAPE_DECIMAL_NUMBER".into(),
+            risk: ShapeRisk::Value,
+            message: "digits lost".into(),
+        });
+        repairs.shapes.push(crate::engine::ColumnShape {
+            column: "received_at".into(),
+            code: "SHAPE_DATE_VS_STRING".into(),
+            risk: ShapeRisk::Shape,
+            message: "Date vs string".into(),
+        });
+        let mut run = RunReport {
+            command: "check".into(),
+            tables: vec![table("user", "users", 10, 0, &[]), repairs],
+            exit_code: Some(1),
+            ..RunReport::default()
+        };
+        run.verdict = Some(crate::report::verdict::data_verdict(
+            &run,
+            &[
+                ("user".into(), Some("drizzle_user_repo".into())),
+                ("repair".into(), Some("drizzle_repair_repo".into())),
+            ],
+        ));
+        let html = render(&run);
+        let body = &html[html.find("<body>").unwrap() + 6..];
+        assert!(
+            body.trim_start()
+                .starts_with("<header id=\"verdict\" class=\"not-ready\">")
+        );
+        let banner = &body[..body.find("</header>").unwrap()];
+        assert!(
+            banner.contains("<h1>parity check: NOT READY</h1>"),
+            "{banner}"
+        );
+        assert!(banner.contains(
+            "<span class=\"badge v-not-ready\">NOT READY</span> <b>repair</b> <code class=\"flag\">drizzle_repair_repo</code> — data differs: repairs.estimated_cost (3 rows)"
+        ), "{banner}");
+        assert!(
+            banner.contains("2 tables differ") || banner.contains("1 of 2 tables differs"),
+            "{banner}"
+        );
+        // The schema section, value risks first and marked.
+        let schema = &html[html.find("<h2 id=\"schema\">").unwrap()..];
+        let value = schema.find("<tr class=\"value-risk\">").unwrap();
+        let shape = schema.find("risk-shape").unwrap();
+        assert!(value < shape);
+        assert!(
+            html.find("<h2 id=\"schema\">").unwrap() < html.find("<h2>Data parity</h2>").unwrap()
+        );
+    }
+}
+
+/// `junit`'s own checks.
+mod junit {
+    use crate::report::junit::*;
+
+    #[test]
+    fn suites_per_repository_with_failures() {
+        let run = crate::report::fixtures::timing_run();
+        let x = render(&run);
+        assert!(x.starts_with("<?xml"));
+        assert!(x.contains(
+            "<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""
+        ));
+        assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
+        assert!(x.contains("<failure type=\"slower\""));
+        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}
+
+/// `prometheus`'s own checks.
+mod prometheus {
+    use crate::report::RunReport;
+    use crate::report::prometheus::*;
+
+    #[test]
+    fn text_format_with_help_type_and_escaped_labels() {
+        let run = RunReport {
+            command: "run".into(),
+            exit_code: Some(1),
+            ..RunReport::default()
+        };
+        let extras = Extras {
+            gates: vec![
+                Gate {
+                    repository: "bike".into(),
+                    flag: "drizzle_bike_repo".into(),
+                    ready: true,
+                },
+                Gate {
+                    repository: "odd\"name\\".into(),
+                    flag: String::new(),
+                    ready: false,
+                },
+            ],
+            duration_seconds: 1.5,
+            finished_unix: 1_700_000_000.0,
+            ..Extras::default()
+        };
+        let text = render(&run, &extras);
+        assert!(text.contains("# TYPE parity_gate_ready gauge\n"));
+        assert!(
+            text.contains("parity_gate_ready{repository=\"bike\",flag=\"drizzle_bike_repo\"} 1\n")
+        );
+        assert!(text.contains("parity_gate_ready{repository=\"odd\\\"name\\\\\",flag=\"\"} 0\n"));
+        assert!(text.contains("parity_last_run_exit_code{command=\"run\"} 1\n"));
+        assert!(text.contains("parity_last_run_duration_seconds{command=\"run\"} 1.5\n"));
+        assert_eq!(text.matches("# HELP parity_gate_ready").count(), 1);
+    }
+}

@@ -252,30 +252,26 @@ pub async fn run_operations(
         return Ok(section);
     }
     let writers: Vec<&Operation> = ops.iter().filter(|o| o.writes).collect();
-    if let Some(w) = writers.first() {
-        for side in [&config.source, &config.target] {
-            if !side.allow_writes {
-                let which = if std::ptr::eq(side, &config.source) {
-                    "source"
-                } else {
-                    "target"
-                };
-                bail!(
-                    "operation {} writes (rolled back, always), but [{which}] does not allow writes; \
-                     set allow_writes = true in [{which}] of {} for a database you may write to, \
-                     or leave the operation out with --operations",
-                    w.id(),
-                    config.path.display()
-                );
-            }
-        }
+    let sides = [("source", &config.source), ("target", &config.target)];
+    if let Some(w) = writers.first()
+        && let Some((which, _)) = sides.iter().find(|(_, side)| !side.allow_writes)
+    {
+        bail!(
+            "operation {} writes (rolled back, always), but [{which}] does not allow writes; \
+             set allow_writes = true in [{which}] of {} for a database you may write to, \
+             or leave the operation out with --operations",
+            w.id(),
+            config.path.display()
+        );
     }
-    let surl = config.source.url.as_ref().context(
-        "[source] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
-    )?;
-    let turl = config.target.url.as_ref().context(
-        "[target] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
-    )?;
+    let [surl, turl] = sides.map(|(which, side)| {
+        side.url.as_ref().with_context(|| {
+            format!(
+                "[{which}] has no url; set url = \"${{DATABASE_URL}}\" in the config and export DATABASE_URL"
+            )
+        })
+    });
+    let (surl, turl) = (surl?, turl?);
     let connect = |writes: bool| ConnectOptions {
         max_connections: opts.concurrency as u32 + 1,
         statement_timeout: std::time::Duration::from_secs(opts.statement_timeout_seconds),

@@ -10,15 +10,9 @@ use crate::report::csv::table;
 use crate::report::{Rendered, RunReport};
 use crate::timing::{OperationResult, SideResult};
 
-pub const TIMING: Rendered = Rendered {
-    files: &["timing.csv"],
-    render: timing,
-};
+pub const TIMING: Rendered = Rendered::new(&["timing.csv"], timing);
 
-pub const COMPARE: Rendered = Rendered {
-    files: &["timing-compare.csv"],
-    render: compare,
-};
+pub const COMPARE: Rendered = Rendered::new(&["timing-compare.csv"], compare);
 
 pub const TIMING_HEADER: [&str; 18] = [
     "repository",

@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::{block_spread, num};
-use crate::report::html::{badge, esc, note_list};
+use super::{block_spread, figures, method, num};
+use crate::report::html::{badge, esc, note_list, number_cells};
 use crate::timing::stats::percentile_sorted;
 use crate::timing::{CompareMode, OperationResult, TimingSection, TimingVerdict};
 
@@ -17,15 +17,8 @@ pub(crate) fn section(s: &mut String, t: &TimingSection) {
     let _ = writeln!(s, "<h2>Query timing</h2>");
     let _ = writeln!(
         s,
-        "<p class=\"meta\">{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
-         {} client(s) per side, interleaved. <b>slower</b> when the 95% bootstrap CI of the median ratio (target/source) lies above {:.2}; \
-         <b>faster</b> when it lies below {:.2}. The interval resamples blocks, then iterations: it covers the spread between blocks.</p>",
-        t.iterations,
-        t.blocks.max(1),
-        t.warmup,
-        t.concurrency,
-        1.0 + t.max_slowdown,
-        1.0 / (1.0 + t.max_slowdown)
+        "<p class=\"meta\">{}</p>",
+        method(t, |w| format!("<b>{w}</b>"))
     );
     let _ = writeln!(
         s,
@@ -33,20 +26,14 @@ pub(crate) fn section(s: &mut String, t: &TimingSection) {
          <th>95% CI</th><th>ratio p95</th><th>round trips</th><th>verdict</th><th>ratio per block</th></tr>"
     );
     for o in &t.operations {
+        let cells = number_cells(&figures(o));
         let _ = writeln!(
             s,
-            "<tr><td><a href=\"#op-{}\">{}/{}</a></td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
-             <td class=\"n\">{:.2}</td><td class=\"n\">[{:.2}, {:.2}]</td><td class=\"n\">{:.2}</td>\
+            "<tr><td><a href=\"#op-{}\">{}/{}</a></td>{cells}\
              <td class=\"n\">{} / {}</td><td>{}</td><td class=\"n\">{}</td></tr>",
             anchor(o),
             esc(&o.repository),
             esc(&o.operation),
-            o.source.stats.p50_ms,
-            o.target.stats.p50_ms,
-            o.comparison.ratio_p50,
-            o.comparison.ci_low,
-            o.comparison.ci_high,
-            o.comparison.ratio_p95,
             num(o.source.round_trips),
             num(o.target.round_trips),
             badge(o.verdict.as_str()),

@@ -95,6 +95,39 @@ fn operations(run: &RunReport) -> &[OperationResult] {
     run.timing.as_ref().map_or(&[], |t| t.operations.as_slice())
 }
 
+/// How the operations were measured and judged, in one paragraph; `mark`
+/// sets off the verdict words (`slower`, `faster`).
+fn method(t: &TimingSection, mark: fn(&str) -> String) -> String {
+    format!(
+        "{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
+         {} client(s) per side, interleaved. {} when the 95% bootstrap CI of the median ratio (target/source) \
+         lies above {:.2}; {} when it lies below {:.2}. The interval resamples blocks, then iterations: \
+         it covers the spread between blocks.",
+        t.iterations,
+        t.blocks.max(1),
+        t.warmup,
+        t.concurrency,
+        mark("slower"),
+        1.0 + t.max_slowdown,
+        mark("faster"),
+        1.0 / (1.0 + t.max_slowdown)
+    )
+}
+
+/// An operation's headline figures as the timing tables show them: the
+/// source and target p50 (ms), the ratio of medians, its 95% interval and
+/// the ratio of p95s.
+fn figures(o: &OperationResult) -> [String; 5] {
+    let c = &o.comparison;
+    [
+        format!("{:.3}", o.source.stats.p50_ms),
+        format!("{:.3}", o.target.stats.p50_ms),
+        format!("{:.2}", c.ratio_p50),
+        format!("[{:.2}, {:.2}]", c.ci_low, c.ci_high),
+        format!("{:.2}", c.ratio_p95),
+    ]
+}
+
 /// A count or mean: whole numbers without decimals, else two.
 fn num(x: f64) -> String {
     if x.fract() == 0.0 {

@@ -6,16 +6,14 @@
 
 use std::fmt::Write as _;
 
-use super::{block_spread, num};
+use super::{block_spread, figures, method, num};
 use crate::report::markdown::{self, bullets, cell, head};
 use crate::report::{Rendered, RunReport};
 use crate::timing::result::MismatchKind;
 use crate::timing::{CompareMode, TimingSection};
 
-pub const SUMMARY: Rendered = Rendered {
-    files: &["summary.md"],
-    render: |run| Ok(Some(render(run).into_bytes())),
-};
+pub const SUMMARY: Rendered =
+    Rendered::new(&["summary.md"], |run| Ok(Some(render(run).into_bytes())));
 
 /// The whole `summary.md`: the data-check part when the run has tables,
 /// then the timing section.
@@ -44,19 +42,7 @@ pub fn render(run: &RunReport) -> String {
 fn section(t: &TimingSection) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Query timing\n");
-    let _ = writeln!(
-        s,
-        "{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
-         {} client(s) per side, interleaved. `slower` when the 95% CI of the median ratio (target/source) \
-         lies above {:.2}; `faster` when it lies below {:.2}. The interval is a bootstrap over blocks, then \
-         iterations: it covers the spread between blocks.\n",
-        t.iterations,
-        t.blocks.max(1),
-        t.warmup,
-        t.concurrency,
-        1.0 + t.max_slowdown,
-        1.0 / (1.0 + t.max_slowdown)
-    );
+    let _ = writeln!(s, "{}\n", method(t, |w| format!("`{w}`")));
     let count = |v: &str| {
         t.operations
             .iter()
@@ -81,15 +67,10 @@ fn section(t: &TimingSection) -> String {
     for o in &t.operations {
         let _ = writeln!(
             s,
-            "| {}/{} | {:.3} | {:.3} | {:.2} | [{:.2}, {:.2}] | {:.2} | {}/{} | {}/{} | **{}** | {} |",
+            "| {}/{} | {} | {}/{} | {}/{} | **{}** | {} |",
             cell(&o.repository),
             cell(&o.operation),
-            o.source.stats.p50_ms,
-            o.target.stats.p50_ms,
-            o.comparison.ratio_p50,
-            o.comparison.ci_low,
-            o.comparison.ci_high,
-            o.comparison.ratio_p95,
+            figures(o).join(" | "),
             num(o.source.round_trips),
             num(o.target.round_trips),
             num(o.source.rows),

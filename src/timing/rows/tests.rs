@@ -201,41 +201,57 @@ fn cmp(
 
 #[test]
 fn compares_multisets_entities_and_counts() {
-    let s = vec![
-        ent("t", &[("id", 1), ("v", 10)]),
-        ent("t", &[("id", 2), ("v", 20)]),
+    let row = |id, v| ent("t", &[("id", id), ("v", v)]);
+    let s = vec![row(1, 10), row(2, 20)];
+    let tol = [(ColumnRef::parse("t.v"), Tolerance::Absolute(1.0))];
+    // (mode, target rows, tolerances, whether they differ from `s`, why).
+    let cases: [(
+        CompareMode,
+        Vec<Entity>,
+        &[(ColumnRef, Tolerance)],
+        bool,
+        &str,
+    ); 5] = [
+        (
+            CompareMode::Rows,
+            vec![row(2, 20), row(1, 10)],
+            &[],
+            false,
+            "same rows, other order",
+        ),
+        (
+            CompareMode::Rows,
+            vec![row(2, 21), row(1, 10)],
+            &[],
+            true,
+            "a value differs",
+        ),
+        (
+            CompareMode::Rows,
+            vec![row(2, 21), row(1, 10)],
+            &tol,
+            false,
+            "within tolerance",
+        ),
+        (
+            CompareMode::Count,
+            vec![row(3, 30), row(4, 40)],
+            &[],
+            false,
+            "only counts matter",
+        ),
+        (CompareMode::Count, vec![], &[], true, "the counts differ"),
     ];
-    let t = vec![
-        ent("t", &[("id", 2), ("v", 20)]),
-        ent("t", &[("id", 1), ("v", 10)]),
-    ];
-    assert!(
-        cmp(CompareMode::Rows, s.clone(), t.clone(), &[])
-            .mismatch
-            .is_none()
-    );
+    for (mode, t, tol, differs, why) in cases {
+        let m = cmp(mode, s.clone(), t, tol).mismatch;
+        assert_eq!(m.is_some(), differs, "{why}: {m:?}");
+    }
     // A missing row is a mismatch naming its key.
-    let m = cmp(CompareMode::Rows, s.clone(), t[..1].to_vec(), &[])
+    let m = cmp(CompareMode::Rows, s.clone(), vec![row(2, 20)], &[])
         .mismatch
         .unwrap();
     assert_eq!((m.only_in_source, m.only_in_target), (1, 0));
     assert_eq!(m.first_keys, vec!["t(id=1)"]);
-    // A value difference within tolerance passes.
-    let t2 = vec![
-        ent("t", &[("id", 2), ("v", 21)]),
-        ent("t", &[("id", 1), ("v", 10)]),
-    ];
-    assert!(
-        cmp(CompareMode::Rows, s.clone(), t2.clone(), &[])
-            .mismatch
-            .is_some()
-    );
-    let tol = [(ColumnRef::parse("t.v"), Tolerance::Absolute(1.0))];
-    assert!(
-        cmp(CompareMode::Rows, s.clone(), t2, &tol)
-            .mismatch
-            .is_none()
-    );
     // Entities: duplicate readings merge by key, extra tables are notes.
     let s3 = vec![
         ent("t", &[("id", 1)]),
@@ -246,17 +262,6 @@ fn compares_multisets_entities_and_counts() {
     let o = cmp(CompareMode::Entities, s3, t3, &[]);
     assert!(o.mismatch.is_none());
     assert!(o.notes.iter().any(|n| n.starts_with("u:")), "{:?}", o.notes);
-    // Count: only the numbers matter.
-    let t4 = vec![
-        ent("t", &[("id", 3), ("v", 30)]),
-        ent("t", &[("id", 4), ("v", 40)]),
-    ];
-    assert!(
-        cmp(CompareMode::Count, s.clone(), t4, &[])
-            .mismatch
-            .is_none()
-    );
-    assert!(cmp(CompareMode::Count, s, vec![], &[]).mismatch.is_some());
 }
 
 #[test]

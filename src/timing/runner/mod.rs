@@ -190,8 +190,9 @@ impl Run<'_, '_> {
             t_rows += b.rows;
             s_rtt += a.round_trips;
             t_rtt += b.round_trips;
-            let es = entities_of(self.source, &op.source, &a.results, op);
-            let et = entities_of(self.target, &op.target, &b.results, op);
+            let (vs, vt) = (self.source.view(&op.source), self.target.view(&op.target));
+            let es = entities_of(&vs, &a.results, op);
+            let et = entities_of(&vt, &b.results, op);
             let mapping = self.source.mapping;
             let key_of = |table: &str| {
                 mapping
@@ -213,8 +214,8 @@ impl Run<'_, '_> {
             if mismatch.is_none() && order_applies(op) {
                 let o = order::compare(
                     op.ordered,
-                    &lists_of(self.source, &op.source, &a.results, op),
-                    &lists_of(self.target, &op.target, &b.results, op),
+                    &lists_of(&vs, &a.results, op),
+                    &lists_of(&vt, &b.results, op),
                     &key_of,
                 );
                 notes.extend(o.notes);
@@ -324,30 +325,26 @@ impl Run<'_, '_> {
 
 /// The entities a side's statements returned, read through its mapping.
 fn entities_of(
-    side: &TimingSide<'_>,
-    sql: &SideOps,
+    view: &SideView<'_>,
     results: &[(String, StmtResult)],
     op: &Operation,
 ) -> Vec<Entity> {
-    let view = side.view(sql);
     let mut out = Vec::new();
     for (text, r) in results {
-        rows::entities(&view, text, r, &op.ignore, &mut out);
+        rows::entities(view, text, r, &op.ignore, &mut out);
     }
     out
 }
 
 /// The top-level list each statement returned, in its order.
 fn lists_of(
-    side: &TimingSide<'_>,
-    sql: &SideOps,
+    view: &SideView<'_>,
     results: &[(String, StmtResult)],
     op: &Operation,
 ) -> Vec<OrderedList> {
-    let view = side.view(sql);
     results
         .iter()
-        .filter_map(|(text, r)| order::list(&view, text, r, &op.ignore))
+        .filter_map(|(text, r)| order::list(view, text, r, &op.ignore))
         .collect()
 }
 
