@@ -185,9 +185,10 @@ fn summary(run: &RunReport, obs: &ObserveSection) -> String {
     s
 }
 
-/// The ratio (two decimals) and its interval, or `none` for each without
-/// enough traffic to have one.
-fn ratio_and_ci(o: &ObservedOperation, none: &str) -> (String, String) {
+/// An operation's figures as the tables show them: calls and mean ms per
+/// side, the ratio and its interval (`none` without enough traffic for
+/// one).
+fn figures(o: &ObservedOperation, none: &str) -> [String; 6] {
     let ratio = if o.ratio.is_finite() {
         format!("{:.2}", o.ratio)
     } else {
@@ -198,7 +199,14 @@ fn ratio_and_ci(o: &ObservedOperation, none: &str) -> (String, String) {
     } else {
         none.to_string()
     };
-    (ratio, ci)
+    [
+        o.source.calls.to_string(),
+        o.target.calls.to_string(),
+        format!("{:.4}", o.source.mean_ms),
+        format!("{:.4}", o.target.mean_ms),
+        ratio,
+        ci,
+    ]
 }
 
 /// The stdout table: one line per operation.
@@ -210,17 +218,11 @@ pub fn text_table(obs: &ObserveSection) -> String {
         "operation", "calls", "calls", "source ms", "target ms", "ratio", "95% CI"
     );
     for o in &obs.operations {
-        let (ratio, ci) = ratio_and_ci(o, "-");
+        let [sc, tc, sm, tm, ratio, ci] = figures(o, "-");
         let _ = writeln!(
             s,
-            "{:<44} {:>8} {:>8} {:>10.4} {:>10.4} {:>7} {:>16}  {}",
+            "{:<44} {sc:>8} {tc:>8} {sm:>10} {tm:>10} {ratio:>7} {ci:>16}  {}",
             format!("{}/{}", o.repository, o.operation),
-            o.source.calls,
-            o.target.calls,
-            o.source.mean_ms,
-            o.target.mean_ms,
-            ratio,
-            ci,
             o.verdict.as_str()
         );
     }
@@ -259,19 +261,12 @@ pub fn html_section(s: &mut String, obs: &ObserveSection) {
          <th>staging p50 ratio</th><th>staging verdict</th></tr>"
     );
     for o in &obs.operations {
-        let (ratio, ci) = ratio_and_ci(o, "–");
+        let cells = super::html::number_cells(&figures(o, "–"));
         let _ = writeln!(
             s,
-            "<tr><td><code>{}/{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4}</td>\
-             <td class=\"n\">{:.4}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}/{}</code></td>{cells}<td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             esc(&o.repository),
             esc(&o.operation),
-            o.source.calls,
-            o.target.calls,
-            o.source.mean_ms,
-            o.target.mean_ms,
-            ratio,
-            ci,
             esc(o.verdict.as_str()),
             o.staging
                 .as_ref()

@@ -319,13 +319,13 @@ fn markup(html: &str) -> Vec<Markup> {
     out
 }
 
-/// `html`'s own checks.
+/// The page's and junit.xml's own checks.
 mod html {
     use crate::report::RunReport;
     use crate::report::html::*;
 
     #[test]
-    fn one_file_no_network_and_a_chart_per_operation() {
+    fn one_file_no_network_a_chart_per_operation_and_a_junit_suite() {
         let run = crate::report::fixtures::timing_run();
         let html = render(&run);
         assert!(html.starts_with("<!DOCTYPE html>"));
@@ -341,6 +341,18 @@ mod html {
         assert_eq!(
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        // junit.xml: suites per repository, with failures.
+        let x = crate::report::junit::render(&run);
+        assert!(x.starts_with("<?xml"));
+        assert!(x.contains(
+            "<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""
+        ));
+        assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
+        assert!(x.contains("<failure type=\"slower\""));
+        assert_eq!(
+            crate::report::junit::esc("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;"
         );
     }
 

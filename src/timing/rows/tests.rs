@@ -15,56 +15,38 @@ const DRIZZLE_WITH: &str = r#"select "bikes"."id", "bikes"."customer_id", "bikes
 
 const DRIZZLE_SQLITE_WITH: &str = r#"select "id", "customer_id", (select coalesce(json_group_array(json_array("id", "status", (select coalesce(json_group_array(json_array("id", "sku")), json_array()) as "data" from "items" "bikes_repairs_items"))), json_array()) as "data" from "repairs" "bikes_repairs" where "bikes_repairs"."bike_id" = "bikes"."id") as "repairs" from "bikes" "bikes" where "bikes"."customer_id" = ?"#;
 
-#[test]
-fn parses_drizzle_relational_sql_for_mysql() {
-    let sql = "select `id`, coalesce((select json_arrayagg(json_array(`id`, `status`)) from `repairs` `bikes_repairs` where `bikes_repairs`.`bike_id` = `bikes`.`id`), json_array()) as `repairs` from `bikes` `bikes` where `bikes`.`customer_id` = ?";
+fn columns(names: &[&str]) -> Vec<NestedField> {
+    names
+        .iter()
+        .map(|c| NestedField::Column(c.to_string()))
+        .collect()
+}
+
+/// The one relation a Drizzle query nests, `repairs`, over table `repairs`.
+fn repairs_of(sql: &str) -> NestedSpec {
     let n = drizzle_nested(sql);
-    let spec = n.get("repairs").expect("repairs");
-    assert_eq!(spec.table, "repairs");
-    assert_eq!(
-        spec.fields,
-        vec![
-            NestedField::Column("id".into()),
-            NestedField::Column("status".into())
-        ]
-    );
-}
-
-#[test]
-fn parses_drizzle_relational_sql_for_sqlite() {
-    let n = drizzle_nested(DRIZZLE_SQLITE_WITH);
     assert_eq!(n.len(), 1, "{n:?}");
-    let spec = n.get("repairs").expect("repairs");
+    let spec = n.get("repairs").expect("repairs").clone();
     assert_eq!(spec.table, "repairs");
-    assert_eq!(spec.fields[0], NestedField::Column("id".into()));
-    match &spec.fields[2] {
-        NestedField::Nested(inner) => {
-            assert_eq!(inner.table, "items");
-            assert_eq!(
-                inner.fields,
-                vec![
-                    NestedField::Column("id".into()),
-                    NestedField::Column("sku".into())
-                ]
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    spec
 }
 
 #[test]
-fn parses_drizzle_relational_sql() {
-    let n = drizzle_nested(DRIZZLE_WITH);
-    let spec = n.get("repairs").expect("repairs");
-    assert_eq!(spec.table, "repairs");
-    assert_eq!(spec.fields[0], NestedField::Column("id".into()));
-    assert_eq!(spec.fields[1], NestedField::Column("status".into()));
-    match &spec.fields[2] {
-        NestedField::Nested(inner) => {
-            assert_eq!(inner.table, "items");
-            assert_eq!(inner.fields.len(), 2);
+fn parses_drizzle_relational_sql_per_dialect() {
+    // MySQL (`mode: 'planetscale'`): one flat relation.
+    let mysql = "select `id`, coalesce((select json_arrayagg(json_array(`id`, `status`)) from `repairs` `bikes_repairs` where `bikes_repairs`.`bike_id` = `bikes`.`id`), json_array()) as `repairs` from `bikes` `bikes` where `bikes`.`customer_id` = ?";
+    assert_eq!(repairs_of(mysql).fields, columns(&["id", "status"]));
+    // PostgreSQL and SQLite: items nested in repairs.
+    for sql in [DRIZZLE_WITH, DRIZZLE_SQLITE_WITH] {
+        let spec = repairs_of(sql);
+        assert_eq!(spec.fields[..2], columns(&["id", "status"]), "{sql}");
+        match &spec.fields[2] {
+            NestedField::Nested(inner) => {
+                assert_eq!(inner.table, "items");
+                assert_eq!(inner.fields, columns(&["id", "sku"]));
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     assert!(drizzle_nested("select 1").is_empty());
 }
