@@ -415,24 +415,6 @@ mod html {
     }
 }
 
-/// `junit`'s own checks.
-mod junit {
-    use crate::report::junit::*;
-
-    #[test]
-    fn suites_per_repository_with_failures() {
-        let run = crate::report::fixtures::timing_run();
-        let x = render(&run);
-        assert!(x.starts_with("<?xml"));
-        assert!(x.contains(
-            "<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""
-        ));
-        assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
-        assert!(x.contains("<failure type=\"slower\""));
-        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
-    }
-}
-
 /// `prometheus`'s own checks.
 mod prometheus {
     use crate::report::RunReport;
