@@ -99,7 +99,7 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
         );
     }
     // Query ids first, so the EXPLAINs fall before a --for window.
-    let mut keys: BTreeMap<(usize, obs::Side, usize), StatementKey> = BTreeMap::new();
+    let mut keys: BTreeMap<(usize, obs::StatementSide, usize), StatementKey> = BTreeMap::new();
     let mut notes = Vec::new();
     for (i, side, k, sql, arity) in obs::statements_to_identify(&ops) {
         match session.query_id(&sql, arity).await {
@@ -115,7 +115,7 @@ pub async fn run(args: ObserveArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> 
             Err(e) => notes.push(format!(
                 "{}: {} statement {} has no query id here ({e}); it is matched by its text",
                 ops[i].id(),
-                if side == obs::Side::Source {
+                if side == obs::StatementSide::Source {
                     "source"
                 } else {
                     "target"

@@ -70,7 +70,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
             &ui,
             &mut |s: &TimingSection| {
                 let mut r = base.clone();
-                timing::render_into(&mut r, s.clone(), &out_dir)
+                report::timing::render_into(&mut r, s.clone(), &out_dir)
             },
         )
         .await?
@@ -91,7 +91,7 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     run.in_progress = false;
     run.exit_code = Some(gate.code);
     run.verdict = Some(gate.verdict());
-    timing::render_into(&mut run, section, &out)?;
+    report::timing::render_into(&mut run, section, &out)?;
     if let Some(p) = &args.prometheus.prometheus {
         let extras = report::prometheus::Extras {
             gates: gate.gates,

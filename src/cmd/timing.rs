@@ -58,15 +58,13 @@ pub async fn run_with_clock(
     }
     let (source, target) = load_mappings(&config)?;
     let out = report::prepare_out_dir(global.out.as_deref())?;
-    if args.explain {
-        opts.explain_dir = Some(out.clone());
-    }
+    opts.explain = args.explain;
     let mut run = RunReport {
         started_at: clock.utc_rfc3339(),
         notes: source.notes.iter().chain(&target.notes).cloned().collect(),
         ..new_report("timing", &config)
     };
-    let writers = report::timing_csv::timing_writers();
+    let writers = report::timing::timing_writers();
     let mut empty = TimingSection {
         iterations: opts.iterations,
         warmup: opts.warmup,
@@ -107,7 +105,7 @@ pub async fn run_with_clock(
     }
     run.in_progress = false;
     run.exit_code = Some(code);
-    timing::render_into(&mut run, section, &out)?;
+    report::timing::render_into(&mut run, section, &out)?;
     ui.info(format!("reports: {}", out.display()));
     Ok(code)
 }

@@ -13,7 +13,7 @@ use crate::report::verdict::{
     GlobalFlagVerdict, RepositoryVerdict, Verdict as RunVerdict, table_items,
 };
 use crate::timing::result::MismatchKind;
-use crate::timing::{OperationResult, Verdict};
+use crate::timing::{OperationResult, TimingVerdict};
 
 /// What the gate concluded.
 pub struct Gate {
@@ -123,7 +123,7 @@ fn all_tables(
     let timing_ok = ops.iter().all(|o| !o.verdict.fails());
     let ready = errors == 0 && data_ok && timing_ok;
     let error = tables.iter().any(|t| t.status == Status::Error)
-        || ops.iter().any(|o| o.verdict == Verdict::Error);
+        || ops.iter().any(|o| o.verdict == TimingVerdict::Error);
     let line = format!(
         "all tables: schema {} · data {} · timing {} → {}",
         ok_or_fail(errors == 0),
@@ -243,7 +243,7 @@ fn verdict(
     let timing_bad = my_ops.iter().filter(|o| o.verdict.fails()).count();
     let ready = errors == 0 && data_bad == 0 && timing_bad == 0 && not_checked.is_empty();
     let error = mine.iter().any(|t| t.status == Status::Error)
-        || my_ops.iter().any(|o| o.verdict == Verdict::Error);
+        || my_ops.iter().any(|o| o.verdict == TimingVerdict::Error);
     let schema = if errors == 0 {
         "schema ok".to_string()
     } else {
@@ -351,10 +351,10 @@ fn timing_part(ops: &[&OperationResult], failing: usize) -> String {
 fn failing_op(o: &OperationResult) -> String {
     let c = &o.comparison;
     let what = match (&o.mismatch, o.verdict) {
-        (Some(m), Verdict::Mismatch) if m.detail.kind == MismatchKind::Order => {
+        (Some(m), TimingVerdict::Mismatch) if m.detail.kind == MismatchKind::Order => {
             "same rows, different order; ".to_string()
         }
-        (Some(_), Verdict::Mismatch) => "rows differ; ".to_string(),
+        (Some(_), TimingVerdict::Mismatch) => "rows differ; ".to_string(),
         _ => String::new(),
     };
     format!(

@@ -1,15 +1,16 @@
 //! `parity.csv` (one row per table pair) and `differences.csv` (one row per
 //! differing row, capped per table; with `--show-values` it ends with both
-//! sides' readings, `source_values` and `target_values`).
-
-use std::path::Path;
+//! sides' readings, `source_values` and `target_values`), and [`table`],
+//! the one CSV shape every CSV report has: a header, then rows.
 
 use anyhow::Result;
 
-use super::{ReportWriter, RunReport, write_atomic};
+use super::verdict::row_counts;
+use super::{Rendered, RunReport};
 
-pub struct ParityCsv;
-pub struct DifferencesCsv;
+pub const PARITY: Rendered = Rendered::new(&["parity.csv"], parity);
+
+pub const DIFFERENCES: Rendered = Rendered::new(&["differences.csv"], differences);
 
 pub const PARITY_HEADER: [&str; 13] = [
     "repository",
@@ -27,79 +28,77 @@ pub const PARITY_HEADER: [&str; 13] = [
     "unreadable",
 ];
 
-impl ReportWriter for ParityCsv {
-    fn files(&self) -> &'static [&'static str] {
-        &["parity.csv"]
-    }
+pub const DIFFERENCES_HEADER: [&str; 7] = [
+    "source_table",
+    "target_table",
+    "key",
+    "kind",
+    "columns",
+    "source_values",
+    "target_values",
+];
 
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(PARITY_HEADER)?;
-        for t in &run.tables {
-            w.write_record([
-                t.repository.clone().unwrap_or_default(),
-                t.source_table.clone(),
-                t.target_table.clone(),
-                t.source_rows.to_string(),
-                t.target_rows.to_string(),
-                t.matched.to_string(),
-                t.missing_in_target.to_string(),
-                t.extra_in_target.to_string(),
-                t.different.to_string(),
-                t.status.as_str().to_string(),
-                format!("{:.3}", t.source_seconds),
-                format!("{:.3}", t.target_seconds),
-                t.unreadable.to_string(),
-            ])?;
-        }
-        write_atomic(&dir.join("parity.csv"), &w.into_inner()?)
+/// A CSV file's bytes: `header`, then one record per row.
+pub fn table<Row, Cell>(header: &[&str], rows: impl IntoIterator<Item = Row>) -> Result<Vec<u8>>
+where
+    Row: IntoIterator<Item = Cell>,
+    Cell: AsRef<[u8]>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row)?;
     }
+    Ok(w.into_inner()?)
 }
 
-impl ReportWriter for DifferencesCsv {
-    fn files(&self) -> &'static [&'static str] {
-        &["differences.csv"]
-    }
+fn parity(run: &RunReport) -> Result<Option<Vec<u8>>> {
+    let rows = run.tables.iter().map(|t| {
+        let mut row = vec![
+            t.repository.clone().unwrap_or_default(),
+            t.source_table.clone(),
+            t.target_table.clone(),
+        ];
+        row.extend(row_counts(t).map(|n| n.to_string()));
+        row.extend([
+            t.status.as_str().to_string(),
+            format!("{:.3}", t.source_seconds),
+            format!("{:.3}", t.target_seconds),
+            t.unreadable.to_string(),
+        ]);
+        row
+    });
+    table(&PARITY_HEADER, rows).map(Some)
+}
 
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "source_table",
-            "target_table",
-            "key",
-            "kind",
-            "columns",
-            "source_values",
-            "target_values",
-        ])?;
-        for t in &run.tables {
-            for d in &t.differences {
-                // With --show-values: what each side's ORM hands, as JSON
-                // arrays of display strings parallel to `columns`.
-                let values = |side: fn(&crate::engine::ValueDifference) -> &str| -> String {
-                    match &d.values {
-                        Some(v) => {
-                            let shown: Vec<&str> = d
-                                .columns
-                                .iter()
-                                .map(|c| v.iter().find(|x| &x.column == c).map_or("", side))
-                                .collect();
-                            serde_json::to_string(&shown).unwrap_or_default()
-                        }
-                        None => String::new(),
+fn differences(run: &RunReport) -> Result<Option<Vec<u8>>> {
+    let rows = run.tables.iter().flat_map(|t| {
+        t.differences.iter().map(|d| {
+            // With --show-values: what each side's ORM hands, as JSON
+            // arrays of display strings parallel to `columns`.
+            let values = |side: fn(&crate::engine::ValueDifference) -> &str| -> String {
+                match &d.values {
+                    Some(v) => {
+                        let shown: Vec<&str> = d
+                            .columns
+                            .iter()
+                            .map(|c| v.iter().find(|x| &x.column == c).map_or("", side))
+                            .collect();
+                        serde_json::to_string(&shown).unwrap_or_default()
                     }
-                };
-                w.write_record([
-                    t.source_table.as_str(),
-                    t.target_table.as_str(),
-                    &d.key.to_string(),
-                    d.kind.as_str(),
-                    &d.columns.join(";"),
-                    &values(|x| x.source.as_str()),
-                    &values(|x| x.target.as_str()),
-                ])?;
-            }
-        }
-        write_atomic(&dir.join("differences.csv"), &w.into_inner()?)
-    }
+                    None => String::new(),
+                }
+            };
+            [
+                t.source_table.clone(),
+                t.target_table.clone(),
+                d.key.to_string(),
+                d.kind.as_str().to_string(),
+                d.columns.join(";"),
+                values(|x| x.source.as_str()),
+                values(|x| x.target.as_str()),
+            ]
+        })
+    });
+    table(&DIFFERENCES_HEADER, rows).map(Some)
 }

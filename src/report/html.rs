@@ -8,28 +8,20 @@
 //! of result is a new function called from [`render`].
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Result;
+use super::{Rendered, RunReport};
 
-use super::{ReportWriter, RunReport, write_atomic};
-use crate::timing::stats::percentile_sorted;
-use crate::timing::{OperationResult, TimingSection, Verdict};
-
-pub struct Html;
-
-impl ReportWriter for Html {
-    fn files(&self) -> &'static [&'static str] {
-        &["report.html"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        write_atomic(&dir.join("report.html"), render(run).as_bytes())
-    }
-}
+pub const HTML: Rendered =
+    Rendered::new(&["report.html"], |run| Ok(Some(render(run).into_bytes())));
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
+    escape_markup(s, "&#39;", false)
+}
+
+/// `&`, `<`, `>`, `"` and `'` as entities (`'` as `apos`); `xml` also drops
+/// the control characters XML 1.0 cannot carry.
+pub(super) fn escape_markup(s: &str, apos: &str, xml: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -37,15 +29,36 @@ pub fn esc(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '\'' => out.push_str(apos),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if xml && (c as u32) < 0x20 => {}
             c => out.push(c),
         }
     }
     out
 }
 
-const SOURCE_COLOR: &str = "#2f6fb5";
-const TARGET_COLOR: &str = "#d9822b";
+/// Table cells of numbers (right-aligned).
+pub(super) fn number_cells<T: std::fmt::Display>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(|v| format!("<td class=\"n\">{v}</td>"))
+        .collect()
+}
+
+/// `<ul class="notes">` with one `<li>` per item (HTML the caller has
+/// escaped); nothing when there are none.
+pub(super) fn note_list(s: &mut String, items: impl IntoIterator<Item = String>) {
+    let mut items = items.into_iter().peekable();
+    if items.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(s, "<ul class=\"notes\">");
+    for i in items {
+        let _ = writeln!(s, "<li>{i}</li>");
+    }
+    let _ = writeln!(s, "</ul>");
+}
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
@@ -122,23 +135,20 @@ pub fn render(run: &RunReport) -> String {
         data_section(&mut s, run);
     }
     if let Some(t) = &run.timing {
-        timing_section(&mut s, t);
+        super::timing::html::section(&mut s, t);
     }
     if let Some(o) = &run.observe {
         super::observe::html_section(&mut s, o);
     }
     if !run.notes.is_empty() {
-        let _ = writeln!(s, "<h2>Notes</h2>\n<ul class=\"notes\">");
-        for n in &run.notes {
-            let _ = writeln!(s, "<li>{}</li>", esc(n));
-        }
-        let _ = writeln!(s, "</ul>");
+        let _ = writeln!(s, "<h2>Notes</h2>");
+        note_list(&mut s, run.notes.iter().map(|n| esc(n)));
     }
     s.push_str("</body>\n</html>\n");
     s
 }
 
-fn badge(v: &str) -> String {
+pub(super) fn badge(v: &str) -> String {
     format!("<span class=\"badge v-{v}\">{v}</span>")
 }
 
@@ -389,23 +399,12 @@ fn data_section(s: &mut String, run: &RunReport) {
          <th>matched</th><th>missing in target</th><th>extra in target</th><th>different</th><th>status</th><th>unreadable</th></tr>"
     );
     for t in &run.tables {
-        let name = if t.source_table == t.target_table {
-            t.source_table.clone()
-        } else {
-            format!("{} → {}", t.source_table, t.target_table)
-        };
+        let counts = number_cells(&super::verdict::row_counts(t));
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td>{counts}<td>{}</td><td class=\"n\">{}</td></tr>",
             esc(t.repository.as_deref().unwrap_or("")),
-            esc(&name),
-            t.source_rows,
-            t.target_rows,
-            t.matched,
-            t.missing_in_target,
-            t.extra_in_target,
-            t.different,
+            esc(&super::verdict::pair_name(t)),
             badge(t.status.as_str()),
             t.unreadable
         );
@@ -475,434 +474,5 @@ fn data_section(s: &mut String, run: &RunReport) {
             ));
         }
     }
-    if !items.is_empty() {
-        let _ = writeln!(s, "<ul class=\"notes\">");
-        for i in items {
-            let _ = writeln!(s, "<li>{i}</li>");
-        }
-        let _ = writeln!(s, "</ul>");
-    }
-}
-
-fn timing_section(s: &mut String, t: &TimingSection) {
-    let _ = writeln!(s, "<h2>Query timing</h2>");
-    let _ = writeln!(
-        s,
-        "<p class=\"meta\">{} measured iterations per side in {} block(s), each on fresh sessions after {} warm-up rounds, \
-         {} client(s) per side, interleaved. <b>slower</b> when the 95% bootstrap CI of the median ratio (target/source) lies above {:.2}; \
-         <b>faster</b> when it lies below {:.2}. The interval resamples blocks, then iterations: it covers the spread between blocks.</p>",
-        t.iterations,
-        t.blocks.max(1),
-        t.warmup,
-        t.concurrency,
-        1.0 + t.max_slowdown,
-        1.0 / (1.0 + t.max_slowdown)
-    );
-    let _ = writeln!(
-        s,
-        "<table id=\"timing\">\n<tr><th>operation</th><th>source p50 ms</th><th>target p50 ms</th><th>ratio p50</th>\
-         <th>95% CI</th><th>ratio p95</th><th>round trips</th><th>verdict</th><th>ratio per block</th></tr>"
-    );
-    for o in &t.operations {
-        let _ = writeln!(
-            s,
-            "<tr><td><a href=\"#op-{}\">{}/{}</a></td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
-             <td class=\"n\">{:.2}</td><td class=\"n\">[{:.2}, {:.2}]</td><td class=\"n\">{:.2}</td>\
-             <td class=\"n\">{} / {}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            anchor(o),
-            esc(&o.repository),
-            esc(&o.operation),
-            o.source.stats.p50_ms,
-            o.target.stats.p50_ms,
-            o.comparison.ratio_p50,
-            o.comparison.ci_low,
-            o.comparison.ci_high,
-            o.comparison.ratio_p95,
-            trim_num(o.source.round_trips),
-            trim_num(o.target.round_trips),
-            badge(o.verdict.as_str()),
-            esc(&crate::report::timing_csv::block_spread(&o.comparison))
-        );
-    }
-    let _ = writeln!(s, "</table>");
-    for o in &t.operations {
-        operation(s, o);
-    }
-    if !t.notes.is_empty() {
-        let _ = writeln!(s, "<ul class=\"notes\">");
-        for n in &t.notes {
-            let _ = writeln!(s, "<li>{}</li>", esc(n));
-        }
-        let _ = writeln!(s, "</ul>");
-    }
-}
-
-fn trim_num(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    }
-}
-
-fn anchor(o: &OperationResult) -> String {
-    format!("{}-{}", o.repository, o.operation)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn operation(s: &mut String, o: &OperationResult) {
-    let _ = writeln!(
-        s,
-        "<section class=\"op\" id=\"op-{}\">\n<h3>{}/{} {}</h3>",
-        anchor(o),
-        esc(&o.repository),
-        esc(&o.operation),
-        badge(o.verdict.as_str())
-    );
-    if let Some(d) = &o.description {
-        let _ = writeln!(s, "<p>{}</p>", esc(d));
-    }
-    let _ = writeln!(
-        s,
-        "<p class=\"meta\">{} statement(s) / {} round trip(s) from the source, {} / {} from the target · \
-         {} parameter set(s) checked{}{}</p>",
-        o.source.statements,
-        trim_num(o.source.round_trips),
-        o.target.statements,
-        trim_num(o.target.round_trips),
-        o.parameter_sets,
-        if o.writes {
-            " · write, rolled back"
-        } else {
-            ""
-        },
-        if o.compare != crate::timing::CompareMode::Rows {
-            format!(
-                " · compares {}{}",
-                o.compare.as_str(),
-                o.compare_reason
-                    .as_deref()
-                    .map(|r| format!(": {}", esc(r)))
-                    .unwrap_or_default()
-            )
-        } else {
-            String::new()
-        }
-    );
-    if !o.reconciled.is_empty() {
-        let _ = writeln!(
-            s,
-            "<p class=\"meta reconciled\">Compared: {}. Hash of the compared result: source <code>{}</code>, target <code>{}</code>{}.</p>",
-            esc(&o.reconciled),
-            esc(&o.source.result_hash),
-            esc(&o.target.result_hash),
-            if o.source.result_hash == o.target.result_hash {
-                " (equal)"
-            } else {
-                ""
-            }
-        );
-    }
-    if let Some(e) = &o.error {
-        let _ = writeln!(s, "<p><b>Error:</b> {}</p>", esc(e));
-    }
-    if let Some(m) = &o.mismatch
-        && m.detail.kind == crate::timing::result::MismatchKind::Order
-    {
-        let _ = writeln!(
-            s,
-            "<p><b>Results differ</b> for parameter set {}: {}</p>",
-            m.parameter_set,
-            esc(&m.detail.describe())
-        );
-    } else if let Some(m) = &o.mismatch {
-        let _ = writeln!(
-            s,
-            "<p><b>Results differ</b> for parameter set {} in <code>{}</code>: {} rows from the source, {} from the target; \
-             {} only from the source, {} only from the target. First: <code>{}</code></p>",
-            m.parameter_set,
-            esc(&m.detail.table),
-            m.detail.source_rows,
-            m.detail.target_rows,
-            m.detail.only_in_source,
-            m.detail.only_in_target,
-            esc(&m.detail.first_keys.join(" "))
-        );
-    }
-    if o.verdict != Verdict::Error && !o.source.samples_ms.is_empty() {
-        s.push_str(&histogram(o));
-        stats_table(s, o);
-    }
-    if !o.notes.is_empty() {
-        let _ = writeln!(s, "<ul class=\"notes\">");
-        for n in &o.notes {
-            let _ = writeln!(s, "<li>{}</li>", esc(n));
-        }
-        let _ = writeln!(s, "</ul>");
-    }
-    let _ = writeln!(s, "</section>");
-}
-
-fn stats_table(s: &mut String, o: &OperationResult) {
-    let _ = writeln!(
-        s,
-        "<table class=\"stats\"><tr><th>side</th><th>n</th><th>min</th><th>p50</th><th>p90</th><th>p95</th>\
-         <th>p99</th><th>max</th><th>mean</th><th>stddev</th><th>outliers</th><th>rows</th><th>result hash</th></tr>"
-    );
-    for (label, r) in [("source", &o.source), ("target", &o.target)] {
-        let st = &r.stats;
-        let _ = writeln!(
-            s,
-            "<tr><td>{label}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
-             <td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>\
-             <td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td><code>{}</code></td></tr>",
-            st.n,
-            st.min_ms,
-            st.p50_ms,
-            st.p90_ms,
-            st.p95_ms,
-            st.p99_ms,
-            st.max_ms,
-            st.mean_ms,
-            st.stddev_ms,
-            st.outliers,
-            trim_num(r.rows),
-            esc(&r.result_hash)
-        );
-    }
-    let _ = writeln!(s, "</table>");
-}
-
-/// Overlaid histograms of the two sides' latencies with their medians, on
-/// a shared axis cut at 1.25 × the larger p95 (samples beyond fall in the
-/// last bin) so a few outliers do not squash the picture.
-fn histogram(o: &OperationResult) -> String {
-    const W: f64 = 720.0;
-    const H: f64 = 200.0;
-    const L: f64 = 48.0;
-    const R: f64 = 16.0;
-    const T: f64 = 12.0;
-    const B: f64 = 36.0;
-    const BINS: usize = 40;
-    let mut sorted_s = o.source.samples_ms.clone();
-    let mut sorted_t = o.target.samples_ms.clone();
-    sorted_s.sort_by(f64::total_cmp);
-    sorted_t.sort_by(f64::total_cmp);
-    let lo = sorted_s
-        .first()
-        .copied()
-        .unwrap_or(0.0)
-        .min(sorted_t.first().copied().unwrap_or(0.0));
-    let max = sorted_s
-        .last()
-        .copied()
-        .unwrap_or(0.0)
-        .max(sorted_t.last().copied().unwrap_or(0.0));
-    let hi = (1.25 * percentile_sorted(&sorted_s, 0.95).max(percentile_sorted(&sorted_t, 0.95)))
-        .min(max);
-    let (lo, hi) = if hi > lo {
-        (lo, hi)
-    } else {
-        (lo - 0.5, lo + 0.5)
-    };
-    let width = (hi - lo) / BINS as f64;
-    let bins = |v: &[f64]| {
-        let mut b = [0usize; BINS];
-        for x in v {
-            let i = (((x - lo) / width).floor().max(0.0) as usize).min(BINS - 1);
-            b[i] += 1;
-        }
-        b
-    };
-    let (bs, bt) = (bins(&sorted_s), bins(&sorted_t));
-    // Fractions, so sides with different n are comparable.
-    let frac = |b: &[usize; BINS], n: usize| -> Vec<f64> {
-        b.iter().map(|c| *c as f64 / n.max(1) as f64).collect()
-    };
-    let (fs, ft) = (frac(&bs, sorted_s.len()), frac(&bt, sorted_t.len()));
-    let ymax = fs.iter().chain(&ft).copied().fold(0.0, f64::max).max(1e-9);
-    let pw = W - L - R;
-    let ph = H - T - B;
-    let x_of = |ms: f64| L + (ms - lo) / (hi - lo) * pw;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        "<svg class=\"hist\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
-         role=\"img\" aria-label=\"latency distribution of {}/{}, source against target\">",
-        esc(&o.repository),
-        esc(&o.operation)
-    );
-    let _ = writeln!(
-        svg,
-        "<rect x=\"{L}\" y=\"{T}\" width=\"{pw}\" height=\"{ph}\" fill=\"#fbfcfd\" stroke=\"#e6e9ef\"/>"
-    );
-    for (frac, color, class) in [(&fs, SOURCE_COLOR, "source"), (&ft, TARGET_COLOR, "target")] {
-        let _ = writeln!(
-            svg,
-            "<g class=\"{class}\" fill=\"{color}\" fill-opacity=\"0.55\">"
-        );
-        for (i, f) in frac.iter().enumerate() {
-            if *f <= 0.0 {
-                continue;
-            }
-            let h = f / ymax * ph;
-            let _ = writeln!(
-                svg,
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"/>",
-                L + i as f64 * pw / BINS as f64,
-                T + ph - h,
-                (pw / BINS as f64 - 1.0).max(0.5),
-                h
-            );
-        }
-        let _ = writeln!(svg, "</g>");
-    }
-    for (p50, color, class) in [
-        (o.source.stats.p50_ms, SOURCE_COLOR, "source"),
-        (o.target.stats.p50_ms, TARGET_COLOR, "target"),
-    ] {
-        let x = x_of(p50.clamp(lo, hi));
-        let _ = writeln!(
-            svg,
-            "<line class=\"median {class}\" x1=\"{x:.1}\" y1=\"{T}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>",
-            T + ph
-        );
-    }
-    // x axis: five ticks.
-    for k in 0..=4 {
-        let ms = lo + (hi - lo) * k as f64 / 4.0;
-        let x = x_of(ms);
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#8a93a6\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59627a\">{}</text>",
-            T + ph,
-            T + ph + 4.0,
-            T + ph + 16.0,
-            fmt_ms(ms)
-        );
-    }
-    let _ = writeln!(
-        svg,
-        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#59627a\">latency (ms); the last bin holds the slowest tail</text>",
-        L + pw / 2.0,
-        H - 4.0
-    );
-    let _ = writeln!(
-        svg,
-        "<text x=\"12\" y=\"{:.1}\" font-size=\"11\" fill=\"#59627a\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">share of samples</text>",
-        T + ph / 2.0,
-        T + ph / 2.0
-    );
-    svg.push_str("</svg>\n");
-    format!(
-        "<div class=\"legend\"><span><i class=\"sw\" style=\"background:{SOURCE_COLOR}\"></i>source (p50 {:.3} ms, n={})</span>\
-         <span><i class=\"sw\" style=\"background:{TARGET_COLOR}\"></i>target (p50 {:.3} ms, n={})</span>\
-         <span>dashed lines: medians</span></div>\n{svg}",
-        o.source.stats.p50_ms, o.source.stats.n, o.target.stats.p50_ms, o.target.stats.n
-    )
-}
-
-fn fmt_ms(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else if x >= 1.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_file_no_network_and_a_chart_per_operation() {
-        let run = crate::report::timing_csv::tests::sample_run();
-        let html = render(&run);
-        assert!(html.starts_with("<!DOCTYPE html>"));
-        assert_eq!(html.matches("<svg class=\"hist\"").count(), 1);
-        assert!(html.contains("class=\"source\"") && html.contains("class=\"target\""));
-        for banned in ["http://", "https://", "<script", "<link", "@import", "url("] {
-            let hits: Vec<_> = html
-                .match_indices(banned)
-                .filter(|(i, _)| !html[..*i].ends_with("xmlns=\""))
-                .collect();
-            assert!(hits.is_empty(), "{banned} in the page");
-        }
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
-
-    #[test]
-    fn the_verdict_banner_comes_first_and_value_risks_stand_out() {
-        use crate::plan::ShapeRisk;
-        use crate::report::verdict::tests::table;
-        let mut repairs = table("repair", "repairs", 20, 3, &[("estimated_cost", 3)]);
-        repairs.shapes.push(crate::engine::ColumnShape {
-            column: "estimated_cost".into(),
-            code: "SHAPE_DECIMAL_NUMBER".into(),
-            risk: ShapeRisk::Value,
-            message: "digits lost".into(),
-        });
-        repairs.shapes.push(crate::engine::ColumnShape {
-            column: "received_at".into(),
-            code: "SHAPE_DATE_VS_STRING".into(),
-            risk: ShapeRisk::Shape,
-            message: "Date vs string".into(),
-        });
-        let mut run = RunReport {
-            command: "check".into(),
-            tables: vec![table("user", "users", 10, 0, &[]), repairs],
-            exit_code: Some(1),
-            ..RunReport::default()
-        };
-        run.verdict = Some(crate::report::verdict::data_verdict(
-            &run,
-            &[
-                ("user".into(), Some("drizzle_user_repo".into())),
-                ("repair".into(), Some("drizzle_repair_repo".into())),
-            ],
-        ));
-        let html = render(&run);
-        let body = &html[html.find("<body>").unwrap() + 6..];
-        assert!(
-            body.trim_start()
-                .starts_with("<header id=\"verdict\" class=\"not-ready\">")
-        );
-        let banner = &body[..body.find("</header>").unwrap()];
-        assert!(
-            banner.contains("<h1>parity check: NOT READY</h1>"),
-            "{banner}"
-        );
-        assert!(banner.contains(
-            "<span class=\"badge v-not-ready\">NOT READY</span> <b>repair</b> <code class=\"flag\">drizzle_repair_repo</code> — data differs: repairs.estimated_cost (3 rows)"
-        ), "{banner}");
-        assert!(
-            banner.contains("2 tables differ") || banner.contains("1 of 2 tables differs"),
-            "{banner}"
-        );
-        // The schema section, value risks first and marked.
-        let schema = &html[html.find("<h2 id=\"schema\">").unwrap()..];
-        let value = schema.find("<tr class=\"value-risk\">").unwrap();
-        let shape = schema.find("risk-shape").unwrap();
-        assert!(value < shape);
-        assert!(
-            html.find("<h2 id=\"schema\">").unwrap() < html.find("<h2>Data parity</h2>").unwrap()
-        );
-    }
+    note_list(s, items);
 }

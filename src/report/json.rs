@@ -1,22 +1,14 @@
 //! `report.json`: the whole [`RunReport`], machine-readable. Its field docs
-//! (in `report` and `engine`) are the schema.
-
-use std::path::Path;
+//! (in `report`, `engine` and `timing::result`) are the schema.
 
 use anyhow::Result;
 
-use super::{ReportWriter, RunReport, write_atomic};
+use super::{Rendered, RunReport};
 
-pub struct Json;
+pub const JSON: Rendered = Rendered::new(&["report.json"], render);
 
-impl ReportWriter for Json {
-    fn files(&self) -> &'static [&'static str] {
-        &["report.json"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(run)?;
-        bytes.push(b'\n');
-        write_atomic(&dir.join("report.json"), &bytes)
-    }
+fn render(run: &RunReport) -> Result<Option<Vec<u8>>> {
+    let mut bytes = serde_json::to_vec_pretty(run)?;
+    bytes.push(b'\n');
+    Ok(Some(bytes))
 }

@@ -5,43 +5,18 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Result;
-
-use super::{ReportWriter, RunReport, write_atomic};
+use super::{Rendered, RunReport};
 use crate::engine::{Status, TableResult};
-use crate::timing::{OperationResult, Verdict};
+use crate::timing::result::MismatchKind;
+use crate::timing::{OperationResult, TimingVerdict};
 
-pub struct Junit;
-
-impl ReportWriter for Junit {
-    fn files(&self) -> &'static [&'static str] {
-        &["junit.xml"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        write_atomic(&dir.join("junit.xml"), render(run).as_bytes())
-    }
-}
+pub const JUNIT: Rendered = Rendered::new(&["junit.xml"], |run| Ok(Some(render(run).into_bytes())));
 
 /// Escapes text for XML content and attributes; drops characters XML 1.0
 /// cannot carry.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
+    super::html::escape_markup(s, "&apos;", true)
 }
 
 enum Outcome {
@@ -65,31 +40,24 @@ struct Case {
 }
 
 fn table_case(suite: &str, t: &TableResult) -> Case {
-    let name = if t.source_table == t.target_table {
-        format!("data {}", t.source_table)
-    } else {
-        format!("data {} → {}", t.source_table, t.target_table)
-    };
+    let name = format!("data {}", super::verdict::pair_name(t));
+    let [source, target, matched, missing, extra, different] = super::verdict::row_counts(t);
     let counts = format!(
-        "source {} rows, target {} rows: {} matched, {} missing in target, {} extra in target, {} different, {} unreadable",
-        t.source_rows,
-        t.target_rows,
-        t.matched,
-        t.missing_in_target,
-        t.extra_in_target,
-        t.different,
+        "source {source} rows, target {target} rows: {matched} matched, {missing} missing in target, \
+         {extra} extra in target, {different} different, {} unreadable",
         t.unreadable
     );
     let outcome = match t.status {
         Status::Ok => Outcome::Pass,
-        Status::Error => Outcome::Error {
-            message: t.error.clone().unwrap_or_else(|| "failed".into()),
-        },
-        Status::Incomplete => Outcome::Error {
-            message: t
-                .error
-                .clone()
-                .unwrap_or_else(|| "incomplete: the run was stopped".into()),
+        Status::Error | Status::Incomplete => Outcome::Error {
+            message: t.error.clone().unwrap_or_else(|| {
+                if t.status == Status::Error {
+                    "failed"
+                } else {
+                    "incomplete: the run was stopped"
+                }
+                .into()
+            }),
         },
         Status::Differs => {
             let keys: Vec<String> = t
@@ -99,25 +67,18 @@ fn table_case(suite: &str, t: &TableResult) -> Case {
                 .map(|d| format!("{} {}", d.kind.as_str(), d.key))
                 .collect();
             let mut body = counts.clone();
-            if !t.columns_differing.is_empty() {
-                let cols: Vec<String> = t
-                    .columns_differing
-                    .iter()
-                    .map(|(c, n)| format!("{c} ({n})"))
-                    .collect();
-                let _ = write!(body, "\ncolumns differing: {}", cols.join(", "));
-            }
-            if !t.columns_unreadable.is_empty() {
-                let cols: Vec<String> = t
-                    .columns_unreadable
-                    .iter()
-                    .map(|(c, n)| format!("{c} ({n})"))
-                    .collect();
-                let _ = write!(
-                    body,
-                    "\ncolumns unreadable (an ORM's read throws): {}",
-                    cols.join(", ")
-                );
+            for (what, cols) in [
+                ("columns differing", &t.columns_differing),
+                (
+                    "columns unreadable (an ORM's read throws)",
+                    &t.columns_unreadable,
+                ),
+            ] {
+                if !cols.is_empty() {
+                    let cols: Vec<String> =
+                        cols.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+                    let _ = write!(body, "\n{what}: {}", cols.join(", "));
+                }
             }
             if !keys.is_empty() {
                 let _ = write!(body, "\nfirst differing keys:\n{}", keys.join("\n"));
@@ -152,18 +113,18 @@ fn op_case(o: &OperationResult) -> Case {
         o.target.stats.n
     );
     let outcome = match o.verdict {
-        Verdict::Same | Verdict::Faster => Outcome::Pass,
-        Verdict::Error => Outcome::Error {
+        TimingVerdict::Same | TimingVerdict::Faster => Outcome::Pass,
+        TimingVerdict::Error => Outcome::Error {
             message: o.error.clone().unwrap_or_else(|| "failed".into()),
         },
-        Verdict::Slower => Outcome::Failure {
+        TimingVerdict::Slower => Outcome::Failure {
             kind: "slower".into(),
             message: format!("target slower: {summary}"),
             body: summary.clone(),
         },
-        Verdict::Mismatch => {
+        TimingVerdict::Mismatch => {
             let (message, body) = match &o.mismatch {
-                Some(m) if m.detail.kind == crate::timing::result::MismatchKind::Order => (
+                Some(m) if m.detail.kind == MismatchKind::Order => (
                     format!(
                         "results differ for parameter set {}: {}",
                         m.parameter_set,
@@ -201,12 +162,29 @@ fn op_case(o: &OperationResult) -> Case {
     Case {
         classname: format!("parity.{}.timing", o.repository),
         name: format!("timing {}", o.operation),
+        // `+ 0.0`: an empty sum is -0.0, which would print as `-0.000`.
         seconds: (o.source.samples_ms.iter().sum::<f64>()
             + o.target.samples_ms.iter().sum::<f64>())
-            / 1000.0,
+            / 1000.0
+            + 0.0,
         outcome,
         out: Some(format!("{summary}; verdict {}", o.verdict.as_str())),
     }
+}
+
+/// Tests, failures, errors and seconds of some test cases.
+fn tally<'a>(cases: impl IntoIterator<Item = &'a Case>) -> (usize, usize, usize, f64) {
+    let mut t = (0, 0, 0, 0.0);
+    for c in cases {
+        t.0 += 1;
+        match c.outcome {
+            Outcome::Pass => {}
+            Outcome::Failure { .. } => t.1 += 1,
+            Outcome::Error { .. } => t.2 += 1,
+        }
+        t.3 += c.seconds;
+    }
+    t
 }
 
 pub fn render(run: &RunReport) -> String {
@@ -300,29 +278,7 @@ pub fn render(run: &RunReport) -> String {
             out: None,
         });
     }
-    let count = |cases: &[Case]| {
-        let f = cases
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
-            .count();
-        let e = cases
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
-            .count();
-        let secs: f64 = cases.iter().map(|c| c.seconds).sum();
-        (cases.len(), f, e, secs)
-    };
-    let all: Vec<&Case> = suites.values().flatten().collect();
-    let tests = all.len();
-    let failures = all
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
-        .count();
-    let errors = all
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Error { .. }))
-        .count();
-    let time: f64 = all.iter().map(|c| c.seconds).sum();
+    let (tests, failures, errors, time) = tally(suites.values().flatten());
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         s,
@@ -330,7 +286,7 @@ pub fn render(run: &RunReport) -> String {
         esc(&run.command)
     );
     for (name, cases) in &suites {
-        let (n, f, e, secs) = count(cases);
+        let (n, f, e, secs) = tally(cases);
         let _ = writeln!(
             s,
             "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{f}\" errors=\"{e}\" skipped=\"0\" time=\"{secs:.3}\" timestamp=\"{}\">",
@@ -378,22 +334,4 @@ pub fn render(run: &RunReport) -> String {
     }
     s.push_str("</testsuites>\n");
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suites_per_repository_with_failures() {
-        let run = crate::report::timing_csv::tests::sample_run();
-        let x = render(&run);
-        assert!(x.starts_with("<?xml"));
-        assert!(x.contains(
-            "<testsuites name=\"parity timing\" tests=\"1\" failures=\"1\" errors=\"0\""
-        ));
-        assert!(x.contains("<testsuite name=\"user\" tests=\"1\" failures=\"1\""));
-        assert!(x.contains("<failure type=\"slower\""));
-        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
-    }
 }

@@ -1,51 +1,25 @@
-//! `summary.md`: per repository (rollout phase) and per table, with the
-//! mapping's shape differences beside the value differences, and the read
-//! timing per side.
+//! `summary.md` of a data check: the verdict first, then per repository
+//! (rollout phase) and per table, with the mapping's shape differences
+//! beside the value differences, and the read timing per side. Also the
+//! Markdown pieces the other `summary.md`s share (the run's head, bullet
+//! lists, table cells).
 
-use std::fmt::Write as _;
-use std::path::Path;
+use std::fmt::{Display, Write as _};
 
-use anyhow::Result;
-
-use super::{ReportWriter, RunReport, write_atomic};
+use super::verdict::row_counts;
+use super::{Rendered, RunReport};
 use crate::engine::{Status, TableResult};
 use crate::plan::ShapeRisk;
 
-pub struct Summary;
-
-impl ReportWriter for Summary {
-    fn files(&self) -> &'static [&'static str] {
-        &["summary.md"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        write_atomic(&dir.join("summary.md"), render(run).as_bytes())
-    }
-}
+/// `summary.md` of `check`, `backup` and `demo`.
+pub const SUMMARY: Rendered =
+    Rendered::new(&["summary.md"], |run| Ok(Some(render(run).into_bytes())));
 
 pub fn render(run: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# parity {}\n", run.command);
     verdict_block(&mut s, run);
-    let _ = writeln!(
-        s,
-        "- source: **{}** ({}, {})\n- target: **{}** ({}, {})\n- started: {}{}\n",
-        run.source.name,
-        run.source.orm,
-        run.source.database,
-        run.target.name,
-        run.target.orm,
-        run.target.database,
-        run.started_at,
-        if run.in_progress {
-            " (in progress)"
-        } else {
-            ""
-        }
-    );
-    if let Some(reason) = &run.incomplete {
-        let _ = writeln!(s, "**INCOMPLETE: {reason}; these results are partial.**\n");
-    }
+    head(&mut s, run);
     let (ok, differs, errors) = counts(&run.tables);
     let _ = writeln!(
         s,
@@ -74,21 +48,11 @@ pub fn render(run: &RunReport) -> String {
         );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|---:|");
         for t in &tables {
-            let name = if t.source_table == t.target_table {
-                t.source_table.clone()
-            } else {
-                format!("{} → {}", t.source_table, t.target_table)
-            };
-            let name = cell(&name);
+            let name = cell(&super::verdict::pair_name(t));
+            let counts = row_counts(t).map(|n| n.to_string()).join(" | ");
             let _ = writeln!(
                 s,
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                t.source_rows,
-                t.target_rows,
-                t.matched,
-                t.missing_in_target,
-                t.extra_in_target,
-                t.different,
+                "| {name} | {counts} | {} | {} |",
                 t.status.as_str(),
                 t.unreadable
             );
@@ -101,31 +65,17 @@ pub fn render(run: &RunReport) -> String {
             if let Some(n) = &t.key_note {
                 let _ = writeln!(s, "- **{}** key: {n}", t.source_table);
             }
-            if !t.columns_unreadable.is_empty() {
-                let cols: Vec<String> = t
-                    .columns_unreadable
-                    .iter()
-                    .map(|(c, n)| format!("`{c}` ({n} rows)"))
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "- **{}** unreadable (an ORM's read throws): {}",
-                    t.source_table,
-                    cols.join(", ")
-                );
-            }
-            if !t.columns_differing.is_empty() {
-                let cols: Vec<String> = t
-                    .columns_differing
-                    .iter()
-                    .map(|(c, n)| format!("`{c}` ({n} rows)"))
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "- **{}** value differences: {}",
-                    t.source_table,
-                    cols.join(", ")
-                );
+            for (what, cols) in [
+                ("unreadable (an ORM's read throws)", &t.columns_unreadable),
+                ("value differences", &t.columns_differing),
+            ] {
+                if !cols.is_empty() {
+                    let cols: Vec<String> = cols
+                        .iter()
+                        .map(|(c, n)| format!("`{c}` ({n} rows)"))
+                        .collect();
+                    let _ = writeln!(s, "- **{}** {what}: {}", t.source_table, cols.join(", "));
+                }
             }
             for sh in &t.shapes {
                 let _ = writeln!(
@@ -184,22 +134,55 @@ pub fn render(run: &RunReport) -> String {
             t.wall_seconds
         );
     }
-    if !run.only_source_tables.is_empty() || !run.only_target_tables.is_empty() {
-        let _ = writeln!(s, "\n## Not compared\n");
-        for t in &run.only_source_tables {
-            let _ = writeln!(s, "- `{t}`: only the source mapping has it");
-        }
-        for t in &run.only_target_tables {
-            let _ = writeln!(s, "- `{t}`: only the target mapping has it");
-        }
+    let only = |tables: &[String], side: &str| -> Vec<String> {
+        tables
+            .iter()
+            .map(|t| format!("`{t}`: only the {side} mapping has it"))
+            .collect()
+    };
+    let mut not_compared = only(&run.only_source_tables, "source");
+    not_compared.extend(only(&run.only_target_tables, "target"));
+    if !not_compared.is_empty() {
+        s.push('\n');
+        bullets(&mut s, "Not compared", &not_compared);
     }
     if !run.notes.is_empty() {
-        let _ = writeln!(s, "\n## Notes\n");
-        for n in &run.notes {
-            let _ = writeln!(s, "- {n}");
-        }
+        s.push('\n');
+        bullets(&mut s, "Notes", &run.notes);
     }
     s
+}
+
+/// Under the title: the two sides, when the run started, whether it is
+/// still going, and a stopped run's reason.
+pub(super) fn head(s: &mut String, run: &RunReport) {
+    let _ = writeln!(
+        s,
+        "- source: **{}** ({}, {})\n- target: **{}** ({}, {})\n- started: {}{}\n",
+        run.source.name,
+        run.source.orm,
+        run.source.database,
+        run.target.name,
+        run.target.orm,
+        run.target.database,
+        run.started_at,
+        if run.in_progress {
+            " (in progress)"
+        } else {
+            ""
+        }
+    );
+    if let Some(reason) = &run.incomplete {
+        let _ = writeln!(s, "**INCOMPLETE: {reason}; these results are partial.**\n");
+    }
+}
+
+/// `## heading`, a blank line, then one `- item` line per item.
+pub(super) fn bullets<T: Display>(s: &mut String, heading: &str, items: &[T]) {
+    let _ = writeln!(s, "## {heading}\n");
+    for i in items {
+        let _ = writeln!(s, "- {i}");
+    }
 }
 
 /// The verdict first: one line per repository (READY / NOT READY, its

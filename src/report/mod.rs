@@ -3,9 +3,16 @@
 //! Never queries anything; it renders the [`RunReport`] it is handed. The
 //! run rewrites its files after each table or operation (atomically), so a
 //! run that dies midway still leaves its results.
+//!
+//! Most formats are one file rendered whole from the run: a [`Rendered`]
+//! names the file and its renderer. The writer lists per command are
+//! [`check_writers`], `timing::timing_writers` and `timing::run_writers`,
+//! and `observe::observe_writers`.
 
 pub mod console;
 pub mod csv;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -13,7 +20,9 @@ pub mod markdown;
 pub mod observe;
 pub mod prometheus;
 pub mod schema;
-pub mod timing_csv;
+#[cfg(test)]
+mod tests;
+pub mod timing;
 pub mod verdict;
 
 use std::path::{Path, PathBuf};
@@ -86,14 +95,48 @@ pub trait ReportWriter {
     fn write(&self, run: &RunReport, dir: &Path) -> Result<()>;
 }
 
+/// A format rendered whole into one file: the file's name and its renderer,
+/// which returns the bytes, or `None` when the run has nothing for this
+/// file (`observe.csv` of a run that observed nothing).
+pub struct Rendered {
+    /// The one file, as `&["name"]`.
+    pub files: &'static [&'static str],
+    pub render: fn(&RunReport) -> Result<Option<Vec<u8>>>,
+}
+
+impl Rendered {
+    pub const fn new(
+        files: &'static [&'static str],
+        render: fn(&RunReport) -> Result<Option<Vec<u8>>>,
+    ) -> Rendered {
+        Rendered { files, render }
+    }
+}
+
+impl ReportWriter for Rendered {
+    fn files(&self) -> &'static [&'static str] {
+        self.files
+    }
+
+    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
+        match (self.render)(run)? {
+            Some(bytes) => write_atomic(&dir.join(self.files[0]), &bytes),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A boxed writer list, as every command hands to [`write_all`].
+pub type Writers = Vec<Box<dyn ReportWriter + Send + Sync>>;
+
 /// The writers every table-checking command uses.
-pub fn check_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
+pub fn check_writers() -> Writers {
     vec![
-        Box::new(csv::ParityCsv),
-        Box::new(csv::DifferencesCsv),
-        Box::new(markdown::Summary),
-        Box::new(json::Json),
-        Box::new(html::Html),
+        Box::new(csv::PARITY),
+        Box::new(csv::DIFFERENCES),
+        Box::new(markdown::SUMMARY),
+        Box::new(json::JSON),
+        Box::new(html::HTML),
     ]
 }
 
@@ -164,9 +207,9 @@ pub fn mark_incomplete(reason: &str) -> Option<PathBuf> {
     // By command, so a `run` stopped during its data check also gets the
     // junit.xml it would have written.
     let writers = match run.command.as_str() {
-        "run" => timing_csv::run_writers(),
-        "timing" => timing_csv::timing_writers(),
-        _ if files.contains(&"timing.csv") => timing_csv::timing_writers(),
+        "run" => timing::run_writers(),
+        "timing" => timing::timing_writers(),
+        _ if files.contains(&"timing.csv") => timing::timing_writers(),
         _ => check_writers(),
     };
     for w in &writers {

@@ -19,17 +19,22 @@
 //! same operation when `--staging` names its `report.json`.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use anyhow::Result;
 
-use super::html::esc;
-use super::{ReportWriter, RunReport, write_atomic};
+use super::csv::table;
+use super::html::{esc, note_list};
+use super::markdown::bullets;
+use super::{Rendered, RunReport, Writers};
 use crate::timing::observe::{ObserveSection, ObserveVerdict, ObservedOperation, ObservedSide};
 
-pub struct ObserveCsv;
-pub struct UnmatchedCsv;
-pub struct ObserveSummary;
+pub const OBSERVE: Rendered = Rendered::new(&["observe.csv"], observe_csv);
+
+pub const UNMATCHED: Rendered = Rendered::new(&["observe-unmatched.csv"], unmatched_csv);
+
+pub const SUMMARY: Rendered = Rendered::new(&["summary.md"], |run| {
+    Ok(run.observe.as_ref().map(|o| summary(run, o).into_bytes()))
+});
 
 pub const OBSERVE_HEADER: [&str; 20] = [
     "repository",
@@ -57,14 +62,14 @@ pub const OBSERVE_HEADER: [&str; 20] = [
 pub const UNMATCHED_HEADER: [&str; 6] = ["queryid", "kind", "calls", "total_ms", "share", "query"];
 
 /// Every writer of `parity observe`.
-pub fn observe_writers() -> Vec<Box<dyn ReportWriter + Send + Sync>> {
+pub fn observe_writers() -> Writers {
     vec![
-        Box::new(ObserveCsv),
-        Box::new(UnmatchedCsv),
-        Box::new(ObserveSummary),
-        Box::new(super::json::Json),
-        Box::new(super::html::Html),
-        Box::new(super::junit::Junit),
+        Box::new(OBSERVE),
+        Box::new(UNMATCHED),
+        Box::new(SUMMARY),
+        Box::new(super::json::JSON),
+        Box::new(super::html::HTML),
+        Box::new(super::junit::JUNIT),
     ]
 }
 
@@ -107,101 +112,101 @@ fn side_row(o: &ObservedOperation, label: &str, s: &ObservedSide) -> Vec<String>
     ]
 }
 
-impl ReportWriter for ObserveCsv {
-    fn files(&self) -> &'static [&'static str] {
-        &["observe.csv"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        let Some(obs) = &run.observe else {
-            return Ok(());
-        };
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(OBSERVE_HEADER)?;
-        for o in &obs.operations {
-            w.write_record(side_row(o, "source", &o.source))?;
-            w.write_record(side_row(o, "target", &o.target))?;
-        }
-        write_atomic(&dir.join("observe.csv"), &w.into_inner()?)
-    }
+fn observe_csv(run: &RunReport) -> Result<Option<Vec<u8>>> {
+    let Some(obs) = &run.observe else {
+        return Ok(None);
+    };
+    let rows = obs.operations.iter().flat_map(|o| {
+        [
+            side_row(o, "source", &o.source),
+            side_row(o, "target", &o.target),
+        ]
+    });
+    table(&OBSERVE_HEADER, rows).map(Some)
 }
 
-impl ReportWriter for UnmatchedCsv {
-    fn files(&self) -> &'static [&'static str] {
-        &["observe-unmatched.csv"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        let Some(obs) = &run.observe else {
-            return Ok(());
-        };
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(UNMATCHED_HEADER)?;
-        for u in &obs.unmatched {
-            w.write_record([
-                u.queryid.to_string(),
-                u.kind.clone(),
-                u.calls.to_string(),
-                f(u.total_ms),
-                format!("{:.6}", u.share),
-                u.query.clone(),
-            ])?;
-        }
-        write_atomic(&dir.join("observe-unmatched.csv"), &w.into_inner()?)
-    }
+fn unmatched_csv(run: &RunReport) -> Result<Option<Vec<u8>>> {
+    let Some(obs) = &run.observe else {
+        return Ok(None);
+    };
+    let rows = obs.unmatched.iter().map(|u| {
+        [
+            u.queryid.to_string(),
+            u.kind.clone(),
+            u.calls.to_string(),
+            f(u.total_ms),
+            format!("{:.6}", u.share),
+            u.query.clone(),
+        ]
+    });
+    table(&UNMATCHED_HEADER, rows).map(Some)
 }
 
-impl ReportWriter for ObserveSummary {
-    fn files(&self) -> &'static [&'static str] {
-        &["summary.md"]
-    }
-
-    fn write(&self, run: &RunReport, dir: &Path) -> Result<()> {
-        let Some(obs) = &run.observe else {
-            return Ok(());
-        };
-        let mut s = String::new();
-        let _ = writeln!(s, "# parity observe\n");
+/// `summary.md` of `parity observe`.
+fn summary(run: &RunReport, obs: &ObserveSection) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# parity observe\n");
+    let _ = writeln!(
+        s,
+        "- database: {}\n- window: {} → {} ({:.1} s)\n- statements: {} ({} calls, {:.1} ms); parity's own calls: {}\n",
+        obs.database,
+        obs.from,
+        obs.to,
+        obs.window_seconds,
+        obs.statements,
+        obs.calls,
+        obs.total_ms,
+        obs.parity_calls
+    );
+    s.push_str(&text_table(obs));
+    if !obs.unmatched.is_empty() {
+        let _ = writeln!(s, "\n## Unmatched statements\n");
         let _ = writeln!(
             s,
-            "- database: {}\n- window: {} → {} ({:.1} s)\n- statements: {} ({} calls, {:.1} ms); parity's own calls: {}\n",
-            obs.database,
-            obs.from,
-            obs.to,
-            obs.window_seconds,
-            obs.statements,
-            obs.calls,
-            obs.total_ms,
-            obs.parity_calls
+            "| kind | calls | ms | share | query |\n|---|---:|---:|---:|---|"
         );
-        s.push_str(&text_table(obs));
-        if !obs.unmatched.is_empty() {
-            let _ = writeln!(s, "\n## Unmatched statements\n");
+        for u in &obs.unmatched {
             let _ = writeln!(
                 s,
-                "| kind | calls | ms | share | query |\n|---|---:|---:|---:|---|"
+                "| {} | {} | {:.1} | {:.1}% | `{}` |",
+                u.kind,
+                u.calls,
+                u.total_ms,
+                u.share * 100.0,
+                u.query.replace('|', "\\|").replace('\n', " ")
             );
-            for u in &obs.unmatched {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {:.1} | {:.1}% | `{}` |",
-                    u.kind,
-                    u.calls,
-                    u.total_ms,
-                    u.share * 100.0,
-                    u.query.replace('|', "\\|").replace('\n', " ")
-                );
-            }
         }
-        let notes: Vec<&String> = obs.notes.iter().chain(&run.notes).collect();
-        if !notes.is_empty() {
-            let _ = writeln!(s, "\n## Notes\n");
-            for n in notes {
-                let _ = writeln!(s, "- {n}");
-            }
-        }
-        write_atomic(&dir.join("summary.md"), s.as_bytes())
     }
+    let notes: Vec<&String> = obs.notes.iter().chain(&run.notes).collect();
+    if !notes.is_empty() {
+        s.push('\n');
+        bullets(&mut s, "Notes", &notes);
+    }
+    s
+}
+
+/// An operation's figures as the tables show them: calls and mean ms per
+/// side, the ratio and its interval (`none` without enough traffic for
+/// one).
+fn figures(o: &ObservedOperation, none: &str) -> [String; 6] {
+    let ratio = if o.ratio.is_finite() {
+        format!("{:.2}", o.ratio)
+    } else {
+        none.to_string()
+    };
+    let ci = if o.ci_low.is_finite() {
+        format!("[{:.2}, {:.2}]", o.ci_low, o.ci_high)
+    } else {
+        none.to_string()
+    };
+    [
+        o.source.calls.to_string(),
+        o.target.calls.to_string(),
+        format!("{:.4}", o.source.mean_ms),
+        format!("{:.4}", o.target.mean_ms),
+        ratio,
+        ci,
+    ]
 }
 
 /// The stdout table: one line per operation.
@@ -213,25 +218,11 @@ pub fn text_table(obs: &ObserveSection) -> String {
         "operation", "calls", "calls", "source ms", "target ms", "ratio", "95% CI"
     );
     for o in &obs.operations {
-        let ci = if o.ci_low.is_finite() {
-            format!("[{:.2}, {:.2}]", o.ci_low, o.ci_high)
-        } else {
-            "-".into()
-        };
+        let [sc, tc, sm, tm, ratio, ci] = figures(o, "-");
         let _ = writeln!(
             s,
-            "{:<44} {:>8} {:>8} {:>10.4} {:>10.4} {:>7} {:>16}  {}",
+            "{:<44} {sc:>8} {tc:>8} {sm:>10} {tm:>10} {ratio:>7} {ci:>16}  {}",
             format!("{}/{}", o.repository, o.operation),
-            o.source.calls,
-            o.target.calls,
-            o.source.mean_ms,
-            o.target.mean_ms,
-            if o.ratio.is_finite() {
-                format!("{:.2}", o.ratio)
-            } else {
-                "-".into()
-            },
-            ci,
             o.verdict.as_str()
         );
     }
@@ -270,26 +261,12 @@ pub fn html_section(s: &mut String, obs: &ObserveSection) {
          <th>staging p50 ratio</th><th>staging verdict</th></tr>"
     );
     for o in &obs.operations {
+        let cells = super::html::number_cells(&figures(o, "–"));
         let _ = writeln!(
             s,
-            "<tr><td><code>{}/{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4}</td>\
-             <td class=\"n\">{:.4}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}/{}</code></td>{cells}<td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             esc(&o.repository),
             esc(&o.operation),
-            o.source.calls,
-            o.target.calls,
-            o.source.mean_ms,
-            o.target.mean_ms,
-            if o.ratio.is_finite() {
-                format!("{:.2}", o.ratio)
-            } else {
-                "–".into()
-            },
-            if o.ci_low.is_finite() {
-                format!("[{:.2}, {:.2}]", o.ci_low, o.ci_high)
-            } else {
-                "–".into()
-            },
             esc(o.verdict.as_str()),
             o.staging
                 .as_ref()
@@ -323,18 +300,12 @@ pub fn html_section(s: &mut String, obs: &ObserveSection) {
         }
         let _ = writeln!(s, "</table>");
     }
-    if !obs.notes.is_empty() || obs.operations.iter().any(|o| !o.notes.is_empty()) {
-        let _ = writeln!(s, "<ul class=\"notes\">");
-        for n in &obs.notes {
-            let _ = writeln!(s, "<li>{}</li>", esc(n));
-        }
-        for o in &obs.operations {
-            for n in &o.notes {
-                let _ = writeln!(s, "<li><b>{}</b>: {}</li>", esc(&o.operation), esc(n));
-            }
-        }
-        let _ = writeln!(s, "</ul>");
-    }
+    let per_op = obs.operations.iter().flat_map(|o| {
+        o.notes
+            .iter()
+            .map(|n| format!("<b>{}</b>: {}", esc(&o.operation), esc(n)))
+    });
+    note_list(s, obs.notes.iter().map(|n| esc(n)).chain(per_op));
 }
 
 /// One JUnit test case per observed operation: (classname, name, failure

@@ -366,7 +366,13 @@ pub fn write(path: &Path, run: &RunReport, extras: &Extras) -> Result<()> {
 impl Extras {
     /// Finished now; the duration from the run's `started_at`.
     pub fn finished_now(run: &RunReport) -> Extras {
-        let finished_unix = now_unix();
+        Extras::finished_at(run, now_unix())
+    }
+
+    /// Finished at `finished_unix` (Unix seconds); the duration from the
+    /// run's `started_at`. The clock is the caller's, so a fixed one
+    /// renders the same text every time.
+    pub fn finished_at(run: &RunReport, finished_unix: f64) -> Extras {
         let started = chrono::DateTime::parse_from_rfc3339(&run.started_at)
             .map(|t| t.timestamp_millis() as f64 / 1000.0)
             .unwrap_or(finished_unix);
@@ -384,44 +390,4 @@ pub fn now_unix() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_format_with_help_type_and_escaped_labels() {
-        let run = RunReport {
-            command: "run".into(),
-            exit_code: Some(1),
-            ..RunReport::default()
-        };
-        let extras = Extras {
-            gates: vec![
-                Gate {
-                    repository: "bike".into(),
-                    flag: "drizzle_bike_repo".into(),
-                    ready: true,
-                },
-                Gate {
-                    repository: "odd\"name\\".into(),
-                    flag: String::new(),
-                    ready: false,
-                },
-            ],
-            duration_seconds: 1.5,
-            finished_unix: 1_700_000_000.0,
-            ..Extras::default()
-        };
-        let text = render(&run, &extras);
-        assert!(text.contains("# TYPE parity_gate_ready gauge\n"));
-        assert!(
-            text.contains("parity_gate_ready{repository=\"bike\",flag=\"drizzle_bike_repo\"} 1\n")
-        );
-        assert!(text.contains("parity_gate_ready{repository=\"odd\\\"name\\\\\",flag=\"\"} 0\n"));
-        assert!(text.contains("parity_last_run_exit_code{command=\"run\"} 1\n"));
-        assert!(text.contains("parity_last_run_duration_seconds{command=\"run\"} 1.5\n"));
-        assert_eq!(text.matches("# HELP parity_gate_ready").count(), 1);
-    }
 }

@@ -79,6 +79,29 @@ impl GlobalFlagVerdict {
     }
 }
 
+/// A table pair as every renderer names it: `users`, or
+/// `audit_log → audit_events` when the two sides name it differently.
+pub fn pair_name(t: &TableResult) -> String {
+    if t.source_table == t.target_table {
+        t.source_table.clone()
+    } else {
+        format!("{} → {}", t.source_table, t.target_table)
+    }
+}
+
+/// A table's counts in the order every report lists them: source rows,
+/// target rows, matched, missing in target, extra in target, different.
+pub fn row_counts(t: &TableResult) -> [u64; 6] {
+    [
+        t.source_rows,
+        t.target_rows,
+        t.matched,
+        t.missing_in_target,
+        t.extra_in_target,
+        t.different,
+    ]
+}
+
 /// What differs in one table, one item per differing column and per
 /// missing/extra count: `repairs.estimated_cost (1431 rows)`.
 pub fn table_items(t: &TableResult) -> Vec<String> {

@@ -101,39 +101,63 @@ impl Encode<'_, Postgres> for PgParam {
     }
 }
 
+/// Result columns by name only (SQLite and MySQL rows carry no type OID
+/// or source column parity reads).
+pub(super) fn named_columns<R: Row>(rows: &[R]) -> Arc<Vec<ColumnMeta>> {
+    Arc::new(
+        rows.first()
+            .map(|r| {
+                r.columns()
+                    .iter()
+                    .map(|c| ColumnMeta {
+                        name: c.name().to_string(),
+                        type_oid: 0,
+                        relation: None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// A connection of its own from `pool`, with the session `setup` run on it.
+async fn set_up<DB>(pool: &sqlx::Pool<DB>, setup: &str) -> Result<PoolConnection<DB>>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut conn = pool
+        .acquire()
+        .await
+        .context("cannot open a timing session")?;
+    (&mut *conn)
+        .execute(setup)
+        .await
+        .context("cannot set up the timing session")?;
+    Ok(conn)
+}
+
 impl Session {
     /// A dedicated session from `db`, set up for timing.
     pub async fn open(db: &Db) -> Result<Session> {
-        match db {
-            Db::Postgres(pool) => {
-                let mut conn = pool
-                    .acquire()
-                    .await
-                    .context("cannot open a timing session")?;
-                conn.execute(
+        Ok(match db {
+            Db::Postgres(pool) => Session::Postgres {
+                conn: set_up(
+                    pool,
                     "SET default_transaction_read_only = on; SET plan_cache_mode = force_custom_plan",
                 )
-                .await
-                .context("cannot set up the timing session")?;
-                Ok(Session::Postgres {
-                    conn,
-                    prepared: HashMap::new(),
-                })
-            }
-            Db::Sqlite(pool) => {
-                let mut conn = pool
-                    .acquire()
-                    .await
-                    .context("cannot open a timing session")?;
-                conn.execute("PRAGMA query_only = ON")
-                    .await
-                    .context("cannot set up the timing session")?;
-                Ok(Session::Sqlite { conn })
-            }
-            Db::Mysql(pool) => Ok(Session::Mysql {
-                conn: super::mysql::open(pool).await?,
-            }),
-        }
+                .await?,
+                prepared: HashMap::new(),
+            },
+            Db::Sqlite(pool) => Session::Sqlite {
+                conn: set_up(pool, "PRAGMA query_only = ON").await?,
+            },
+            // Transactions read-only unless a write operation starts one
+            // `READ WRITE`.
+            Db::Mysql(pool) => Session::Mysql {
+                conn: set_up(pool, "SET SESSION TRANSACTION READ ONLY").await?,
+            },
+        })
     }
 
     /// Runs transaction framing or session SQL (simple protocol, not timed
@@ -241,20 +265,7 @@ impl Session {
                     };
                 }
                 let rows = q.fetch_all(&mut **conn).await?;
-                let columns: Arc<Vec<ColumnMeta>> = Arc::new(
-                    rows.first()
-                        .map(|r| {
-                            r.columns()
-                                .iter()
-                                .map(|c| ColumnMeta {
-                                    name: c.name().to_string(),
-                                    type_oid: 0,
-                                    relation: None,
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                );
+                let columns = named_columns(&rows);
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let mut vals = Vec::with_capacity(columns.len());
@@ -285,25 +296,13 @@ impl Session {
     /// ANALYZE executes), SQLite `EXPLAIN QUERY PLAN`.
     pub async fn explain(&mut self, sql: &str, params: &[Val]) -> Result<serde_json::Value> {
         match self {
-            Session::Postgres { .. } => {
-                let r = self
-                    .exec(
-                        &format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"),
-                        params,
-                    )
-                    .await?;
-                let text = r
-                    .rows
-                    .first()
-                    .and_then(|row| row.first())
-                    .and_then(Val::to_text)
-                    .unwrap_or_default();
-                Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
-            }
-            Session::Mysql { .. } => {
-                let r = self
-                    .exec(&format!("EXPLAIN FORMAT=JSON {sql}"), params)
-                    .await?;
+            Session::Postgres { .. } | Session::Mysql { .. } => {
+                let explain = if self.is_postgres() {
+                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)"
+                } else {
+                    "EXPLAIN FORMAT=JSON"
+                };
+                let r = self.exec(&format!("{explain} {sql}"), params).await?;
                 let text = r
                     .rows
                     .first()

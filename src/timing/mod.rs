@@ -2,22 +2,24 @@
 //! operation, run interleaved against the database, with a result-parity
 //! check and a statistical verdict.
 //!
-//! The flow, one file per stage:
+//! The flow, one module per stage:
 //! `ops` (queries/ files → [`ops::Operation`]) → `exec` (sessions, binding,
 //! rows as [`value::Val`]) → `runner` (parity pass, warm-up, interleaved
-//! rounds, plans) → `result` (rows → canonical entities through each side's
-//! mapping, compared) → `order` (lists in their order, compared) → `stats`
-//! (percentiles, MAD, hierarchical bootstrap over blocks, verdict).
-//! `clock` makes the measurements injectable.
+//! rounds, plans) → `rows` (rows → canonical entities through each side's
+//! mapping, compared as sets and in order) → `stats` (percentiles, MAD,
+//! hierarchical bootstrap over blocks, verdict). `clock` makes the
+//! measurements injectable. `observe` does the same arithmetic for
+//! production statement statistics.
 //!
-//! Owns the [`TimingSection`] that `report` renders (timing.csv,
-//! timing-compare.csv, summary.md, report.json, report.html, junit.xml).
-//! It does not load mappings (`mapping`) or write reports (`report`), apart
-//! from the EXPLAIN files `--explain` asks for, which are data it captures.
+//! Returns data: the [`TimingSection`] in `result` (and `observe`'s
+//! `ObserveSection`), which `report` renders (timing.csv,
+//! timing-compare.csv, summary.md, report.json, report.html, junit.xml and
+//! the EXPLAIN files `--explain` captures). It does not load mappings
+//! (`mapping`) and writes no file: it never imports `report`.
 //!
 //! Library entry points, shared by `parity timing` and `parity run`:
-//! [`TimingOptions::resolve`], [`select_operations`], [`run_operations`]
-//! and [`render_into`].
+//! [`TimingOptions::resolve`], [`select_operations`] and
+//! [`run_operations`]; `report::timing` renders the result.
 
 pub mod clock;
 pub mod exec;
@@ -25,8 +27,8 @@ pub mod explain_mask;
 pub mod mysql;
 pub mod observe;
 pub mod ops;
-pub mod order;
 pub mod result;
+pub mod rows;
 pub mod runner;
 pub mod stats;
 pub mod value;
@@ -34,16 +36,15 @@ pub mod value;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
 
 pub use clock::{Clock, MockClock, SystemClock};
 pub use ops::{CompareMode, Operation};
-pub use stats::{Comparison, Summary, Verdict};
+pub use result::{OperationResult, ResultMismatch, SideResult, TimingSection};
+pub use stats::{Comparison, LatencySummary, TimingVerdict};
 
 use crate::config::{Config, TimingSettings};
 use crate::db::{ConnectOptions, Db};
 use crate::mapping::{Dialect, Mapping};
-use crate::report::RunReport;
 use crate::ui::Ui;
 
 /// Resolved timing settings: config `[timing]` overridden by flags.
@@ -60,9 +61,9 @@ pub struct TimingOptions {
     pub concurrency: usize,
     /// `slower` when the interval's lower bound exceeds 1 + this.
     pub max_slowdown: f64,
-    /// Write EXPLAIN files of the median iteration under this folder
-    /// (the out dir) when set.
-    pub explain_dir: Option<PathBuf>,
+    /// Capture the plans of each side's median iteration (`--explain`):
+    /// handed back in [`SideResult::explain`] for `report` to write.
+    pub explain: bool,
     /// Statement timeout per session.
     pub statement_timeout_seconds: u64,
     /// Independent blocks per operation (at most one per round): the
@@ -100,7 +101,7 @@ impl TimingOptions {
             min_time_seconds,
             concurrency,
             max_slowdown: settings.max_slowdown,
-            explain_dir: None,
+            explain: false,
             statement_timeout_seconds: 600,
             blocks: settings.blocks.max(1),
         })
@@ -127,163 +128,6 @@ impl TimingOptions {
     pub fn effective_blocks(&self) -> usize {
         self.blocks.clamp(1, self.rounds())
     }
-}
-
-/// The timing part of a run. Field docs are the `report.json` schema.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct TimingSection {
-    /// Measured iterations asked for per side, warm-up rounds, clients per side.
-    pub iterations: usize,
-    pub warmup: usize,
-    pub concurrency: usize,
-    pub min_time_seconds: f64,
-    /// The verdict threshold: `slower` when the CI's lower bound > 1 + this.
-    pub max_slowdown: f64,
-    /// One entry per operation, in the order they ran.
-    pub operations: Vec<OperationResult>,
-    /// Selection notes (operations skipped for another dialect, …).
-    pub notes: Vec<String>,
-    /// Independent blocks per operation (fresh sessions and a warm-up
-    /// each); `warmup` is per block.
-    pub blocks: usize,
-}
-
-impl TimingSection {
-    /// 0 all same/faster, 1 any slower or mismatch, 2 any operation failed.
-    pub fn exit_code(&self) -> i32 {
-        if self.operations.iter().any(|o| o.verdict == Verdict::Error) {
-            crate::exit::ERROR
-        } else if self.operations.iter().any(|o| o.verdict.fails()) {
-            crate::exit::DIFFERENCES
-        } else {
-            crate::exit::OK
-        }
-    }
-}
-
-/// How one operation came out.
-#[derive(Debug, Clone, Serialize)]
-pub struct OperationResult {
-    pub repository: String,
-    pub operation: String,
-    pub description: Option<String>,
-    /// The operation file.
-    pub file: String,
-    pub writes: bool,
-    /// `rows`, `entities` or `count`, and the file's reason for it.
-    pub compare: CompareMode,
-    pub compare_reason: Option<String>,
-    /// Parameter sets the result check ran (each on both sides).
-    pub parameter_sets: usize,
-    pub source: SideResult,
-    pub target: SideResult,
-    /// target/source ratios and the 95% bootstrap CI of the median ratio.
-    pub comparison: Comparison,
-    pub verdict: Verdict,
-    /// The first parameter set whose results differ.
-    pub mismatch: Option<ResultMismatch>,
-    /// What the result check set aside (columns or tables one side lacks).
-    pub notes: Vec<String>,
-    pub error: Option<String>,
-    /// One line on how the two sides' results were brought to one shape
-    /// before comparing (see `result_hash`).
-    pub reconciled: String,
-}
-
-impl OperationResult {
-    pub fn new(op: &Operation) -> OperationResult {
-        OperationResult {
-            repository: op.repository.clone(),
-            operation: op.name.clone(),
-            description: op.description.clone(),
-            file: op.file.display().to_string(),
-            writes: op.writes,
-            compare: op.compare,
-            compare_reason: op.reason.clone(),
-            parameter_sets: 0,
-            source: SideResult::new(op.source.statements.len()),
-            target: SideResult::new(op.target.statements.len()),
-            comparison: Comparison::default(),
-            verdict: Verdict::Same,
-            mismatch: None,
-            notes: Vec::new(),
-            error: None,
-            reconciled: reconciliation(op),
-        }
-    }
-}
-
-/// How an operation's two results are brought to one shape, in one line.
-pub fn reconciliation(op: &Operation) -> String {
-    let mut s = match op.compare {
-        CompareMode::Rows => {
-            "each side's rows decoded through its mapping, Drizzle's json_agg rows unnested per table, and compared as canonical values in sorted order; rows per execution differ when one side nests what the other returns flat".to_string()
-        }
-        CompareMode::Entities => {
-            "each side's rows unnested into entities per table (Drizzle's json_agg rows included), merged by primary key, and compared as canonical values; rows per execution differ when one side joins and the other runs separate queries".to_string()
-        }
-        CompareMode::Count => "row counts per table compared".to_string(),
-    };
-    s.push_str("; columns only one side returns are left out");
-    if !op.tolerance.is_empty() {
-        let cols: Vec<String> = op
-            .tolerance
-            .iter()
-            .map(|(c, _)| match &c.table {
-                Some(t) => format!("{t}.{}", c.column),
-                None => c.column.clone(),
-            })
-            .collect();
-        s.push_str(&format!(
-            "; {} compared within tolerance and left out of the hash",
-            cols.join(", ")
-        ));
-    }
-    s
-}
-
-/// One side of one operation.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct SideResult {
-    /// Latency statistics in milliseconds.
-    #[serde(flatten)]
-    pub stats: Summary,
-    /// Statements in the captured list.
-    pub statements: usize,
-    /// Rows returned per execution (mean over the parameter sets).
-    pub rows: f64,
-    /// Round trips per execution (mean over the parameter sets).
-    pub round_trips: f64,
-    /// blake3 (first 8 bytes, hex) of the compared (canonical) results of
-    /// every parameter set: each side's rows turned into entities through
-    /// its mapping, Drizzle's `json_agg` rows unnested, duplicates merged by
-    /// key in `entities` mode, columns only one side returns and columns
-    /// compared within a tolerance left out. Equal on both sides when the
-    /// results match.
-    pub result_hash: String,
-    /// Every measured latency, in run order (pairs with the other side's).
-    pub samples_ms: Vec<f64>,
-    /// The EXPLAIN file in the out dir (`--explain`).
-    pub explain_file: Option<String>,
-    /// The median latency of each block, in run order (ms).
-    pub block_p50_ms: Vec<f64>,
-}
-
-impl SideResult {
-    fn new(statements: usize) -> SideResult {
-        SideResult {
-            statements,
-            ..SideResult::default()
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ResultMismatch {
-    /// 1-based index of the parameter set.
-    pub parameter_set: usize,
-    #[serde(flatten)]
-    pub detail: result::Mismatch,
 }
 
 /// The operations to time: from `queries` when given, else from the
@@ -408,30 +252,26 @@ pub async fn run_operations(
         return Ok(section);
     }
     let writers: Vec<&Operation> = ops.iter().filter(|o| o.writes).collect();
-    if let Some(w) = writers.first() {
-        for side in [&config.source, &config.target] {
-            if !side.allow_writes {
-                let which = if std::ptr::eq(side, &config.source) {
-                    "source"
-                } else {
-                    "target"
-                };
-                bail!(
-                    "operation {} writes (rolled back, always), but [{which}] does not allow writes; \
-                     set allow_writes = true in [{which}] of {} for a database you may write to, \
-                     or leave the operation out with --operations",
-                    w.id(),
-                    config.path.display()
-                );
-            }
-        }
+    let sides = [("source", &config.source), ("target", &config.target)];
+    if let Some(w) = writers.first()
+        && let Some((which, _)) = sides.iter().find(|(_, side)| !side.allow_writes)
+    {
+        bail!(
+            "operation {} writes (rolled back, always), but [{which}] does not allow writes; \
+             set allow_writes = true in [{which}] of {} for a database you may write to, \
+             or leave the operation out with --operations",
+            w.id(),
+            config.path.display()
+        );
     }
-    let surl = config.source.url.as_ref().context(
-        "[source] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
-    )?;
-    let turl = config.target.url.as_ref().context(
-        "[target] has no url; set url = \"${DATABASE_URL}\" in the config and export DATABASE_URL",
-    )?;
+    let [surl, turl] = sides.map(|(which, side)| {
+        side.url.as_ref().with_context(|| {
+            format!(
+                "[{which}] has no url; set url = \"${{DATABASE_URL}}\" in the config and export DATABASE_URL"
+            )
+        })
+    });
+    let (surl, turl) = (surl?, turl?);
     let connect = |writes: bool| ConnectOptions {
         max_connections: opts.concurrency as u32 + 1,
         statement_timeout: std::time::Duration::from_secs(opts.statement_timeout_seconds),
@@ -448,7 +288,7 @@ pub async fn run_operations(
     // One database for both mappings (the usual case): the target shares the
     // source's sessions, so both sides' SQL runs on the same backends.
     let mut target = if surl == turl {
-        runner::Side {
+        runner::TimingSide {
             label: "target",
             db: source.db.clone(),
             sessions: Vec::new(),
@@ -512,7 +352,7 @@ async fn open_side<'a>(
     db: Db,
     mapping: &'a Mapping,
     clients: usize,
-) -> Result<runner::Side<'a>> {
+) -> Result<runner::TimingSide<'a>> {
     let mut sessions = Vec::with_capacity(clients);
     for _ in 0..clients.max(1) {
         sessions.push(
@@ -524,7 +364,7 @@ async fn open_side<'a>(
     let catalog = exec::Catalog::load(&db)
         .await
         .with_context(|| format!("{label} database"))?;
-    Ok(runner::Side {
+    Ok(runner::TimingSide {
         label,
         db,
         sessions,
@@ -539,18 +379,4 @@ async fn close(db: &Db) {
         Db::Sqlite(p) => p.close().await,
         Db::Mysql(p) => p.close().await,
     }
-}
-
-/// Puts `section` into `run` and rewrites the report files in `out`:
-/// timing.csv, timing-compare.csv, summary.md, report.json, report.html and
-/// junit.xml, plus parity.csv and differences.csv when `run` also checked
-/// tables (`parity run`).
-pub fn render_into(run: &mut RunReport, section: TimingSection, out: &Path) -> Result<()> {
-    run.timing = Some(section);
-    let writers = if run.tables.is_empty() {
-        crate::report::timing_csv::timing_writers()
-    } else {
-        crate::report::timing_csv::run_writers()
-    };
-    crate::report::write_all(&writers, run, out)
 }

@@ -4,26 +4,13 @@
 //! parity does not imitate), and result fields decoded from the binary row
 //! format into [`Val`]s without a date library, so zero dates survive as text.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sqlx::mysql::{MySql, MySqlRow};
 use sqlx::pool::PoolConnection;
-use sqlx::{Column, Executor, Row, TypeInfo, ValueRef};
+use sqlx::{Row, TypeInfo, ValueRef};
 
-use super::exec::{ColumnMeta, StmtResult};
+use super::exec::{StmtResult, named_columns};
 use super::value::Val;
-
-/// Opens a session whose transactions are read-only unless a write
-/// operation starts one `READ WRITE`.
-pub async fn open(pool: &sqlx::MySqlPool) -> Result<PoolConnection<MySql>> {
-    let mut conn = pool
-        .acquire()
-        .await
-        .context("cannot open a timing session")?;
-    conn.execute("SET SESSION TRANSACTION READ ONLY")
-        .await
-        .context("cannot set up the timing session")?;
-    Ok(conn)
-}
 
 pub async fn exec(
     conn: &mut PoolConnection<MySql>,
@@ -43,20 +30,7 @@ pub async fn exec(
         };
     }
     let rows = q.fetch_all(&mut **conn).await?;
-    let columns: std::sync::Arc<Vec<ColumnMeta>> = std::sync::Arc::new(
-        rows.first()
-            .map(|r| {
-                r.columns()
-                    .iter()
-                    .map(|c| ColumnMeta {
-                        name: c.name().to_string(),
-                        type_oid: 0,
-                        relation: None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    );
+    let columns = named_columns(&rows);
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 /// Per-side summary of one operation's latencies.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct Summary {
+pub struct LatencySummary {
     pub n: usize,
     pub min_ms: f64,
     pub p50_ms: f64,
@@ -40,10 +40,10 @@ pub struct Summary {
     pub outliers: usize,
 }
 
-impl Summary {
-    pub fn of(samples: &[f64]) -> Summary {
+impl LatencySummary {
+    pub fn of(samples: &[f64]) -> LatencySummary {
         if samples.is_empty() {
-            return Summary::default();
+            return LatencySummary::default();
         }
         let mut s = samples.to_vec();
         s.sort_by(f64::total_cmp);
@@ -54,7 +54,7 @@ impl Summary {
         } else {
             0.0
         };
-        Summary {
+        LatencySummary {
             n,
             min_ms: s[0],
             p50_ms: percentile_sorted(&s, 0.50),
@@ -162,8 +162,8 @@ pub fn compare(source: &[f64], target: &[f64]) -> Comparison {
 pub fn compare_blocks(blocks: &[Block]) -> Comparison {
     let source: Vec<f64> = blocks.iter().flat_map(|b| b.0.iter().copied()).collect();
     let target: Vec<f64> = blocks.iter().flat_map(|b| b.1.iter().copied()).collect();
-    let s = Summary::of(&source);
-    let t = Summary::of(&target);
+    let s = LatencySummary::of(&source);
+    let t = LatencySummary::of(&target);
     let (ci_low, ci_high) =
         hierarchical_ratio_ci(blocks, BOOTSTRAP_RESAMPLES, 0.95, BOOTSTRAP_SEED);
     let block_ratios: Vec<f64> = blocks
@@ -333,7 +333,7 @@ impl SplitMix64 {
 /// The outcome for one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum TimingVerdict {
     /// The two sides returned different results for some parameter set.
     Mismatch,
     /// The interval's lower bound is above 1 + max_slowdown.
@@ -345,20 +345,20 @@ pub enum Verdict {
     Error,
 }
 
-impl Verdict {
+impl TimingVerdict {
     pub fn as_str(self) -> &'static str {
         match self {
-            Verdict::Mismatch => "mismatch",
-            Verdict::Slower => "slower",
-            Verdict::Faster => "faster",
-            Verdict::Same => "same",
-            Verdict::Error => "error",
+            TimingVerdict::Mismatch => "mismatch",
+            TimingVerdict::Slower => "slower",
+            TimingVerdict::Faster => "faster",
+            TimingVerdict::Same => "same",
+            TimingVerdict::Error => "error",
         }
     }
 
     /// Whether this verdict fails the run (exit 1).
     pub fn fails(self) -> bool {
-        matches!(self, Verdict::Mismatch | Verdict::Slower)
+        matches!(self, TimingVerdict::Mismatch | TimingVerdict::Slower)
     }
 }
 
@@ -369,15 +369,15 @@ impl Verdict {
 /// operation a few percent faster came out `faster` one run and `same` the
 /// next (issue 18); `faster` never fails a run, so the band costs the gate
 /// nothing.
-pub fn verdict(results_match: bool, cmp: &Comparison, max_slowdown: f64) -> Verdict {
+pub fn verdict(results_match: bool, cmp: &Comparison, max_slowdown: f64) -> TimingVerdict {
     if !results_match {
-        Verdict::Mismatch
+        TimingVerdict::Mismatch
     } else if cmp.ci_low > 1.0 + max_slowdown {
-        Verdict::Slower
+        TimingVerdict::Slower
     } else if cmp.ci_high < 1.0 / (1.0 + max_slowdown) {
-        Verdict::Faster
+        TimingVerdict::Faster
     } else {
-        Verdict::Same
+        TimingVerdict::Same
     }
 }
 
@@ -394,7 +394,7 @@ mod tests {
         // 1..=10: rank h = 9p. p50 → h=4.5 → 5.5; p90 → h=8.1 → 9.1;
         // p95 → h=8.55 → 9.55; p99 → h=8.91 → 9.91.
         let s: Vec<f64> = (1..=10).map(f64::from).collect();
-        let sum = Summary::of(&s);
+        let sum = LatencySummary::of(&s);
         assert_eq!(sum.n, 10);
         assert!(close(sum.min_ms, 1.0) && close(sum.max_ms, 10.0));
         assert!(close(sum.p50_ms, 5.5), "{}", sum.p50_ms);
@@ -409,17 +409,17 @@ mod tests {
 
     #[test]
     fn percentiles_of_tiny_and_unsorted_inputs() {
-        let sum = Summary::of(&[3.0]);
+        let sum = LatencySummary::of(&[3.0]);
         assert_eq!(
             (sum.n, sum.p50_ms, sum.p99_ms, sum.stddev_ms),
             (1, 3.0, 3.0, 0.0)
         );
         // Unsorted: 4, 1, 3, 2 → sorted 1..4; p50 = 2.5, p90 → h=2.7 → 3.7.
-        let sum = Summary::of(&[4.0, 1.0, 3.0, 2.0]);
+        let sum = LatencySummary::of(&[4.0, 1.0, 3.0, 2.0]);
         assert!(close(sum.p50_ms, 2.5) && close(sum.p90_ms, 3.7));
         assert!(close(median(&[4.0, 1.0, 3.0, 2.0]), 2.5));
         assert!(close(median(&[5.0, 1.0, 3.0]), 3.0));
-        assert_eq!(Summary::of(&[]).n, 0);
+        assert_eq!(LatencySummary::of(&[]).n, 0);
     }
 
     #[test]
@@ -437,7 +437,7 @@ mod tests {
         // Constant samples: MAD 0, nothing flagged.
         assert!(mad_outliers(&[1.0, 1.0, 1.0, 5.0]).is_empty());
         assert_eq!(
-            Summary::of(&[10.0, 9.0, 11.0, 8.0, 12.0, 100.0, 10.0]).outliers,
+            LatencySummary::of(&[10.0, 9.0, 11.0, 8.0, 12.0, 100.0, 10.0]).outliers,
             1
         );
     }
@@ -451,8 +451,8 @@ mod tests {
         // t = 2·s pointwise, so in every paired resample the median of t is
         // twice the median of s: the interval collapses to 2.
         assert!(close(c.ci_low, 2.0) && close(c.ci_high, 2.0), "{c:?}");
-        assert_eq!(verdict(true, &c, 0.10), Verdict::Slower);
-        assert_eq!(verdict(false, &c, 0.10), Verdict::Mismatch);
+        assert_eq!(verdict(true, &c, 0.10), TimingVerdict::Slower);
+        assert_eq!(verdict(false, &c, 0.10), TimingVerdict::Mismatch);
         let mk = |lo, hi| Comparison {
             ratio_p50: 1.0,
             ratio_p95: 1.0,
@@ -461,13 +461,17 @@ mod tests {
             ..Comparison::default()
         };
         // Lower bound must clear 1 + max_slowdown, not just 1.
-        assert_eq!(verdict(true, &mk(1.05, 1.3), 0.10), Verdict::Same);
-        assert_eq!(verdict(true, &mk(1.11, 1.3), 0.10), Verdict::Slower);
-        assert_eq!(verdict(true, &mk(0.7, 0.90), 0.10), Verdict::Faster);
+        assert_eq!(verdict(true, &mk(1.05, 1.3), 0.10), TimingVerdict::Same);
+        assert_eq!(verdict(true, &mk(1.11, 1.3), 0.10), TimingVerdict::Slower);
+        assert_eq!(verdict(true, &mk(0.7, 0.90), 0.10), TimingVerdict::Faster);
         // Faster needs the upper bound below 1/1.1 = 0.909…, not just 1.
-        assert_eq!(verdict(true, &mk(0.7, 0.92), 0.10), Verdict::Same);
-        assert_eq!(verdict(true, &mk(0.9, 1.01), 0.10), Verdict::Same);
-        assert!(Verdict::Slower.fails() && Verdict::Mismatch.fails() && !Verdict::Faster.fails());
+        assert_eq!(verdict(true, &mk(0.7, 0.92), 0.10), TimingVerdict::Same);
+        assert_eq!(verdict(true, &mk(0.9, 1.01), 0.10), TimingVerdict::Same);
+        assert!(
+            TimingVerdict::Slower.fails()
+                && TimingVerdict::Mismatch.fails()
+                && !TimingVerdict::Faster.fails()
+        );
     }
 
     #[test]

@@ -23,9 +23,12 @@
 
 use std::collections::BTreeSet;
 
-use super::exec::StmtResult;
-use super::ops::ColumnRef;
-use super::result::{self, Entity, Mismatch, MismatchKind, SideView, Target, Tok};
+use super::compare::render_key;
+use super::sql::{self, Tok, order_items, select_items, show, unqualified};
+use super::{Entity, Outcome, SideView, Target};
+use crate::timing::exec::StmtResult;
+use crate::timing::ops::ColumnRef;
+use crate::timing::result::{Mismatch, MismatchKind};
 
 /// One column of a sort key: the table column (table "" for an expression
 /// column) a result is sorted by, and its direction.
@@ -90,8 +93,8 @@ pub fn list(
     if res.columns.is_empty() {
         return None;
     }
-    let targets = result::resolve(view, sql, &res.columns);
-    let toks = result::tokens(sql);
+    let targets = super::resolve(view, sql, &res.columns);
+    let toks = sql::tokens(sql);
     let order_by = order_items(&toks).map(|items| {
         items
             .iter()
@@ -167,83 +170,6 @@ pub fn list(
     })
 }
 
-/// The items of the statement's top-level `ORDER BY` (outside every
-/// parenthesis), each with whether it is descending.
-fn order_items(t: &[Tok]) -> Option<Vec<(Vec<Tok>, bool)>> {
-    let mut depth = 0i32;
-    let mut start = None;
-    for i in 0..t.len() {
-        match &t[i] {
-            Tok::Sym('(') => depth += 1,
-            Tok::Sym(')') => depth -= 1,
-            Tok::Word(w) if depth == 0 && w == "order" && t.get(i + 1) == Some(&word("by")) => {
-                start = Some(i + 2);
-            }
-            _ => {}
-        }
-    }
-    let start = start?;
-    let mut items = Vec::new();
-    let mut cur: Vec<Tok> = Vec::new();
-    let mut depth = 0i32;
-    for tok in &t[start..] {
-        match tok {
-            Tok::Sym('(') => depth += 1,
-            Tok::Sym(')') if depth == 0 => break,
-            Tok::Sym(')') => depth -= 1,
-            Tok::Sym(',') if depth == 0 => {
-                items.push(std::mem::take(&mut cur));
-                continue;
-            }
-            Tok::Word(w)
-                if depth == 0 && matches!(w.as_str(), "limit" | "offset" | "fetch" | "for") =>
-            {
-                break;
-            }
-            _ => {}
-        }
-        cur.push(tok.clone());
-    }
-    items.push(cur);
-    Some(
-        items
-            .into_iter()
-            .filter(|i| !i.is_empty())
-            .map(|mut item| {
-                if item.len() >= 2
-                    && item[item.len() - 2] == word("nulls")
-                    && matches!(&item[item.len() - 1], Tok::Word(w) if w == "first" || w == "last")
-                {
-                    item.truncate(item.len() - 2);
-                }
-                let mut desc = false;
-                if let Some(Tok::Word(w)) = item.last()
-                    && (w == "asc" || w == "desc")
-                {
-                    desc = w == "desc";
-                    item.pop();
-                }
-                (item, desc)
-            })
-            .collect(),
-    )
-}
-
-fn word(w: &str) -> Tok {
-    Tok::Word(w.to_string())
-}
-
-fn show(expr: &[Tok]) -> String {
-    expr.iter()
-        .map(|t| match t {
-            Tok::Ident(s) | Tok::Word(s) | Tok::Num(s) => s.clone(),
-            Tok::Sym(c) => c.to_string(),
-            Tok::Other => "…".to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("")
-}
-
 /// The index of the result column an `ORDER BY` item sorts by.
 fn result_column(expr: &[Tok], all: &[Tok], targets: &[Target], res: &StmtResult) -> Option<usize> {
     // `ORDER BY 2`: the second result column.
@@ -296,71 +222,6 @@ fn result_column(expr: &[Tok], all: &[Tok], targets: &[Target], res: &StmtResult
     res.columns.iter().position(|c| c.name == name)
 }
 
-/// Drops `x.` qualifiers, so `"t"."c"` and `"c"` read alike.
-fn unqualified(t: &[Tok]) -> Vec<Tok> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < t.len() {
-        if matches!(t[i], Tok::Ident(_) | Tok::Word(_)) && t.get(i + 1) == Some(&Tok::Sym('.')) {
-            i += 2;
-            continue;
-        }
-        out.push(t[i].clone());
-        i += 1;
-    }
-    out
-}
-
-/// The top-level select list: each item's expression and output name.
-fn select_items(t: &[Tok]) -> Vec<(Vec<Tok>, Option<String>)> {
-    let Some(start) = t.iter().position(|x| *x == word("select")) else {
-        return Vec::new();
-    };
-    let mut items = Vec::new();
-    let mut cur: Vec<Tok> = Vec::new();
-    let mut depth = 0i32;
-    for tok in &t[start + 1..] {
-        match tok {
-            Tok::Sym('(') => depth += 1,
-            Tok::Sym(')') => depth -= 1,
-            Tok::Sym(',') if depth == 0 => {
-                items.push(std::mem::take(&mut cur));
-                continue;
-            }
-            Tok::Word(w) if depth == 0 && w == "from" => break,
-            _ => {}
-        }
-        cur.push(tok.clone());
-    }
-    items.push(cur);
-    items
-        .into_iter()
-        .map(|mut item| {
-            let n = item.len();
-            if n >= 2
-                && item[n - 2] == word("as")
-                && let Tok::Ident(a) | Tok::Word(a) = &item[n - 1]
-            {
-                let a = a.clone();
-                item.truncate(n - 2);
-                return (item, Some(a));
-            }
-            let name = match item.last() {
-                Some(Tok::Ident(a) | Tok::Word(a)) => Some(a.clone()),
-                _ => None,
-            };
-            (item, name)
-        })
-        .collect()
-}
-
-/// What the order comparison of one parameter set found.
-#[derive(Debug, Default)]
-pub struct OrderOutcome {
-    pub mismatch: Option<Mismatch>,
-    pub notes: BTreeSet<String>,
-}
-
 /// Compares the order of the lists both sides return for the same table.
 /// `ordered`: the operation file's override (`None`: infer from the SQL).
 /// `key_of(table)` names a row in a mismatch (the primary key).
@@ -369,8 +230,8 @@ pub fn compare(
     source: &[OrderedList],
     target: &[OrderedList],
     key_of: &dyn Fn(&str) -> Vec<String>,
-) -> OrderOutcome {
-    let mut out = OrderOutcome::default();
+) -> Outcome {
+    let mut out = Outcome::default();
     if ordered == Some(false) {
         return out;
     }
@@ -503,9 +364,9 @@ pub fn compare(
         {
             let pk = key_of(&s.table);
             let at = |l: &OrderedList| {
-                l.rows.get(i).map_or("(no row)".to_string(), |r| {
-                    result::render_key(&r.entity, &pk)
-                })
+                l.rows
+                    .get(i)
+                    .map_or("(no row)".to_string(), |r| render_key(&r.entity, &pk))
             };
             out.mismatch = Some(Mismatch {
                 table: label,
@@ -528,7 +389,7 @@ mod tests {
     use super::*;
 
     fn items(sql: &str) -> Vec<(String, bool)> {
-        order_items(&result::tokens(sql))
+        order_items(&sql::tokens(sql))
             .unwrap_or_default()
             .into_iter()
             .map(|(e, d)| (show(&e), d))
@@ -569,7 +430,7 @@ mod tests {
     #[test]
     fn an_expression_sorts_by_the_column_the_select_list_names_it() {
         let sql = "select date_trunc('month', \"occurred_at\") as \"month\", sum(\"amount\") as \"revenue\" from \"transactions\" group by 1 order by date_trunc('month', \"transactions\".\"occurred_at\")";
-        let t = result::tokens(sql);
+        let t = sql::tokens(sql);
         let sel = select_items(&t);
         assert_eq!(sel.len(), 2);
         assert_eq!(sel[0].1.as_deref(), Some("month"));
@@ -614,7 +475,7 @@ mod tests {
         }])
     }
 
-    fn cmp1(ordered: Option<bool>, s: &OrderedList, t: &OrderedList) -> OrderOutcome {
+    fn cmp1(ordered: Option<bool>, s: &OrderedList, t: &OrderedList) -> Outcome {
         let key = |_: &str| vec!["id".to_string()];
         compare(
             ordered,
