@@ -15,6 +15,7 @@ use anyhow::{Result, bail};
 use sha2::{Digest, Sha256};
 
 use super::encode::mysql_quote;
+use super::ident;
 use super::rng::Rng;
 use super::time::{Frac, iso_utc, micros, push_timestamp};
 use crate::mapping::Dialect;
@@ -45,72 +46,45 @@ pub struct Flavour {
     pub journal: &'static str,
 }
 
+/// A file under `fixtures/bikeshop/<dir>`, embedded.
 macro_rules! fixture {
-    ($path:literal) => {
+    ($dir:literal, $path:literal) => {
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/bikeshop/",
+            $dir,
             $path
         ))
     };
 }
 
-const PG: Flavour = Flavour {
-    dialect: Dialect::Postgres,
-    prisma: &[PrismaMigration {
-        name: "20250301120000_init",
-        sql: fixture!("prisma/migrations/20250301120000_init/migration.sql"),
-    }],
-    drizzle: &[
-        DrizzleMigration {
-            tag: "0000_init",
-            sql: fixture!("drizzle/0000_init.sql"),
-        },
-        DrizzleMigration {
-            tag: "0001_transactions_occurred_at_idx",
-            sql: fixture!("drizzle/0001_transactions_occurred_at_idx.sql"),
-        },
-    ],
-    journal: fixture!("drizzle/meta/_journal.json"),
-};
+/// The same migrations for each backend, from its folder of the fixture.
+macro_rules! flavour {
+    ($dialect:expr, $dir:literal) => {
+        Flavour {
+            dialect: $dialect,
+            prisma: &[PrismaMigration {
+                name: "20250301120000_init",
+                sql: fixture!($dir, "prisma/migrations/20250301120000_init/migration.sql"),
+            }],
+            drizzle: &[
+                DrizzleMigration {
+                    tag: "0000_init",
+                    sql: fixture!($dir, "drizzle/0000_init.sql"),
+                },
+                DrizzleMigration {
+                    tag: "0001_transactions_occurred_at_idx",
+                    sql: fixture!($dir, "drizzle/0001_transactions_occurred_at_idx.sql"),
+                },
+            ],
+            journal: fixture!($dir, "drizzle/meta/_journal.json"),
+        }
+    };
+}
 
-const MYSQL: Flavour = Flavour {
-    dialect: Dialect::Mysql,
-    prisma: &[PrismaMigration {
-        name: "20250301120000_init",
-        sql: fixture!("mariadb/prisma/migrations/20250301120000_init/migration.sql"),
-    }],
-    drizzle: &[
-        DrizzleMigration {
-            tag: "0000_init",
-            sql: fixture!("mariadb/drizzle/0000_init.sql"),
-        },
-        DrizzleMigration {
-            tag: "0001_transactions_occurred_at_idx",
-            sql: fixture!("mariadb/drizzle/0001_transactions_occurred_at_idx.sql"),
-        },
-    ],
-    journal: fixture!("mariadb/drizzle/meta/_journal.json"),
-};
-
-const SQLITE: Flavour = Flavour {
-    dialect: Dialect::Sqlite,
-    prisma: &[PrismaMigration {
-        name: "20250301120000_init",
-        sql: fixture!("sqlite/prisma/migrations/20250301120000_init/migration.sql"),
-    }],
-    drizzle: &[
-        DrizzleMigration {
-            tag: "0000_init",
-            sql: fixture!("sqlite/drizzle/0000_init.sql"),
-        },
-        DrizzleMigration {
-            tag: "0001_transactions_occurred_at_idx",
-            sql: fixture!("sqlite/drizzle/0001_transactions_occurred_at_idx.sql"),
-        },
-    ],
-    journal: fixture!("sqlite/drizzle/meta/_journal.json"),
-};
+const PG: Flavour = flavour!(Dialect::Postgres, "");
+const MYSQL: Flavour = flavour!(Dialect::Mysql, "mariadb/");
+const SQLITE: Flavour = flavour!(Dialect::Sqlite, "sqlite/");
 
 pub fn flavour(dialect: Dialect) -> &'static Flavour {
     match dialect {
@@ -234,6 +208,19 @@ impl Flavour {
     /// The tables the fixture creates (what `--force` drops).
     pub fn tables(&self) -> Vec<String> {
         self.created("TABLE")
+    }
+
+    /// What `--force` drops, quoted: the fixture's tables, Prisma's
+    /// migration table and Drizzle's where it is a plain table (on
+    /// PostgreSQL it has a schema of its own, dropped as a whole).
+    pub fn drop_list(&self) -> Vec<String> {
+        let d = self.dialect;
+        let mut tables: Vec<String> = self.tables().iter().map(|t| ident(d, t)).collect();
+        tables.push(ident(d, "_prisma_migrations"));
+        if d != Dialect::Postgres {
+            tables.push(drizzle_table(d).to_string());
+        }
+        tables
     }
 
     /// The enum types the fixture creates (PostgreSQL).
@@ -460,7 +447,7 @@ pub fn record_statements(f: &Flavour, rec: Recorded, seed: u64) -> Result<Vec<St
             out.push(format!(
                 "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) \
                  VALUES ('{}', '{}', {}, {}, NULL, NULL, {}, 1)",
-                uuid_v4(&mut g),
+                g.uuid_v4(),
                 sha256_hex(m.sql),
                 ts(finished),
                 name,
@@ -483,20 +470,6 @@ pub fn record_statements(f: &Flavour, rec: Recorded, seed: u64) -> Result<Vec<St
         }
     }
     Ok(out)
-}
-
-fn uuid_v4(g: &mut Rng) -> String {
-    let hi = (g.next_u64() & 0xffff_ffff_ffff_0fff) | 0x4000;
-    let lo = (g.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-    let h = format!("{hi:016x}{lo:016x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 #[cfg(test)]

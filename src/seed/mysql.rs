@@ -10,13 +10,11 @@ use anyhow::{Context, Result};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::{Connection, Executor, Row};
 
-use super::data::Table;
+use super::data::{Table, Val};
 use super::encode::mysql_literal;
-use super::fixture::{Flavour, drizzle_table};
-use super::postgres::first_line;
-use super::{Backend, RowSource, column_list, ident, join_producer, with_retry};
+use super::fixture::Flavour;
+use super::{Backend, Encoder, Sink, column_list, exec_on, ident, url_error, with_retry};
 use crate::config::DbUrl;
-use crate::db::scrub;
 use crate::mapping::Dialect;
 use crate::ui::Ui;
 
@@ -34,22 +32,10 @@ impl My {
     pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<My> {
         let opts =
             MySqlConnectOptions::from_str(&url.expose().replacen("mariadb://", "mysql://", 1))
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "invalid database URL {}: {}",
-                        url.redacted(),
-                        scrub(&e.to_string(), url)
-                    )
-                })?
+                .map_err(|e| url_error("invalid database URL", url, e))?
                 .timezone(Some("+00:00".to_string()))
                 .charset("utf8mb4");
-        let fail = |e: sqlx::Error| {
-            anyhow::anyhow!(
-                "cannot connect to {}: {}",
-                url.redacted(),
-                scrub(&e.to_string(), url)
-            )
-        };
+        let fail = |e: sqlx::Error| url_error("cannot connect to", url, e);
         let conn = match with_retry(|| MySqlConnection::connect_with(&opts)).await {
             Ok(c) => c,
             Err(sqlx::Error::Database(e))
@@ -80,35 +66,91 @@ impl My {
     }
 }
 
-impl Backend for My {
-    async fn exec(&mut self, sql: &str) -> Result<()> {
+/// Multi-row `INSERT` statements of ~1 MiB.
+pub(crate) struct InsertRows {
+    head: String,
+}
+
+impl Encoder for InsertRows {
+    type Batch = String;
+
+    fn empty(&self) -> String {
+        let mut s = String::with_capacity(BATCH_BYTES + 8192);
+        s.push_str(&self.head);
+        s
+    }
+
+    fn push(&mut self, sql: &mut String, row: &[Val]) -> bool {
+        if !sql.ends_with(' ') {
+            sql.push(',');
+        }
+        sql.push('(');
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            mysql_literal(sql, v);
+        }
+        sql.push(')');
+        sql.len() >= BATCH_BYTES
+    }
+}
+
+/// A table's inserts, committed every [`COMMIT_EVERY`] batches.
+pub(crate) struct Inserts<'a> {
+    conn: &'a mut MySqlConnection,
+    table: Table,
+    batches: u32,
+}
+
+impl Sink for Inserts<'_> {
+    type Batch = String;
+
+    async fn write(&mut self, sql: String) -> Result<()> {
         self.conn
-            .execute(sql)
+            .execute(sql.as_str())
             .await
-            .with_context(|| format!("statement failed: {}", first_line(sql)))?;
+            .with_context(|| format!("inserting into {}", self.table.name()))?;
+        self.batches += 1;
+        if self.batches.is_multiple_of(COMMIT_EVERY) {
+            exec_on(&mut *self.conn, "COMMIT").await?;
+            exec_on(&mut *self.conn, "START TRANSACTION").await?;
+        }
         Ok(())
     }
 
-    async fn count_tables(&mut self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
-        )
-        .fetch_one(&mut self.conn)
-        .await?;
+    async fn abandon(self, _why: &str) {
+        let _ = self.conn.execute("ROLLBACK").await;
+    }
+
+    async fn complete(self) -> Result<()> {
+        exec_on(self.conn, "COMMIT").await
+    }
+}
+
+impl Backend for My {
+    const DIALECT: Dialect = Dialect::Mysql;
+    const COUNT_TABLES: &'static str =
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()";
+    type Encoder = InsertRows;
+    type Sink<'a> = Inserts<'a>;
+
+    async fn exec(&mut self, sql: &str) -> Result<()> {
+        exec_on(&mut self.conn, sql).await
+    }
+
+    async fn count(&mut self, sql: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut self.conn).await?;
         Ok(n as u64)
     }
 
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
-        let mut tables: Vec<String> = f
-            .tables()
-            .iter()
-            .map(|t| ident(Dialect::Mysql, t))
-            .collect();
-        tables.push(ident(Dialect::Mysql, "_prisma_migrations"));
-        tables.push(drizzle_table(Dialect::Mysql).to_string());
         self.exec("SET FOREIGN_KEY_CHECKS = 0").await?;
-        self.exec(&format!("DROP TABLE IF EXISTS {}", tables.join(", ")))
-            .await?;
+        self.exec(&format!(
+            "DROP TABLE IF EXISTS {}",
+            f.drop_list().join(", ")
+        ))
+        .await?;
         self.exec("SET FOREIGN_KEY_CHECKS = 1").await
     }
 
@@ -117,54 +159,19 @@ impl Backend for My {
             .await
     }
 
-    async fn load(&mut self, src: RowSource) -> Result<u64> {
-        let t = src.table;
+    async fn open(&mut self, t: Table) -> Result<(Inserts<'_>, InsertRows)> {
         let head = format!(
             "INSERT INTO {} ({}) VALUES ",
             ident(Dialect::Mysql, t.name()),
             column_list(Dialect::Mysql, t)
         );
-        let new_head = head.clone();
-        let (mut rx, handle) = src.spawn(
-            move || {
-                let mut s = String::with_capacity(BATCH_BYTES + 8192);
-                s.push_str(&new_head);
-                s
-            },
-            move |sql, row| {
-                if !sql.ends_with(' ') {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for (i, v) in row.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    mysql_literal(sql, v);
-                }
-                sql.push(')');
-                sql.len() >= BATCH_BYTES
-            },
-        );
-        let mut n = 0u64;
-        let mut batches = 0u32;
         self.exec("START TRANSACTION").await?;
-        while let Some(batch) = rx.recv().await {
-            if let Err(e) = self.conn.execute(batch.data.as_str()).await {
-                drop(rx);
-                let _ = self.conn.execute("ROLLBACK").await;
-                return Err(e).with_context(|| format!("inserting into {}", t.name()));
-            }
-            n += batch.rows;
-            batches += 1;
-            if batches.is_multiple_of(COMMIT_EVERY) {
-                self.exec("COMMIT").await?;
-                self.exec("START TRANSACTION").await?;
-            }
-        }
-        join_producer(handle, t).await?;
-        self.exec("COMMIT").await?;
-        Ok(n)
+        let sink = Inserts {
+            conn: &mut self.conn,
+            table: t,
+            batches: 0,
+        };
+        Ok((sink, InsertRows { head }))
     }
 
     async fn finish(&mut self) -> Result<()> {
@@ -204,15 +211,5 @@ impl Backend for My {
             .fetch_all(&mut self.conn)
             .await?;
         Ok(())
-    }
-
-    async fn count_rows(&mut self, t: Table) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM {}",
-            ident(Dialect::Mysql, t.name())
-        ))
-        .fetch_one(&mut self.conn)
-        .await?;
-        Ok(n as u64)
     }
 }
