@@ -69,10 +69,38 @@ impl SeedSummary {
     }
 }
 
-/// One bulk writer. Each backend file implements it over a single
-/// connection; `seed` drives them all the same way, and [`load`] is the one
-/// row loop they share.
-pub(crate) trait Backend {
+/// A connection the seed runs statements on: any sqlx connection.
+pub(crate) trait Conn {
+    async fn exec(&mut self, sql: &str) -> Result<()>;
+    /// The number a `SELECT count(*) …` returns.
+    async fn count(&mut self, sql: &str) -> Result<u64>;
+}
+
+impl<C> Conn for C
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
+    i64: sqlx::Type<C::Database> + for<'r> sqlx::Decode<'r, C::Database>,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+{
+    async fn exec(&mut self, sql: &str) -> Result<()> {
+        sqlx::Executor::execute(self, sql)
+            .await
+            .with_context(|| format!("statement failed: {}", first_line(sql)))?;
+        Ok(())
+    }
+
+    async fn count(&mut self, sql: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(self).await?;
+        Ok(n as u64)
+    }
+}
+
+/// One bulk writer: a connection to one backend. Each backend file
+/// implements it; `seed` drives them all the same way, and [`load`] is the
+/// one row loop they share.
+pub(crate) trait Backend: Conn {
     const DIALECT: Dialect;
     /// `SELECT count(*)` of the tables in the database (all schemas but the
     /// system ones).
@@ -84,14 +112,11 @@ pub(crate) trait Backend {
     where
         Self: 'a;
 
-    async fn exec(&mut self, sql: &str) -> Result<()>;
-    /// The number a `SELECT count(*) …` returns.
-    async fn count(&mut self, sql: &str) -> Result<u64>;
     /// Drops the fixture's tables and types and both migration tables.
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()>;
     /// Session set-up before DDL and loading (and a transaction where DDL
     /// is transactional, so a failed seed leaves nothing behind).
-    async fn begin(&mut self) -> Result<()>;
+    async fn start(&mut self) -> Result<()>;
     /// Starts loading `t`: the sink its batches go to, and their encoder.
     async fn open(&mut self, t: Table) -> Result<(Self::Sink<'_>, Self::Encoder)>;
     /// Sequences past the loaded ids, statistics, commit.
@@ -243,21 +268,21 @@ pub async fn seed(opts: &SeedOptions, ui: &Ui) -> Result<SeedSummary> {
     };
     match dialect {
         Dialect::Postgres => {
-            let mut b = postgres::Pg::connect(&opts.url, ui).await?;
+            let mut b = postgres::connect(&opts.url, ui).await?;
             run(
                 &mut b, flavour, recorded, &generator, plan, opts, ui, started,
             )
             .await
         }
         Dialect::Mysql => {
-            let mut b = mysql::My::connect(&opts.url, ui).await?;
+            let mut b = mysql::connect(&opts.url, ui).await?;
             run(
                 &mut b, flavour, recorded, &generator, plan, opts, ui, started,
             )
             .await
         }
         Dialect::Sqlite => {
-            let mut b = sqlite::Lite::connect(&opts.url).await?;
+            let mut b = sqlite::connect(&opts.url).await?;
             run(
                 &mut b, flavour, recorded, &generator, plan, opts, ui, started,
             )
@@ -290,7 +315,7 @@ async fn run<B: Backend>(
         ));
         b.drop_fixture(flavour).await?;
     }
-    b.begin().await?;
+    b.start().await?;
     let ddl = flavour.ddl();
     for s in &ddl.before_load {
         b.exec(s).await.context("creating the fixture schema")?;
@@ -370,14 +395,6 @@ pub(crate) fn column_list(d: Dialect, t: Table) -> String {
         .join(", ")
 }
 
-/// Runs one statement on a connection.
-pub(crate) async fn exec_on<'c, E: sqlx::Executor<'c>>(conn: E, sql: &str) -> Result<()> {
-    conn.execute(sql)
-        .await
-        .with_context(|| format!("statement failed: {}", first_line(sql)))?;
-    Ok(())
-}
-
 /// The first line of a statement, for error messages.
 pub(crate) fn first_line(sql: &str) -> String {
     let line = sql.trim().lines().next().unwrap_or("");
@@ -396,6 +413,22 @@ pub(crate) fn first_line(sql: &str) -> String {
 /// the driver's message.
 pub(crate) fn url_error(what: &str, url: &DbUrl, e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{what} {}: {}", url.redacted(), scrub(&e.to_string(), url))
+}
+
+/// Creates a missing database over `admin` (a connection to another
+/// database of the server), then closes it. `shown` is the name as messages
+/// quote it.
+pub(crate) async fn create_database<C>(mut admin: C, sql: &str, shown: &str, ui: &Ui) -> Result<()>
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c>,
+{
+    ui.info(format!("creating database {shown}"));
+    sqlx::Executor::execute(&mut admin, sql)
+        .await
+        .with_context(|| format!("cannot create database {shown}"))?;
+    let _ = admin.close().await;
+    Ok(())
 }
 
 /// Retries a refused connection with backoff for up to 10 s (a database

@@ -13,7 +13,9 @@ use sqlx::{Connection, Executor, Row};
 use super::data::{Table, Val};
 use super::encode::mysql_literal;
 use super::fixture::Flavour;
-use super::{Backend, Encoder, Sink, column_list, exec_on, ident, url_error, with_retry};
+use super::{
+    Backend, Conn, Encoder, Sink, column_list, create_database, ident, url_error, with_retry,
+};
 use crate::config::DbUrl;
 use crate::mapping::Dialect;
 use crate::ui::Ui;
@@ -24,46 +26,32 @@ const COMMIT_EVERY: u32 = 32;
 /// MariaDB's `ER_BAD_DB_ERROR`: the database in the URL does not exist.
 const UNKNOWN_DATABASE: u16 = 1049;
 
-pub(crate) struct My {
-    conn: MySqlConnection,
-}
-
-impl My {
-    pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<My> {
-        let opts =
-            MySqlConnectOptions::from_str(&url.expose().replacen("mariadb://", "mysql://", 1))
-                .map_err(|e| url_error("invalid database URL", url, e))?
-                .timezone(Some("+00:00".to_string()))
-                .charset("utf8mb4");
-        let fail = |e: sqlx::Error| url_error("cannot connect to", url, e);
-        let conn = match with_retry(|| MySqlConnection::connect_with(&opts)).await {
-            Ok(c) => c,
-            Err(sqlx::Error::Database(e))
-                if e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-                    .is_some_and(|m| m.number() == UNKNOWN_DATABASE) =>
-            {
-                let name = opts.get_database().unwrap_or_default().to_string();
-                let mut admin = MySqlConnection::connect_with(&opts.clone().database("mysql"))
-                    .await
-                    .map_err(fail)?;
-                ui.info(format!("creating database `{name}`"));
-                admin
-                    .execute(
-                        format!(
-                            "CREATE DATABASE {} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
-                            ident(Dialect::Mysql, &name)
-                        )
-                        .as_str(),
-                    )
-                    .await
-                    .with_context(|| format!("cannot create database `{name}`"))?;
-                let _ = admin.close().await;
-                MySqlConnection::connect_with(&opts).await.map_err(fail)?
-            }
-            Err(e) => return Err(fail(e)),
-        };
-        Ok(My { conn })
-    }
+pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<MySqlConnection> {
+    let opts = MySqlConnectOptions::from_str(&url.expose().replacen("mariadb://", "mysql://", 1))
+        .map_err(|e| url_error("invalid database URL", url, e))?
+        .timezone(Some("+00:00".to_string()))
+        .charset("utf8mb4");
+    let fail = |e: sqlx::Error| url_error("cannot connect to", url, e);
+    let conn = match with_retry(|| MySqlConnection::connect_with(&opts)).await {
+        Ok(c) => c,
+        Err(sqlx::Error::Database(e))
+            if e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|m| m.number() == UNKNOWN_DATABASE) =>
+        {
+            let name = opts.get_database().unwrap_or_default().to_string();
+            let admin = MySqlConnection::connect_with(&opts.clone().database("mysql"))
+                .await
+                .map_err(fail)?;
+            let create = format!(
+                "CREATE DATABASE {} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+                ident(Dialect::Mysql, &name)
+            );
+            create_database(admin, &create, &format!("`{name}`"), ui).await?;
+            MySqlConnection::connect_with(&opts).await.map_err(fail)?
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    Ok(conn)
 }
 
 /// Multi-row `INSERT` statements of ~1 MiB.
@@ -113,8 +101,8 @@ impl Sink for Inserts<'_> {
             .with_context(|| format!("inserting into {}", self.table.name()))?;
         self.batches += 1;
         if self.batches.is_multiple_of(COMMIT_EVERY) {
-            exec_on(&mut *self.conn, "COMMIT").await?;
-            exec_on(&mut *self.conn, "START TRANSACTION").await?;
+            self.conn.exec("COMMIT").await?;
+            self.conn.exec("START TRANSACTION").await?;
         }
         Ok(())
     }
@@ -124,25 +112,16 @@ impl Sink for Inserts<'_> {
     }
 
     async fn complete(self) -> Result<()> {
-        exec_on(self.conn, "COMMIT").await
+        self.conn.exec("COMMIT").await
     }
 }
 
-impl Backend for My {
+impl Backend for MySqlConnection {
     const DIALECT: Dialect = Dialect::Mysql;
     const COUNT_TABLES: &'static str =
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()";
     type Encoder = InsertRows;
     type Sink<'a> = Inserts<'a>;
-
-    async fn exec(&mut self, sql: &str) -> Result<()> {
-        exec_on(&mut self.conn, sql).await
-    }
-
-    async fn count(&mut self, sql: &str) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut self.conn).await?;
-        Ok(n as u64)
-    }
 
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
         self.exec("SET FOREIGN_KEY_CHECKS = 0").await?;
@@ -154,7 +133,7 @@ impl Backend for My {
         self.exec("SET FOREIGN_KEY_CHECKS = 1").await
     }
 
-    async fn begin(&mut self) -> Result<()> {
+    async fn start(&mut self) -> Result<()> {
         self.exec("SET SESSION foreign_key_checks = 0, unique_checks = 0")
             .await
     }
@@ -167,7 +146,7 @@ impl Backend for My {
         );
         self.exec("START TRANSACTION").await?;
         let sink = Inserts {
-            conn: &mut self.conn,
+            conn: &mut *self,
             table: t,
             batches: 0,
         };
@@ -184,7 +163,7 @@ impl Backend for My {
              WHERE table_schema = DATABASE() AND extra LIKE '%auto_increment%' \
              AND table_name <> '__drizzle_migrations'",
         )
-        .fetch_all(&mut self.conn)
+        .fetch_all(&mut *self)
         .await?;
         for row in autos {
             let (table, column): (String, String) = (row.get(0), row.get(1));
@@ -193,7 +172,7 @@ impl Backend for My {
                 ident(Dialect::Mysql, &column),
                 ident(Dialect::Mysql, &table)
             ))
-            .fetch_one(&mut self.conn)
+            .fetch_one(&mut *self)
             .await?;
             self.exec(&format!(
                 "ALTER TABLE {} AUTO_INCREMENT = {}",
@@ -208,7 +187,7 @@ impl Backend for My {
             .collect();
         // ANALYZE returns a result set; fetch it so the connection stays clean.
         sqlx::query(&format!("ANALYZE TABLE {}", tables.join(", ")))
-            .fetch_all(&mut self.conn)
+            .fetch_all(&mut *self)
             .await?;
         Ok(())
     }

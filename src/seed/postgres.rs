@@ -4,23 +4,21 @@
 
 use std::str::FromStr;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgCopyIn};
-use sqlx::{Connection, Executor, Row};
+use sqlx::{Connection, Row};
 
 use super::data::{Table, Val};
 use super::encode::pg_copy_row;
 use super::fixture::Flavour;
-use super::{Backend, Encoder, Sink, column_list, exec_on, ident, url_error, with_retry};
+use super::{
+    Backend, Conn, Encoder, Sink, column_list, create_database, ident, url_error, with_retry,
+};
 use crate::config::DbUrl;
 use crate::mapping::Dialect;
 use crate::ui::Ui;
 
 const BATCH_BYTES: usize = 1 << 20;
-
-pub(crate) struct Pg {
-    conn: PgConnection,
-}
 
 fn options(url: &DbUrl) -> Result<PgConnectOptions> {
     Ok(PgConnectOptions::from_str(url.expose())
@@ -29,44 +27,36 @@ fn options(url: &DbUrl) -> Result<PgConnectOptions> {
         .options([("TimeZone", "UTC"), ("statement_timeout", "0")]))
 }
 
-impl Pg {
-    /// Connects, creating the database first when it does not exist.
-    pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<Pg> {
-        let opts = options(url)?;
-        let fail = |e: sqlx::Error| url_error("cannot connect to", url, e);
-        let conn = match with_retry(|| PgConnection::connect_with(&opts)).await {
-            Ok(c) => c,
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
-                let name = opts.get_database().unwrap_or("postgres").to_string();
-                let mut admin = None;
-                let mut last = None;
-                for db in ["postgres", "template1"] {
-                    match PgConnection::connect_with(&opts.clone().database(db)).await {
-                        Ok(c) => {
-                            admin = Some(c);
-                            break;
-                        }
-                        Err(e) => last = Some(e),
+/// Connects, creating the database first when it does not exist.
+pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<PgConnection> {
+    let opts = options(url)?;
+    let fail = |e: sqlx::Error| url_error("cannot connect to", url, e);
+    let conn = match with_retry(|| PgConnection::connect_with(&opts)).await {
+        Ok(c) => c,
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
+            let name = opts.get_database().unwrap_or("postgres").to_string();
+            let mut admin = None;
+            let mut last = None;
+            for db in ["postgres", "template1"] {
+                match PgConnection::connect_with(&opts.clone().database(db)).await {
+                    Ok(c) => {
+                        admin = Some(c);
+                        break;
                     }
+                    Err(e) => last = Some(e),
                 }
-                let mut admin = match admin {
-                    Some(a) => a,
-                    None => return Err(fail(last.expect("a connection error"))),
-                };
-                ui.info(format!("creating database \"{name}\""));
-                admin
-                    .execute(
-                        format!("CREATE DATABASE {}", ident(Dialect::Postgres, &name)).as_str(),
-                    )
-                    .await
-                    .with_context(|| format!("cannot create database \"{name}\""))?;
-                let _ = admin.close().await;
-                PgConnection::connect_with(&opts).await.map_err(fail)?
             }
-            Err(e) => return Err(fail(e)),
-        };
-        Ok(Pg { conn })
-    }
+            let admin = match admin {
+                Some(a) => a,
+                None => return Err(fail(last.expect("a connection error"))),
+            };
+            let create = format!("CREATE DATABASE {}", ident(Dialect::Postgres, &name));
+            create_database(admin, &create, &format!("\"{name}\""), ui).await?;
+            PgConnection::connect_with(&opts).await.map_err(fail)?
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    Ok(conn)
 }
 
 /// `COPY` text rows, ~1 MiB a batch.
@@ -103,22 +93,13 @@ impl Sink for PgCopyIn<&mut PgConnection> {
     }
 }
 
-impl Backend for Pg {
+impl Backend for PgConnection {
     const DIALECT: Dialect = Dialect::Postgres;
     const COUNT_TABLES: &'static str = "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
          AND n.nspname NOT LIKE 'pg_toast%'";
     type Encoder = CopyRows;
     type Sink<'a> = PgCopyIn<&'a mut PgConnection>;
-
-    async fn exec(&mut self, sql: &str) -> Result<()> {
-        exec_on(&mut self.conn, sql).await
-    }
-
-    async fn count(&mut self, sql: &str) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut self.conn).await?;
-        Ok(n as u64)
-    }
 
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
         self.exec(&format!(
@@ -140,7 +121,7 @@ impl Backend for Pg {
         Ok(())
     }
 
-    async fn begin(&mut self) -> Result<()> {
+    async fn start(&mut self) -> Result<()> {
         // Loading is replayable from the seed, so durability per commit is
         // not worth the fsyncs; index builds get room to sort in memory.
         self.exec("SET synchronous_commit = off").await?;
@@ -154,7 +135,7 @@ impl Backend for Pg {
             ident(Dialect::Postgres, t.name()),
             column_list(Dialect::Postgres, t)
         );
-        Ok((self.conn.copy_in_raw(&statement).await?, CopyRows))
+        Ok((self.copy_in_raw(&statement).await?, CopyRows))
     }
 
     async fn finish(&mut self) -> Result<()> {
@@ -165,7 +146,7 @@ impl Backend for Pg {
              FROM information_schema.columns \
              WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'",
         )
-        .fetch_all(&mut self.conn)
+        .fetch_all(&mut *self)
         .await?;
         for row in serials {
             let (table, column): (String, String) = (row.get(0), row.get(1));

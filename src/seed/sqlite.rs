@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteSynchronous};
 use super::data::{Table, Val};
 use super::encode::{SqliteValue, sqlite_value};
 use super::fixture::Flavour;
-use super::{Backend, Encoder, Sink, column_list, exec_on, ident};
+use super::{Backend, Conn, Encoder, Sink, column_list, ident};
 use crate::config::DbUrl;
 use crate::db::sqlite_path;
 use crate::mapping::Dialect;
@@ -18,25 +18,19 @@ use crate::mapping::Dialect;
 /// Stays far below SQLite's 32766 bound parameters per statement.
 const MAX_ROWS: usize = 500;
 
-pub(crate) struct Lite {
-    conn: SqliteConnection,
-}
-
-impl Lite {
-    pub async fn connect(url: &DbUrl) -> Result<Lite> {
-        let path = sqlite_path(url.expose());
-        let opts = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .foreign_keys(false)
-            .synchronous(SqliteSynchronous::Off)
-            .pragma("cache_size", "-131072")
-            .pragma("temp_store", "MEMORY");
-        let conn = SqliteConnection::connect_with(&opts)
-            .await
-            .with_context(|| format!("cannot open {}", url.redacted()))?;
-        Ok(Lite { conn })
-    }
+pub async fn connect(url: &DbUrl) -> Result<SqliteConnection> {
+    let path = sqlite_path(url.expose());
+    let opts = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(false)
+        .synchronous(SqliteSynchronous::Off)
+        .pragma("cache_size", "-131072")
+        .pragma("temp_store", "MEMORY");
+    let conn = SqliteConnection::connect_with(&opts)
+        .await
+        .with_context(|| format!("cannot open {}", url.redacted()))?;
+    Ok(conn)
 }
 
 /// Up to [`MAX_ROWS`] rows of values to bind.
@@ -109,21 +103,12 @@ impl Sink for Inserts<'_> {
     }
 }
 
-impl Backend for Lite {
+impl Backend for SqliteConnection {
     const DIALECT: Dialect = Dialect::Sqlite;
     const COUNT_TABLES: &'static str =
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
     type Encoder = BindRows;
     type Sink<'a> = Inserts<'a>;
-
-    async fn exec(&mut self, sql: &str) -> Result<()> {
-        exec_on(&mut self.conn, sql).await
-    }
-
-    async fn count(&mut self, sql: &str) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut self.conn).await?;
-        Ok(n as u64)
-    }
 
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
         for t in f.drop_list() {
@@ -132,14 +117,14 @@ impl Backend for Lite {
         Ok(())
     }
 
-    async fn begin(&mut self) -> Result<()> {
+    async fn start(&mut self) -> Result<()> {
         self.exec("BEGIN").await
     }
 
     async fn open(&mut self, t: Table) -> Result<(Inserts<'_>, BindRows)> {
         let ncols = t.columns().len();
         let mut sink = Inserts {
-            conn: &mut self.conn,
+            conn: &mut *self,
             table: t,
             ncols,
             head: format!(

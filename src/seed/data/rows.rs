@@ -118,12 +118,13 @@ impl Generator {
         });
         let created = self.customer_created_us(id);
         out.push(Val::Timestamp(created));
-        let updated = if g.chance(0.6) {
-            created
-        } else {
-            later(&mut g, created, 1, 700 * 86_400)
-        };
-        out.push(Val::Timestamp(updated));
+        out.push(Val::Timestamp(touched(
+            &mut g,
+            created,
+            0.6,
+            1,
+            700 * 86_400,
+        )));
     }
 
     pub(super) fn item(&self, id: u64, out: &mut Vec<Val>) {
@@ -317,12 +318,13 @@ impl Generator {
         });
         let created = floor_ms(occurred) + g.range(0, 5_000) * US_PER_MS;
         out.push(Val::Timestamp(created));
-        let updated = if g.chance(0.9) {
-            created
-        } else {
-            later(&mut g, created, 60, 30 * 86_400)
-        };
-        out.push(Val::Timestamp(updated));
+        out.push(Val::Timestamp(touched(
+            &mut g,
+            created,
+            0.9,
+            60,
+            30 * 86_400,
+        )));
     }
 }
 
@@ -337,6 +339,16 @@ fn skewed(g: &mut Rng, n: usize) -> usize {
 /// that order).
 fn later(g: &mut Rng, from: i64, lo_s: i64, hi_s: i64) -> i64 {
     from + g.range(lo_s, hi_s) * US_PER_S + g.range(0, 999) * US_PER_MS
+}
+
+/// A later `updated_at`: `created` itself with probability `unchanged`,
+/// else [`later`] by `lo_s..=hi_s` seconds.
+fn touched(g: &mut Rng, created: i64, unchanged: f64, lo_s: i64, hi_s: i64) -> i64 {
+    if g.chance(unchanged) {
+        created
+    } else {
+        later(g, created, lo_s, hi_s)
+    }
 }
 
 /// A JSON string literal.
