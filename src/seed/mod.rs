@@ -1,11 +1,12 @@
 //! `parity seed`: creates the bike-shop fixture schema in a database and
 //! fills it deterministically. The only part of parity that writes.
 //!
-//! Owns: the embedded fixture migrations and what the migrators record
-//! ([`fixture`]), the deterministic data ([`data`], rules documented there),
-//! planted differences ([`drift`]), and one bulk writer per backend
-//! (PostgreSQL `COPY`, MariaDB multi-row `INSERT`, SQLite bound multi-row
-//! `INSERT` in one transaction). It does not read through any ORM mapping.
+//! Owns: the embedded fixture migrations ([`fixture`]) and what the
+//! migrators record ([`record`]), the deterministic data ([`data`], rules
+//! documented there), planted differences ([`drift`]), and one bulk writer
+//! per backend ([`Backend`]: PostgreSQL `COPY`, MariaDB multi-row `INSERT`,
+//! SQLite bound multi-row `INSERT` in one transaction) behind one row loop.
+//! It does not read through any ORM mapping.
 //!
 //! The flow: validate everything that can fail without a database (drift
 //! spec, migration tag) → connect, creating the database if missing →
@@ -20,6 +21,7 @@ pub mod encode;
 pub mod fixture;
 mod mysql;
 mod postgres;
+pub mod record;
 pub mod rng;
 mod sqlite;
 pub mod time;
@@ -367,7 +369,7 @@ async fn run<B: Backend>(
             }
         }
     }
-    for s in fixture::record_statements(flavour, recorded, opts.seed)? {
+    for s in record::statements(flavour, recorded, opts.seed)? {
         b.exec(&s).await.context("recording migrations")?;
     }
     b.finish().await?;
