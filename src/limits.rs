@@ -16,72 +16,29 @@ pub struct Limit {
 }
 
 /// Connections per side.
-pub const JOBS: Limit = Limit {
-    name: "jobs",
-    min: 1,
-    max: 100_000,
-};
-pub const CHUNK_ROWS: Limit = Limit {
-    name: "chunk-rows",
-    min: 1,
-    max: 100_000_000,
-};
-pub const MAX_DIFFERENCES: Limit = Limit {
-    name: "max-differences",
-    min: 0,
-    max: 1_000_000_000,
-};
-pub const ITERATIONS: Limit = Limit {
-    name: "iterations",
-    min: 1,
-    max: 100_000_000,
-};
-pub const WARMUP: Limit = Limit {
-    name: "warmup",
-    min: 0,
-    max: 100_000_000,
-};
+pub const JOBS: Limit = Limit::new("jobs", 1, 100_000);
+pub const CHUNK_ROWS: Limit = Limit::new("chunk-rows", 1, 100_000_000);
+pub const MAX_DIFFERENCES: Limit = Limit::new("max-differences", 0, 1_000_000_000);
+pub const ITERATIONS: Limit = Limit::new("iterations", 1, 100_000_000);
+pub const WARMUP: Limit = Limit::new("warmup", 0, 100_000_000);
 /// Timing clients per side (each is a connection).
-pub const CONCURRENCY: Limit = Limit {
-    name: "concurrency",
-    min: 1,
-    max: 10_000,
-};
-pub const SEED_ROWS: Limit = Limit {
-    name: "rows",
-    min: 1,
-    max: 10_000_000_000,
-};
-pub const DEMO_ROWS: Limit = Limit {
-    name: "rows",
-    min: 1,
-    max: 100_000_000,
-};
-pub const SEED: Limit = Limit {
-    name: "seed",
-    min: 0,
-    max: u64::MAX,
-};
+pub const CONCURRENCY: Limit = Limit::new("concurrency", 1, 10_000);
+pub const SEED_ROWS: Limit = Limit::new("rows", 1, 10_000_000_000);
+pub const DEMO_ROWS: Limit = Limit::new("rows", 1, 100_000_000);
+pub const SEED: Limit = Limit::new("seed", 0, u64::MAX);
 /// `statement_timeout_seconds`: 0 leaves the server's (or the role's) own.
-pub const STATEMENT_TIMEOUT_SECONDS: Limit = Limit {
-    name: "statement_timeout_seconds",
-    min: 0,
-    max: 7 * 24 * 3600,
-};
+pub const STATEMENT_TIMEOUT_SECONDS: Limit =
+    Limit::new("statement_timeout_seconds", 0, 7 * 24 * 3600);
 /// `lock_timeout_seconds`: 0 waits for a lock as long as the statement may.
-pub const LOCK_TIMEOUT_SECONDS: Limit = Limit {
-    name: "lock_timeout_seconds",
-    min: 0,
-    max: 24 * 3600,
-};
+pub const LOCK_TIMEOUT_SECONDS: Limit = Limit::new("lock_timeout_seconds", 0, 24 * 3600);
 /// `PARITY_CONNECT_TIMEOUT`, seconds.
-pub const CONNECT_TIMEOUT_SECONDS: Limit = Limit {
-    name: "PARITY_CONNECT_TIMEOUT",
-    min: 1,
-    max: 3600,
-};
+pub const CONNECT_TIMEOUT_SECONDS: Limit = Limit::new("PARITY_CONNECT_TIMEOUT", 1, 3600);
 
 impl Limit {
+    const fn new(name: &'static str, min: u64, max: u64) -> Limit {
+        Limit { name, min, max }
+    }
+
     /// `jobs must be at least 1 and at most 100000`.
     pub fn message(&self) -> String {
         format!(

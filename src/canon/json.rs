@@ -46,6 +46,19 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// After an array item or object member: `,` says another follows
+    /// (true), `close` ends the container (false); anything else is no JSON.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        match c {
+            b',' => Some(true),
+            c if c == close => Some(false),
+            _ => None,
+        }
+    }
+
     fn value(&mut self, depth: usize) -> Option<Val<'a>> {
         if depth > MAX_DEPTH {
             return None;
@@ -63,14 +76,8 @@ impl<'a> Parser<'a> {
                 if self.eat(b"]").is_none() {
                     loop {
                         items.push(self.value(depth + 1)?);
-                        self.ws();
-                        match *self.b.get(self.i)? {
-                            b',' => self.i += 1,
-                            b']' => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return None,
+                        if !self.more(b']')? {
+                            break;
                         }
                     }
                 }
@@ -90,14 +97,8 @@ impl<'a> Parser<'a> {
                         self.ws();
                         self.eat(b":")?;
                         members.push((k, self.value(depth + 1)?));
-                        self.ws();
-                        match *self.b.get(self.i)? {
-                            b',' => self.i += 1,
-                            b'}' => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return None,
+                        if !self.more(b'}')? {
+                            break;
                         }
                     }
                 }

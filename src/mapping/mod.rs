@@ -90,6 +90,16 @@ pub fn split_qualified(name: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// The strings of a JSON array, other elements skipped; empty when `v` is
+/// no array.
+pub(crate) fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect()
+}
+
 /// `None` and `"public"` both mean the connection's default schema.
 pub fn schema_matches(have: Option<&str>, want: Option<&str>) -> bool {
     fn norm(s: Option<&str>) -> Option<&str> {

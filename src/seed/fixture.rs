@@ -1,22 +1,17 @@
 //! The bike-shop fixture's migrations, embedded in the binary so `seed`
-//! (and `demo`) work from any directory, and what each ORM's migrator
-//! records about them.
+//! (and `demo`) work from any directory, their DDL, and which of them
+//! `--migrations` records as applied (what the migrators write is
+//! [`record`](super::record)'s).
 //!
 //! The schema is built the way the app's history built it: Prisma's
 //! `migration.sql` (the baseline), then the Drizzle migrations after
-//! Drizzle's baseline `0000` (which only restates Prisma's tables). The
-//! migration tables are written with the exact DDL the migrators use:
-//! Prisma's schema engine (`_prisma_migrations`) and drizzle-orm's
-//! `migrate()` (`__drizzle_migrations`, in schema `drizzle` on PostgreSQL).
-
-use std::fmt::Write;
+//! Drizzle's baseline `0000` (which only restates Prisma's tables).
 
 use anyhow::{Result, bail};
 use sha2::{Digest, Sha256};
 
-use super::encode::mysql_quote;
-use super::rng::Rng;
-use super::time::{Frac, iso_utc, micros, push_timestamp};
+use super::ident;
+use super::record::drizzle_table;
 use crate::mapping::Dialect;
 
 /// One Prisma migration folder.
@@ -45,72 +40,45 @@ pub struct Flavour {
     pub journal: &'static str,
 }
 
+/// A file under `fixtures/bikeshop/<dir>`, embedded.
 macro_rules! fixture {
-    ($path:literal) => {
+    ($dir:literal, $path:literal) => {
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/bikeshop/",
+            $dir,
             $path
         ))
     };
 }
 
-const PG: Flavour = Flavour {
-    dialect: Dialect::Postgres,
-    prisma: &[PrismaMigration {
-        name: "20250301120000_init",
-        sql: fixture!("prisma/migrations/20250301120000_init/migration.sql"),
-    }],
-    drizzle: &[
-        DrizzleMigration {
-            tag: "0000_init",
-            sql: fixture!("drizzle/0000_init.sql"),
-        },
-        DrizzleMigration {
-            tag: "0001_transactions_occurred_at_idx",
-            sql: fixture!("drizzle/0001_transactions_occurred_at_idx.sql"),
-        },
-    ],
-    journal: fixture!("drizzle/meta/_journal.json"),
-};
+/// The same migrations for each backend, from its folder of the fixture.
+macro_rules! flavour {
+    ($dialect:expr, $dir:literal) => {
+        Flavour {
+            dialect: $dialect,
+            prisma: &[PrismaMigration {
+                name: "20250301120000_init",
+                sql: fixture!($dir, "prisma/migrations/20250301120000_init/migration.sql"),
+            }],
+            drizzle: &[
+                DrizzleMigration {
+                    tag: "0000_init",
+                    sql: fixture!($dir, "drizzle/0000_init.sql"),
+                },
+                DrizzleMigration {
+                    tag: "0001_transactions_occurred_at_idx",
+                    sql: fixture!($dir, "drizzle/0001_transactions_occurred_at_idx.sql"),
+                },
+            ],
+            journal: fixture!($dir, "drizzle/meta/_journal.json"),
+        }
+    };
+}
 
-const MYSQL: Flavour = Flavour {
-    dialect: Dialect::Mysql,
-    prisma: &[PrismaMigration {
-        name: "20250301120000_init",
-        sql: fixture!("mariadb/prisma/migrations/20250301120000_init/migration.sql"),
-    }],
-    drizzle: &[
-        DrizzleMigration {
-            tag: "0000_init",
-            sql: fixture!("mariadb/drizzle/0000_init.sql"),
-        },
-        DrizzleMigration {
-            tag: "0001_transactions_occurred_at_idx",
-            sql: fixture!("mariadb/drizzle/0001_transactions_occurred_at_idx.sql"),
-        },
-    ],
-    journal: fixture!("mariadb/drizzle/meta/_journal.json"),
-};
-
-const SQLITE: Flavour = Flavour {
-    dialect: Dialect::Sqlite,
-    prisma: &[PrismaMigration {
-        name: "20250301120000_init",
-        sql: fixture!("sqlite/prisma/migrations/20250301120000_init/migration.sql"),
-    }],
-    drizzle: &[
-        DrizzleMigration {
-            tag: "0000_init",
-            sql: fixture!("sqlite/drizzle/0000_init.sql"),
-        },
-        DrizzleMigration {
-            tag: "0001_transactions_occurred_at_idx",
-            sql: fixture!("sqlite/drizzle/0001_transactions_occurred_at_idx.sql"),
-        },
-    ],
-    journal: fixture!("sqlite/drizzle/meta/_journal.json"),
-};
+const PG: Flavour = flavour!(Dialect::Postgres, "");
+const MYSQL: Flavour = flavour!(Dialect::Mysql, "mariadb/");
+const SQLITE: Flavour = flavour!(Dialect::Sqlite, "sqlite/");
 
 pub fn flavour(dialect: Dialect) -> &'static Flavour {
     match dialect {
@@ -236,6 +204,19 @@ impl Flavour {
         self.created("TABLE")
     }
 
+    /// What `--force` drops, quoted: the fixture's tables, Prisma's
+    /// migration table and Drizzle's where it is a plain table (on
+    /// PostgreSQL it has a schema of its own, dropped as a whole).
+    pub fn drop_list(&self) -> Vec<String> {
+        let d = self.dialect;
+        let mut tables: Vec<String> = self.tables().iter().map(|t| ident(d, t)).collect();
+        tables.push(ident(d, "_prisma_migrations"));
+        if d != Dialect::Postgres {
+            tables.push(drizzle_table(d).to_string());
+        }
+        tables
+    }
+
     /// The enum types the fixture creates (PostgreSQL).
     pub fn enum_types(&self) -> Vec<String> {
         self.created("TYPE")
@@ -326,177 +307,6 @@ pub struct Recorded {
 /// SHA-256 hex, the checksum both migrators store.
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// `_prisma_migrations` exactly as Prisma's schema engine creates it.
-fn prisma_table_ddl(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Postgres => {
-            "CREATE TABLE _prisma_migrations (
-    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
-    checksum                VARCHAR(64) NOT NULL,
-    finished_at             TIMESTAMPTZ,
-    migration_name          VARCHAR(255) NOT NULL,
-    logs                    TEXT,
-    rolled_back_at          TIMESTAMPTZ,
-    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
-    applied_steps_count     INTEGER NOT NULL DEFAULT 0
-)"
-        }
-        Dialect::Mysql => {
-            "CREATE TABLE _prisma_migrations (
-    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
-    checksum                VARCHAR(64) NOT NULL,
-    finished_at             DATETIME(3),
-    migration_name          VARCHAR(255) NOT NULL,
-    logs                    TEXT,
-    rolled_back_at          DATETIME(3),
-    started_at              DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-    applied_steps_count     INTEGER UNSIGNED NOT NULL DEFAULT 0
-) DEFAULT CHARACTER SET utf8mb4"
-        }
-        Dialect::Sqlite => {
-            r#"CREATE TABLE "_prisma_migrations" (
-    "id"                    TEXT PRIMARY KEY NOT NULL,
-    "checksum"              TEXT NOT NULL,
-    "finished_at"           DATETIME,
-    "migration_name"        TEXT NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        DATETIME,
-    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
-    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
-)"#
-        }
-    }
-}
-
-/// drizzle-orm 0.45's `migrate()` table, per dialect (pg-core, mysql-core,
-/// sqlite-core `dialect.js`). On SQLite `id SERIAL PRIMARY KEY` is not a
-/// rowid alias, so drizzle's rows carry a NULL id; we insert the same way.
-fn drizzle_table_ddl(d: Dialect) -> &'static [&'static str] {
-    match d {
-        Dialect::Postgres => &[
-            r#"CREATE SCHEMA IF NOT EXISTS "drizzle""#,
-            r#"CREATE TABLE IF NOT EXISTS "drizzle"."__drizzle_migrations" (
-				id SERIAL PRIMARY KEY,
-				hash text NOT NULL,
-				created_at bigint
-			)"#,
-        ],
-        Dialect::Mysql => &["create table if not exists `__drizzle_migrations` (
-				id serial primary key,
-				hash text not null,
-				created_at bigint
-			)"],
-        Dialect::Sqlite => &[r#"CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (
-				id SERIAL PRIMARY KEY,
-				hash text NOT NULL,
-				created_at numeric
-			)"#],
-    }
-}
-
-/// The name of Drizzle's migration table as written in SQL.
-pub fn drizzle_table(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Postgres => r#""drizzle"."__drizzle_migrations""#,
-        Dialect::Mysql => "`__drizzle_migrations`",
-        Dialect::Sqlite => r#""__drizzle_migrations""#,
-    }
-}
-
-/// A Prisma folder name's timestamp prefix (`20250301120000_…`), in µs.
-fn folder_time_us(name: &str) -> Option<i64> {
-    let ts = name.get(..14)?;
-    if !ts.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = |a: usize, b: usize| ts[a..b].parse::<i64>().ok();
-    Some(micros(
-        n(0, 4)?,
-        n(4, 6)?,
-        n(6, 8)?,
-        n(8, 10)?,
-        n(10, 12)?,
-        n(12, 14)?,
-    ))
-}
-
-/// The statements that record `rec` as applied, as each migrator would.
-/// Every value is deterministic: Prisma's row id is a uuid drawn from the
-/// seed and its timestamps derive from the migration folder's timestamp.
-pub fn record_statements(f: &Flavour, rec: Recorded, seed: u64) -> Result<Vec<String>> {
-    let d = f.dialect;
-    let mut out = Vec::new();
-    if rec.prisma > 0 {
-        out.push(prisma_table_ddl(d).to_string());
-        for (i, m) in f.prisma.iter().take(rec.prisma).enumerate() {
-            let mut g = Rng::new(seed, 0x5052_4953_4d41, i as u64);
-            let started = folder_time_us(m.name).unwrap_or(micros(2025, 1, 1, 0, 0, 0))
-                + 60_000_000
-                + g.range(0, 999) * 1000;
-            let finished = started + g.range(20, 900) * 1000;
-            let ts = |us: i64| -> String {
-                let mut s = String::new();
-                match d {
-                    Dialect::Postgres => {
-                        s.push('\'');
-                        push_timestamp(&mut s, us, ' ', Frac::Iso);
-                        s.push_str("+00'");
-                    }
-                    Dialect::Mysql => {
-                        s.push('\'');
-                        push_timestamp(&mut s, us, ' ', Frac::Iso);
-                        s.push('\'');
-                    }
-                    Dialect::Sqlite => {
-                        let _ = write!(s, "'{}'", iso_utc(us));
-                    }
-                }
-                s
-            };
-            let mut name = String::new();
-            mysql_quote(&mut name, m.name);
-            out.push(format!(
-                "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) \
-                 VALUES ('{}', '{}', {}, {}, NULL, NULL, {}, 1)",
-                uuid_v4(&mut g),
-                sha256_hex(m.sql),
-                ts(finished),
-                name,
-                ts(started),
-            ));
-        }
-    }
-    if rec.drizzle > 0 {
-        out.extend(drizzle_table_ddl(d).iter().map(|s| s.to_string()));
-        for m in f.drizzle.iter().take(rec.drizzle) {
-            out.push(
-                format!(
-                    r#"insert into {} ("hash", "created_at") values('{}', {})"#,
-                    drizzle_table(d),
-                    sha256_hex(m.sql),
-                    f.drizzle_when(m.tag)?,
-                )
-                .replace('"', if d == Dialect::Mysql { "`" } else { "\"" }),
-            );
-        }
-    }
-    Ok(out)
-}
-
-fn uuid_v4(g: &mut Rng) -> String {
-    let hi = (g.next_u64() & 0xffff_ffff_ffff_0fff) | 0x4000;
-    let lo = (g.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-    let h = format!("{hi:016x}{lo:016x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 #[cfg(test)]
@@ -629,23 +439,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("0001_transactions_occurred_at_idx"), "{e}");
-        let stmts = record_statements(
-            f,
-            Recorded {
-                prisma: 1,
-                drizzle: 2,
-            },
-            1,
-        )
-        .unwrap();
-        assert!(
-            stmts
-                .iter()
-                .any(|s| s.contains(&sha256_hex(f.prisma[0].sql)))
-        );
-        assert!(
-            stmts.iter().any(|s| s.contains("2025-03-01 12:01:00")),
-            "{stmts:#?}"
-        );
     }
 }

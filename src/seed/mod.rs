@@ -1,11 +1,12 @@
 //! `parity seed`: creates the bike-shop fixture schema in a database and
 //! fills it deterministically. The only part of parity that writes.
 //!
-//! Owns: the embedded fixture migrations and what the migrators record
-//! ([`fixture`]), the deterministic data ([`data`], rules documented there),
-//! planted differences ([`drift`]), and one bulk writer per backend
-//! (PostgreSQL `COPY`, MariaDB multi-row `INSERT`, SQLite bound multi-row
-//! `INSERT` in one transaction). It does not read through any ORM mapping.
+//! Owns: the embedded fixture migrations ([`fixture`]) and what the
+//! migrators record ([`record`]), the deterministic data ([`data`], rules
+//! documented there), planted differences ([`drift`]), and one bulk writer
+//! per backend ([`Backend`]: PostgreSQL `COPY`, MariaDB multi-row `INSERT`,
+//! SQLite bound multi-row `INSERT` in one transaction) behind one row loop.
+//! It does not read through any ORM mapping.
 //!
 //! The flow: validate everything that can fail without a database (drift
 //! spec, migration tag) → connect, creating the database if missing →
@@ -20,6 +21,7 @@ pub mod encode;
 pub mod fixture;
 mod mysql;
 mod postgres;
+pub mod record;
 pub mod rng;
 mod sqlite;
 pub mod time;
@@ -31,7 +33,7 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 
 use crate::config::DbUrl;
-use crate::db::dialect_of;
+use crate::db::{dialect_of, scrub};
 use crate::mapping::Dialect;
 use crate::ui::Ui;
 use data::{Generator, Table, Val};
@@ -69,21 +71,86 @@ impl SeedSummary {
     }
 }
 
-/// One bulk writer. Each backend file implements it over a single
-/// connection; `seed` drives them all the same way.
-pub(crate) trait Backend {
+/// A connection the seed runs statements on: any sqlx connection.
+pub(crate) trait Conn {
     async fn exec(&mut self, sql: &str) -> Result<()>;
-    /// Tables in the database (all schemas but the system ones).
-    async fn count_tables(&mut self) -> Result<u64>;
+    /// The number a `SELECT count(*) …` returns.
+    async fn count(&mut self, sql: &str) -> Result<u64>;
+}
+
+impl<C> Conn for C
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
+    i64: sqlx::Type<C::Database> + for<'r> sqlx::Decode<'r, C::Database>,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+{
+    async fn exec(&mut self, sql: &str) -> Result<()> {
+        sqlx::Executor::execute(self, sql)
+            .await
+            .with_context(|| format!("statement failed: {}", first_line(sql)))?;
+        Ok(())
+    }
+
+    async fn count(&mut self, sql: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(self).await?;
+        Ok(n as u64)
+    }
+}
+
+/// One bulk writer: a connection to one backend. Each backend file
+/// implements it; `seed` drives them all the same way, and [`load`] is the
+/// one row loop they share.
+pub(crate) trait Backend: Conn {
+    const DIALECT: Dialect;
+    /// `SELECT count(*)` of the tables in the database (all schemas but the
+    /// system ones).
+    const COUNT_TABLES: &'static str;
+    /// Spells rows into batches, on the generator's thread.
+    type Encoder: Encoder;
+    /// Where one table's batches go.
+    type Sink<'a>: Sink<Batch = <Self::Encoder as Encoder>::Batch>
+    where
+        Self: 'a;
+
     /// Drops the fixture's tables and types and both migration tables.
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()>;
     /// Session set-up before DDL and loading (and a transaction where DDL
     /// is transactional, so a failed seed leaves nothing behind).
-    async fn begin(&mut self) -> Result<()>;
-    async fn load(&mut self, src: RowSource) -> Result<u64>;
+    async fn start(&mut self) -> Result<()>;
+    /// Starts loading `t`: the sink its batches go to, and their encoder.
+    async fn open(&mut self, t: Table) -> Result<(Self::Sink<'_>, Self::Encoder)>;
     /// Sequences past the loaded ids, statistics, commit.
     async fn finish(&mut self) -> Result<()>;
-    async fn count_rows(&mut self, t: Table) -> Result<u64>;
+
+    async fn count_tables(&mut self) -> Result<u64> {
+        self.count(Self::COUNT_TABLES).await
+    }
+
+    async fn count_rows(&mut self, t: Table) -> Result<u64> {
+        let sql = format!("SELECT count(*) FROM {}", ident(Self::DIALECT, t.name()));
+        self.count(&sql).await
+    }
+}
+
+/// Spells generated rows into one backend's batches (COPY text, an INSERT
+/// statement, bound values). Runs on the generator thread.
+pub(crate) trait Encoder: Send + 'static {
+    type Batch: Send + 'static;
+    fn empty(&self) -> Self::Batch;
+    /// Appends one row; true when the batch is full.
+    fn push(&mut self, batch: &mut Self::Batch, row: &[Val]) -> bool;
+}
+
+/// One table's load in progress on a backend's connection.
+pub(crate) trait Sink {
+    type Batch;
+    async fn write(&mut self, batch: Self::Batch) -> Result<()>;
+    /// Ends a load that failed, as far as it can: the caller reports the
+    /// failure's own error.
+    async fn abandon(self, why: &str);
+    async fn complete(self) -> Result<()>;
 }
 
 /// The rows of one table: the base rows, then drift's inserted rows.
@@ -103,22 +170,15 @@ pub(crate) struct Batch<B> {
 const QUEUE: usize = 4;
 
 impl RowSource {
-    /// Generates on a blocking thread; `add` encodes a row into the current
-    /// batch and says when it is full.
-    pub fn spawn<B, N, A>(
+    /// Generates on a blocking thread, `encoder` filling the batches.
+    pub fn spawn<E: Encoder>(
         self,
-        new: N,
-        mut add: A,
-    ) -> (mpsc::Receiver<Batch<B>>, tokio::task::JoinHandle<()>)
-    where
-        B: Send + 'static,
-        N: Fn() -> B + Send + 'static,
-        A: FnMut(&mut B, &[Val]) -> bool + Send + 'static,
-    {
+        mut encoder: E,
+    ) -> (mpsc::Receiver<Batch<E::Batch>>, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let handle = tokio::task::spawn_blocking(move || {
             let mut batch = Batch {
-                data: new(),
+                data: encoder.empty(),
                 rows: 0,
             };
             let mut closed = false;
@@ -127,14 +187,12 @@ impl RowSource {
                     return;
                 }
                 batch.rows += 1;
-                if add(&mut batch.data, row) {
-                    let full = std::mem::replace(
-                        &mut batch,
-                        Batch {
-                            data: new(),
-                            rows: 0,
-                        },
-                    );
+                if encoder.push(&mut batch.data, row) {
+                    let empty = Batch {
+                        data: encoder.empty(),
+                        rows: 0,
+                    };
+                    let full = std::mem::replace(&mut batch, empty);
                     closed = tx.blocking_send(full).is_err();
                 }
             };
@@ -172,11 +230,31 @@ impl RowSource {
     }
 }
 
-/// Waits for a producer; a panic in the generator is an error, not a
-/// silently short table.
-pub(crate) async fn join_producer(h: tokio::task::JoinHandle<()>, t: Table) -> Result<()> {
-    h.await
+/// Loads one table: the generator thread encodes batches while the sink
+/// writes them. A panic in the generator is an error, not a silently short
+/// table.
+async fn load<B: Backend>(b: &mut B, src: RowSource) -> Result<u64> {
+    let t = src.table;
+    let (mut sink, encoder) = b.open(t).await?;
+    let (mut rx, handle) = src.spawn(encoder);
+    let mut n = 0u64;
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = sink.write(batch.data).await {
+            drop(rx);
+            sink.abandon("send failed").await;
+            return Err(e);
+        }
+        n += batch.rows;
+    }
+    if let Err(e) = handle
+        .await
         .with_context(|| format!("generating {} failed", t.name()))
+    {
+        sink.abandon("generator failed").await;
+        return Err(e);
+    }
+    sink.complete().await?;
+    Ok(n)
 }
 
 /// Seeds the database at `opts.url`. Progress goes to `ui` (stderr).
@@ -192,21 +270,21 @@ pub async fn seed(opts: &SeedOptions, ui: &Ui) -> Result<SeedSummary> {
     };
     match dialect {
         Dialect::Postgres => {
-            let mut b = postgres::Pg::connect(&opts.url, ui).await?;
+            let mut b = postgres::connect(&opts.url, ui).await?;
             run(
                 &mut b, flavour, recorded, &generator, plan, opts, ui, started,
             )
             .await
         }
         Dialect::Mysql => {
-            let mut b = mysql::My::connect(&opts.url, ui).await?;
+            let mut b = mysql::connect(&opts.url, ui).await?;
             run(
                 &mut b, flavour, recorded, &generator, plan, opts, ui, started,
             )
             .await
         }
         Dialect::Sqlite => {
-            let mut b = sqlite::Lite::connect(&opts.url).await?;
+            let mut b = sqlite::connect(&opts.url).await?;
             run(
                 &mut b, flavour, recorded, &generator, plan, opts, ui, started,
             )
@@ -239,7 +317,7 @@ async fn run<B: Backend>(
         ));
         b.drop_fixture(flavour).await?;
     }
-    b.begin().await?;
+    b.start().await?;
     let ddl = flavour.ddl();
     for s in &ddl.before_load {
         b.exec(s).await.context("creating the fixture schema")?;
@@ -260,8 +338,7 @@ async fn run<B: Backend>(
             table: t,
             inserted,
         };
-        let n = b
-            .load(src)
+        let n = load(b, src)
             .await
             .with_context(|| format!("loading {}", t.name()))?;
         ui.info(format!(
@@ -292,7 +369,7 @@ async fn run<B: Backend>(
             }
         }
     }
-    for s in fixture::record_statements(flavour, recorded, opts.seed)? {
+    for s in record::statements(flavour, recorded, opts.seed)? {
         b.exec(&s).await.context("recording migrations")?;
     }
     b.finish().await?;
@@ -318,6 +395,42 @@ pub(crate) fn column_list(d: Dialect, t: Table) -> String {
         .map(|c| ident(d, c))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The first line of a statement, for error messages.
+pub(crate) fn first_line(sql: &str) -> String {
+    let line = sql.trim().lines().next().unwrap_or("");
+    if line.len() > 120 {
+        let mut end = 120;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &line[..end])
+    } else {
+        line.to_string()
+    }
+}
+
+/// `{what} scheme://host:port/db: …` with the URL's secrets scrubbed from
+/// the driver's message.
+pub(crate) fn url_error(what: &str, url: &DbUrl, e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{what} {}: {}", url.redacted(), scrub(&e.to_string(), url))
+}
+
+/// Creates a missing database over `admin` (a connection to another
+/// database of the server), then closes it. `shown` is the name as messages
+/// quote it.
+pub(crate) async fn create_database<C>(mut admin: C, sql: &str, shown: &str, ui: &Ui) -> Result<()>
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c>,
+{
+    ui.info(format!("creating database {shown}"));
+    sqlx::Executor::execute(&mut admin, sql)
+        .await
+        .with_context(|| format!("cannot create database {shown}"))?;
+    let _ = admin.close().await;
+    Ok(())
 }
 
 /// Retries a refused connection with backoff for up to 10 s (a database

@@ -4,116 +4,116 @@
 
 use std::str::FromStr;
 
-use anyhow::{Context, Result};
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{Connection, Executor, Row};
+use anyhow::Result;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgCopyIn};
+use sqlx::{Connection, Row};
 
-use super::data::Table;
+use super::data::{Table, Val};
 use super::encode::pg_copy_row;
 use super::fixture::Flavour;
-use super::{Backend, RowSource, column_list, ident, join_producer, with_retry};
+use super::{
+    Backend, Conn, Encoder, Sink, column_list, create_database, ident, url_error, with_retry,
+};
 use crate::config::DbUrl;
-use crate::db::scrub;
 use crate::mapping::Dialect;
 use crate::ui::Ui;
 
 const BATCH_BYTES: usize = 1 << 20;
 
-pub(crate) struct Pg {
-    conn: PgConnection,
-}
-
 fn options(url: &DbUrl) -> Result<PgConnectOptions> {
     Ok(PgConnectOptions::from_str(url.expose())
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "invalid database URL {}: {}",
-                url.redacted(),
-                scrub(&e.to_string(), url)
-            )
-        })?
+        .map_err(|e| url_error("invalid database URL", url, e))?
         .application_name("parity seed")
         .options([("TimeZone", "UTC"), ("statement_timeout", "0")]))
 }
 
-impl Pg {
-    /// Connects, creating the database first when it does not exist.
-    pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<Pg> {
-        let opts = options(url)?;
-        let fail = |e: sqlx::Error| {
-            anyhow::anyhow!(
-                "cannot connect to {}: {}",
-                url.redacted(),
-                scrub(&e.to_string(), url)
-            )
-        };
-        let conn = match with_retry(|| PgConnection::connect_with(&opts)).await {
-            Ok(c) => c,
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
-                let name = opts.get_database().unwrap_or("postgres").to_string();
-                let mut admin = None;
-                let mut last = None;
-                for db in ["postgres", "template1"] {
-                    match PgConnection::connect_with(&opts.clone().database(db)).await {
-                        Ok(c) => {
-                            admin = Some(c);
-                            break;
-                        }
-                        Err(e) => last = Some(e),
+/// Connects, creating the database first when it does not exist.
+pub async fn connect(url: &DbUrl, ui: &Ui) -> Result<PgConnection> {
+    let opts = options(url)?;
+    let fail = |e: sqlx::Error| url_error("cannot connect to", url, e);
+    let conn = match with_retry(|| PgConnection::connect_with(&opts)).await {
+        Ok(c) => c,
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
+            let name = opts.get_database().unwrap_or("postgres").to_string();
+            let mut admin = None;
+            let mut last = None;
+            for db in ["postgres", "template1"] {
+                match PgConnection::connect_with(&opts.clone().database(db)).await {
+                    Ok(c) => {
+                        admin = Some(c);
+                        break;
                     }
+                    Err(e) => last = Some(e),
                 }
-                let mut admin = match admin {
-                    Some(a) => a,
-                    None => return Err(fail(last.expect("a connection error"))),
-                };
-                ui.info(format!("creating database \"{name}\""));
-                admin
-                    .execute(
-                        format!("CREATE DATABASE {}", ident(Dialect::Postgres, &name)).as_str(),
-                    )
-                    .await
-                    .with_context(|| format!("cannot create database \"{name}\""))?;
-                let _ = admin.close().await;
-                PgConnection::connect_with(&opts).await.map_err(fail)?
             }
-            Err(e) => return Err(fail(e)),
-        };
-        Ok(Pg { conn })
+            let admin = match admin {
+                Some(a) => a,
+                None => return Err(fail(last.expect("a connection error"))),
+            };
+            let create = format!("CREATE DATABASE {}", ident(Dialect::Postgres, &name));
+            create_database(admin, &create, &format!("\"{name}\""), ui).await?;
+            PgConnection::connect_with(&opts).await.map_err(fail)?
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    Ok(conn)
+}
+
+/// `COPY` text rows, ~1 MiB a batch.
+pub(crate) struct CopyRows;
+
+impl Encoder for CopyRows {
+    type Batch = String;
+
+    fn empty(&self) -> String {
+        String::with_capacity(BATCH_BYTES + 8192)
+    }
+
+    fn push(&mut self, buf: &mut String, row: &[Val]) -> bool {
+        pg_copy_row(buf, row);
+        buf.len() >= BATCH_BYTES
     }
 }
 
-impl Backend for Pg {
-    async fn exec(&mut self, sql: &str) -> Result<()> {
-        self.conn
-            .execute(sql)
-            .await
-            .with_context(|| format!("statement failed: {}", first_line(sql)))?;
+impl Sink for PgCopyIn<&mut PgConnection> {
+    type Batch = String;
+
+    async fn write(&mut self, batch: String) -> Result<()> {
+        self.send(batch.into_bytes()).await?;
         Ok(())
     }
 
-    async fn count_tables(&mut self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-             AND n.nspname NOT LIKE 'pg_toast%'",
-        )
-        .fetch_one(&mut self.conn)
-        .await?;
-        Ok(n as u64)
+    async fn abandon(self, why: &str) {
+        let _ = self.abort(format!("parity seed: {why}")).await;
     }
 
+    async fn complete(self) -> Result<()> {
+        self.finish().await?;
+        Ok(())
+    }
+}
+
+impl Backend for PgConnection {
+    const DIALECT: Dialect = Dialect::Postgres;
+    const COUNT_TABLES: &'static str = "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg_toast%'";
+    type Encoder = CopyRows;
+    type Sink<'a> = PgCopyIn<&'a mut PgConnection>;
+
     async fn drop_fixture(&mut self, f: &Flavour) -> Result<()> {
-        let d = Dialect::Postgres;
-        let mut tables: Vec<String> = f.tables().iter().map(|t| ident(d, t)).collect();
-        tables.push(ident(d, "_prisma_migrations"));
         self.exec(&format!(
             "DROP TABLE IF EXISTS {} CASCADE",
-            tables.join(", ")
+            f.drop_list().join(", ")
         ))
         .await?;
         self.exec("DROP SCHEMA IF EXISTS \"drizzle\" CASCADE")
             .await?;
-        let types: Vec<String> = f.enum_types().iter().map(|t| ident(d, t)).collect();
+        let types: Vec<String> = f
+            .enum_types()
+            .iter()
+            .map(|t| ident(Dialect::Postgres, t))
+            .collect();
         if !types.is_empty() {
             self.exec(&format!("DROP TYPE IF EXISTS {} CASCADE", types.join(", ")))
                 .await?;
@@ -121,7 +121,7 @@ impl Backend for Pg {
         Ok(())
     }
 
-    async fn begin(&mut self) -> Result<()> {
+    async fn start(&mut self) -> Result<()> {
         // Loading is replayable from the seed, so durability per commit is
         // not worth the fsyncs; index builds get room to sort in memory.
         self.exec("SET synchronous_commit = off").await?;
@@ -129,36 +129,13 @@ impl Backend for Pg {
         self.exec("BEGIN").await
     }
 
-    async fn load(&mut self, src: RowSource) -> Result<u64> {
-        let t = src.table;
+    async fn open(&mut self, t: Table) -> Result<(Self::Sink<'_>, CopyRows)> {
         let statement = format!(
             "COPY {} ({}) FROM STDIN",
             ident(Dialect::Postgres, t.name()),
             column_list(Dialect::Postgres, t)
         );
-        let (mut rx, handle) = src.spawn(
-            || String::with_capacity(BATCH_BYTES + 8192),
-            |buf, row| {
-                pg_copy_row(buf, row);
-                buf.len() >= BATCH_BYTES
-            },
-        );
-        let mut copy = self.conn.copy_in_raw(&statement).await?;
-        let mut n = 0u64;
-        while let Some(batch) = rx.recv().await {
-            if let Err(e) = copy.send(batch.data.into_bytes()).await {
-                drop(rx);
-                let _ = copy.abort("parity seed: send failed").await;
-                return Err(e.into());
-            }
-            n += batch.rows;
-        }
-        if let Err(e) = join_producer(handle, t).await {
-            let _ = copy.abort("parity seed: generator failed").await;
-            return Err(e);
-        }
-        copy.finish().await?;
-        Ok(n)
+        Ok((self.copy_in_raw(&statement).await?, CopyRows))
     }
 
     async fn finish(&mut self) -> Result<()> {
@@ -169,7 +146,7 @@ impl Backend for Pg {
              FROM information_schema.columns \
              WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'",
         )
-        .fetch_all(&mut self.conn)
+        .fetch_all(&mut *self)
         .await?;
         for row in serials {
             let (table, column): (String, String) = (row.get(0), row.get(1));
@@ -184,29 +161,5 @@ impl Backend for Pg {
         }
         self.exec("ANALYZE").await?;
         self.exec("COMMIT").await
-    }
-
-    async fn count_rows(&mut self, t: Table) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM {}",
-            ident(Dialect::Postgres, t.name())
-        ))
-        .fetch_one(&mut self.conn)
-        .await?;
-        Ok(n as u64)
-    }
-}
-
-/// The first line of a statement, for error messages.
-pub(crate) fn first_line(sql: &str) -> String {
-    let line = sql.trim().lines().next().unwrap_or("");
-    if line.len() > 120 {
-        let mut end = 120;
-        while !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &line[..end])
-    } else {
-        line.to_string()
     }
 }

@@ -70,6 +70,20 @@ impl Rng {
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
+
+    /// A version-4 uuid, lowercase and hyphenated.
+    pub fn uuid_v4(&mut self) -> String {
+        let hi = (self.next_u64() & 0xffff_ffff_ffff_0fff) | 0x4000;
+        let lo = (self.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            hi >> 32,
+            (hi >> 16) & 0xffff,
+            hi & 0xffff,
+            lo >> 48,
+            lo & 0xffff_ffff_ffff
+        )
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +97,14 @@ mod tests {
         assert_ne!(Rng::new(1, 2, 3).next_u64(), Rng::new(1, 2, 4).next_u64());
         assert_ne!(Rng::new(1, 2, 3).next_u64(), Rng::new(1, 3, 3).next_u64());
         assert_ne!(Rng::new(1, 2, 3).next_u64(), Rng::new(2, 2, 3).next_u64());
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        // Pinned: bike ids are these uuids, so a change reseeds every bike.
+        let u = Rng::new(1, 1, 1).uuid_v4();
+        assert_eq!(u, "461149d2-913a-47fa-90f9-de3074fff898");
+        assert_eq!((&u[14..15], &u[19..20]), ("4", "9"));
     }
 
     #[test]

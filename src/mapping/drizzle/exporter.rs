@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{DrizzleError, empty, modes, normalize_column_type};
-use crate::mapping::{Column, Dialect, EnumDef, EnumValue, Mapping, ReadMode, Table};
+use super::{DrizzleError, empty, labelled_enum, modes, normalize_column_type, schema_of};
+use crate::mapping::{Column, Dialect, Mapping, ReadMode, Table};
 
 pub(super) const FORMAT: &str = "parity-drizzle-mapping";
 
@@ -75,13 +75,6 @@ pub(super) struct Exported {
     pub mapping: Mapping,
 }
 
-fn schema_of(s: Option<&str>) -> Option<String> {
-    match s {
-        None | Some("") | Some("public") => None,
-        Some(s) => Some(s.to_string()),
-    }
-}
-
 pub(super) fn parse(path: &Path, v: &Value) -> Result<Exported, DrizzleError> {
     let file: File = serde_json::from_value(v.clone()).map_err(|e| DrizzleError::Malformed {
         path: path.to_path_buf(),
@@ -111,19 +104,9 @@ pub(super) fn parse(path: &Path, v: &Value) -> Result<Exported, DrizzleError> {
     };
     let mut m = empty(dialect);
     for e in &file.enums {
-        m.enums.push(EnumDef {
-            name: e.name.clone(),
-            db_name: e.name.clone(),
-            schema: schema_of(e.schema.as_deref()),
-            values: e
-                .values
-                .iter()
-                .map(|l| EnumValue {
-                    name: l.clone(),
-                    db_name: l.clone(),
-                })
-                .collect(),
-        });
+        let schema = schema_of(e.schema.as_deref());
+        m.enums
+            .push(labelled_enum(e.name.clone(), schema, e.values.clone()));
     }
     for t in &file.tables {
         let mut columns = Vec::new();
@@ -196,18 +179,7 @@ fn column(dialect: Dialect, c: &ExColumn, m: &mut Mapping) -> Column {
         let name = crate::mapping::split_qualified(&name).1.to_string();
         if m.enum_def(&name).is_none() {
             let labels = elem.enum_values.clone().unwrap_or_default();
-            m.enums.push(EnumDef {
-                name: name.clone(),
-                db_name: name.clone(),
-                schema: None,
-                values: labels
-                    .into_iter()
-                    .map(|l| EnumValue {
-                        name: l.clone(),
-                        db_name: l,
-                    })
-                    .collect(),
-            });
+            m.enums.push(labelled_enum(name.clone(), None, labels));
         }
         Some(name)
     } else {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::mapping::{Dialect, Mapping, Orm, schema_matches};
+use crate::mapping::{Dialect, EnumDef, EnumValue, Mapping, Orm, schema_matches};
 
 pub use modes::{default_read_mode, read_mode_for_column_type};
 
@@ -145,29 +145,14 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Mapping, DrizzleError> {
     for path in files {
         let v = read_json(&path)?;
         match file_kind(&v) {
-            Some(FileKind::Snapshot) => {
-                if let Some((first, _)) = &snapshot {
-                    return Err(DrizzleError::Files {
-                        message: format!(
-                            "two drizzle-kit snapshots given ({} and {}); list only the latest snapshot",
-                            first.display(),
-                            path.display()
-                        ),
-                    });
-                }
-                snapshot = Some((path, v));
-            }
+            Some(FileKind::Snapshot) => keep_one(
+                &mut snapshot,
+                (path, v),
+                "drizzle-kit snapshots",
+                "list only the latest snapshot",
+            )?,
             Some(FileKind::Exporter) => {
-                if let Some((first, _)) = &export {
-                    return Err(DrizzleError::Files {
-                        message: format!(
-                            "two exporter files given ({} and {}); list one",
-                            first.display(),
-                            path.display()
-                        ),
-                    });
-                }
-                export = Some((path, v));
+                keep_one(&mut export, (path, v), "exporter files", "list one")?
             }
             Some(FileKind::Journal) => return Err(DrizzleError::Journal { path }),
             None => return Err(DrizzleError::UnknownFile { path }),
@@ -192,6 +177,26 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Mapping, DrizzleError> {
             message: "no Drizzle mapping file given; set mapping = [\"drizzle/meta/NNNN_snapshot.json\", \"drizzle/mapping.json\"]".into(),
         }),
     }
+}
+
+/// Puts `file` in `slot`, or says that two files of one kind were given.
+fn keep_one(
+    slot: &mut Option<(PathBuf, Value)>,
+    file: (PathBuf, Value),
+    kind: &str,
+    fix: &str,
+) -> Result<(), DrizzleError> {
+    if let Some((first, _)) = slot {
+        return Err(DrizzleError::Files {
+            message: format!(
+                "two {kind} given ({} and {}); {fix}",
+                first.display(),
+                file.0.display()
+            ),
+        });
+    }
+    *slot = Some(file);
+    Ok(())
 }
 
 /// A folder → its latest snapshot (in `meta/` or the folder itself) and
@@ -441,6 +446,31 @@ pub fn tables_json(m: &Mapping, file: &Path) -> Value {
         "enums": enums,
         "notes": m.notes,
     })
+}
+
+/// `""` and `"public"` are the default schema.
+fn schema_of(s: Option<&str>) -> Option<String> {
+    match s {
+        None | Some("") | Some("public") => None,
+        Some(s) => Some(s.to_string()),
+    }
+}
+
+/// An enum as Drizzle knows it: by its database name and labels, which
+/// are all the names the TypeScript side has for it and its values.
+fn labelled_enum(name: String, schema: Option<String>, labels: Vec<String>) -> EnumDef {
+    EnumDef {
+        db_name: name.clone(),
+        name,
+        schema,
+        values: labels
+            .into_iter()
+            .map(|l| EnumValue {
+                name: l.clone(),
+                db_name: l,
+            })
+            .collect(),
+    }
 }
 
 /// A fresh mapping for the Drizzle side.

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::{DrizzleError, empty, modes, normalize_column_type};
-use crate::mapping::{Column, Dialect, EnumDef, EnumValue, Mapping, Table};
+use super::{DrizzleError, empty, labelled_enum, modes, normalize_column_type, schema_of};
+use crate::mapping::{Column, Dialect, EnumDef, Mapping, Table, json_strings, split_qualified};
 
 /// Which snapshot versions this reader understands, per dialect.
 fn dialect_of(path: &Path, v: &Value) -> Result<Dialect, DrizzleError> {
@@ -52,12 +52,13 @@ fn malformed(path: &Path, message: impl Into<String>) -> DrizzleError {
     }
 }
 
-/// `""` and `"public"` are the default schema.
-fn schema_of(s: Option<&str>) -> Option<String> {
-    match s {
-        None | Some("") | Some("public") => None,
-        Some(s) => Some(s.to_string()),
-    }
+/// An entry's name and schema: its own `name` and `schema`, else the parts
+/// of its key (`schema.name`).
+fn name_and_schema(key: &str, v: &Value) -> (String, Option<String>) {
+    let (key_schema, key_name) = split_qualified(key);
+    let name = v.get("name").and_then(Value::as_str).unwrap_or(key_name);
+    let schema = v.get("schema").and_then(Value::as_str).or(key_schema);
+    (name.to_string(), schema_of(schema))
 }
 
 pub(super) fn parse(path: &Path, v: &Value) -> Result<Mapping, DrizzleError> {
@@ -96,40 +97,17 @@ fn parse_enums(path: &Path, v: Option<&Value>) -> Result<Vec<EnumDef>, DrizzleEr
     };
     let mut out = Vec::new();
     for (key, e) in obj {
-        let name = e
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| crate::mapping::split_qualified(key).1.to_string());
-        let schema = schema_of(
-            e.get("schema")
-                .and_then(Value::as_str)
-                .or_else(|| crate::mapping::split_qualified(key).0),
-        );
+        let (name, schema) = name_and_schema(key, e);
         // v7 writes a list; pg v5 wrote `{"label": "label"}`.
         let labels: Vec<String> = match e.get("values") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect(),
+            Some(a @ Value::Array(_)) => json_strings(Some(a)),
             Some(Value::Object(o)) => o
                 .iter()
                 .map(|(k, v)| v.as_str().unwrap_or(k).to_string())
                 .collect(),
             _ => return Err(malformed(path, format!("enum {key} has no \"values\""))),
         };
-        out.push(EnumDef {
-            db_name: name.clone(),
-            name,
-            schema,
-            values: labels
-                .into_iter()
-                .map(|l| EnumValue {
-                    name: l.clone(),
-                    db_name: l,
-                })
-                .collect(),
-        });
+        out.push(labelled_enum(name, schema, labels));
     }
     Ok(out)
 }
@@ -142,16 +120,7 @@ fn parse_table(
     enums: &[EnumDef],
     is_view: bool,
 ) -> Result<Table, DrizzleError> {
-    let name = t
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| crate::mapping::split_qualified(key).1.to_string());
-    let schema = schema_of(
-        t.get("schema")
-            .and_then(Value::as_str)
-            .or_else(|| crate::mapping::split_qualified(key).0),
-    );
+    let (name, schema) = name_and_schema(key, t);
     let cols = t
         .get("columns")
         .and_then(Value::as_object)
@@ -258,15 +227,7 @@ fn parse_table(
 /// `"name;a,b"`): the part whose names are all columns wins.
 fn constraint_columns(v: &Value, names: &[&str]) -> Vec<String> {
     match v {
-        Value::Object(o) => o
-            .get("columns")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        Value::Object(o) => json_strings(o.get("columns")),
         Value::String(s) => {
             let mut best: Vec<String> = Vec::new();
             for part in s.split(';') {

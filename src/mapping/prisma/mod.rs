@@ -249,15 +249,7 @@ fn resolve_dmmf(
         })
         .unwrap_or_else(|| "postgresql".to_string());
     let p = Provider::parse(&provider_name).map_err(bad)?;
-    let schemas = value
-        .get("schemas")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let schemas = crate::mapping::json_strings(value.get("schemas"));
     let mut notes = vec![format!(
         "read from Prisma DMMF ({}): views are read as tables and enum schemas are unknown",
         path.display()

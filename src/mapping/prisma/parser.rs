@@ -396,42 +396,53 @@ impl Parser {
 
     fn model_block(&mut self, kind: BlockKind) -> PResult<ModelBlock> {
         let name = self.block_open(kind.keyword())?;
-        let mut block = ModelBlock {
+        let mut fields = Vec::new();
+        let expected = format!(
+            "a field name, \"@@\" or \"}}\" in {} \"{}\"",
+            kind.keyword(),
+            name.name
+        );
+        let attrs = self.block_body(
+            |p| {
+                fields.push(p.field()?);
+                Ok(())
+            },
+            |token| match token {
+                TokenKind::At => format!("{expected} (block attributes start with \"@@\")"),
+                _ => expected.clone(),
+            },
+        )?;
+        Ok(ModelBlock {
             kind,
             name,
-            fields: Vec::new(),
-            attrs: Vec::new(),
-        };
+            fields,
+            attrs,
+        })
+    }
+
+    /// The body of a model or enum block after its `{`, through its `}`:
+    /// `@@` attributes (returned) and items, each read by `item` at its
+    /// first identifier. `expected` says what else may stand where another
+    /// token does.
+    fn block_body(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<()>,
+        expected: impl Fn(&TokenKind) -> String,
+    ) -> PResult<Vec<Attribute>> {
+        let mut attrs = Vec::new();
         loop {
             self.skip_blank();
             match self.peek() {
                 TokenKind::RBrace => {
                     self.bump();
-                    return Ok(block);
+                    return Ok(attrs);
                 }
                 TokenKind::AtAt => {
-                    let attr = self.attribute()?;
-                    block.attrs.push(attr);
+                    attrs.push(self.attribute()?);
                     self.end_of_line("the end of the line after a block attribute")?;
                 }
-                TokenKind::Ident(_) => {
-                    let field = self.field()?;
-                    block.fields.push(field);
-                }
-                TokenKind::At => {
-                    return self.error(format!(
-                        "a field name, \"@@\" or \"}}\" in {} \"{}\" (block attributes start with \"@@\")",
-                        kind.keyword(),
-                        block.name.name
-                    ));
-                }
-                _ => {
-                    return self.error(format!(
-                        "a field name, \"@@\" or \"}}\" in {} \"{}\"",
-                        kind.keyword(),
-                        block.name.name
-                    ));
-                }
+                TokenKind::Ident(_) => item(self)?,
+                other => return self.error(expected(other)),
             }
         }
     }
@@ -642,40 +653,25 @@ impl Parser {
 
     fn enum_block(&mut self) -> PResult<EnumBlock> {
         let name = self.block_open("enum")?;
-        let mut block = EnumBlock {
+        let mut values = Vec::new();
+        let attrs = self.block_body(
+            |p| {
+                let name = p.ident("an enum value")?;
+                let attrs = p.attributes(false)?;
+                p.end_of_line(&format!(
+                    "an attribute (\"@…\") or the end of the line after enum value \"{}\"",
+                    name.name
+                ))?;
+                values.push(EnumValueDecl { name, attrs });
+                Ok(())
+            },
+            |_| format!("an enum value, \"@@\" or \"}}\" in enum \"{}\"", name.name),
+        )?;
+        Ok(EnumBlock {
             name,
-            values: Vec::new(),
-            attrs: Vec::new(),
-        };
-        loop {
-            self.skip_blank();
-            match self.peek() {
-                TokenKind::RBrace => {
-                    self.bump();
-                    return Ok(block);
-                }
-                TokenKind::AtAt => {
-                    let attr = self.attribute()?;
-                    block.attrs.push(attr);
-                    self.end_of_line("the end of the line after a block attribute")?;
-                }
-                TokenKind::Ident(_) => {
-                    let name = self.ident("an enum value")?;
-                    let attrs = self.attributes(false)?;
-                    self.end_of_line(&format!(
-                        "an attribute (\"@…\") or the end of the line after enum value \"{}\"",
-                        name.name
-                    ))?;
-                    block.values.push(EnumValueDecl { name, attrs });
-                }
-                _ => {
-                    return self.error(format!(
-                        "an enum value, \"@@\" or \"}}\" in enum \"{}\"",
-                        block.name.name
-                    ));
-                }
-            }
-        }
+            values,
+            attrs,
+        })
     }
 }
 
