@@ -14,39 +14,12 @@ use std::time::Instant;
 use parity::mapping::prisma::{from_dmmf, load_path, show_mapping_json};
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    let base = match std::env::var_os("PARITY_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    };
-    let dir = base.join("prisma");
-    assert!(
-        dir.is_dir(),
-        "the Prisma conformance corpus is missing: looked for {} (set PARITY_CORPUS to the corpus folder)",
-        dir.display()
-    );
-    dir
-}
-
-fn schemas(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("readable corpus folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "prisma"))
-        .collect();
-    out.sort();
-    out
-}
+use crate::support::{corpus, read_json};
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn strip(mut v: Value, keys: &[&str]) -> Value {
@@ -129,9 +102,7 @@ fn comparable_mapping(m: &parity::mapping::Mapping) -> Value {
 
 #[test]
 fn prisma_corpus_agrees_with_prisma() {
-    let dir = corpus_dir();
-    let files = schemas(&dir);
-    assert!(!files.is_empty(), "no .prisma files in {}", dir.display());
+    let (_, files) = corpus("prisma", ".prisma");
     let ignored = ["producedBy", "normalized", "file"];
     let (mut agree, mut total, mut rejected, mut to_reject) = (0, 0, 0, 0);
     let (mut dmmf_agree, mut dmmf_total) = (0, 0);

@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{PgDb, parity, root, seed};
+use crate::support::{TempDb, config, parity, root, seed};
 
 fn node_modules() -> PathBuf {
     let nm = root().join("fixtures/bikeshop/node_modules");
@@ -98,34 +98,21 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
     );
     eprint!("{log}");
 
-    let config = dir.join("parity.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n\
-             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\", \"{}\"]\n\n\
-             # Small chunks: boundaries fall between the tricky text keys (case, accents, emoji).\n\
-             [check]\nchunk_rows = 7\n",
-            s(prisma),
-            s(mapping[0]),
-            s(mapping[1]),
-        ),
-    )
-    .unwrap();
+    // Small chunks: boundaries fall between the tricky text keys (case, accents, emoji).
+    let source = config::side("prisma", "prisma", url, &[prisma.to_path_buf()]);
+    let target = config::side("drizzle", "drizzle", url, &mapping.map(Path::to_path_buf));
+    let config = config::write(&dir, &source, &target, "[check]\nchunk_rows = 7\n");
     let report = dir.join("parity");
     let p = parity()
-        .arg("--config")
-        .arg(&config)
-        .arg("--out")
-        .arg(&report)
-        .args(["check", "--show-values", "--max-differences", "1000000"])
-        .output()
-        .unwrap();
-    let code = p.status.code().unwrap_or(-1);
+        .config(&config)
+        .out(&report)
+        .words("check --show-values --max-differences 1000000")
+        .run();
+    let code = p.code;
     assert!(
         report.join("report.json").exists(),
         "parity check wrote no report.json (exit {code}):\n{}",
-        String::from_utf8_lossy(&p.stderr)
+        p.stderr
     );
 
     let cmp = node(&[
@@ -199,7 +186,7 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
 #[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
 fn bikeshop_postgres_agrees_with_the_real_orms() {
     node_modules();
-    let db = PgDb::new("oracle_bike");
+    let db = TempDb::pg("oracle_bike");
     seed(&db.url, 40, None);
     let fx = root().join("fixtures/bikeshop");
     run_ok(
@@ -232,7 +219,7 @@ fn bikeshop_postgres_agrees_with_the_real_orms() {
 #[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
 fn langfuse_postgres_agrees_with_the_real_orms() {
     node_modules();
-    let db = PgDb::new("oracle_langfuse").create();
+    let db = TempDb::pg("oracle_langfuse").create();
     let fx = root().join("fixtures/langfuse");
     db.exec(&std::fs::read_to_string(fx.join("prisma/migration.sql")).unwrap());
     run_ok(
@@ -257,7 +244,7 @@ fn langfuse_postgres_agrees_with_the_real_orms() {
 #[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
 fn documenso_postgres_agrees_with_the_real_orms() {
     node_modules();
-    let db = PgDb::new("oracle_documenso").create();
+    let db = TempDb::pg("oracle_documenso").create();
     let fx = root().join("fixtures/documenso");
     db.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm");
     db.exec(&std::fs::read_to_string(fx.join("prisma/migration.sql")).unwrap());

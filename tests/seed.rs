@@ -5,9 +5,7 @@
 //! and `$PARITY_TEST_MYSQL_URL` (default mysql://root@127.0.0.1:3306/mysql).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use assert_cmd::Command;
 use parity::mapping::Dialect;
 use parity::seed::data::{
     self, Generator, Table, Val, big_int_for, customer_phone_kind, has_sub_ms_micros,
@@ -15,191 +13,8 @@ use parity::seed::data::{
 };
 use parity::seed::fixture::{flavour, sha256_hex};
 use serde_json::Value;
-use sqlx::{Connection, Row};
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-fn unique_name() -> String {
-    format!(
-        "parity_t_seed_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-/// `base` with its database replaced by `name`.
-fn with_db(base: &str, name: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, format!("?{q}")),
-        None => (base, String::new()),
-    };
-    let scheme_end = head.find("://").map_or(0, |i| i + 3);
-    let host_end = head[scheme_end..]
-        .find('/')
-        .map_or(head.len(), |i| scheme_end + i);
-    format!("{}/{name}{query}", &head[..host_end])
-}
-
-fn pg_base() -> String {
-    std::env::var("PARITY_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn mysql_base() -> String {
-    std::env::var("PARITY_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())
-}
-
-/// A test database, dropped when the guard goes out of scope.
-struct TempDb {
-    url: String,
-    dialect: Dialect,
-    name: String,
-}
-
-impl TempDb {
-    fn pg() -> TempDb {
-        let name = unique_name();
-        TempDb {
-            url: with_db(&pg_base(), &name),
-            dialect: Dialect::Postgres,
-            name,
-        }
-    }
-
-    fn mysql() -> TempDb {
-        let name = unique_name();
-        TempDb {
-            url: with_db(&mysql_base(), &name),
-            dialect: Dialect::Mysql,
-            name,
-        }
-    }
-
-    /// All values come back as text (`NULL` as `None`), so casts live in the SQL.
-    fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        block_on(async {
-            match self.dialect {
-                Dialect::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    let rows = sqlx::query(sql)
-                        .fetch_all(&mut c)
-                        .await
-                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-                    rows.iter()
-                        .map(|r| (0..r.columns().len()).map(|i| r.get(i)).collect())
-                        .collect()
-                }
-                Dialect::Mysql => {
-                    let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                    let rows = sqlx::query(sql)
-                        .fetch_all(&mut c)
-                        .await
-                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-                    // CAST(… AS CHAR) can come back typed as a blob; the bytes are UTF-8.
-                    let text = |r: &sqlx::mysql::MySqlRow, i: usize| -> Option<String> {
-                        r.try_get::<Option<String>, _>(i).unwrap_or_else(|_| {
-                            r.get::<Option<Vec<u8>>, _>(i)
-                                .map(|b| String::from_utf8(b).unwrap())
-                        })
-                    };
-                    rows.iter()
-                        .map(|r| (0..r.columns().len()).map(|i| text(r, i)).collect())
-                        .collect()
-                }
-                Dialect::Sqlite => unreachable!(),
-            }
-        })
-    }
-
-    fn one(&self, sql: &str) -> Option<String> {
-        self.query(sql)
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .flatten()
-    }
-
-    fn exec(&self, sql: &str) {
-        block_on(async {
-            match self.dialect {
-                Dialect::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    sqlx::query(sql)
-                        .execute(&mut c)
-                        .await
-                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-                }
-                _ => {
-                    let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                    sqlx::query(sql)
-                        .execute(&mut c)
-                        .await
-                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-                }
-            }
-        })
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let dialect = self.dialect;
-        block_on(async move {
-            match dialect {
-                Dialect::Postgres => {
-                    if let Ok(mut c) = sqlx::PgConnection::connect(&pg_base()).await {
-                        let _ = sqlx::query(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .execute(&mut c)
-                        .await;
-                    }
-                }
-                _ => {
-                    if let Ok(mut c) = sqlx::MySqlConnection::connect(&mysql_base()).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{name}`"))
-                            .execute(&mut c)
-                            .await;
-                    }
-                }
-            }
-        });
-    }
-}
-
-fn parity() -> Command {
-    let mut c = Command::cargo_bin("parity").unwrap();
-    c.env_remove("PARITY_URL")
-        .env_remove("PARITY_DRIFT")
-        .env("NO_COLOR", "1");
-    c
-}
-
-/// Runs `parity seed` and returns stdout; panics unless it exits 0.
-fn seed(url: &str, extra: &[&str]) -> String {
-    let out = parity()
-        .args(["seed", "--url", url])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "seed {extra:?} failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::support::{Backend, TempDb, parity, seed_with as seed};
 
 fn first_matching(n: u64, pred: impl Fn(u64) -> bool) -> u64 {
     (1..=n).find(|&id| pred(id)).expect("a row under the rule")
@@ -210,21 +25,14 @@ fn expected_counts(seed: u64, rows: u64) -> BTreeMap<&'static str, u64> {
     Table::ALL.iter().map(|&t| (t.name(), g.count(t))).collect()
 }
 
-fn q(d: Dialect, t: &str) -> String {
-    if d == Dialect::Mysql {
-        format!("`{t}`")
-    } else {
-        format!("\"{t}\"")
-    }
-}
-
 fn assert_counts(db: &TempDb, seed: u64, rows: u64) {
     for (t, n) in expected_counts(seed, rows) {
-        let sql = match db.dialect {
-            Dialect::Mysql => format!("SELECT CAST(COUNT(*) AS CHAR) FROM {}", q(db.dialect, t)),
-            _ => format!("SELECT count(*)::text FROM {}", q(db.dialect, t)),
+        let t = if db.backend == Backend::Mariadb {
+            format!("`{t}`")
+        } else {
+            format!("\"{t}\"")
         };
-        let got = db.one(&sql);
+        let got = db.one(&format!("SELECT COUNT(*) FROM {t}"));
         assert_eq!(got.as_deref(), Some(n.to_string().as_str()), "rows in {t}");
     }
 }
@@ -238,7 +46,7 @@ fn text(v: &Val) -> String {
 
 #[test]
 fn postgres_seed_reads_back_the_tricky_values() {
-    let db = TempDb::pg();
+    let db = TempDb::pg("seed");
     let (seed_, rows) = (11u64, 2000u64);
     seed(&db.url, &["--rows", "2000", "--seed", "11"]);
     assert_counts(&db, seed_, rows);
@@ -395,10 +203,9 @@ fn postgres_seed_reads_back_the_tricky_values() {
     // A non-empty database is refused without --force, reseeded with it.
     let out = parity()
         .args(["seed", "--url", &db.url, "--rows", "100"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+        .run();
+    out.expect(2);
+    let err = &out.stderr;
     assert!(
         err.contains("already has") && err.contains("--force"),
         "{err}"
@@ -409,26 +216,6 @@ fn postgres_seed_reads_back_the_tricky_values() {
     );
     seed(&db.url, &["--rows", "100", "--force"]);
     assert_counts(&db, 1, 100);
-}
-
-fn pg_table_hashes(db: &TempDb) -> BTreeMap<String, String> {
-    let mut tables: Vec<String> = Table::ALL
-        .iter()
-        .map(|t| format!("\"{}\"", t.name()))
-        .collect();
-    tables.push("_prisma_migrations".into());
-    tables.push("drizzle.__drizzle_migrations".into());
-    tables
-        .into_iter()
-        .map(|t| {
-            let h = db
-                .one(&format!(
-                    "SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {t} x"
-                ))
-                .unwrap();
-            (t, h)
-        })
-        .collect()
 }
 
 fn pg_row_hashes(db: &TempDb) -> BTreeMap<i64, String> {
@@ -456,7 +243,7 @@ fn ids(v: &Value) -> Vec<i64> {
 
 #[test]
 fn postgres_same_seed_same_content_and_drift_differs_in_exactly_the_planted_rows() {
-    let (a, b, c) = (TempDb::pg(), TempDb::pg(), TempDb::pg());
+    let [a, b, c] = ["a", "b", "c"].map(TempDb::pg);
     seed(&a.url, &["--rows", "1500", "--seed", "7"]);
     seed(&b.url, &["--rows", "1500", "--seed", "7"]);
     let out = seed(
@@ -470,7 +257,7 @@ fn postgres_same_seed_same_content_and_drift_differs_in_exactly_the_planted_rows
             "changed:10,deleted:5,inserted:7",
         ],
     );
-    assert_eq!(pg_table_hashes(&a), pg_table_hashes(&b));
+    assert_eq!(a.fingerprint(), b.fingerprint());
 
     let drift: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(drift["table"], "transactions");
@@ -519,9 +306,13 @@ fn postgres_same_seed_same_content_and_drift_differs_in_exactly_the_planted_rows
     let (x, y): (f64, f64) = (sum(&a).parse().unwrap(), sum(&c).parse().unwrap());
     assert!((y - x - 10.0).abs() < 1e-9);
     // The other tables are untouched.
-    let (ha, hc) = (pg_table_hashes(&a), pg_table_hashes(&c));
+    let (ha, hc) = (a.fingerprint(), c.fingerprint());
+    assert!(
+        ha.contains_key("public.transactions") && ha.contains_key("drizzle.__drizzle_migrations"),
+        "{ha:?}"
+    );
     for (t, h) in &ha {
-        if t != "\"transactions\"" {
+        if t != "public.transactions" {
             assert_eq!(Some(h), hc.get(t), "{t}");
         }
     }
@@ -529,7 +320,7 @@ fn postgres_same_seed_same_content_and_drift_differs_in_exactly_the_planted_rows
 
 #[test]
 fn mariadb_seed_reads_back_the_tricky_values_and_drift() {
-    let db = TempDb::mysql();
+    let db = TempDb::mariadb("seed");
     let (seed_, rows) = (3u64, 1000u64);
     seed(
         &db.url,
@@ -658,150 +449,106 @@ fn mariadb_seed_reads_back_the_tricky_values_and_drift() {
 
 #[test]
 fn sqlite_seed_works_from_any_directory_with_drift_and_migrations() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shop.db");
-    let url = format!("sqlite:{}", path.display());
+    let db = TempDb::sqlite("shop");
+    let url = &db.url;
+    let drift = "changed:10,deleted:5,inserted:7,table:repair_events";
     let out = parity()
-        .current_dir(dir.path())
-        .args([
-            "seed",
-            "--url",
-            &url,
-            "--rows",
-            "1500",
-            "--seed",
-            "5",
-            "--drift",
-            "changed:10,deleted:5,inserted:7,table:repair_events",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let drift: Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+        .current_dir(db.path().parent().unwrap())
+        .args(["seed", "--url", url])
+        .words("--rows 1500 --seed 5 --drift")
+        .arg(drift)
+        .run();
+    out.expect(0);
+    let drift: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(drift["changed"].as_array().unwrap().len(), 10);
     assert!(drift["deleted"][0]["repair_id"].is_string() && drift["deleted"][0]["seq"].is_i64());
 
     let g = Generator::new(5, 1500);
-    block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let count = |t: &str| format!("SELECT count(*) FROM \"{t}\"");
-        for t in Table::ALL {
-            let n: i64 = sqlx::query_scalar(&count(t.name()))
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            let want = g.count(t) + if t == Table::RepairEvents { 7 - 5 } else { 0 };
-            assert_eq!(n as u64, want, "{}", t.name());
-        }
-        // The planted keys, checked with SQL.
-        for (kind, edited, present) in [("changed", 1, 1), ("deleted", 0, 0), ("inserted", 0, 1)] {
-            for k in drift[kind].as_array().unwrap() {
-                let (rid, seq) = (k["repair_id"].as_str().unwrap(), k["seq"].as_i64().unwrap());
-                let (n, e): (i64, i64) = sqlx::query_as(
-                    "SELECT count(*), coalesce(sum(message LIKE '% (edited)'), 0) FROM repair_events WHERE repair_id = ? AND seq = ?",
-                )
-                .bind(rid)
-                .bind(seq)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-                assert_eq!((n, e), (present, edited), "{kind} {k}");
-            }
-        }
-        let edited: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM repair_events WHERE message LIKE '% (edited)'",
-        )
-        .fetch_one(&mut c)
-        .await
-        .unwrap();
-        assert_eq!(edited, 10);
-
-        // Values as Prisma 7's SQLite adapter stores them.
-        let (ts, ext, big): (String, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT occurred_at FROM transactions WHERE id = 97), \
-                    (SELECT external_ref FROM transactions WHERE id = 8), \
-                    (SELECT external_ref FROM transactions WHERE id = 202)",
-        )
-        .fetch_one(&mut c)
-        .await
-        .unwrap();
-        assert!(
-            ts.ends_with("+00:00")
-                && ts.contains('T')
-                && ts.len() == "2016-06-27T16:42:48.305552+00:00".len(),
-            "{ts}"
-        );
-        assert_eq!(ext, i64::MIN);
-        assert_eq!(big, big_int_for(202));
-        let (phone_null, phone_empty): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT (SELECT phone FROM customers WHERE id = 5), (SELECT phone FROM customers WHERE id = 6)")
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-        assert_eq!((phone_null, phone_empty.as_deref()), (None, Some("")));
-
-        let f = flavour(Dialect::Sqlite);
-        let (checksum,): (String,) = sqlx::query_as("SELECT checksum FROM _prisma_migrations")
-            .fetch_one(&mut c)
-            .await
+    for t in Table::ALL {
+        let n = db
+            .one(&format!("SELECT count(*) FROM \"{}\"", t.name()))
             .unwrap();
-        assert_eq!(checksum, sha256_hex(f.prisma[0].sql));
-        let hashes: Vec<(String, i64)> =
-            sqlx::query_as("SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at")
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
-        assert_eq!(hashes.len(), f.drizzle.len());
-        assert_eq!(hashes[1].0, sha256_hex(f.drizzle[1].sql));
-    });
+        let want = g.count(t) + if t == Table::RepairEvents { 7 - 5 } else { 0 };
+        assert_eq!(n, want.to_string(), "{}", t.name());
+    }
+    // The planted keys, checked with SQL.
+    for (kind, edited, present) in [("changed", 1, 1), ("deleted", 0, 0), ("inserted", 0, 1)] {
+        for k in drift[kind].as_array().unwrap() {
+            let (rid, seq) = (k["repair_id"].as_str().unwrap(), k["seq"].as_i64().unwrap());
+            let found = db.query(&format!(
+                "SELECT count(*), coalesce(sum(message LIKE '% (edited)'), 0) FROM repair_events WHERE repair_id = '{rid}' AND seq = {seq}"
+            ));
+            assert_eq!(
+                found,
+                [[Some(present.to_string()), Some(edited.to_string())]],
+                "{kind} {k}"
+            );
+        }
+    }
+    let edited = db.one("SELECT count(*) FROM repair_events WHERE message LIKE '% (edited)'");
+    assert_eq!(edited.as_deref(), Some("10"));
+
+    // Values as Prisma 7's SQLite adapter stores them.
+    let ts = db
+        .one("SELECT occurred_at FROM transactions WHERE id = 97")
+        .unwrap();
+    assert!(
+        ts.ends_with("+00:00")
+            && ts.contains('T')
+            && ts.len() == "2016-06-27T16:42:48.305552+00:00".len(),
+        "{ts}"
+    );
+    let ext = |id: u64| {
+        db.one(&format!(
+            "SELECT external_ref FROM transactions WHERE id = {id}"
+        ))
+        .unwrap()
+    };
+    assert_eq!(ext(8), i64::MIN.to_string());
+    assert_eq!(ext(202), big_int_for(202).to_string());
+    let phones = db.query("SELECT phone FROM customers WHERE id IN (5, 6) ORDER BY id");
+    assert_eq!(phones, [[None], [Some(String::new())]]);
+
+    let f = flavour(Dialect::Sqlite);
+    assert_eq!(
+        db.one("SELECT checksum FROM _prisma_migrations"),
+        Some(sha256_hex(f.prisma[0].sql))
+    );
+    let hashes = db.column("SELECT hash FROM __drizzle_migrations ORDER BY created_at");
+    assert_eq!(hashes.len(), f.drizzle.len());
+    assert_eq!(hashes[1], sha256_hex(f.drizzle[1].sql));
 
     // Not empty: refused without --force.
     let out = parity()
-        .args(["seed", "--url", &url, "--rows", "10"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --force"));
+        .args(["seed", "--url", url])
+        .words("--rows 10")
+        .run();
+    out.expect(2);
+    assert!(out.stderr.contains("pass --force"));
 
     // --migrations none: no migration tables at all.
-    seed(&url, &["--rows", "10", "--force", "--migrations", "none"]);
-    block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE '%migrations'")
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-        assert_eq!(n, 0);
-    });
+    seed(url, &["--rows", "10", "--force", "--migrations", "none"]);
+    let n = db.one("SELECT count(*) FROM sqlite_master WHERE name LIKE '%migrations'");
+    assert_eq!(n.as_deref(), Some("0"));
 }
 
 #[test]
 fn bad_arguments_exit_2_before_touching_a_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("never.db").display());
-    for (args, needle) in [
-        (vec!["--drift", "changed:ten"], "expected kind:N"),
-        (vec!["--drift", "moved:3"], "expected kind:N"),
-        (vec!["--drift", "changed:1,table:nope"], "unknown table"),
+    let db = TempDb::sqlite("never");
+    let cases = [
+        ("--drift changed:ten", "expected kind:N"),
+        ("--drift moved:3", "expected kind:N"),
+        ("--drift changed:1,table:nope", "unknown table"),
         (
-            vec!["--migrations", "0099_nope"],
+            "--migrations 0099_nope",
             "0001_transactions_occurred_at_idx",
         ),
-    ] {
-        let out = parity()
-            .args(["seed", "--url", &url])
-            .args(&args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(needle), "{args:?}: {err}");
+    ];
+    for (args, needle) in cases {
+        let out = parity().args(["seed", "--url", &db.url]).words(args).run();
+        assert_eq!(out.code, 2, "{args}");
+        assert!(out.stderr.contains(needle), "{args}: {}", out.stderr);
         assert!(out.stdout.is_empty());
     }
-    assert!(!dir.path().join("never.db").exists());
+    assert!(!db.path().exists());
 }
