@@ -7,46 +7,35 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Backend, Run, TempDb, bin, parity, root, seed};
+use crate::support::{
+    Backend, Run, TempDb, assert_contains, backup, bin, parity, root, seed, tool,
+};
 
 const PG: Backend = Backend::Postgres;
 
 /// An empty PostgreSQL database with the restored `dump` in it.
 fn restored(tag: &str, dump: &Path) -> TempDb {
     let db = TempDb::pg(tag).create();
-    let o = Command::new("pg_restore")
-        .args([
-            "--exit-on-error",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-        ])
-        .arg(&db.url)
-        .arg(dump)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "pg_restore: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let mut restore = Command::new("pg_restore");
+    restore.args([
+        "--exit-on-error",
+        "--no-owner",
+        "--no-privileges",
+        "--dbname",
+    ]);
+    tool(restore.arg(&db.url).arg(dump));
     db
 }
 
 /// `pg_dump --format=custom ARGS --file DUMP URL`.
 fn pg_dump(url: &str, dump: &Path, args: &[&str]) {
-    let o = Command::new("pg_dump")
-        .arg("--format=custom")
-        .args(args)
-        .arg("--file")
-        .arg(dump)
-        .arg(url)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "pg_dump: {}",
-        String::from_utf8_lossy(&o.stderr)
+    tool(
+        Command::new("pg_dump")
+            .arg("--format=custom")
+            .args(args)
+            .arg("--file")
+            .arg(dump)
+            .arg(url),
     );
 }
 
@@ -68,10 +57,6 @@ fn script(name: &str) -> Command {
         .env("PARITY_SCRATCH_URL", PG.server())
         .env_remove("DATABASE_URL");
     c
-}
-
-fn backup(out: &Path, args: &[&str]) -> Run {
-    parity().out(out).arg("backup").args(args).run()
 }
 
 fn manifest(url: &str, path: &Path, extra: &[&str]) {
@@ -203,10 +188,8 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
             "plain" => ["--manifest", plain_arg],
             _ => ["--source", src.url.as_str()],
         };
-        backup(
-            &dir.path().join(out),
-            &[&reference[..], &["--target", &target.url]].concat(),
-        )
+        let args = [&reference[..], &["--target", &target.url]].concat();
+        backup(&dir.path().join(out), &args)
     };
     against("clean", "m", &restored).expect(0);
     against("clean-src", "src", &restored).expect(0);
@@ -221,22 +204,17 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
     let r = against("upd", "m", &t);
     r.expect(1);
     assert_eq!(r.table("transactions")["different"], "1");
-    let d = r.csv("differences.csv");
-    let named = d.iter().any(|x| {
-        x["source_table"] == "transactions"
-            && x["key"] == r#"{"id":17}"#
-            && x["kind"] == "different"
-    });
-    assert!(named, "{d:?}");
+    let key17 = r#"{"id":17}"#;
+    let named = [
+        ("source_table", "transactions"),
+        ("key", key17),
+        ("kind", "different"),
+    ];
+    r.expect_row("differences.csv", &named);
     assert_eq!(r.csv("chunks.csv").len(), 1, "one chunk differs");
     let r = against("upd-src", "src", &t);
     r.expect(1);
-    let d = r.csv("differences.csv");
-    assert!(
-        d.iter()
-            .any(|x| x["key"] == r#"{"id":17}"# && x["columns"] == "amount"),
-        "{d:?}"
-    );
+    r.expect_row("differences.csv", &[("key", key17), ("columns", "amount")]);
     // Without row hashes the chunk is named, not the row.
     let r = against("upd-plain", "plain", &t);
     r.expect(1);
@@ -253,11 +231,9 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
     r.expect(1);
     assert_eq!(r.table("repair_events")["missing_in_target"], "1");
     let key = format!(r#"{{"repair_id":"{repair_id}","seq":{seq}}}"#);
-    let d = r.csv("differences.csv");
-    assert!(
-        d.iter()
-            .any(|x| x["key"] == key && x["kind"] == "missing_in_target"),
-        "{d:?}"
+    r.expect_row(
+        "differences.csv",
+        &[("key", key.as_str()), ("kind", "missing_in_target")],
     );
     drop(t);
 
@@ -273,10 +249,8 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
             "{out}"
         );
         assert!(r.stdout.contains("audit_log"), "{out}");
-        assert!(
-            r.text("summary.md").contains("multiset"),
-            "{out}: the note explains the multiset"
-        );
+        // The note explains the multiset.
+        assert_contains(&r.text("summary.md"), &["multiset"]);
     }
     drop(t);
 
@@ -382,12 +356,7 @@ fn a_live_database_dumped_in_the_manifest_snapshot_verifies_clean() {
 }
 
 fn sqlite3(db: &Path, sql: &str) {
-    let o = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
-    assert!(
-        o.status.success(),
-        "sqlite3: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    tool(Command::new("sqlite3").arg(db).arg(sql));
 }
 
 /// Truncated, corrupted, foreign and version-skewed manifests: exit 2 with
@@ -417,11 +386,8 @@ fn damaged_and_skewed_manifests_are_clear_errors() {
         .run()
         .expect(0);
     let rows = std::fs::read_to_string(csv_dir.join("rows.csv")).unwrap();
-    assert!(
-        rows.contains(r#"transactions,0,"{""id"":1}""#),
-        "{}",
-        &rows[..rows.len().min(400)]
-    );
+    let first = r#"transactions,0,"{""id"":1}""#;
+    assert!(rows.contains(first), "{}", &rows[..rows.len().min(400)]);
     let tables = std::fs::read_to_string(csv_dir.join("tables.csv")).unwrap();
     let transactions = tables
         .lines()
@@ -486,41 +452,31 @@ fn sqlite_backup_copy_checks_against_the_original() {
     let m = dir.path().join("a.parity");
     manifest(&a.url, &m, &["--row-hashes", "--chunk-rows", "64"]);
     let m = m.to_str().unwrap();
-    let direct = |out: &str| {
-        backup(
-            &dir.path().join(out),
-            &["--source", &a.url, "--target", &b.url],
-        )
+    let (direct, through_manifest) = (["--source", &a.url], ["--manifest", m]);
+    let against = |out: &str, reference: [&str; 2]| {
+        let args = [&reference[..], &["--target", &b.url]].concat();
+        backup(&dir.path().join(out), &args)
     };
-    let through_manifest = |out: &str| {
-        backup(
-            &dir.path().join(out),
-            &["--manifest", m, "--target", &b.url],
-        )
-    };
-    let r = direct("same");
+    let r = against("same", direct);
     r.expect(0);
     assert_eq!(r.table("notes")["status"], "ok");
     assert_eq!(r.finding("fingerprint", "catalog").as_deref(), Some("ok"));
-    through_manifest("same-m").expect(0);
+    against("same-m", through_manifest).expect(0);
 
     sqlite3(
         &b.path(),
         "UPDATE transactions SET amount = amount + 1 WHERE id = 3; INSERT INTO notes VALUES ('x', 1); DROP INDEX IF EXISTS transactions_occurred_at_idx;",
     );
-    let r = direct("changed");
+    let r = against("changed", direct);
     r.expect(1);
-    let d = r.csv("differences.csv");
-    assert!(
-        d.iter()
-            .any(|x| x["key"] == r#"{"id":3}"# && x["kind"] == "different"),
-        "{d:?}"
+    r.expect_row(
+        "differences.csv",
+        &[("key", r#"{"id":3}"#), ("kind", "different")],
     );
     assert_eq!(r.table("notes")["status"], "differs");
-    let r = through_manifest("changed-m");
+    let r = against("changed-m", through_manifest);
     r.expect(1);
-    let d = r.csv("differences.csv");
-    assert!(d.iter().any(|x| x["key"] == r#"{"id":3}"#), "{d:?}");
+    r.expect_row("differences.csv", &[("key", r#"{"id":3}"#)]);
 }
 
 /// Usage mistakes are exit 2 with the fix in the message.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use parity::seed::data::{self, Generator, Table, Val};
 use serde_json::Value;
 
-use crate::support::{Backend, Run, TempDb, check, config, parity};
+use crate::support::{Backend, Run, TempDb, check, config, fixture_run, parity};
 
 const DRIFT: &str = "changed:10,deleted:5,inserted:7";
 
@@ -160,11 +160,7 @@ fn normalize(d: &str) -> String {
 pub fn same_database_differs_only_where_the_orms_predict(backend: Backend) {
     let (db, _) = TempDb::seeded(backend, "same", 2500, None);
     let dir = tempfile::tempdir().unwrap();
-    let o = parity()
-        .fixture(backend, &db.url)
-        .out(dir.path())
-        .words("check --jobs 2 --chunk-rows 600")
-        .run();
+    let o = fixture_run(&db, dir.path(), "check --jobs 2 --chunk-rows 600");
     o.expect(1);
     let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for d in o.csv("differences.csv") {

@@ -408,14 +408,7 @@ fn interrupted(
     unsafe {
         libc::kill(child.id() as i32, signal);
     }
-    let o = child.wait_with_output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        out: out.to_path_buf(),
-        took: t0.elapsed(),
-    }
+    Run::from_output(child.wait_with_output().unwrap(), out, t0)
 }
 
 #[cfg(unix)]
@@ -518,22 +511,23 @@ fn sigterm_during_timing_marks_junit_and_json_incomplete() {
 
 // ---- no temp file survives ------------------------------------------------------
 
-/// `bash -c "trap '' XFSZ; ulimit -f BLOCKS; exec parity ARGS"`:
-/// RLIMIT_FSIZE stands in for a full disk (writes past it fail, EFBIG).
+/// `bash -c "trap '' XFSZ; ulimit -f BLOCKS; exec parity ARGS"` (ARGS
+/// split at spaces): RLIMIT_FSIZE stands in for a full disk (writes past
+/// it fail, EFBIG); no temp file may be left in `out`.
 #[cfg(unix)]
-fn with_file_size_limit(blocks: u32, args: &[&str]) -> std::process::Output {
-    let quoted: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
-    let script = format!(
-        "trap '' XFSZ; ulimit -f {blocks}; exec \"{}\" {}",
-        bin().display(),
-        quoted.join(" ")
-    );
-    std::process::Command::new("bash")
+fn leaves_no_temp_file(blocks: u32, args: &str, out: &Path) {
+    let quoted: Vec<String> = args.split(' ').map(|a| format!("\"{a}\"")).collect();
+    let exec = format!("exec \"{}\" {}", bin().display(), quoted.join(" "));
+    let mut bash = std::process::Command::new("bash");
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; {exec}");
+    let o = bash
         .arg("-c")
         .arg(&script)
         .env("NO_COLOR", "1")
         .output()
-        .unwrap()
+        .unwrap();
+    Run::from_output(o, out, Instant::now()).expect(2);
+    assert!(temp_leftovers(out).is_empty(), "{:?}", all_files(out));
 }
 
 #[cfg(unix)]
@@ -543,43 +537,19 @@ fn a_full_disk_leaves_no_temp_file() {
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let m = out.join("m.parity");
-    let o = with_file_size_limit(
-        4,
-        &[
-            "manifest",
-            "--url",
-            &db.url,
-            "--manifest",
-            m.to_str().unwrap(),
-            "--row-hashes",
-        ],
+    let manifest = format!(
+        "manifest --url {} --manifest {} --row-hashes",
+        db.url,
+        m.display()
     );
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(temp_leftovers(&out).is_empty(), "{:?}", all_files(&out));
+    leaves_no_temp_file(4, &manifest, &out);
     assert!(!m.exists());
     // Reports too: the check's CSVs outgrow 2 KiB.
-    let o = with_file_size_limit(
+    leaves_no_temp_file(
         2,
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "check",
-        ],
+        &format!("--config {} --out {} check", cfg.display(), out.display()),
+        &out,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(temp_leftovers(&out).is_empty(), "{:?}", all_files(&out));
 }
 
 // ---- 7. live against live --------------------------------------------------------

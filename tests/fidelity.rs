@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Backend, Run, TempDb, config, parity, seed};
+use crate::support::{Backend, Run, TempDb, assert_contains, config, fixture_run, seed};
 
 fn check(config: &Path, out: &Path) -> Run {
     crate::support::check(config, out, &["--show-values"])
@@ -318,18 +318,16 @@ fn gate_is_not_ready_on_unreadable_cells() {
     db.exec(r#"ALTER TYPE "Role" ADD VALUE 'OWNER'"#);
     db.exec(r#"UPDATE users SET role = 'OWNER' WHERE id = (SELECT min(id) FROM users)"#);
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = parity();
-    cmd.fixture(Backend::Postgres, &db.url).out(dir.path());
-    let o = cmd
-        .words("run --repository user --iterations 5 --warmup 1")
-        .run();
-    o.expect(1);
-    let line = o.stdout.lines().next().unwrap_or_default();
-    assert!(
-        line.contains("data 1 of 1 tables differ (1 rows, 1 unreadable)"),
-        "{line}"
+    let o = fixture_run(
+        &db,
+        dir.path(),
+        "run --repository user --iterations 5 --warmup 1",
     );
-    assert!(line.ends_with("→ NOT READY"), "{line}");
+    o.expect(1);
+    o.verdict_line(
+        &["data 1 of 1 tables differ (1 rows, 1 unreadable)"],
+        "NOT READY",
+    );
     let says = [
         ("report.html", "<th>unreadable</th>"),
         ("report.html", "unreadable in 1 row(s)"),
@@ -338,7 +336,7 @@ fn gate_is_not_ready_on_unreadable_cells() {
         ("differences.csv", "unreadable_in_source,role"),
     ];
     for (file, text) in says {
-        assert!(o.text(file).contains(text), "{file}: {text}");
+        assert_contains(&o.text(file), &[text]);
     }
 }
 

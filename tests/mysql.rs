@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::check;
-use crate::support::{Backend, Run, TempDb, assert_rows_agree, config, parity, seed};
+use crate::support::{
+    Backend, Run, TempDb, assert_contains, assert_rows_agree, backup, config, fixture_run, parity,
+    seed, tool,
+};
 
 const MARIADB: Backend = Backend::Mariadb;
 
@@ -163,47 +166,30 @@ fn mariadb_bad_inputs_exit_2_with_one_clear_line() {
     assert!(o.stderr.contains("is for postgresql"), "{}", o.stderr);
 }
 
-fn backup(out: &Path, args: &[&str]) -> Run {
-    parity().out(out).arg("backup").args(args).run()
-}
-
 /// `mariadb-dump --single-transaction` of `from` restored into `into`.
-fn dump_and_restore(from: &TempDb, into: &TempDb) {
+fn dump_and_restore(from: &TempDb, into: &TempDb, dir: &Path) {
     let server = MARIADB.server();
     let rest = server.trim_start_matches("mysql://");
     let (user, hostport) = rest.split_once('@').unwrap_or(("root", rest));
     let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
-    let client = |tool: &str| {
-        let mut c = std::process::Command::new(tool);
+    let client = |program: &str| {
+        let mut c = std::process::Command::new(program);
         c.args(["--protocol=tcp", "-h", host, "-P", port, "-u", user]);
         c
     };
-    let dump = client("mariadb-dump")
-        .args([
-            "--single-transaction",
-            "--triggers",
-            "--routines",
-            "--hex-blob",
-        ])
-        .arg(&from.name)
-        .output()
-        .unwrap();
-    assert!(
-        dump.status.success(),
-        "mariadb-dump: {}",
-        String::from_utf8_lossy(&dump.stderr)
-    );
-    let mut restore = client("mariadb")
-        .arg(&into.name)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut restore.stdin.take().unwrap(), &dump.stdout).unwrap();
-    let o = restore.wait_with_output().unwrap();
-    assert!(
-        o.status.success(),
-        "restore: {}",
-        String::from_utf8_lossy(&o.stderr)
+    let dump = dir.join(format!("{}.sql", from.name));
+    let mut c = client("mariadb-dump");
+    c.args([
+        "--single-transaction",
+        "--triggers",
+        "--routines",
+        "--hex-blob",
+    ]);
+    std::fs::write(&dump, tool(c.arg(&from.name)).stdout).unwrap();
+    tool(
+        client("mariadb")
+            .arg(&into.name)
+            .stdin(std::fs::File::open(&dump).unwrap()),
     );
 }
 
@@ -220,14 +206,10 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
         .run();
     manifest.expect(0);
     let restored = TempDb::mariadb("mrs").create();
-    dump_and_restore(&src, &restored);
+    dump_and_restore(&src, &restored, dir.path());
     let m_arg = m.to_str().unwrap();
-    let against_manifest = |out: &str| {
-        backup(
-            &dir.path().join(out),
-            &["--manifest", m_arg, "--target", &restored.url],
-        )
-    };
+    let manifest_args = ["--manifest", m_arg, "--target", &restored.url];
+    let against_manifest = |out: &str| backup(&dir.path().join(out), &manifest_args);
 
     let clean = against_manifest("clean");
     clean.expect(0);
@@ -235,20 +217,16 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
     // or the position to compare with the dump's).
     let notes = notes(&clean);
     assert!(notes.contains("cannot share a snapshot"), "{notes}");
-    let seqs: Vec<_> = clean
-        .csv("catalog.csv")
-        .into_iter()
-        .filter(|r| r["kind"] == "sequence_value")
-        .collect();
-    let ok = seqs
-        .iter()
-        .any(|r| r["object"] == "transactions.auto_increment" && r["finding"] == "ok");
-    assert!(ok, "{seqs:?}");
-    backup(
-        &dir.path().join("live"),
-        &["--source", &src.url, "--target", &restored.url],
-    )
-    .expect(0);
+    let auto_increment = [
+        ("kind", "sequence_value"),
+        ("object", "transactions.auto_increment"),
+    ];
+    clean.expect_row(
+        "catalog.csv",
+        &[&auto_increment[..], &[("finding", "ok")]].concat(),
+    );
+    let live = ["--source", &src.url, "--target", &restored.url];
+    backup(&dir.path().join("live"), &live).expect(0);
 
     // An AUTO_INCREMENT ahead of the manifest passes; a deleted row, a
     // changed value and a dropped index are each named.
@@ -283,14 +261,15 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
         .collect();
     assert_eq!(
         keys,
-        BTreeSet::from(["{\"id\":17}".to_string(), "{\"id\":23}".to_string()])
+        BTreeSet::from([17, 23].map(|id| format!("{{\"id\":{id}}}")))
     );
-    let index = bad.finding("index", "bikes.bikes_brand_serial_number_key");
-    assert_eq!(
-        index.as_deref(),
-        Some("missing_in_target"),
-        "{:?}",
-        bad.csv("catalog.csv")
+    let index = [
+        ("kind", "index"),
+        ("object", "bikes.bikes_brand_serial_number_key"),
+    ];
+    bad.expect_row(
+        "catalog.csv",
+        &[&index[..], &[("finding", "missing_in_target")]].concat(),
     );
 }
 
@@ -304,11 +283,11 @@ fn mariadb_timing_runs_the_captured_operations_and_rolls_writes_back() {
     let (db, _) = TempDb::seeded(MARIADB, "mtime", 800, None);
     let before = checksums(&db);
     let dir = tempfile::tempdir().unwrap();
-    let o = parity()
-        .fixture(MARIADB, &db.url)
-        .out(dir.path())
-        .words("timing --iterations 6 --warmup 1 --explain")
-        .run();
+    let o = fixture_run(
+        &db,
+        dir.path(),
+        "timing --iterations 6 --warmup 1 --explain",
+    );
     o.expect_verdict();
     let report = o.report();
     let ops = report["timing"]["operations"].as_array().unwrap();
@@ -340,30 +319,23 @@ fn mariadb_timing_finds_a_mismatch() {
             "where `bikes`.`customer_id` >= ? order by",
         )
     });
-    let o = parity()
-        .fixture(MARIADB, &db.url)
-        .out(dir.path().join("out"))
-        .words("timing --iterations 4 --warmup 1 --queries")
-        .arg(&q)
-        .run();
-    o.expect(1);
-    assert_eq!(o.report()["timing"]["operations"][0]["verdict"], "mismatch");
+    let args = format!("timing --iterations 4 --warmup 1 --queries {}", q.display());
+    let o = fixture_run(&db, &dir.path().join("out"), &args);
+    assert_eq!(
+        o.expect(1).operation("list-customer-bikes")["verdict"],
+        "mismatch"
+    );
 }
 
 #[test]
 fn mariadb_run_gates_each_repository() {
     let (db, _) = TempDb::seeded(MARIADB, "mrun", 600, None);
     let dir = tempfile::tempdir().unwrap();
-    let o = parity()
+    let mut cmd = parity();
+    cmd.env("PARITY_ITERATIONS", "4")
         .fixture(MARIADB, &db.url)
-        .out(dir.path())
-        .words("run --repository bike")
-        .env("PARITY_ITERATIONS", "4")
-        .run();
+        .out(dir.path());
+    let o = cmd.words("run --repository bike").run();
     o.expect(0);
-    assert!(
-        o.stdout.contains("bike (drizzle_bike_repo)") && o.stdout.contains("READY"),
-        "{}",
-        o.stdout
-    );
+    assert_contains(&o.stdout, &["bike (drizzle_bike_repo)", "READY"]);
 }

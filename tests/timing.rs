@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Backend, Run, TempDb, assert_rows_agree, config, parity, root};
+use crate::support::{
+    Backend, Run, TempDb, assert_contains, assert_rows_agree, config, parity, root,
+};
 
 /// The operations captured from the bike-shop app, per flavour.
 pub const SHIPPED: [&str; 6] = [
@@ -22,39 +24,60 @@ pub const SHIPPED: [&str; 6] = [
 
 const PG: Backend = Backend::Postgres;
 
-/// The fixture's two mappings, over one database or two.
-fn write_config(dir: &Path, backend: Backend, urls: [&str; 2], allow_writes: bool) -> PathBuf {
+/// A database, a temp folder, and the fixture's two mappings in a config
+/// there (the Drizzle side on `target` when it is another database).
+struct Setup {
+    db: TempDb,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+fn setup(db: TempDb, target: Option<&str>, allow_writes: bool) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
     let writes = format!("allow_writes = {allow_writes}\n");
-    let source = config::prisma(backend, urls[0]) + &writes;
-    config::write(
-        dir,
-        &source,
-        &(config::drizzle(backend, urls[1]) + &writes),
-        "",
-    )
+    let source = config::prisma(db.backend, &db.url) + &writes;
+    let target = config::drizzle(db.backend, target.unwrap_or(&db.url)) + &writes;
+    let config = config::write(dir.path(), &source, &target, "");
+    Setup { db, dir, config }
 }
 
-/// A seeded PostgreSQL database and the fixture's config over it.
-fn seeded(dir: &Path, tag: &str, rows: u64, allow_writes: bool) -> (TempDb, PathBuf) {
+/// A seeded PostgreSQL database with its setup.
+fn seeded(tag: &str, rows: u64, allow_writes: bool) -> Setup {
     let (db, _) = TempDb::seeded(PG, &format!("timing_{tag}"), rows, None);
-    let config = write_config(dir, PG, [&db.url, &db.url], allow_writes);
-    (db, config)
+    setup(db, None, allow_writes)
 }
 
-/// `parity timing --queries QUERIES ARGS` (ARGS split at spaces).
-fn timing(config: &Path, out: &Path, queries: &Path, args: &str) -> Run {
-    timing_env(config, out, queries, args, &[])
+impl Setup {
+    /// `parity timing --queries QUERIES ARGS` (ARGS split at spaces), its
+    /// reports in the folder `out`.
+    fn timing(&self, out: &str, queries: &Path, args: &str) -> Run {
+        self.timing_env(out, queries, args, &[])
+    }
+
+    fn timing_env(&self, out: &str, queries: &Path, args: &str, env: &[(&str, &str)]) -> Run {
+        let mut cmd = parity();
+        cmd.envs(env)
+            .config(&self.config)
+            .out(self.dir.path().join(out));
+        cmd.arg("timing")
+            .arg("--queries")
+            .arg(queries)
+            .words(args)
+            .run()
+    }
+
+    /// A copy of one shipped operation file, edited, alone in a folder.
+    fn edited(&self, shipped: &str, edit: &dyn Fn(String) -> String) -> PathBuf {
+        edited_op(self.dir.path(), shipped, edit)
+    }
 }
 
-fn timing_env(config: &Path, out: &Path, queries: &Path, args: &str, env: &[(&str, &str)]) -> Run {
-    let mut cmd = parity();
-    cmd.envs(env)
-        .config(config)
-        .out(out)
-        .arg("timing")
-        .arg("--queries")
-        .arg(queries);
-    cmd.words(args).run()
+/// The operation's mismatch (exit 1, verdict `mismatch`).
+fn mismatch(r: &Run, name: &str) -> Value {
+    r.expect(1);
+    let op = r.operation(name);
+    assert_eq!(op["verdict"], "mismatch", "{op}");
+    op["mismatch"].clone()
 }
 
 /// A copy of one shipped operation file, edited, alone in a folder.
@@ -117,14 +140,8 @@ fn parse_xml(x: &str) -> Vec<(String, BTreeMap<String, String>)> {
 
 #[test]
 fn captured_pairs_return_the_same_rows_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, config) = seeded(dir.path(), "pairs", 800, true);
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &root().join("queries"),
-        "--iterations 6 --warmup 1",
-    );
+    let t = seeded("pairs", 800, true);
+    let r = t.timing("out", &root().join("queries"), "--iterations 6 --warmup 1");
     r.expect_verdict();
     let report = r.report();
     let ops = report["timing"]["operations"].as_array().unwrap();
@@ -173,10 +190,8 @@ fn captured_pairs_return_the_same_rows_on_postgres() {
     assert_eq!(cmp["blocks"], 6, "{with}");
     assert_eq!(cmp["block_ratios"].as_array().unwrap().len(), 6);
     assert_eq!(with["source"]["block_p50_ms"].as_array().unwrap().len(), 6);
-    let (lo, hi) = (
-        cmp["block_ratio_min"].as_f64().unwrap(),
-        cmp["block_ratio_max"].as_f64().unwrap(),
-    );
+    let ratio = |k: &str| cmp[k].as_f64().unwrap();
+    let (lo, hi) = (ratio("block_ratio_min"), ratio("block_ratio_max"));
     assert!(0.0 < lo && lo <= hi, "{with}");
     assert_eq!(report["timing"]["blocks"], 6);
     assert!(r.text("summary.md").contains("## Query timing"));
@@ -190,19 +205,17 @@ fn captured_pairs_return_the_same_rows_on_postgres() {
 fn source_and_target_on_separate_databases() {
     // Two databases seeded alike: the Prisma side reads one, the Drizzle
     // side the other, each with its own sessions.
-    let (a, _) = TempDb::seeded(PG, "timing_sep_a", 300, None);
     let (b, _) = TempDb::seeded(PG, "timing_sep_b", 300, None);
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), PG, [&a.url, &b.url], false);
-    let args = "--operations find-user-by-email,list-customer-bikes-with-repairs --iterations 4 --warmup 1 --concurrency 2";
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &root().join("queries"),
-        args,
+    let t = setup(
+        TempDb::seeded(PG, "timing_sep_a", 300, None).0,
+        Some(&b.url),
+        false,
     );
+    let ops = "find-user-by-email,list-customer-bikes-with-repairs";
+    let args = format!("--operations {ops} --iterations 4 --warmup 1 --concurrency 2");
+    let r = t.timing("out", &root().join("queries"), &args);
     r.expect_verdict();
-    for name in ["find-user-by-email", "list-customer-bikes-with-repairs"] {
+    for name in ops.split(',') {
         let op = r.operation(name);
         assert_rows_agree(&op);
         assert_eq!(op["target"]["n"], 4);
@@ -211,28 +224,15 @@ fn source_and_target_on_separate_databases() {
 
 #[test]
 fn a_missing_where_term_is_a_mismatch_and_junit_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, config) = seeded(dir.path(), "where", 800, false);
+    let t = seeded("where", 800, false);
     // The target forgets the upper bound of the date range.
-    let q = edited_op(
-        dir.path(),
-        "transaction/monthly-revenue-report.toml",
-        &|t| {
-            let t = t.replace(r#" and \"transactions\".\"occurred_at\" < $2)"#, ")");
-            let (a, b) = t.rsplit_once("params = [\"from_ts\", \"to_ts\"]").unwrap();
-            format!("{a}params = [\"from_ts\"]{b}")
-        },
-    );
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &q,
-        "--iterations 4 --warmup 0",
-    );
-    r.expect(1);
-    let op = r.operation("monthly-revenue-report");
-    assert_eq!(op["verdict"], "mismatch", "{op}");
-    let m = &op["mismatch"];
+    let q = t.edited("transaction/monthly-revenue-report.toml", &|t| {
+        let t = t.replace(r#" and \"transactions\".\"occurred_at\" < $2)"#, ")");
+        let (a, b) = t.rsplit_once("params = [\"from_ts\", \"to_ts\"]").unwrap();
+        format!("{a}params = [\"from_ts\"]{b}")
+    });
+    let r = t.timing("out", &q, "--iterations 4 --warmup 0");
+    let m = mismatch(&r, "monthly-revenue-report");
     assert!(m["target_rows"].as_u64() > m["source_rows"].as_u64(), "{m}");
     assert!(!m["first_keys"].as_array().unwrap().is_empty(), "{m}");
     assert!(r.stdout.contains("mismatch"), "{}", r.stdout);
@@ -248,14 +248,8 @@ fn a_missing_where_term_is_a_mismatch_and_junit_says_so() {
     };
     assert_eq!(elems[0].0, "testsuites");
     let root_attrs = &elems[0].1;
-    assert_eq!(
-        [
-            &root_attrs["tests"],
-            &root_attrs["failures"],
-            &root_attrs["errors"]
-        ],
-        ["1", "1", "0"]
-    );
+    let counts = ["tests", "failures", "errors"].map(|k| root_attrs[k].as_str());
+    assert_eq!(counts, ["1", "1", "0"]);
     let suites = attrs("testsuite");
     assert_eq!(suites.len(), 1);
     assert_eq!(
@@ -273,8 +267,8 @@ fn a_missing_where_term_is_a_mismatch_and_junit_says_so() {
 }
 
 /// find-user-by-email with a 20 ms sleep on the target side.
-fn slowed(dir: &Path) -> PathBuf {
-    edited_op(dir, "user/find-user-by-email.toml", &|t| {
+fn slowed(t: &Setup) -> PathBuf {
+    t.edited("user/find-user-by-email.toml", &|t| {
         t.replace(
             r#"where \"users\".\"email\" = $1 limit $2"#,
             r#"where \"users\".\"email\" = $1 and pg_sleep(0.02)::text = '' limit $2"#,
@@ -284,14 +278,8 @@ fn slowed(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_target_slowed_by_pg_sleep_is_slower() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, config) = seeded(dir.path(), "sleep", 300, false);
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &slowed(dir.path()),
-        "--iterations 12 --warmup 1",
-    );
+    let t = seeded("sleep", 300, false);
+    let r = t.timing("out", &slowed(&t), "--iterations 12 --warmup 1");
     r.expect(1);
     let op = r.operation("find-user-by-email");
     assert_eq!(op["verdict"], "slower", "{op}");
@@ -301,16 +289,10 @@ fn a_target_slowed_by_pg_sleep_is_slower() {
 
 #[test]
 fn write_operations_leave_the_database_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, config) = seeded(dir.path(), "write", 600, true);
-    let before = db.fingerprint();
+    let t = seeded("write", 600, true);
+    let before = t.db.fingerprint();
     let args = "--operations create-repair-with-items --iterations 10 --warmup 1 --concurrency 2 --explain";
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &root().join("queries"),
-        args,
-    );
+    let r = t.timing("out", &root().join("queries"), args);
     r.expect_verdict();
     let op = r.operation("create-repair-with-items");
     assert_rows_agree(&op);
@@ -321,7 +303,7 @@ fn write_operations_leave_the_database_unchanged() {
     );
     assert_eq!(op["source"]["n"], 10);
     assert_eq!(
-        db.fingerprint(),
+        t.db.fingerprint(),
         before,
         "a rolled-back write changed the data"
     );
@@ -332,23 +314,21 @@ fn write_operations_leave_the_database_unchanged() {
         assert!(!stmts.is_empty());
         assert!(stmts[0]["plan"][0]["Plan"].is_object(), "{doc}");
     }
-    assert_eq!(db.fingerprint(), before, "EXPLAIN ANALYZE changed the data");
+    assert_eq!(
+        t.db.fingerprint(),
+        before,
+        "EXPLAIN ANALYZE changed the data"
+    );
 }
 
 #[test]
 fn writes_are_refused_without_allow_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, config) = seeded(dir.path(), "refuse", 200, false);
-    let before = db.fingerprint();
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &root().join("queries/repair"),
-        "--iterations 2",
-    );
+    let t = seeded("refuse", 200, false);
+    let before = t.db.fingerprint();
+    let r = t.timing("out", &root().join("queries/repair"), "--iterations 2");
     r.expect(2);
     assert!(r.stderr.contains("allow_writes = true"), "{}", r.stderr);
-    assert_eq!(db.fingerprint(), before);
+    assert_eq!(t.db.fingerprint(), before);
 }
 
 /// `[[params]]` sets in place of an operation's `params_from`.
@@ -364,18 +344,18 @@ fn with_literal_params(text: &str, name: &str, values: &[String]) -> String {
 
 #[test]
 fn a_mock_clock_makes_reports_deterministic() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, config) = seeded(dir.path(), "clock", 200, false);
-    let emails = db.column("SELECT email FROM users ORDER BY email LIMIT 2");
+    let t = seeded("clock", 200, false);
+    let emails =
+        t.db.column("SELECT email FROM users ORDER BY email LIMIT 2");
     let emails: Vec<String> = emails
         .iter()
         .map(|e| serde_json::to_string(e).unwrap())
         .collect();
-    let q = edited_op(dir.path(), "user/find-user-by-email.toml", &|t| {
+    let q = t.edited("user/find-user-by-email.toml", &|t| {
         with_literal_params(&t, "email", &emails)
     });
     let clock = [("PARITY_TEST_CLOCK_STEP_NS", "1000000")];
-    let run = |out: &str, args: &str| timing_env(&config, &dir.path().join(out), &q, args, &clock);
+    let run = |out: &str, args: &str| t.timing_env(out, &q, args, &clock);
     let files = |r: &Run| ["timing.csv", "timing-compare.csv", "junit.xml"].map(|f| r.text(f));
     let (a, b) = (
         run("a", "--iterations 5 --warmup 1"),
@@ -414,16 +394,13 @@ fn captured_pairs_return_the_same_rows_on_sqlite() {
         eprintln!("no queries/sqlite: skipped");
         return;
     }
-    let (db, _) = TempDb::seeded(Backend::Sqlite, "shop", 600, None);
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), Backend::Sqlite, [&db.url, &db.url], true);
-    let before = db.fingerprint();
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &queries,
-        "--iterations 6 --warmup 1",
+    let t = setup(
+        TempDb::seeded(Backend::Sqlite, "shop", 600, None).0,
+        None,
+        true,
     );
+    let before = t.db.fingerprint();
+    let r = t.timing("out", &queries, "--iterations 6 --warmup 1");
     r.expect_verdict();
     let ops = r.report()["timing"]["operations"]
         .as_array()
@@ -436,7 +413,7 @@ fn captured_pairs_return_the_same_rows_on_sqlite() {
         r.operation("create-repair-with-items")["source"]["round_trips"],
         9.0
     );
-    assert_eq!(db.fingerprint(), before);
+    assert_eq!(t.db.fingerprint(), before);
 }
 
 /// Not a check: prints the per-statement latency of the timing session on
@@ -501,8 +478,8 @@ fn probe_session_overhead() {
 
 /// list-customer-bikes with Drizzle's `order by created_at desc` turned
 /// into `asc`, plus `more` edits.
-fn desc_to_asc(dir: &Path, more: &str) -> PathBuf {
-    edited_op(dir, "bike/list-customer-bikes.toml", &|t| {
+fn desc_to_asc(t: &Setup, more: &str) -> PathBuf {
+    t.edited("bike/list-customer-bikes.toml", &|t| {
         t.replace(
             r#"order by \"bikes\".\"created_at\" desc"#,
             r#"order by \"bikes\".\"created_at\" asc"#,
@@ -514,19 +491,9 @@ fn desc_to_asc(dir: &Path, more: &str) -> PathBuf {
 #[test]
 fn a_desc_to_asc_swap_is_an_order_mismatch() {
     // The issue's experiment: same rows, the opposite order for the app.
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, config) = seeded(dir.path(), "order", 800, false);
-    let q = desc_to_asc(dir.path(), "");
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &q,
-        "--iterations 4 --warmup 0",
-    );
-    r.expect(1);
-    let op = r.operation("list-customer-bikes");
-    assert_eq!(op["verdict"], "mismatch", "{op}");
-    let m = &op["mismatch"];
+    let t = seeded("order", 800, false);
+    let r = t.timing("out", &desc_to_asc(&t, ""), "--iterations 4 --warmup 0");
+    let m = mismatch(&r, "list-customer-bikes");
     assert_eq!([&m["kind"], &m["table"]], ["order", "bikes"], "{m}");
     assert_eq!([&m["only_in_source"], &m["only_in_target"]], [0, 0], "{m}");
     assert_eq!(m["source_rows"], m["target_rows"], "{m}");
@@ -537,24 +504,15 @@ fn a_desc_to_asc_swap_is_an_order_mismatch() {
     assert_eq!(keys.len(), 2, "{m}");
     assert!(keys[0].as_str().unwrap().starts_with("bikes(id="), "{m}");
     assert_ne!(keys[0], keys[1], "{m}");
-    assert!(
-        r.stdout.contains("same rows, different order") && r.stdout.contains("position 1"),
-        "{}",
-        r.stdout
-    );
+    assert_contains(&r.stdout, &["same rows, different order", "position 1"]);
     for file in ["summary.md", "junit.xml"] {
-        assert!(
-            r.text(file).contains("same rows, different order"),
-            "{file}"
-        );
+        assert_contains(&r.text(file), &["same rows, different order"]);
     }
 
     // ordered = false in the file: the same SQL compares as a set.
-    let q2 = desc_to_asc(dir.path(), "ordered = false\n\n");
-    let r = timing(
-        &config,
-        &dir.path().join("out2"),
-        &q2,
+    let r = t.timing(
+        "out2",
+        &desc_to_asc(&t, "ordered = false\n\n"),
         "--iterations 2 --warmup 0",
     );
     assert_rows_agree(&r.operation("list-customer-bikes"));
@@ -562,11 +520,10 @@ fn a_desc_to_asc_swap_is_an_order_mismatch() {
 
 #[test]
 fn ties_in_the_sort_key_may_come_in_either_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, config) = seeded(dir.path(), "ties", 800, false);
+    let t = seeded("ties", 800, false);
     // A customer with several bikes: sorted by customer_id alone, all of
     // them tie.
-    let customer = db.column(
+    let customer = t.db.column(
         "SELECT customer_id::text FROM bikes GROUP BY customer_id HAVING count(*) >= 2 ORDER BY 1 LIMIT 1",
     );
     assert_eq!(
@@ -579,7 +536,7 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
     // over in id order, the target in reverse id order.
     let source_sql = r#"SELECT b.id, b.customer_id, b.brand FROM (SELECT * FROM bikes WHERE customer_id = $1 ORDER BY id ASC) b ORDER BY b.customer_id"#;
     let target_sql = r#"select "b"."id", "b"."customer_id", "b"."brand" from (select * from "bikes" where "customer_id" = $1 order by "id" desc) "b" order by "b"."customer_id""#;
-    let ids = |sql: &str| db.column(&sql.replace("$1", c));
+    let ids = |sql: &str| t.db.column(&sql.replace("$1", c));
     let (a, b) = (ids(source_sql), ids(target_sql));
     assert_ne!(
         a, b,
@@ -597,14 +554,9 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
         serde_json::to_string(source_sql).unwrap(),
         serde_json::to_string(target_sql).unwrap()
     );
-    let q = dir.path().join("queries");
+    let q = t.dir.path().join("queries");
     config::file(&q, "ties.toml", &text);
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &q,
-        "--iterations 2 --warmup 0",
-    );
+    let r = t.timing("out", &q, "--iterations 2 --warmup 0");
     assert_rows_agree(&r.operation("ties"));
     // Sorting the target by id as well makes it a different order, caught.
     let both = text
@@ -614,12 +566,7 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
         )
         .replace("ORDER BY b.customer_id", "ORDER BY b.customer_id, b.id ASC");
     config::file(&q, "ties.toml", &both);
-    let r = timing(
-        &config,
-        &dir.path().join("out2"),
-        &q,
-        "--iterations 2 --warmup 0",
-    );
+    let r = t.timing("out2", &q, "--iterations 2 --warmup 0");
     let op = r.operation("ties");
     assert_eq!(
         [&op["verdict"], &op["mismatch"]["kind"]],
@@ -630,37 +577,32 @@ fn ties_in_the_sort_key_may_come_in_either_order() {
 
 #[test]
 fn a_nested_relation_without_order_by_compares_as_a_set() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, config) = seeded(dir.path(), "nested", 800, false);
+    let t = seeded("nested", 800, false);
     // A customer with a bike that has at least two repairs.
-    let customers = db.column(
+    let customers = t.db.column(
         "SELECT b.customer_id::text FROM bikes b JOIN repairs r ON r.bike_id = b.id \
          GROUP BY b.customer_id, b.id HAVING count(*) >= 2 ORDER BY 1 LIMIT 20",
     );
     assert!(!customers.is_empty(), "no bike with two repairs");
     // Prisma's include query now returns the repairs newest id first;
     // Drizzle's json_agg has no ORDER BY and aggregates in scan order.
-    let q = edited_op(
-        dir.path(),
-        "bike/list-customer-bikes-with-repairs.toml",
-        &|t| {
-            with_literal_params(&t, "customer_id", &customers).replace(
-                r#"IN ({{stmt1.id[]}}) OFFSET $1"#,
-                r#"IN ({{stmt1.id[]}}) ORDER BY \"public\".\"repairs\".\"id\" DESC OFFSET $1"#,
-            )
-        },
-    );
+    let q = t.edited("bike/list-customer-bikes-with-repairs.toml", &|t| {
+        with_literal_params(&t, "customer_id", &customers).replace(
+            r#"IN ({{stmt1.id[]}}) OFFSET $1"#,
+            r#"IN ({{stmt1.id[]}}) ORDER BY \"public\".\"repairs\".\"id\" DESC OFFSET $1"#,
+        )
+    });
     // Check that the orders really differ somewhere: Drizzle's nested ids
     // against the same ids sorted descending.
     let text = std::fs::read_to_string(q.join("list-customer-bikes-with-repairs.toml")).unwrap();
     let op_toml: toml::Value = toml::from_str(&text).unwrap();
     let target_sql = op_toml["target"]["statements"][0].as_str().unwrap();
     let differs = customers.iter().any(|cust| {
-        let nested = db.column(&format!(
+        let sql = format!(
             "SELECT x.\"repairs\"::text FROM ({}) x",
             target_sql.replace("$1", cust)
-        ));
-        nested.iter().any(|j| {
+        );
+        t.db.column(&sql).iter().any(|j| {
             let j: Value = serde_json::from_str(j).unwrap();
             let got: Vec<&str> = j
                 .as_array()
@@ -677,12 +619,7 @@ fn a_nested_relation_without_order_by_compares_as_a_set() {
         differs,
         "the nested repairs come in the same order on both sides: no test"
     );
-    let r = timing(
-        &config,
-        &dir.path().join("out"),
-        &q,
-        "--iterations 2 --warmup 0",
-    );
+    let r = t.timing("out", &q, "--iterations 2 --warmup 0");
     let op = r.operation("list-customer-bikes-with-repairs");
     assert_rows_agree(&op);
     // The bikes themselves are still compared in order.
@@ -697,26 +634,19 @@ fn a_nested_relation_without_order_by_compares_as_a_set() {
 
 #[test]
 fn the_gate_names_the_operation_that_made_a_phase_not_ready() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, config) = seeded(dir.path(), "gate", 300, false);
-    let q = slowed(dir.path());
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text += &format!(
-        "\n[[repository]]\nname = \"user\"\nflag = \"drizzle_user_repo\"\ntables = [\"users\"]\nqueries = \"{}\"\n",
-        q.display()
-    );
-    std::fs::write(&config, text).unwrap();
-    let o = parity()
-        .config(&config)
-        .out(dir.path().join("out"))
+    let t = seeded("gate", 300, false);
+    let q = slowed(&t);
+    let repository = "name = \"user\"\nflag = \"drizzle_user_repo\"\ntables = [\"users\"]";
+    let queries = format!("queries = \"{}\"", q.display());
+    let text = std::fs::read_to_string(&t.config).unwrap() + "\n[[repository]]\n" + repository;
+    std::fs::write(&t.config, format!("{text}\n{queries}\n")).unwrap();
+    let mut cmd = parity();
+    cmd.config(&t.config).out(t.dir.path().join("out"));
+    let o = cmd
         .words("run --repository user --iterations 10 --warmup 1")
         .run();
     o.expect(1);
-    let line = o.stdout.lines().next().unwrap_or_default();
+    let slower = ["timing find-user-by-email slower (ratio ", "95% CI ["];
+    let line = o.verdict_line(&slower, "NOT READY");
     assert!(line.starts_with("user (drizzle_user_repo):"), "{line}");
-    assert!(
-        line.contains("timing find-user-by-email slower (ratio ") && line.contains("95% CI ["),
-        "{line}"
-    );
-    assert!(line.ends_with("→ NOT READY"), "{line}");
 }

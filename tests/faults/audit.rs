@@ -177,14 +177,12 @@ fn every_command_leaves_the_data_alone_per_the_server_log() {
     ];
     for (name, args) in &runs {
         let out = dir.path().join(name.replace(' ', "_"));
-        let o = parity().config(&cfg).out(out).words(args).run();
-        assert!(
-            matches!(o.code, 0 | 1),
-            "{name}: exit {}: {}{}",
-            o.code,
-            o.stdout,
-            o.stderr
-        );
+        parity()
+            .config(&cfg)
+            .out(out)
+            .words(args)
+            .run()
+            .expect_verdict();
     }
     // Let the last sessions' Terminate reach the server log.
     std::thread::sleep(std::time::Duration::from_millis(500));

@@ -16,7 +16,7 @@ pub mod db;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -136,14 +136,7 @@ impl Parity {
         if let Some(t) = self.timeout {
             cmd.timeout(t);
         }
-        let o = cmd.output().unwrap();
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-            out: self.out.clone(),
-            took: t0.elapsed(),
-        }
+        Run::from_output(cmd.output().unwrap(), &self.out, t0)
     }
 
     /// Starts it with stdin, stdout and stderr piped.
@@ -167,6 +160,21 @@ pub fn check(config: &Path, out: &Path, args: &[&str]) -> Run {
         .run()
 }
 
+/// `parity --out OUT ARGS…` (split at spaces) through the fixture's own
+/// config over `db`.
+pub fn fixture_run(db: &TempDb, out: &Path, args: &str) -> Run {
+    parity()
+        .fixture(db.backend, &db.url)
+        .out(out)
+        .words(args)
+        .run()
+}
+
+/// `parity --out OUT backup ARGS…`.
+pub fn backup(out: &Path, args: &[&str]) -> Run {
+    parity().out(out).arg("backup").args(args).run()
+}
+
 /// What one run of the binary did, and the report files it left in `out`.
 pub struct Run {
     pub code: i32,
@@ -177,6 +185,31 @@ pub struct Run {
 }
 
 impl Run {
+    /// A finished process that wrote its reports to `out`.
+    pub fn from_output(o: Output, out: &Path, started: Instant) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            out: out.to_path_buf(),
+            took: started.elapsed(),
+        }
+    }
+
+    /// The first line on stdout.
+    pub fn first_line(&self) -> &str {
+        self.stdout.lines().next().unwrap_or_default()
+    }
+
+    /// `run`'s first line (the first repository's verdict): it holds every
+    /// `says` and ends with `→ ending`.
+    pub fn verdict_line(&self, says: &[&str], ending: &str) -> &str {
+        let line = self.first_line();
+        assert_contains(line, says);
+        assert!(line.ends_with(&format!("→ {ending}")), "{line}");
+        line
+    }
+
     /// Asserts the exit code, showing both streams when it is wrong.
     pub fn expect(&self, code: i32) -> &Run {
         assert_eq!(
@@ -189,12 +222,12 @@ impl Run {
 
     /// Exit 0 or 1: the command ran to a verdict.
     pub fn expect_verdict(&self) -> &Run {
+        let (out, code) = (self.out.display(), self.code);
+        let ran = matches!(code, 0 | 1);
         assert!(
-            matches!(self.code, 0 | 1),
-            "exit {}; stdout:\n{}\nstderr:\n{}",
-            self.code,
-            self.stdout,
-            self.stderr
+            ran,
+            "{out}: exit {code}; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
         );
         self
     }
@@ -243,6 +276,23 @@ impl Run {
             }
         }
         m
+    }
+
+    /// The first row of `file` (a CSV) with every (column, value) given.
+    pub fn row_with(&self, file: &str, cells: &[(&str, &str)]) -> Option<Row> {
+        let rows = self.csv(file);
+        rows.into_iter()
+            .find(|r| cells.iter().all(|(k, v)| r[*k] == *v))
+    }
+
+    /// Asserts that `file` (a CSV) has a row with every (column, value).
+    pub fn expect_row(&self, file: &str, cells: &[(&str, &str)]) {
+        let found = self.row_with(file, cells);
+        assert!(
+            found.is_some(),
+            "no {cells:?} in {file}: {:?}",
+            self.csv(file)
+        );
     }
 
     /// `catalog.csv`'s finding on one object.
@@ -417,4 +467,25 @@ pub fn corpus(kind: &str, suffix: &str) -> (PathBuf, Vec<PathBuf>) {
 pub fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Asserts that `text` holds every one of `needles`.
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(text.contains(n), "{n:?} not in:\n{text}");
+    }
+}
+
+/// Runs a helper program (pg_dump, sqlite3, a script…); panics with its
+/// stderr unless it exits 0.
+pub fn tool(cmd: &mut Command) -> Output {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success(),
+        "{:?}: {}{err}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&o.stdout)
+    );
+    o
 }
