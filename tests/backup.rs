@@ -149,10 +149,9 @@ fn round_trip_through_the_scripts_is_proven() {
         out: reports,
         took: Duration::ZERO,
     };
-    assert_eq!(run.table("transactions")["status"], "ok");
-    assert_eq!(run.table("transactions")["matched"], "400");
-    assert_eq!(run.table("audit_log")["status"], "ok");
-    assert_eq!(run.finding("fingerprint", "catalog").as_deref(), Some("ok"));
+    run.expect_table("transactions", &[("status", "ok"), ("matched", "400")]);
+    run.expect_table("audit_log", &[("status", "ok")]);
+    run.expect_finding("fingerprint", "catalog", "ok");
     let scratch = stderr
         .split("into ")
         .nth(1)
@@ -203,7 +202,7 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
     let t = tamper("UPDATE transactions SET amount = amount + 1 WHERE id = 17");
     let r = against("upd", "m", &t);
     r.expect(1);
-    assert_eq!(r.table("transactions")["different"], "1");
+    r.expect_table("transactions", &[("different", "1")]);
     let key17 = r#"{"id":17}"#;
     let named = [
         ("source_table", "transactions"),
@@ -229,7 +228,7 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
     ));
     let r = against("del", "m", &t);
     r.expect(1);
-    assert_eq!(r.table("repair_events")["missing_in_target"], "1");
+    r.expect_table("repair_events", &[("missing_in_target", "1")]);
     let key = format!(r#"{{"repair_id":"{repair_id}","seq":{seq}}}"#);
     r.expect_row(
         "differences.csv",
@@ -242,12 +241,7 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
     for (out, reference) in [("ins", "m"), ("ins-src", "src")] {
         let r = against(out, reference, &t);
         r.expect(1);
-        let row = r.table("audit_log");
-        assert_eq!(
-            (row["status"].as_str(), row["target_rows"].as_str()),
-            ("differs", "4"),
-            "{out}"
-        );
+        r.expect_table("audit_log", &[("status", "differs"), ("target_rows", "4")]);
         assert!(r.stdout.contains("audit_log"), "{out}");
         // The note explains the multiset.
         assert_contains(&r.text("summary.md"), &["multiset"]);
@@ -258,25 +252,19 @@ fn tampering_with_the_restored_copy_is_detected_and_named() {
     let t = tamper("DROP INDEX bikes_customer_id_idx");
     let r = against("idx", "m", &t);
     r.expect(1);
-    assert_eq!(
-        r.finding("index", "bikes.bikes_customer_id_idx").as_deref(),
-        Some("missing_in_target")
-    );
-    assert_eq!(r.table("bikes")["status"], "ok", "the rows are intact");
+    r.expect_finding("index", "bikes.bikes_customer_id_idx", "missing_in_target");
+    // The rows are intact.
+    r.expect_table("bikes", &[("status", "ok")]);
     drop(t);
 
     // 5. A sequence set back; one ahead of the manifest passes: it is not
     // transactional.
-    for (value, out, code, finding) in [(5, "seq", 1, "behind"), (100000, "seq-ahead", 0, "ahead")]
-    {
+    let sequences = [(5, "seq", 1, "behind"), (100000, "seq-ahead", 0, "ahead")];
+    for (value, out, code, finding) in sequences {
         let t = tamper(&format!("SELECT setval('transactions_id_seq', {value})"));
         let r = against(out, "m", &t);
         r.expect(code);
-        assert_eq!(
-            r.finding("sequence_value", "transactions_id_seq")
-                .as_deref(),
-            Some(finding)
-        );
+        r.expect_finding("sequence_value", "transactions_id_seq", finding);
         if code == 1 {
             against("seq-src", "src", &t).expect(1);
         }
@@ -363,8 +351,7 @@ fn sqlite3(db: &Path, sql: &str) {
 /// a message that says what is wrong.
 #[test]
 fn damaged_and_skewed_manifests_are_clear_errors() {
-    let db = TempDb::sqlite("shop");
-    seed(&db.url, 200, None);
+    let (db, _) = TempDb::seeded(Backend::Sqlite, "shop", 200, None);
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.parity");
     manifest(&db.url, &good, &["--row-hashes"]);
@@ -459,8 +446,8 @@ fn sqlite_backup_copy_checks_against_the_original() {
     };
     let r = against("same", direct);
     r.expect(0);
-    assert_eq!(r.table("notes")["status"], "ok");
-    assert_eq!(r.finding("fingerprint", "catalog").as_deref(), Some("ok"));
+    r.expect_table("notes", &[("status", "ok")]);
+    r.expect_finding("fingerprint", "catalog", "ok");
     against("same-m", through_manifest).expect(0);
 
     sqlite3(
@@ -473,7 +460,7 @@ fn sqlite_backup_copy_checks_against_the_original() {
         "differences.csv",
         &[("key", r#"{"id":3}"#), ("kind", "different")],
     );
-    assert_eq!(r.table("notes")["status"], "differs");
+    r.expect_table("notes", &[("status", "differs")]);
     let r = against("changed-m", through_manifest);
     r.expect(1);
     r.expect_row("differences.csv", &[("key", r#"{"id":3}"#)]);

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Backend, Parity, Run, TempDb, all_files, block_on, config, root, temp_leftovers,
+    Backend, Parity, Run, TempDb, all_files, assert_contains, block_on, config, root,
+    temp_leftovers,
 };
 
 pub fn bin() -> PathBuf {
@@ -138,7 +139,7 @@ fn a_named_table_only_one_mapping_has_is_a_finding_and_not_ready() {
     // Named with another table that pairs: a finding (exit 1).
     let o = run("check --tables customers,bikes", "b");
     o.expect(1);
-    assert_eq!(o.table("customers")["status"], "differs");
+    o.expect_table("customers", &[("status", "differs")]);
     // The gate: the repository whose table is one-sided is NOT READY.
     let o = run("run --repository customer --iterations 3 --warmup 1", "c");
     assert_eq!(
@@ -279,8 +280,9 @@ fn a_locked_table_is_an_error_row_that_names_the_lock() {
     let o = run_with(&cfg, &dir.path().join("out"), "check --tables bikes,users");
     o.expect(2);
     assert!(o.took < Duration::from_secs(30), "waited {:?}", o.took);
-    assert_eq!(o.table("bikes")["status"], "error");
-    assert_eq!(o.table("users")["status"], "ok", "the batch goes on");
+    o.expect_table("bikes", &[("status", "error")]);
+    // The batch goes on.
+    o.expect_table("users", &[("status", "ok")]);
     let report = o.text("report.json");
     for says in [
         "is locked by another session",
@@ -387,28 +389,41 @@ fn connection_errors_say_what_the_server_or_os_said_at_once() {
 
 // ---- 6. stopping ----------------------------------------------------------------
 
-/// Starts `parity --config CFG --out OUT ARGS…`, waits (30 s at most)
-/// until `ready(out)`, then `settle`, sends `signal` and collects the run.
+/// How a stopping test stops: the signal, and when to send it.
 #[cfg(unix)]
-fn interrupted(
-    cfg: &Path,
-    out: &Path,
-    args: &[&str],
-    ready: &dyn Fn(&Path) -> bool,
-    settle_ms: u64,
+struct Stop<'a> {
     signal: i32,
-) -> Run {
-    let child = parity().config(cfg).out(out).args(args).spawn();
+    /// Sent once this holds of the report folder (30 s at most)…
+    ready: &'a dyn Fn(&Path) -> bool,
+    /// …and this much later.
+    settle_ms: u64,
+}
+
+/// A seeded database with `table` locked, so a run waits on it; `parity
+/// ARGS` started on it (config: `[check] lock_timeout_seconds = 0` and
+/// `extra`) and stopped as `stop` says; the run and its folder.
+#[cfg(unix)]
+fn interrupted(table: &str, extra: &str, args: &str, stop: Stop) -> (Run, tempfile::TempDir) {
+    let (db, dir, cfg) = seeded(
+        "f_term",
+        50,
+        &format!("[check]\nlock_timeout_seconds = 0\n{extra}"),
+    );
+    let _lock = Locker::hold(&db.url, table);
+    let out = dir.path().join("out");
+    let child = parity().config(&cfg).out(&out).words(args).spawn();
     let t0 = Instant::now();
-    while !ready(out) && t0.elapsed() < Duration::from_secs(30) {
+    while !(stop.ready)(&out) && t0.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(settle_ms));
+    std::thread::sleep(Duration::from_millis(stop.settle_ms));
     // SAFETY: a plain kill(2) of our own child.
     unsafe {
-        libc::kill(child.id() as i32, signal);
+        libc::kill(child.id() as i32, stop.signal);
     }
-    Run::from_output(child.wait_with_output().unwrap(), out, t0)
+    let run = Run::from_output(child.wait_with_output().unwrap(), &out, t0);
+    assert!(temp_leftovers(&out).is_empty());
+    (run, dir)
 }
 
 #[cfg(unix)]
@@ -419,94 +434,57 @@ fn exists(file: &'static str) -> impl Fn(&Path) -> bool {
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_like_ctrl_c_and_marks_every_report_incomplete() {
-    // The lock keeps `bikes` waiting, so the signal lands mid-run.
-    let (db, dir, cfg) = seeded("f_term", 50, "[check]\nlock_timeout_seconds = 0\n");
-    let _lock = Locker::hold(&db.url, "bikes");
-    let out = dir.path().join("out");
-    // Wait until users is done and bikes is waiting.
+    // The lock keeps `bikes` waiting, so the signal lands mid-run: once
+    // users is done and bikes is waiting.
     let users_done = |out: &Path| {
         let csv = std::fs::read_to_string(out.join("parity.csv")).unwrap_or_default();
         csv.contains("\n,users,") || csv.contains("users,users")
     };
-    for (sig, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "Ctrl-C")] {
-        let _ = std::fs::remove_dir_all(&out);
-        let o = interrupted(
-            &cfg,
-            &out,
-            &["check", "--tables", "users,bikes,items"],
-            &users_done,
-            300,
-            sig,
-        );
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "Ctrl-C")] {
+        let stop = Stop {
+            signal,
+            ready: &users_done,
+            settle_ms: 300,
+        };
+        let (o, _dir) = interrupted("bikes", "", "check --tables users,bikes,items", stop);
         assert_eq!(o.code, 2, "{name}: {}", o.stderr);
-        assert!(
-            o.stderr.contains(name) && o.stderr.contains("incomplete"),
-            "{}",
-            o.stderr
-        );
-        let rows = o.csv("parity.csv");
-        assert!(
-            rows.iter().any(|r| r["status"] == "incomplete"),
-            "{name}: {rows:?}"
-        );
-        assert_eq!(o.table("users")["status"], "ok");
-        assert!(
-            o.text("report.json").contains("\"incomplete\""),
-            "{}",
-            o.text("report.json")
-        );
-        assert!(
-            o.text("summary.md").contains("INCOMPLETE"),
-            "{}",
-            o.text("summary.md")
-        );
-        assert!(temp_leftovers(&out).is_empty());
+        assert_contains(&o.stderr, &[name, "incomplete"]);
+        o.expect_row("parity.csv", &[("status", "incomplete")]);
+        o.expect_table("users", &[("status", "ok")]);
+        o.expect_in("report.json", &["\"incomplete\""]);
+        o.expect_in("summary.md", &["INCOMPLETE"]);
     }
 }
 
 #[cfg(unix)]
 #[test]
 fn sigterm_during_run_gives_an_error_testcase_in_junit() {
-    let bike = "[check]\nlock_timeout_seconds = 0\n\n[[repository]]\nname = \"bike\"\ntables = [\"bikes\"]\n";
-    let (db, dir, cfg) = seeded("f_term_run", 50, bike);
-    let _lock = Locker::hold(&db.url, "bikes");
-    let o = interrupted(
-        &cfg,
-        &dir.path().join("out"),
-        &["run", "--repository", "bike"],
-        &exists("parity.csv"),
-        500,
-        libc::SIGTERM,
-    );
+    let bike = "\n[[repository]]\nname = \"bike\"\ntables = [\"bikes\"]\n";
+    let stop = Stop {
+        signal: libc::SIGTERM,
+        ready: &exists("parity.csv"),
+        settle_ms: 500,
+    };
+    let (o, _dir) = interrupted("bikes", bike, "run --repository bike", stop);
     o.expect(2);
-    let csv = o.csv("parity.csv");
-    assert!(csv.iter().any(|r| r["status"] == "incomplete"), "{csv:?}");
-    let x = o.text("junit.xml");
-    assert!(x.contains("<error") && x.contains("incomplete"), "{x}");
+    o.expect_row("parity.csv", &[("status", "incomplete")]);
+    o.expect_in("junit.xml", &["<error", "incomplete"]);
 }
 
 #[cfg(unix)]
 #[test]
 fn sigterm_during_timing_marks_junit_and_json_incomplete() {
-    let (db, dir, cfg) = seeded("f_term_timing", 50, "[check]\nlock_timeout_seconds = 0\n");
     // params_from reads users: the lock keeps the operation waiting.
-    let _lock = Locker::hold(&db.url, "users");
-    let out = dir.path().join("out");
-    let queries = root().join("queries/user");
-    let args = ["timing", "--queries", queries.to_str().unwrap()];
-    let o = interrupted(&cfg, &out, &args, &exists("junit.xml"), 500, libc::SIGTERM);
+    let stop = Stop {
+        signal: libc::SIGTERM,
+        ready: &exists("junit.xml"),
+        settle_ms: 500,
+    };
+    let args = format!("timing --queries {}", root().join("queries/user").display());
+    let (o, _dir) = interrupted("users", "", &args, stop);
     o.expect(2);
-    let junit = o.text("junit.xml");
-    assert!(
-        junit.contains("<error") && junit.contains("incomplete"),
-        "{junit}"
-    );
-    assert!(
-        o.text("report.json").contains("\"incomplete\""),
-        "{}",
-        o.text("report.json")
-    );
-    assert!(temp_leftovers(&out).is_empty());
+    o.expect_in("junit.xml", &["<error", "incomplete"]);
+    o.expect_in("report.json", &["\"incomplete\""]);
 }
 
 // ---- no temp file survives ------------------------------------------------------

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Backend, Run, TempDb, config, parity};
+use crate::support::{Backend, Run, TempDb, assert_contains, config, parity};
 
 /// The fixture's config with absolute paths, in `dir`, plus `extra` TOML.
 fn fixture_config(dir: &Path, extra: &str) -> PathBuf {
@@ -272,47 +272,58 @@ fn a_misspelled_repository_fails_before_anything_runs() {
     );
 }
 
+/// `check` with the config `text` written as `dir/name`: exit 2, and the
+/// one error names `file:line:col` of the line holding `typo`, then `says`.
+fn misspelling_is_named(
+    db: &TempDb,
+    dir: &Path,
+    name: &str,
+    text: &str,
+    (typo, col): (&str, usize),
+    says: &str,
+) {
+    let file = config::file(dir, name, text);
+    let line = text.lines().position(|l| l.contains(typo)).unwrap() + 1;
+    let o = parity_in(db, &file, &dir.join(format!("out-{name}")), &["check"]);
+    o.expect(2);
+    assert_contains(
+        &o.stderr,
+        &[&format!("{}:{line}:{col}: {says}", file.display())],
+    );
+}
+
 #[test]
 fn misspelled_config_tables_name_file_line_and_column() {
     let db = TempDb::pg("first_typo");
     let dir = tempfile::tempdir().unwrap();
-    let config = fixture_config(
+    let text = std::fs::read_to_string(fixture_config(dir.path(), "")).unwrap();
+    let table = format!("{text}[[table]]\nname = \"transactons\"\nkey = [\"id\"]\n");
+    let says =
+        "[[table]] \"transactons\" names a table neither mapping has; fix its name in typo5.toml";
+    misspelling_is_named(
+        &db,
         dir.path(),
-        "[[table]]\nname = \"transactons\"\nkey = [\"id\"]\n",
+        "typo5.toml",
+        &table,
+        ("\"transactons\"", 8),
+        says,
     );
-    let typo = dir.path().join("typo5.toml");
-    std::fs::rename(&config, &typo).unwrap();
-    let text = std::fs::read_to_string(&typo).unwrap();
-    let line = text
-        .lines()
-        .position(|l| l.contains("\"transactons\""))
-        .unwrap()
-        + 1;
-    let o = parity_in(&db, &typo, &dir.path().join("out"), &["check"]);
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let want = format!(
-        "{}:{line}:8: [[table]] \"transactons\" names a table neither mapping has; fix its name in typo5.toml",
-        typo.display()
-    );
-    assert!(o.stderr.contains(&want), "{}\nwant {want}", o.stderr);
 
     // The same for a [[repository]]'s tables.
-    let text = std::fs::read_to_string(config::fixture_dir(Backend::Postgres).join("parity.toml"))
-        .unwrap();
-    let bad = fixture_config(dir.path(), "").with_file_name("typo6.toml");
-    let body = std::fs::read_to_string(dir.path().join("parity.toml"))
-        .unwrap()
-        .replace("tables = [\"bikes\"]", "tables = [\"bikez\"]");
-    std::fs::write(&bad, &body).unwrap();
-    assert!(text.contains("tables = [\"bikes\"]"));
-    let line = body.lines().position(|l| l.contains("\"bikez\"")).unwrap() + 1;
-    let o = parity_in(&db, &bad, &dir.path().join("out2"), &["check"]);
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let want = format!(
-        "{}:{line}:11: [[repository]] \"bike\" lists table \"bikez\", which neither mapping has; fix its tables = [...] in typo6.toml",
-        bad.display()
+    let fixture =
+        std::fs::read_to_string(config::fixture_dir(Backend::Postgres).join("parity.toml"))
+            .unwrap();
+    assert!(fixture.contains("tables = [\"bikes\"]"));
+    let repository = text.replace("tables = [\"bikes\"]", "tables = [\"bikez\"]");
+    let says = "[[repository]] \"bike\" lists table \"bikez\", which neither mapping has; fix its tables = [...] in typo6.toml";
+    misspelling_is_named(
+        &db,
+        dir.path(),
+        "typo6.toml",
+        &repository,
+        ("\"bikez\"", 11),
+        says,
     );
-    assert!(o.stderr.contains(&want), "{}\nwant {want}", o.stderr);
 }
 
 #[test]

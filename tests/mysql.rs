@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::check;
 use crate::support::{
     Backend, Run, TempDb, assert_contains, assert_rows_agree, backup, config, fixture_run, parity,
-    seed, tool,
+    tool,
 };
 
 const MARIADB: Backend = Backend::Mariadb;
@@ -20,12 +20,16 @@ fn notes(o: &Run) -> String {
     o.report()["notes"].to_string()
 }
 
+/// The report says how the view was taken: `snapshot: HOW`.
+fn snapshot(how: &'static str) -> impl Fn(&Run) {
+    move |o| assert_contains(&notes(o), &[&format!("snapshot: {how}")])
+}
+
 #[test]
 fn mariadb_drift_gives_exact_counts_and_keys() {
-    let o =
-        check::drift_gives_exact_counts_and_keys(MARIADB, "[check]\nchunk_rows = 500\njobs = 2\n");
-    // The report says how the view was taken (root may take the lock).
-    assert!(notes(&o).contains("snapshot: locked"), "{}", notes(&o));
+    // Root may take the lock.
+    let settings = "[check]\nchunk_rows = 500\njobs = 2\n";
+    check::drift_gives_exact_counts_and_keys(MARIADB, settings, &snapshot("locked"));
 }
 
 #[test]
@@ -40,8 +44,7 @@ const WRITES: &str = "INSERT INTO transactions (customer_id, kind, amount, curre
 
 #[test]
 fn mariadb_concurrent_writes_give_no_false_differences_under_the_lock() {
-    let o = check::concurrent_writes_give_no_false_differences(MARIADB, WRITES, &[]);
-    assert!(notes(&o).contains("snapshot: locked"), "{}", notes(&o));
+    check::concurrent_writes_give_no_false_differences(MARIADB, WRITES, &[], &snapshot("locked"));
 }
 
 #[test]
@@ -49,8 +52,12 @@ fn mariadb_concurrent_writes_give_no_false_differences_without_the_lock() {
     // As a user without RELOAD: every reader has its own snapshot, and
     // chunks that differ are re-read in one fresh snapshot.
     let no_lock = [("PARITY_MYSQL_NO_LOCK", "1")];
-    let o = check::concurrent_writes_give_no_false_differences(MARIADB, WRITES, &no_lock);
-    assert!(notes(&o).contains("snapshot: per-worker"), "{}", notes(&o));
+    check::concurrent_writes_give_no_false_differences(
+        MARIADB,
+        WRITES,
+        &no_lock,
+        &snapshot("per-worker"),
+    );
 }
 
 #[test]
@@ -137,7 +144,7 @@ fn mariadb_key_collations_that_differ_between_sides_are_an_error_row() {
     let schema = "model T {\n  k String @id @db.VarChar(10)\n  v Int?\n  @@map(\"t\")\n}\n";
     let (o, _dbs) = own_tables(dir.path(), schema, [&ddl[0], &ddl[1]], "");
     o.expect(2);
-    assert_eq!(o.table("t")["status"], "error");
+    o.expect_table("t", &[("status", "error")]);
     assert!(o.stderr.contains("collation"), "{}", o.stderr);
 }
 
@@ -195,8 +202,7 @@ fn dump_and_restore(from: &TempDb, into: &TempDb, dir: &Path) {
 
 #[test]
 fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found() {
-    let src = TempDb::mariadb("mbk");
-    seed(&src.url, 1500, None);
+    let (src, _) = TempDb::seeded(MARIADB, "mbk", 1500, None);
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m.parity");
     let manifest = parity()
@@ -217,14 +223,7 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
     // or the position to compare with the dump's).
     let notes = notes(&clean);
     assert!(notes.contains("cannot share a snapshot"), "{notes}");
-    let auto_increment = [
-        ("kind", "sequence_value"),
-        ("object", "transactions.auto_increment"),
-    ];
-    clean.expect_row(
-        "catalog.csv",
-        &[&auto_increment[..], &[("finding", "ok")]].concat(),
-    );
+    clean.expect_finding("sequence_value", "transactions.auto_increment", "ok");
     let live = ["--source", &src.url, "--target", &restored.url];
     backup(&dir.path().join("live"), &live).expect(0);
 
@@ -236,23 +235,16 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
     );
     let ahead = against_manifest("ahead");
     ahead.expect(0);
-    assert_eq!(
-        ahead
-            .finding("sequence_value", "items.auto_increment")
-            .as_deref(),
-        Some("ahead")
-    );
+    ahead.expect_finding("sequence_value", "items.auto_increment", "ahead");
     restored.exec(
         "DELETE FROM transactions WHERE id = 17; UPDATE transactions SET amount = amount + 1 WHERE id = 23; \
          DROP INDEX bikes_brand_serial_number_key ON bikes;",
     );
     let bad = against_manifest("bad");
     bad.expect(1);
-    let t = bad.table("transactions");
-    assert_eq!(
-        (t["missing_in_target"].as_str(), t["different"].as_str()),
-        ("1", "1"),
-        "{t:?}"
+    bad.expect_table(
+        "transactions",
+        &[("missing_in_target", "1"), ("different", "1")],
     );
     let keys: BTreeSet<String> = bad
         .csv("differences.csv")
@@ -263,13 +255,10 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
         keys,
         BTreeSet::from([17, 23].map(|id| format!("{{\"id\":{id}}}")))
     );
-    let index = [
-        ("kind", "index"),
-        ("object", "bikes.bikes_brand_serial_number_key"),
-    ];
-    bad.expect_row(
-        "catalog.csv",
-        &[&index[..], &[("finding", "missing_in_target")]].concat(),
+    bad.expect_finding(
+        "index",
+        "bikes.bikes_brand_serial_number_key",
+        "missing_in_target",
     );
 }
 

@@ -154,11 +154,8 @@ fn postgres_seed_reads_back_the_tricky_values() {
     assert_eq!(customer_phone_kind(5), data::PhoneKind::Null);
     let phones = db.query("SELECT (phone IS NULL)::text, (phone = '')::text FROM customers WHERE id IN (5, 6) ORDER BY id");
     assert_eq!(
-        phones,
-        [
-            [Some("true".into()), None],
-            [Some("false".into()), Some("true".into())]
-        ]
+        format!("{phones:?}"),
+        r#"[[Some("true"), None], [Some("false"), Some("true")]]"#
     );
 
     // Migration tables as the migrators write them.
@@ -359,11 +356,8 @@ fn mariadb_seed_reads_back_the_tricky_values_and_drift() {
     );
     let phones = db.query("SELECT CAST(phone IS NULL AS CHAR), CAST(phone = '' AS CHAR) FROM customers WHERE id IN (5, 6) ORDER BY id");
     assert_eq!(
-        phones,
-        [
-            [Some("1".into()), None],
-            [Some("0".into()), Some("1".into())]
-        ]
+        format!("{phones:?}"),
+        r#"[[Some("1"), None], [Some("0"), Some("1")]]"#
     );
 
     // --migrations 0000_init: Prisma's migration and Drizzle's baseline only.

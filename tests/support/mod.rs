@@ -237,6 +237,11 @@ impl Run {
             .unwrap_or_else(|e| panic!("{file}: {e}\n{}", self.stderr))
     }
 
+    /// Asserts that a report file holds every one of `needles`.
+    pub fn expect_in(&self, file: &str, needles: &[&str]) {
+        assert_contains(&self.text(file), needles);
+    }
+
     pub fn json(&self, file: &str) -> Value {
         serde_json::from_str(&self.text(file)).unwrap()
     }
@@ -255,6 +260,24 @@ impl Run {
         let rows = self.csv("parity.csv");
         let found = rows.iter().find(|r| r["source_table"] == name).cloned();
         found.unwrap_or_else(|| panic!("no parity.csv row for {name}: {rows:?}"))
+    }
+
+    /// Asserts cells of one source table's `parity.csv` row.
+    pub fn expect_table(&self, name: &str, cells: &[(&str, &str)]) {
+        let row = self.table(name);
+        let got: Vec<(&str, &str)> = cells.iter().map(|(k, _)| (*k, row[*k].as_str())).collect();
+        assert_eq!(got, cells, "{name}: {row:?}");
+    }
+
+    /// Asserts `catalog.csv`'s finding on one object.
+    pub fn expect_finding(&self, kind: &str, object: &str, finding: &str) {
+        let got = self.finding(kind, object);
+        assert_eq!(
+            got.as_deref(),
+            Some(finding),
+            "{kind} {object}: {:?}",
+            self.csv("catalog.csv")
+        );
     }
 
     /// `report.json`'s entry for one source table.
