@@ -58,105 +58,120 @@ fn generated(g: &Generator, table: Table, index: u64, col: usize) -> String {
     text(&row[col])
 }
 
+/// The generator's tricky values, read back from `db` (PostgreSQL or
+/// MariaDB) seeded with `seed` and `rows`: the checks both dialects share.
+fn tricky_values_read_back(db: &TempDb, seed: u64, rows: u64) -> Generator {
+    assert_counts(db, seed, rows);
+    let g = Generator::new(seed, rows);
+    let pg = db.backend == Backend::Postgres;
+    let text = |expr: &str| {
+        if pg {
+            format!("({expr})::text")
+        } else {
+            format!("CAST({expr} AS CHAR)")
+        }
+    };
+    let (micros, ledger) = match pg {
+        true => (
+            "extract(microseconds FROM occurred_at)::bigint",
+            "metadata->>'ledger_id'",
+        ),
+        false => (
+            "MICROSECOND(occurred_at)",
+            "JSON_VALUE(metadata, '$.ledger_id')",
+        ),
+    };
+    let tx =
+        |expr: &str, id: u64| format!("SELECT {} FROM transactions WHERE id = {id}", text(expr));
+    let json_id = first_matching(rows, metadata_has_big_int);
+    let cost = format!(
+        "SELECT {} FROM repairs WHERE id = '{}'",
+        text("estimated_cost"),
+        g.repair_id(13)
+    );
+    let values = [
+        // Sub-millisecond microseconds exactly on the documented rows.
+        (
+            format!(
+                "SELECT count(*) FROM transactions WHERE ({micros} % 1000 <> 0) <> (id % 97 = 0)"
+            ),
+            "0".into(),
+        ),
+        // Bigints beyond 2^53 and at the i64 limits, exact.
+        (tx("external_ref", 7), "9223372036854775807".into()),
+        (tx("external_ref", 101), big_int_for(101).to_string()),
+        // numeric(65,30) keeps its 30 digits.
+        (cost, generated(&g, Table::Repairs, 13, 5)),
+        // JSON with integers above 2^53, kept exactly.
+        (
+            format!("SELECT {ledger} FROM transactions WHERE id = {json_id}"),
+            big_int_for(json_id).to_string(),
+        ),
+        // Mapped enum labels.
+        (tx("kind", 4), "repair_payment".into()),
+        // Unicode exactly as generated.
+        (
+            "SELECT first_name FROM customers WHERE id = 3".into(),
+            generated(&g, Table::Customers, 2, 1),
+        ),
+    ];
+    expect_values(db, &values);
+    // NULL against the empty string.
+    assert_eq!(customer_phone_kind(5), data::PhoneKind::Null);
+    let (null, empty) = (text("phone IS NULL"), text("phone = ''"));
+    let phones = db.query(&format!(
+        "SELECT {null}, {empty} FROM customers WHERE id IN (5, 6) ORDER BY id"
+    ));
+    let (t, f) = if pg { ("true", "false") } else { ("1", "0") };
+    assert_eq!(
+        phones,
+        [[Some(t), None], [Some(f), Some(t)]].map(|r| r.map(|c| c.map(String::from)))
+    );
+    g
+}
+
 #[test]
 fn postgres_seed_reads_back_the_tricky_values() {
     let db = TempDb::pg("seed");
-    let (seed_, rows) = (11u64, 2000u64);
+    let rows = 2000u64;
     seed(&db.url, &["--rows", "2000", "--seed", "11"]);
-    assert_counts(&db, seed_, rows);
-    let g = Generator::new(seed_, rows);
+    let g = tricky_values_read_back(&db, 11, rows);
     let id = first_matching(rows, has_sub_ms_micros);
     let us = db.one(&format!(
         "SELECT to_char(occurred_at, 'US') FROM transactions WHERE id = {id}"
     ));
     assert_ne!(us.unwrap().parse::<u32>().unwrap() % 1000, 0);
-    // numeric(12,2) keeps trailing zeros; numeric(65,30) keeps 30 digits.
+    // numeric(12,2) keeps trailing zeros.
     assert!(
         db.one("SELECT amount::text FROM transactions WHERE id = 10")
             .unwrap()
             .ends_with(".00")
     );
-    let cost = generated(&g, Table::Repairs, 13, 5);
-    assert_eq!(cost.split('.').nth(1).unwrap().len(), 30);
+    assert_eq!(
+        generated(&g, Table::Repairs, 13, 5)
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .len(),
+        30
+    );
+    assert!(generated(&g, Table::Customers, 2, 1).ends_with('🚲'));
     let waiting = (0..g.sizes.repairs)
         .filter(|&r| repair_status(r) == "waiting_parts")
         .count();
-    let name = generated(&g, Table::Customers, 2, 1);
-    assert!(name.ends_with('🚲'));
-    let json_id = first_matching(rows, metadata_has_big_int);
+    let before_1970 = |t: &str, c: &str, id: u64| {
+        format!("SELECT ({c} < '1970-01-01')::text FROM {t} WHERE id = {id}")
+    };
     let values = [
-        // Sub-millisecond microseconds exactly on the documented rows.
-        (
-            "SELECT count(*) FROM transactions WHERE (extract(microseconds FROM occurred_at)::bigint % 1000 <> 0) <> (id % 97 = 0)",
-            "0".into(),
-        ),
-        (
-            "SELECT (occurred_at < '1970-01-01')::text FROM transactions WHERE id = 499",
-            "true".into(),
-        ),
-        // Bigints beyond 2^53 and at the i64 limits, exact.
-        (
-            "SELECT external_ref::text FROM transactions WHERE id = 101",
-            big_int_for(101).to_string(),
-        ),
-        (
-            "SELECT external_ref::text FROM transactions WHERE id = 7",
-            "9223372036854775807".into(),
-        ),
-        (
-            "SELECT external_ref::text FROM transactions WHERE id = 8",
-            "-9223372036854775808".into(),
-        ),
-        (
-            "SELECT count(*) FROM transactions WHERE id % 101 = 0 AND external_ref <> 9007199254740993 + 2 * id",
-            "0".into(),
-        ),
-        (
-            "SELECT (external_ref IS NULL)::text FROM transactions WHERE id = 5",
-            "true".into(),
-        ),
-        (
-            &format!(
-                "SELECT estimated_cost::text FROM repairs WHERE id = '{}'",
-                g.repair_id(13)
-            ),
-            cost,
-        ),
-        // JSON with integers above 2^53, kept exactly by jsonb.
-        (
-            &format!("SELECT metadata->>'ledger_id' FROM transactions WHERE id = {json_id}"),
-            big_int_for(json_id).to_string(),
-        ),
-        (
-            "SELECT preferences->>'referral_code' FROM customers WHERE id = 7",
-            big_int_for(7).to_string(),
-        ),
-        // Mapped enum labels.
-        (
-            "SELECT count(*) FROM repairs WHERE status = 'waiting_parts'",
-            waiting.to_string(),
-        ),
-        (
-            "SELECT kind::text FROM transactions WHERE id = 4",
-            "repair_payment".into(),
-        ),
-        // Unicode and NULL vs empty string, exactly as generated.
-        ("SELECT first_name FROM customers WHERE id = 3", name),
-        (
-            "SELECT (birth_date < '1970-01-01')::text FROM customers WHERE id = 4",
-            "true".into(),
-        ),
+        (before_1970("transactions", "occurred_at", 499), "true".into()),
+        ("SELECT external_ref::text FROM transactions WHERE id = 8".into(), "-9223372036854775808".into()),
+        ("SELECT count(*) FROM transactions WHERE id % 101 = 0 AND external_ref <> 9007199254740993 + 2 * id".into(), "0".into()),
+        ("SELECT (external_ref IS NULL)::text FROM transactions WHERE id = 5".into(), "true".into()),
+        ("SELECT preferences->>'referral_code' FROM customers WHERE id = 7".into(), big_int_for(7).to_string()),
+        ("SELECT count(*) FROM repairs WHERE status = 'waiting_parts'".into(), waiting.to_string()),
+        (before_1970("customers", "birth_date", 4), "true".into()),
     ];
-    expect_values(
-        &db,
-        &values.map(|(sql, want): (&str, String)| (sql.to_string(), want)),
-    );
-    assert_eq!(customer_phone_kind(5), data::PhoneKind::Null);
-    let phones = db.query("SELECT (phone IS NULL)::text, (phone = '')::text FROM customers WHERE id IN (5, 6) ORDER BY id");
-    assert_eq!(
-        format!("{phones:?}"),
-        r#"[[Some("true"), None], [Some("false"), Some("true")]]"#
-    );
+    expect_values(&db, &values);
 
     // Migration tables as the migrators write them.
     let f = flavour(Dialect::Postgres);
@@ -305,60 +320,14 @@ fn postgres_same_seed_same_content_and_drift_differs_in_exactly_the_planted_rows
 #[test]
 fn mariadb_seed_reads_back_the_tricky_values_and_drift() {
     let db = TempDb::mariadb("seed");
-    let (seed_, rows) = (3u64, 1000u64);
+    let rows = 1000u64;
     seed(
         &db.url,
         &["--rows", "1000", "--seed", "3", "--migrations", "0000_init"],
     );
-    assert_counts(&db, seed_, rows);
-    let g = Generator::new(seed_, rows);
+    let g = tricky_values_read_back(&db, 3, rows);
     let born = db.one("SELECT CAST(occurred_at AS CHAR) FROM transactions WHERE id = 499");
     assert_eq!(born.unwrap().get(..3), Some("196"));
-    let json_id = first_matching(rows, metadata_has_big_int);
-    let values = [
-        (
-            "SELECT COUNT(*) FROM transactions WHERE (MICROSECOND(occurred_at) % 1000 <> 0) <> (id % 97 = 0)",
-            "0".into(),
-        ),
-        (
-            "SELECT CAST(external_ref AS CHAR) FROM transactions WHERE id = 7",
-            "9223372036854775807".into(),
-        ),
-        (
-            "SELECT CAST(external_ref AS CHAR) FROM transactions WHERE id = 101",
-            big_int_for(101).to_string(),
-        ),
-        (
-            &format!(
-                "SELECT CAST(estimated_cost AS CHAR) FROM repairs WHERE id = '{}'",
-                g.repair_id(13)
-            ),
-            generated(&g, Table::Repairs, 13, 5),
-        ),
-        (
-            &format!(
-                "SELECT JSON_VALUE(metadata, '$.ledger_id') FROM transactions WHERE id = {json_id}"
-            ),
-            big_int_for(json_id).to_string(),
-        ),
-        (
-            "SELECT CAST(kind AS CHAR) FROM transactions WHERE id = 4",
-            "repair_payment".into(),
-        ),
-        (
-            "SELECT first_name FROM customers WHERE id = 3",
-            generated(&g, Table::Customers, 2, 1),
-        ),
-    ];
-    expect_values(
-        &db,
-        &values.map(|(sql, want): (&str, String)| (sql.to_string(), want)),
-    );
-    let phones = db.query("SELECT CAST(phone IS NULL AS CHAR), CAST(phone = '' AS CHAR) FROM customers WHERE id IN (5, 6) ORDER BY id");
-    assert_eq!(
-        format!("{phones:?}"),
-        r#"[[Some("1"), None], [Some("0"), Some("1")]]"#
-    );
 
     // --migrations 0000_init: Prisma's migration and Drizzle's baseline only.
     let f = flavour(Dialect::Mysql);
