@@ -267,8 +267,9 @@ fn pgbench_as(
     line.split('/').next().unwrap().trim().parse().unwrap()
 }
 
-/// The shipped PostgreSQL read operations, plus one whose Drizzle SQL needs
-/// an index on lower(email) that the test drops.
+/// The shipped PostgreSQL read operations, plus two of a `customer`
+/// repository: one whose Drizzle SQL needs an index on lower(email) that
+/// the test drops.
 fn replay_queries(dir: &Path) -> PathBuf {
     let q = dir.join("queries");
     for repo in ["bike", "user", "transaction"] {
@@ -281,48 +282,15 @@ fn replay_queries(dir: &Path) -> PathBuf {
             }
         }
     }
-    std::fs::create_dir_all(q.join("customer")).unwrap();
-    std::fs::write(
-        q.join("customer/find-customer-by-email.toml"),
-        r#"name = "find-customer-by-email"
-repository = "customer"
-description = "A customer by e-mail: Prisma's findUnique against a case-insensitive Drizzle lookup that needs an index on lower(email)."
-dialect = "postgresql"
-params_from = "SELECT email FROM customers ORDER BY id DESC LIMIT 1"
-
-[source]
-orm = "prisma"
-statements = ["SELECT \"public\".\"customers\".\"id\", \"public\".\"customers\".\"email\" FROM \"public\".\"customers\" WHERE (\"public\".\"customers\".\"email\" = $1 AND 1=1) LIMIT $2 OFFSET $3"]
-params = ["email", 1, 0]
-
-[target]
-orm = "drizzle"
-statements = ["select \"id\", \"email\" from \"customers\" where lower(\"customers\".\"email\") = lower($1) limit $2"]
-params = ["email", 1]
-"#,
-    )
-    .unwrap();
-    // Identical cost, told apart by the order of the selected columns.
-    std::fs::write(
-        q.join("customer/find-customer-by-id.toml"),
-        r#"name = "find-customer-by-id"
-repository = "customer"
-description = "A customer by id: the same index lookup on both sides."
-dialect = "postgresql"
-params_from = "SELECT id FROM customers ORDER BY id LIMIT 1 OFFSET 7"
-
-[source]
-orm = "prisma"
-statements = ["SELECT \"public\".\"customers\".\"id\", \"public\".\"customers\".\"email\" FROM \"public\".\"customers\" WHERE \"public\".\"customers\".\"id\" = $1 LIMIT $2"]
-params = ["id", 1]
-
-[target]
-orm = "drizzle"
-statements = ["select \"email\", \"id\" from \"customers\" where \"customers\".\"id\" = $1 limit $2"]
-params = ["id", 1]
-"#,
-    )
-    .unwrap();
+    // The two customer operations (tests/observe/customer/): one whose
+    // Drizzle SQL needs an index on lower(email), one of identical cost,
+    // told apart by the order of the selected columns.
+    let customer = q.join("customer");
+    std::fs::create_dir_all(&customer).unwrap();
+    for e in std::fs::read_dir(root().join("tests/observe/customer")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, customer.join(p.file_name().unwrap())).unwrap();
+    }
     q
 }
 

@@ -53,13 +53,19 @@ fn assert_one_line_error(o: &Run, want: &[&str]) {
 
 // ---- bad input --------------------------------------------------------------
 
+const DATASOURCE: &str = "datasource db {\n  provider = \"postgresql\"\n}\n\n";
+const MALFORMED: &str = "model User {\n  id Int @id\n  email String @@@\n";
+/// Keyed only by a unique criterion.
+const LOGS: &str =
+    "model Log {\n  line String\n  at   DateTime\n\n  @@unique([line, at])\n  @@map(\"logs\")\n}\n";
+
 #[test]
 fn malformed_schema_prisma_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = config::file(
         dir.path(),
         "schema.prisma",
-        "datasource db {\n  provider = \"postgresql\"\n}\n\nmodel User {\n  id Int @id\n  email String @@@\n",
+        &format!("{DATASOURCE}{MALFORMED}"),
     );
     let cfg = write_config(dir.path(), &[bad], &config::drizzle_files(PG), "");
     assert_one_line_error(&schema(&[], &cfg), &["schema.prisma"]);
@@ -118,11 +124,7 @@ fn missing_mapping_file_is_one_line() {
 #[test]
 fn table_keyed_only_by_a_unique_criterion_needs_no_config() {
     let dir = tempfile::tempdir().unwrap();
-    let prisma = config::file(
-        dir.path(),
-        "schema.prisma",
-        "datasource db {\n  provider = \"postgresql\"\n}\n\nmodel Log {\n  line String\n  at   DateTime\n\n  @@unique([line, at])\n  @@map(\"logs\")\n}\n",
-    );
+    let prisma = config::file(dir.path(), "schema.prisma", &format!("{DATASOURCE}{LOGS}"));
     let exported = config::file(
         dir.path(),
         "mapping.json",
