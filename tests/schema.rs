@@ -136,7 +136,11 @@ fn table_keyed_only_by_a_unique_criterion_needs_no_config() {
     // plan is made without config (and the run gets as far as connecting);
     // with a key in the config too.
     for extra in ["", "[[table]]\nname = \"logs\"\nkey = [\"line\", \"at\"]\n"] {
-        let cfg = write_config(dir.path(), &[prisma.clone()], &[exported.clone()], extra);
+        let (prisma, exported) = (
+            std::slice::from_ref(&prisma),
+            std::slice::from_ref(&exported),
+        );
+        let cfg = write_config(dir.path(), prisma, exported, extra);
         assert_one_line_error(&schema(&[], &cfg), &["cannot open the prisma database"]);
     }
 }
