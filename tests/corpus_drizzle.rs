@@ -6,44 +6,11 @@
 //! primary key and an enum are spot-checked. The corpus folder is
 //! `$PARITY_CORPUS`, else `<crate>/../shared/corpus`; a missing corpus fails.
 
-use std::path::{Path, PathBuf};
-
 use parity::mapping::drizzle::load_path;
 use parity::mapping::{Dialect, ReadMode};
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    let base = match std::env::var_os("PARITY_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    };
-    let dir = base.join("drizzle");
-    assert!(
-        dir.is_dir(),
-        "the Drizzle conformance corpus is missing: looked for {} (set PARITY_CORPUS to the corpus folder)",
-        dir.display()
-    );
-    dir
-}
-
-fn snapshots(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("readable corpus folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with("_snapshot.json"))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use crate::support::{corpus, read_json};
 
 /// (qualified name, column count) of every table and view with columns.
 fn expected(v: &Value) -> Vec<(String, usize)> {
@@ -74,9 +41,7 @@ fn expected(v: &Value) -> Vec<(String, usize)> {
 
 #[test]
 fn every_snapshot_loads_with_the_json_counts() {
-    let dir = corpus_dir();
-    let files = snapshots(&dir);
-    assert!(!files.is_empty(), "no *_snapshot.json in {}", dir.display());
+    let (_, files) = corpus("drizzle", "_snapshot.json");
     let mut loaded = 0;
     let mut failures = Vec::new();
     for f in &files {
@@ -129,7 +94,7 @@ fn every_snapshot_loads_with_the_json_counts() {
 
 #[test]
 fn composite_keys_enums_and_schemas() {
-    let dir = corpus_dir();
+    let (dir, _) = corpus("drizzle", "_snapshot.json");
 
     // pg v7: composite primary key from compositePrimaryKeys.
     let m = load_path(&dir.join("vercel__ai-chatbot__0008_snapshot.json")).unwrap();

@@ -14,39 +14,12 @@ use std::time::Instant;
 use parity::mapping::prisma::{from_dmmf, load_path, show_mapping_json};
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    let base = match std::env::var_os("PARITY_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-    };
-    let dir = base.join("prisma");
-    assert!(
-        dir.is_dir(),
-        "the Prisma conformance corpus is missing: looked for {} (set PARITY_CORPUS to the corpus folder)",
-        dir.display()
-    );
-    dir
-}
-
-fn schemas(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("readable corpus folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "prisma"))
-        .collect();
-    out.sort();
-    out
-}
+use crate::support::{corpus, read_json};
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn strip(mut v: Value, keys: &[&str]) -> Value {
@@ -127,11 +100,65 @@ fn comparable_mapping(m: &parity::mapping::Mapping) -> Value {
     v
 }
 
+/// `path` differs from what it should be: up to `max` differences.
+fn differences(want: &Value, got: &Value, max: usize) -> Result<(), String> {
+    let mut d = Vec::new();
+    diff("", want, got, &mut d, max);
+    match d.is_empty() {
+        true => Ok(()),
+        false => Err(d.join("\n    ")),
+    }
+}
+
+/// A schema Prisma rejects: parity rejects it too, at Prisma's line(s)
+/// (its report names each as `-->  file:LINE`); our message.
+fn rejected_like_prisma(path: &Path, prisma: &str) -> Result<String, String> {
+    let lines = prisma.lines().filter_map(|l| l.trim().strip_prefix("-->"));
+    let lines: Vec<&str> = lines.filter_map(|l| l.trim().rsplit(':').next()).collect();
+    let Err(e) = show_mapping_json(path) else {
+        return Err("Prisma rejects this schema, parity accepted it".into());
+    };
+    let ours = e.to_string();
+    let missed: Vec<&str> = lines
+        .into_iter()
+        .filter(|l| !ours.contains(&format!(":{l}:")))
+        .collect();
+    match missed.is_empty() {
+        true => Ok(ours),
+        false => Err(format!(
+            "rejected, but not at Prisma's line(s) {}:\n    {ours}",
+            missed.join(", ")
+        )),
+    }
+}
+
+/// A schema Prisma accepts: parity's mapping JSON is Prisma's `want`.
+fn read_like_prisma(path: &Path, want: &Value, ignored: &[&str]) -> Result<(), String> {
+    let got = show_mapping_json(path)
+        .map_err(|e| format!("parity rejected a schema Prisma accepts:\n    {e}"))?;
+    differences(want, &strip(got, ignored), 8).map_err(|d| format!("differs from Prisma:\n    {d}"))
+}
+
+/// The DMMF route gives the same mapping as the schema text; false when
+/// the schema itself did not load (counted above).
+fn dmmf_agrees(path: &Path, dmmf: &Path, provider: &str) -> Result<bool, String> {
+    let text = std::fs::read_to_string(dmmf).expect("dmmf readable");
+    let from_dmmf = from_dmmf(&text, provider).map_err(|e| format!("DMMF not read: {e}"))?;
+    let Ok(from_schema) = load_path(path) else {
+        return Ok(false);
+    };
+    let (a, b) = (
+        comparable_mapping(&from_schema),
+        comparable_mapping(&from_dmmf),
+    );
+    differences(&a, &b, 5)
+        .map_err(|d| format!("DMMF mapping differs from the schema's:\n    {d}"))?;
+    Ok(true)
+}
+
 #[test]
 fn prisma_corpus_agrees_with_prisma() {
-    let dir = corpus_dir();
-    let files = schemas(&dir);
-    assert!(!files.is_empty(), "no .prisma files in {}", dir.display());
+    let (_, files) = corpus("prisma", ".prisma");
     let ignored = ["producedBy", "normalized", "file"];
     let (mut agree, mut total, mut rejected, mut to_reject) = (0, 0, 0, 0);
     let (mut dmmf_agree, mut dmmf_total) = (0, 0);
@@ -139,91 +166,39 @@ fn prisma_corpus_agrees_with_prisma() {
     let mut largest: Option<(usize, PathBuf)> = None;
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut fail = |e: String| failures.push(format!("{name}: {e}"));
         let error_txt = sibling(path, ".error.txt");
         if error_txt.exists() {
             to_reject += 1;
-            // Prisma's report names each offending line as `-->  file:LINE`.
             let prisma = std::fs::read_to_string(&error_txt).expect("error.txt readable");
-            let lines: Vec<&str> = prisma
-                .lines()
-                .filter_map(|l| l.trim().strip_prefix("-->"))
-                .filter_map(|l| l.trim().rsplit(':').next())
-                .collect();
-            match show_mapping_json(path) {
-                Err(e) => {
-                    let ours = e.to_string();
-                    let missed: Vec<&str> = lines
-                        .iter()
-                        .copied()
-                        .filter(|l| !ours.contains(&format!(":{l}:")))
-                        .collect();
-                    if missed.is_empty() {
-                        rejected += 1;
-                        println!("rejected  {name}: {}", ours.replace('\n', " | "));
-                    } else {
-                        failures.push(format!(
-                            "{name}: rejected, but not at Prisma's line(s) {}:\n    {ours}",
-                            missed.join(", ")
-                        ));
-                    }
+            match rejected_like_prisma(path, &prisma) {
+                Ok(ours) => {
+                    rejected += 1;
+                    println!("rejected  {name}: {}", ours.replace('\n', " | "));
                 }
-                Ok(_) => failures.push(format!(
-                    "{name}: Prisma rejects this schema, parity accepted it"
-                )),
+                Err(e) => fail(e),
             }
             continue;
         }
         total += 1;
         let want = strip(read_json(&sibling(path, ".tables.json")), &ignored);
-        match show_mapping_json(path) {
-            Ok(got) => {
-                let got = strip(got, &ignored);
-                let mut d = Vec::new();
-                diff("", &want, &got, &mut d, 8);
-                if d.is_empty() {
-                    agree += 1;
-                    let models = want["models"].as_array().map_or(0, Vec::len);
-                    if largest.as_ref().is_none_or(|(n, _)| models > *n) {
-                        largest = Some((models, path.clone()));
-                    }
-                } else {
-                    failures.push(format!(
-                        "{name}: differs from Prisma:\n    {}",
-                        d.join("\n    ")
-                    ));
+        match read_like_prisma(path, &want, &ignored) {
+            Ok(()) => {
+                agree += 1;
+                let models = want["models"].as_array().map_or(0, Vec::len);
+                if largest.as_ref().is_none_or(|(n, _)| models > *n) {
+                    largest = Some((models, path.clone()));
                 }
             }
-            Err(e) => failures.push(format!(
-                "{name}: parity rejected a schema Prisma accepts:\n    {e}"
-            )),
+            Err(e) => fail(e),
         }
-        // The DMMF route must give the same mapping as the schema text.
         let dmmf = sibling(path, ".dmmf.json");
         if dmmf.exists() {
             dmmf_total += 1;
             let provider = want["provider"].as_str().unwrap_or("postgresql");
-            let text = std::fs::read_to_string(&dmmf).expect("dmmf readable");
-            match (load_path(path), from_dmmf(&text, provider)) {
-                (Ok(a), Ok(b)) => {
-                    let mut d = Vec::new();
-                    diff(
-                        "",
-                        &comparable_mapping(&a),
-                        &comparable_mapping(&b),
-                        &mut d,
-                        5,
-                    );
-                    if d.is_empty() {
-                        dmmf_agree += 1;
-                    } else {
-                        failures.push(format!(
-                            "{name}: DMMF mapping differs from the schema's:\n    {}",
-                            d.join("\n    ")
-                        ));
-                    }
-                }
-                (_, Err(e)) => failures.push(format!("{name}: DMMF not read: {e}")),
-                (Err(_), _) => {}
+            match dmmf_agrees(path, &dmmf, provider) {
+                Ok(same) => dmmf_agree += usize::from(same),
+                Err(e) => fail(e),
             }
         }
     }
@@ -240,14 +215,14 @@ fn prisma_corpus_agrees_with_prisma() {
             load_path(path).expect("largest schema loads");
         }
         let per = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+        let build = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "optimised"
+        };
+        let file = path.file_name().unwrap().to_string_lossy();
         println!(
-            "largest schema {} ({models} models): parse+resolve {per:.2} ms (mean of {runs}, {} build)",
-            path.file_name().unwrap().to_string_lossy(),
-            if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "optimised"
-            }
+            "largest schema {file} ({models} models): parse+resolve {per:.2} ms (mean of {runs}, {build} build)"
         );
     }
     assert!(

@@ -4,74 +4,49 @@
 //! ORMs (Prisma 7.10 with adapter-pg / adapter-better-sqlite3, drizzle-orm
 //! 0.45.4), see `orm-semantics.md` and the oracle's FACTS.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use sqlx::Connection;
 
-use crate::support::{PgDb, block_on, parity, root, seed};
+use crate::support::{Backend, Run, TempDb, assert_contains, config, fixture_run, seed};
 
-struct Outcome {
-    code: i32,
-    parity: Vec<BTreeMap<String, String>>,
-    differences: Vec<BTreeMap<String, String>>,
-    report: Value,
-    stderr: String,
-}
-
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
-fn check(config: &Path, out: &Path) -> Outcome {
-    let o = parity()
-        .arg("--config")
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .arg("check")
-        .arg("--show-values")
-        .output()
-        .unwrap();
-    Outcome {
-        code: o.status.code().unwrap_or(-1),
-        parity: csv_rows(&out.join("parity.csv")),
-        differences: csv_rows(&out.join("differences.csv")),
-        report: serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn row<'a>(o: &'a Outcome, table: &str) -> &'a BTreeMap<String, String> {
-    o.parity
-        .iter()
-        .find(|r| r["source_table"] == table)
-        .unwrap_or_else(|| panic!("no parity.csv row for {table}: {:?}", o.parity))
+fn check(config: &Path, out: &Path) -> Run {
+    crate::support::check(config, out, &["--show-values"])
 }
 
 /// (kind, key, columns) of one table's differences.
-fn diffs(o: &Outcome, table: &str) -> BTreeSet<(String, String, String)> {
-    o.differences
-        .iter()
-        .filter(|d| d["source_table"] == table)
-        .map(|d| (d["kind"].clone(), d["key"].clone(), d["columns"].clone()))
+fn diffs(o: &Run, table: &str) -> BTreeSet<(String, String, String)> {
+    let rows = o
+        .csv("differences.csv")
+        .into_iter()
+        .filter(|d| d["source_table"] == table);
+    rows.map(|d| (d["kind"].clone(), d["key"].clone(), d["columns"].clone()))
         .collect()
 }
 
 fn d(kind: &str, key: &str, columns: &str) -> (String, String, String) {
     (kind.into(), key.into(), columns.into())
+}
+
+/// (column, source, target) of the values shown for one table's differences.
+fn values(o: &Run, table: &str) -> Vec<(String, String, String)> {
+    let t = o.report_table(table);
+    let values = t["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["values"].as_array().cloned().unwrap_or_default());
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap().to_string();
+    values
+        .map(|v| (text(&v, "column"), text(&v, "source"), text(&v, "target")))
+        .collect()
+}
+
+/// Drizzle on both sides over `url`: `source` and `target` mapping files.
+fn drizzle_both(dir: &Path, url: &str, mappings: [&Path; 2]) -> PathBuf {
+    let side = |name: &str, m: &Path| config::side(name, "drizzle", url, &[m.to_path_buf()]);
+    config::write(dir, &side("a", mappings[0]), &side("b", mappings[1]), "")
 }
 
 const PRISMA: &str = r#"datasource db {
@@ -141,7 +116,7 @@ fn drizzle_mapping() -> Value {
 
 #[test]
 fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
-    let db = PgDb::new("fidelity").create();
+    let db = TempDb::pg("fidelity").create();
     db.exec(
         r#"CREATE TYPE "Color" AS ENUM ('red', 'GREEN', 'blue');
         CREATE TABLE things (id int PRIMARY KEY, tags text[], nums int[], at timestamp(3) NOT NULL,
@@ -158,35 +133,29 @@ fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
         INSERT INTO pairs VALUES ('x', 1, 'n'), ('y', 2, NULL);"#,
     );
     let dir = tempfile::tempdir().unwrap();
-    let prisma = dir.path().join("schema.prisma");
-    std::fs::write(&prisma, PRISMA).unwrap();
-    let mapping = dir.path().join("mapping.json");
-    std::fs::write(&mapping, drizzle_mapping().to_string()).unwrap();
-    let config = dir.path().join("parity.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n\
-             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\"]\n",
-            prisma.display(),
-            mapping.display(),
-            url = db.url
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let o = check(&config, &out);
+    let prisma = config::file(dir.path(), "schema.prisma", PRISMA);
+    let mapping = config::file(dir.path(), "mapping.json", &drizzle_mapping().to_string());
+    let source = config::side("prisma", "prisma", &db.url, &[prisma]);
+    let config = config::write(
+        dir.path(),
+        &source,
+        &config::side("drizzle", "drizzle", &db.url, &[mapping]),
+        "",
+    );
+    let o = check(&config, &dir.path().join("out"));
     assert_eq!(
         o.code, 1,
         "unreadable cells and differences exit 1: {}",
         o.stderr
     );
 
-    let things = row(&o, "things");
-    assert_eq!(things["different"], "4", "{things:?}");
-    assert_eq!(things["unreadable"], "2", "{things:?}");
-    assert_eq!(things["matched"], "1", "{things:?}");
-    assert_eq!(things["status"], "differs");
+    let counts = [
+        ("different", "4"),
+        ("unreadable", "2"),
+        ("matched", "1"),
+        ("status", "differs"),
+    ];
+    o.expect_table("things", &counts);
     assert_eq!(
         diffs(&o, "things"),
         BTreeSet::from([
@@ -205,136 +174,75 @@ fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
             d("different", r#"{"id":7}"#, "atz"),
         ])
     );
-    let table = o.report["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["source_table"] == "things")
-        .unwrap();
+    let table = o.report_table("things");
     assert_eq!(table["unreadable"], 2);
     assert_eq!(table["columns_unreadable"]["tags"], 1);
-    let shown: Vec<String> = table["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|d| d["values"].as_array().cloned().unwrap_or_default())
-        .map(|v| {
-            format!(
-                "{}={}|{}",
-                v["column"].as_str().unwrap(),
-                v["source"].as_str().unwrap(),
-                v["target"].as_str().unwrap()
-            )
-        })
-        .collect();
-    assert!(shown.contains(&"tags=[]|NULL".to_string()), "{shown:?}");
+    let shown = values(&o, "things");
+    assert!(shown.contains(&d("tags", "[]", "NULL")), "{shown:?}");
     assert!(
-        shown.contains(&"at=Invalid Date|infinity".to_string()),
+        shown.contains(&d("at", "Invalid Date", "infinity")),
         "{shown:?}"
     );
 
     // The table keyed only by @@unique([a, b]) is checked, and says so; the
     // NULL in `note`, which Prisma declares required, is no throw (Prisma 7
     // hands null) and no difference.
-    let pairs = row(&o, "pairs");
-    assert_eq!(pairs["status"], "ok", "{pairs:?}");
-    assert_eq!(pairs["matched"], "2");
-    let note = o.report["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["source_table"] == "pairs")
-        .unwrap()["key_note"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(note.contains("composite unique criterion (a, b)"), "{note}");
-    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(
-        summary.contains("unreadable (an ORM's read throws): `color` (1 rows), `tags` (1 rows)"),
-        "{summary}"
-    );
+    o.expect_table("pairs", &[("status", "ok"), ("matched", "2")]);
+    let note = o.report_table("pairs")["key_note"].to_string();
+    assert_contains(&note, &["composite unique criterion (a, b)"]);
+    let says = "unreadable (an ORM's read throws): `color` (1 rows), `tags` (1 rows)";
+    o.expect_in("summary.md", &[says]);
 }
 
 /// Issue 17: the SQLite fixture read by Prisma 7's better-sqlite3 adapter and
 /// by Drizzle, with values a real app can store through either ORM.
 #[test]
 fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
+    let db = TempDb::sqlite("shop");
+    seed(&db.url, 50, None);
+    db.exec(
+        "UPDATE items SET stock = 2.5 WHERE id = 1;
+         UPDATE items SET stock = 9007199254740994 WHERE id = 2;
+         UPDATE items SET active = 2 WHERE id = 3;
+         UPDATE items SET price = 9007199254740993 WHERE id = 4;
+         UPDATE customers SET loyalty_points = 25.3 WHERE id = 1;
+         UPDATE repairs SET estimated_cost = 9007199254740993
+           WHERE id = (SELECT min(id) FROM repairs);
+         UPDATE transactions SET occurred_at = '2024-03-05T10:11:12.123000789Z' WHERE id = 1;",
+    );
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("shop.db");
-    let url = format!("sqlite:{}", file.display());
-    seed(&url, 50, None);
-    let f = file.clone();
-    block_on(async move {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", f.display()))
-            .await
-            .unwrap();
-        sqlx::raw_sql(
-            "UPDATE items SET stock = 2.5 WHERE id = 1;
-             UPDATE items SET stock = 9007199254740994 WHERE id = 2;
-             UPDATE items SET active = 2 WHERE id = 3;
-             UPDATE items SET price = 9007199254740993 WHERE id = 4;
-             UPDATE customers SET loyalty_points = 25.3 WHERE id = 1;
-             UPDATE repairs SET estimated_cost = 9007199254740993
-               WHERE id = (SELECT min(id) FROM repairs);
-             UPDATE transactions SET occurred_at = '2024-03-05T10:11:12.123000789Z' WHERE id = 1;",
-        )
-        .execute(&mut c)
-        .await
-        .unwrap();
-    });
-    let fx = root().join("fixtures/bikeshop/sqlite");
-    let config = dir.path().join("parity.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n\
-             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\", \"{}\"]\n",
-            fx.join("prisma/schema.prisma").display(),
-            fx.join("drizzle/meta/0001_snapshot.json").display(),
-            fx.join("drizzle/mapping.json").display(),
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let o = check(&config, &out);
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    let items = diffs(&o, "items");
-    // REAL 2.5 in an Int: Prisma 2, Drizzle 2.5.
-    assert!(
-        items.contains(&d("different", r#"{"id":1}"#, "stock")),
-        "{items:?}"
+    let sqlite = Backend::Sqlite;
+    let config = config::write(
+        dir.path(),
+        &config::prisma(sqlite, &db.url),
+        &config::drizzle(sqlite, &db.url),
+        "",
     );
-    // Int above 2^53: Prisma's findMany throws.
-    assert!(
-        items.contains(&d("unreadable_in_source", r#"{"id":2}"#, "stock")),
-        "{items:?}"
-    );
-    // Boolean holding 2: Prisma false, Drizzle's plain integer() 2.
-    assert!(
-        items.contains(&d("different", r#"{"id":3}"#, "active")),
-        "{items:?}"
-    );
-    // Decimal as INTEGER against Drizzle's numeric() string: `String(number)`.
-    assert!(
-        items.contains(&d("different", r#"{"id":4}"#, "price")),
-        "{items:?}"
-    );
-    assert_eq!(row(&o, "items")["unreadable"], "1");
-    // BigInt holding 25.3: Prisma 25n, Drizzle's number 25.3.
-    let customers = diffs(&o, "customers");
-    assert!(
-        customers.contains(&d("different", r#"{"id":1}"#, "loyalty_points")),
-        "{customers:?}"
-    );
+    let o = check(&config, &dir.path().join("out"));
+    o.expect(1);
+    let expected = [
+        // REAL 2.5 in an Int: Prisma 2, Drizzle 2.5.
+        ("items", d("different", r#"{"id":1}"#, "stock")),
+        // Int above 2^53: Prisma's findMany throws.
+        ("items", d("unreadable_in_source", r#"{"id":2}"#, "stock")),
+        // Boolean holding 2: Prisma false, Drizzle's plain integer() 2.
+        ("items", d("different", r#"{"id":3}"#, "active")),
+        // Decimal as INTEGER against Drizzle's numeric() string: `String(number)`.
+        ("items", d("different", r#"{"id":4}"#, "price")),
+        // BigInt holding 25.3: Prisma 25n, Drizzle's number 25.3.
+        ("customers", d("different", r#"{"id":1}"#, "loyalty_points")),
+    ];
+    for (table, diff) in expected {
+        let found = diffs(&o, table);
+        assert!(found.contains(&diff), "{table}: {diff:?} not in {found:?}");
+    }
+    o.expect_table("items", &[("unreadable", "1")]);
     // ns timestamps: Prisma cuts to ms, Drizzle's string keeps them.
     let tx = diffs(&o, "transactions");
-    assert!(
-        tx.iter().any(|(k, key, c)| k == "different"
-            && key == r#"{"id":1}"#
-            && c.contains("occurred_at")),
-        "{tx:?}"
-    );
+    let ns = tx
+        .iter()
+        .any(|(k, key, c)| k == "different" && key == r#"{"id":1}"# && c.contains("occurred_at"));
+    assert!(ns, "{tx:?}");
     // Decimal as INTEGER: Prisma's exact Decimal against Drizzle mode 'number'.
     let repairs = diffs(&o, "repairs");
     assert!(
@@ -343,72 +251,56 @@ fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
             .any(|(k, _, c)| k == "different" && c.contains("estimated_cost")),
         "{repairs:?}"
     );
-    let tables = o.report["tables"].as_array().unwrap();
-    let values = |table: &str, column: &str| -> Vec<(String, String)> {
-        tables.iter().find(|t| t["source_table"] == table).unwrap()["differences"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|d| d["values"].as_array().cloned().unwrap_or_default())
-            .filter(|v| v["column"] == column)
-            .map(|v| {
-                (
-                    v["source"].as_str().unwrap().to_string(),
-                    v["target"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    };
     // Each side shows what its ORM hands, on its own side.
-    assert!(
-        values("repairs", "estimated_cost")
-            .contains(&("9007199254740993".into(), "9007199254740992".into()))
-    );
-    assert!(values("items", "stock").contains(&("2".into(), "2.5".into())));
-    assert!(
-        values("items", "price").contains(&("9007199254740993".into(), "9007199254740992".into()))
-    );
-    assert!(values("customers", "loyalty_points").contains(&("25".into(), "25.3".into())));
-    assert!(values("items", "active").contains(&("false".into(), "2".into())));
-    let csv = std::fs::read_to_string(out.join("differences.csv")).unwrap();
+    let shown = [
+        (
+            "repairs",
+            "estimated_cost",
+            "9007199254740993",
+            "9007199254740992",
+        ),
+        ("items", "stock", "2", "2.5"),
+        ("items", "price", "9007199254740993", "9007199254740992"),
+        ("customers", "loyalty_points", "25", "25.3"),
+        ("items", "active", "false", "2"),
+    ];
+    for (table, column, source, target) in shown {
+        assert!(
+            values(&o, table).contains(&d(column, source, target)),
+            "{table}.{column}"
+        );
+    }
+    let csv = o.text("differences.csv");
     assert!(
         csv.contains(r#"items,items,"{""id"":1}",different,stock,"[""2""]","[""2.5""]""#),
         "{csv}"
     );
     // Shapes say what each ORM really hands.
-    let shapes: Vec<(String, String, String, String)> = tables
-        .iter()
-        .flat_map(|t| {
-            let name = t["source_table"].as_str().unwrap().to_string();
-            t["shapes"].as_array().unwrap().iter().map(move |s| {
+    let shapes = |t: &str, c: &str| -> Vec<(String, String)> {
+        let table = o.report_table(t);
+        let of_column = table["shapes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["column"] == c);
+        let text = |s: &Value, k: &str| s[k].as_str().unwrap().to_string();
+        of_column
+            .map(|s| {
                 (
-                    name.clone(),
-                    s["column"].as_str().unwrap().to_string(),
-                    s["code"].as_str().unwrap().to_string(),
-                    format!(
-                        "{} {}",
-                        s["risk"].as_str().unwrap(),
-                        s["message"].as_str().unwrap()
-                    ),
+                    text(s, "code"),
+                    format!("{} {}", text(s, "risk"), text(s, "message")),
                 )
             })
-        })
-        .collect();
-    let shape = |t: &str, c: &str| {
-        shapes
-            .iter()
-            .filter(|s| s.0 == t && s.1 == c)
-            .collect::<Vec<_>>()
+            .collect()
     };
-    let cost = shape("repairs", "estimated_cost");
+    let cost = shapes("repairs", "estimated_cost");
+    let decimal = cost.iter().any(|(code, says)| {
+        code == "SHAPE_DECIMAL_NUMBER" && says.contains("Prisma gives Decimal")
+    });
+    assert!(decimal, "{cost:?}");
+    let created = shapes("users", "created_at");
     assert!(
-        cost.iter()
-            .any(|s| s.2 == "SHAPE_DECIMAL_NUMBER" && s.3.contains("Prisma gives Decimal")),
-        "{cost:?}"
-    );
-    let created = shape("users", "created_at");
-    assert!(
-        created.iter().all(|s| s.3.starts_with("note ")),
+        created.iter().all(|(_, says)| says.starts_with("note ")),
         "users.created_at: both hand a Date, so only a risk note: {created:?}"
     );
 }
@@ -417,58 +309,37 @@ fn sqlite_reads_as_the_better_sqlite3_adapter_does() {
 /// does not know makes Prisma's reads of `users` throw.
 #[test]
 fn gate_is_not_ready_on_unreadable_cells() {
-    let db = PgDb::new("fidelity_gate");
-    seed(&db.url, 300, None);
+    let (db, _) = TempDb::seeded(Backend::Postgres, "fidelity_gate", 300, None);
     db.exec(r#"ALTER TYPE "Role" ADD VALUE 'OWNER'"#);
     db.exec(r#"UPDATE users SET role = 'OWNER' WHERE id = (SELECT min(id) FROM users)"#);
     let dir = tempfile::tempdir().unwrap();
-    let o = parity()
-        .current_dir(root())
-        .env("DATABASE_URL", &db.url)
-        .args(["--config", "fixtures/bikeshop/parity.toml", "--out"])
-        .arg(dir.path())
-        .args([
-            "run",
-            "--repository",
-            "user",
-            "--iterations",
-            "5",
-            "--warmup",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
+    let o = fixture_run(
+        &db,
+        dir.path(),
+        "run --repository user --iterations 5 --warmup 1",
     );
-    let line = stdout.lines().next().unwrap_or_default();
-    assert!(
-        line.contains("data 1 of 1 tables differ (1 rows, 1 unreadable)"),
-        "{line}"
+    o.expect(1);
+    o.verdict_line(
+        &["data 1 of 1 tables differ (1 rows, 1 unreadable)"],
+        "NOT READY",
     );
-    assert!(line.ends_with("→ NOT READY"), "{line}");
-    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.contains("<th>unreadable</th>"), "{html}");
-    assert!(html.contains("unreadable in 1 row(s)"), "{html}");
-    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
-    assert!(junit.contains("1 unreadable"), "{junit}");
-    assert!(junit.contains("unreadable_in_source"), "{junit}");
-    let differences = std::fs::read_to_string(dir.path().join("differences.csv")).unwrap();
-    assert!(
-        differences.contains("unreadable_in_source,role"),
-        "{differences}"
-    );
+    let says = [
+        ("report.html", "<th>unreadable</th>"),
+        ("report.html", "unreadable in 1 row(s)"),
+        ("junit.xml", "1 unreadable"),
+        ("junit.xml", "unreadable_in_source"),
+        ("differences.csv", "unreadable_in_source,role"),
+    ];
+    for (file, text) in says {
+        assert_contains(&o.text(file), &[text]);
+    }
 }
 
 /// A table with no key and no unique criterion no longer stops the run: it is
 /// compared as a keyless multiset, with a note, and the others are checked.
 #[test]
 fn keyless_table_is_a_multiset_with_a_note_and_never_stops_the_run() {
-    let db = PgDb::new("fidelity_keyless").create();
+    let db = TempDb::pg("fidelity_keyless").create();
     db.exec(
         "CREATE TABLE events (msg text NOT NULL, n int);
          CREATE TABLE tags (id int PRIMARY KEY, label text);
@@ -483,30 +354,13 @@ fn keyless_table_is_a_multiset_with_a_note_and_never_stops_the_run() {
           col("id", "PgInteger", "integer", None, true), col("label", "PgText", "text", None, false)]}
       ], "enums": []});
     let dir = tempfile::tempdir().unwrap();
-    let m = dir.path().join("mapping.json");
-    std::fs::write(&m, mapping.to_string()).unwrap();
-    let config = dir.path().join("parity.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nname = \"a\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m}\"]\n\n\
-             [target]\nname = \"b\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m}\"]\n",
-            url = db.url,
-            m = m.display()
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let o = check(&config, &out);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    assert_eq!(row(&o, "events")["matched"], "3");
-    assert_eq!(row(&o, "tags")["status"], "ok");
-    let events = o.report["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["source_table"] == "events")
-        .unwrap();
+    let m = config::file(dir.path(), "mapping.json", &mapping.to_string());
+    let same = drizzle_both(dir.path(), &db.url, [&m, &m]);
+    let o = check(&same, &dir.path().join("out"));
+    o.expect(0);
+    o.expect_table("events", &[("matched", "3")]);
+    o.expect_table("tags", &[("status", "ok")]);
+    let events = o.report_table("events");
     assert!(
         events["key_note"]
             .as_str()
@@ -520,27 +374,14 @@ fn keyless_table_is_a_multiset_with_a_note_and_never_stops_the_run() {
     // cells are counted, not named.
     let mut t = mapping.clone();
     t["tables"][0]["columns"][0] = col("msg", "PgBigInt64", "bigint", Some("bigint"), true);
-    let m2 = dir.path().join("mapping-bigint.json");
-    std::fs::write(&m2, t.to_string()).unwrap();
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nname = \"a\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m}\"]\n\n\
-             [target]\nname = \"b\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{m2}\"]\n",
-            url = db.url,
-            m = m.display(),
-            m2 = m2.display()
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out2");
-    let o = check(&config, &out);
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    let events = row(&o, "events");
-    assert_eq!(events["unreadable"], "3", "{events:?}");
+    let m2 = config::file(dir.path(), "mapping-bigint.json", &t.to_string());
+    let throws = drizzle_both(dir.path(), &db.url, [&m, &m2]);
+    let o = check(&throws, &dir.path().join("out2"));
+    o.expect(1);
+    o.expect_table("events", &[("unreadable", "3")]);
+    let found = diffs(&o, "events");
     assert!(
-        diffs(&o, "events").contains(&d("unreadable_in_target", "{}", "msg")),
-        "{:?}",
-        diffs(&o, "events")
+        found.contains(&d("unreadable_in_target", "{}", "msg")),
+        "{found:?}"
     );
 }

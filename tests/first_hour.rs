@@ -6,52 +6,32 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
-use crate::support::{PgDb, parity, root, seed};
+use crate::support::{Backend, Run, TempDb, assert_contains, config, parity};
 
 /// The fixture's config with absolute paths, in `dir`, plus `extra` TOML.
 fn fixture_config(dir: &Path, extra: &str) -> PathBuf {
-    let root = root();
-    let fx = root.join("fixtures/bikeshop");
-    let text = std::fs::read_to_string(fx.join("parity.toml"))
-        .unwrap()
-        .replace(
-            "\"../../queries/",
-            &format!("\"{}/", root.join("queries").display()),
-        )
-        .replace("\"prisma/", &format!("\"{}/prisma/", fx.display()))
-        .replace("\"drizzle/", &format!("\"{}/drizzle/", fx.display()))
-        .replace(
-            "migrations = \"drizzle\"",
-            &format!("migrations = \"{}/drizzle\"", fx.display()),
-        );
-    let p = dir.join("parity.toml");
-    std::fs::write(&p, format!("{text}\n{extra}\n")).unwrap();
-    p
+    config::file(
+        dir,
+        "parity.toml",
+        &format!("{}\n{extra}\n", config::fixture_text()),
+    )
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn parity_in(db: &PgDb, config: &Path, out: &Path, args: &[&str]) -> Out {
-    let o = parity()
+fn parity_in(db: &TempDb, config: &Path, out: &Path, args: &[&str]) -> Run {
+    parity()
         .env("DATABASE_URL", &db.url)
-        .arg("--config")
-        .arg(config)
-        .arg("--out")
-        .arg(out)
+        .config(config)
+        .out(out)
         .args(args)
-        .output()
-        .unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+        .run()
+}
+
+/// A database seeded with `rows`, and a temp folder.
+fn seeded(tag: &str, rows: u64) -> (TempDb, tempfile::TempDir) {
+    (
+        TempDb::seeded(Backend::Postgres, tag, rows, None).0,
+        tempfile::tempdir().unwrap(),
+    )
 }
 
 /// Replaces every match of `pattern` (a tiny glob: `#` one or more digits,
@@ -75,13 +55,13 @@ fn normalise_numbers_after(text: &str, marker: &str, with: &str) -> String {
     out
 }
 
-fn normalise_db(text: &str, db: &PgDb) -> String {
+fn normalise_db(text: &str, db: &TempDb) -> String {
     text.replace(&db.name, "[db]")
 }
 
 /// summary.md without its varying parts: the start time, the database
 /// name, and the read-timing figures.
-fn normalise_summary(md: &str, db: &PgDb) -> String {
+fn normalise_summary(md: &str, db: &TempDb) -> String {
     let md = normalise_db(md, db);
     let mut out = Vec::new();
     let mut in_timing = false;
@@ -105,9 +85,7 @@ fn normalise_summary(md: &str, db: &PgDb) -> String {
 
 #[test]
 fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
-    let db = PgDb::new("first_check");
-    seed(&db.url, 1500, None);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("first_check", 1500);
     let config = fixture_config(dir.path(), "");
     let out = dir.path().join("out");
     let o = parity_in(&db, &config, &out, &["check", "--max-differences", "10"]);
@@ -134,22 +112,15 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
         .expect("the console says what --max-differences cut")
         .to_string();
     assert!(cut.ends_with(" rows (--max-differences)"), "{cut}");
-    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let md = o.text("summary.md");
     assert!(md.contains(&cut), "summary.md: {md}");
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = o.text("report.html");
     assert!(
         html.contains(&cut),
         "check writes report.html and says the cut"
     );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let cut_table = cut.split(':').next().unwrap();
-    let t = json["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["source_table"] == cut_table)
-        .unwrap();
+    let t = o.report_table(cut_table);
     assert_eq!(t["differences_truncated"], true);
     assert_eq!(t["differences"].as_array().unwrap().len(), 10);
     // Appended after every field the report had before (issue 11), so no
@@ -160,8 +131,8 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
         pos("differences_truncated") > pos("error"),
         "appended at the end: {keys:?}"
     );
-    let csv_rows = std::fs::read_to_string(out.join("differences.csv"))
-        .unwrap()
+    let csv_rows = o
+        .text("differences.csv")
         .lines()
         .filter(|l| l.starts_with(&format!("{cut_table},")))
         .count();
@@ -194,9 +165,7 @@ fn check_prints_its_table_once_and_one_closing_line_and_says_what_was_cut() {
 
 #[test]
 fn run_ends_with_the_global_flag_everywhere() {
-    let db = PgDb::new("first_run");
-    seed(&db.url, 1500, None);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("first_run", 1500);
     // A generous slowdown bound keeps a busy machine from flipping a
     // timing verdict: this test pins wording, not latency.
     let config = fixture_config(dir.path(), "[timing]\nmax_slowdown = 10.0\n");
@@ -215,7 +184,7 @@ fn run_ends_with_the_global_flag_everywhere() {
     let lines = normalise_worst(&o.stdout);
     insta::assert_snapshot!("run_verdict_lines", lines);
 
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = o.text("report.html");
     let body = &html[html.find("<body>").unwrap() + "<body>".len()..];
     assert!(body.trim_start().starts_with("<header id=\"verdict\""));
     let banner = &body[..body.find("</header>").unwrap()];
@@ -232,7 +201,7 @@ fn run_ends_with_the_global_flag_everywhere() {
     assert!(html.contains("<tr class=\"value-risk\">"));
     assert!(html.contains("Hash of the compared result"));
 
-    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    let junit = o.text("junit.xml");
     assert!(junit.contains("<testsuite name=\"gate\""), "{junit}");
     assert!(
         junit.contains("name=\"global flag USE_DRIZZLE\""),
@@ -242,8 +211,7 @@ fn run_ends_with_the_global_flag_everywhere() {
         junit.contains("message=\"USE_DRIZZLE: NOT READY (repair, transaction)\""),
         "{junit}"
     );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let json = o.report();
     assert_eq!(json["verdict"]["global_flag"]["not_ready"][0], "repair");
     assert!(json["schema_findings"].is_array());
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
@@ -284,7 +252,7 @@ fn normalise_worst(text: &str) -> String {
 
 #[test]
 fn a_misspelled_repository_fails_before_anything_runs() {
-    let db = PgDb::new("first_repo");
+    let db = TempDb::pg("first_repo");
     let dir = tempfile::tempdir().unwrap();
     let config = fixture_config(dir.path(), "");
     let o = parity_in(
@@ -293,7 +261,7 @@ fn a_misspelled_repository_fails_before_anything_runs() {
         &dir.path().join("out"),
         &["run", "--repository", "bikes"],
     );
-    assert_eq!(o.code, 2);
+    o.expect(2);
     assert!(!o.stderr.contains("== schema"), "{}", o.stderr);
     assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
     assert!(
@@ -304,53 +272,63 @@ fn a_misspelled_repository_fails_before_anything_runs() {
     );
 }
 
+/// `check` with the config `text` written as `dir/name`: exit 2, and the
+/// one error names `file:line:col` of the line holding `typo`, then `says`.
+fn misspelling_is_named(
+    db: &TempDb,
+    dir: &Path,
+    name: &str,
+    text: &str,
+    (typo, col): (&str, usize),
+    says: &str,
+) {
+    let file = config::file(dir, name, text);
+    let line = text.lines().position(|l| l.contains(typo)).unwrap() + 1;
+    let o = parity_in(db, &file, &dir.join(format!("out-{name}")), &["check"]);
+    o.expect(2);
+    assert_contains(
+        &o.stderr,
+        &[&format!("{}:{line}:{col}: {says}", file.display())],
+    );
+}
+
 #[test]
 fn misspelled_config_tables_name_file_line_and_column() {
-    let db = PgDb::new("first_typo");
+    let db = TempDb::pg("first_typo");
     let dir = tempfile::tempdir().unwrap();
-    let config = fixture_config(
+    let text = std::fs::read_to_string(fixture_config(dir.path(), "")).unwrap();
+    let table = format!("{text}[[table]]\nname = \"transactons\"\nkey = [\"id\"]\n");
+    let says =
+        "[[table]] \"transactons\" names a table neither mapping has; fix its name in typo5.toml";
+    misspelling_is_named(
+        &db,
         dir.path(),
-        "[[table]]\nname = \"transactons\"\nkey = [\"id\"]\n",
+        "typo5.toml",
+        &table,
+        ("\"transactons\"", 8),
+        says,
     );
-    let typo = dir.path().join("typo5.toml");
-    std::fs::rename(&config, &typo).unwrap();
-    let text = std::fs::read_to_string(&typo).unwrap();
-    let line = text
-        .lines()
-        .position(|l| l.contains("\"transactons\""))
-        .unwrap()
-        + 1;
-    let o = parity_in(&db, &typo, &dir.path().join("out"), &["check"]);
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let want = format!(
-        "{}:{line}:8: [[table]] \"transactons\" names a table neither mapping has; fix its name in typo5.toml",
-        typo.display()
-    );
-    assert!(o.stderr.contains(&want), "{}\nwant {want}", o.stderr);
 
     // The same for a [[repository]]'s tables.
-    let text = std::fs::read_to_string(root().join("fixtures/bikeshop/parity.toml")).unwrap();
-    let bad = fixture_config(dir.path(), "").with_file_name("typo6.toml");
-    let body = std::fs::read_to_string(dir.path().join("parity.toml"))
-        .unwrap()
-        .replace("tables = [\"bikes\"]", "tables = [\"bikez\"]");
-    std::fs::write(&bad, &body).unwrap();
-    assert!(text.contains("tables = [\"bikes\"]"));
-    let line = body.lines().position(|l| l.contains("\"bikez\"")).unwrap() + 1;
-    let o = parity_in(&db, &bad, &dir.path().join("out2"), &["check"]);
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let want = format!(
-        "{}:{line}:11: [[repository]] \"bike\" lists table \"bikez\", which neither mapping has; fix its tables = [...] in typo6.toml",
-        bad.display()
+    let fixture =
+        std::fs::read_to_string(config::fixture_dir(Backend::Postgres).join("parity.toml"))
+            .unwrap();
+    assert!(fixture.contains("tables = [\"bikes\"]"));
+    let repository = text.replace("tables = [\"bikes\"]", "tables = [\"bikez\"]");
+    let says = "[[repository]] \"bike\" lists table \"bikez\", which neither mapping has; fix its tables = [...] in typo6.toml";
+    misspelling_is_named(
+        &db,
+        dir.path(),
+        "typo6.toml",
+        &repository,
+        ("\"bikez\"", 11),
+        says,
     );
-    assert!(o.stderr.contains(&want), "{}\nwant {want}", o.stderr);
 }
 
 #[test]
 fn schema_counts_migrations_and_both_time_zones_even_when_all_is_well() {
-    let db = PgDb::new("first_schema");
-    seed(&db.url, 200, None);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("first_schema", 200);
     let config = fixture_config(dir.path(), "");
     let out = dir.path().join("out");
     let o = parity_in(&db, &config, &out, &["schema"]);
@@ -367,7 +345,7 @@ fn schema_counts_migrations_and_both_time_zones_even_when_all_is_well() {
         "{}",
         o.stdout
     );
-    let md = std::fs::read_to_string(out.join("schema.md")).unwrap();
+    let md = o.text("schema.md");
     assert!(
         md.contains("## Migrations\n\n- prisma migrations (prisma): 1 found, 1 applied"),
         "{md}"
@@ -384,8 +362,7 @@ fn schema_counts_migrations_and_both_time_zones_even_when_all_is_well() {
         md.contains(&format!("besides the {shapes} shape differences below)")),
         "{md}"
     );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("schema.json")).unwrap()).unwrap();
+    let json = o.json("schema.json");
     assert!(json["source_server_timezone"].is_string(), "{json}");
     assert_eq!(
         json["source_server_timezone"],
@@ -397,9 +374,9 @@ fn schema_counts_migrations_and_both_time_zones_even_when_all_is_well() {
 #[test]
 fn help_describes_every_flag_and_hides_what_does_not_apply() {
     let help = |args: &[&str]| -> String {
-        let o = parity().args(args).arg("--help").output().unwrap();
-        assert!(o.status.success());
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        let o = parity().args(args).arg("--help").run();
+        o.expect(0);
+        o.stdout
     };
     for (cmd, flags) in [
         (
@@ -433,32 +410,21 @@ fn help_describes_every_flag_and_hides_what_does_not_apply() {
         assert!(!h.contains("Connections per side"), "{cmd}: {h}");
     }
     // Still accepted (and ignored) where a script passes them globally.
-    let o = parity()
-        .args(["--jobs", "2", "seed", "--help"])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    parity().words("--jobs 2 seed --help").run().expect(0);
 }
 
 #[test]
 fn the_sqlite_demo_says_what_drizzle_really_gives_for_birth_date() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let o = parity()
-        .arg("--out")
-        .arg(&out)
-        .args(["demo", "--rows", "200"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains(&format!("{}", out.join("mappings").display())),
-        "{stdout}"
-    );
-    assert!(out.join("mappings/report.html").exists());
-    assert!(out.join("drift/report.html").exists());
-    let md = std::fs::read_to_string(out.join("mappings/summary.md")).unwrap();
+    let o = parity().out(&out).words("demo --rows 200").run();
+    o.expect(0);
+    let mappings = out.join("mappings").display().to_string();
+    assert!(o.stdout.contains(&mappings), "{}", o.stdout);
+    for report in ["mappings/report.html", "drift/report.html"] {
+        assert!(out.join(report).exists(), "{report}");
+    }
+    let md = o.text("mappings/summary.md");
     let line = md
         .lines()
         .find(|l| l.contains("customers.birth_date"))

@@ -1,706 +1,231 @@
-//! MySQL/MariaDB end to end (issue 12): `check` on `mysql://` URLs against
-//! the real MariaDB server. Each test creates its own databases and drops
-//! them. The ORM read rules themselves are re-checked against the real
-//! ORMs by `scripts/oracle-mariadb/run.sh` (a step of `scripts/test.sh`).
+//! MySQL/MariaDB end to end (issue 12): `check`, `backup`, `timing` and
+//! `run` on `mysql://` URLs against the real MariaDB server. The check
+//! scenarios are tests/check.rs's, run on MariaDB. Each test creates its
+//! own databases and drops them. The ORM read rules themselves are
+//! re-checked against the real ORMs by `scripts/oracle-mariadb/run.sh` (a
+//! step of `scripts/test.sh`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
-use parity::seed::data::{self, Generator, Table, Val};
-use serde_json::Value;
-use sqlx::Connection;
+use crate::check;
+use crate::support::{
+    Backend, Run, TempDb, assert_contains, assert_rows_agree, backup, config, fixture_run, parity,
+    tool,
+};
 
-use crate::support::{block_on, parity, root, seed};
+const MARIADB: Backend = Backend::Mariadb;
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// `mysql://user@host:port`, without a database.
-pub fn my_server() -> String {
-    let base = std::env::var("PARITY_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
-    match base.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
-        None => base,
-    }
+fn notes(o: &Run) -> String {
+    o.report()["notes"].to_string()
 }
 
-/// A MariaDB database that exists for one test.
-pub struct MyDb {
-    pub name: String,
-    pub url: String,
-}
-
-impl MyDb {
-    pub fn new(tag: &str) -> MyDb {
-        let name = format!(
-            "parity_t_{tag}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let url = format!("{}/{name}", my_server());
-        MyDb { name, url }
-    }
-
-    /// Creates it empty (for tests that build their own tables).
-    pub fn create(self) -> MyDb {
-        let name = self.name.clone();
-        block_on(async move {
-            let mut c = sqlx::MySqlConnection::connect(&format!("{}/mysql", my_server()))
-                .await
-                .unwrap();
-            sqlx::raw_sql(&format!(
-                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
-            ))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        });
-        self
-    }
-
-    pub fn exec(&self, sql: &str) {
-        let url = self.url.clone();
-        let sql = sql.to_string();
-        block_on(async move {
-            let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(&sql)
-                .execute(&mut c)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        });
-    }
-}
-
-impl Drop for MyDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        block_on(async move {
-            if let Ok(mut c) =
-                sqlx::MySqlConnection::connect(&format!("{}/mysql", my_server())).await
-            {
-                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
-                    .execute(&mut c)
-                    .await;
-            }
-        });
-    }
-}
-
-fn side(kind: &str, url: &str) -> String {
-    let fx = root().join("fixtures/bikeshop/mariadb");
-    match kind {
-        "prisma" => format!(
-            "orm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n",
-            fx.join("prisma/schema.prisma").display()
-        ),
-        "drizzle" => format!(
-            "orm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\", \"{}\"]\n",
-            fx.join("drizzle/meta/0001_snapshot.json").display(),
-            fx.join("drizzle/mapping.json").display()
-        ),
-        // A schema.prisma given as its text (tests' own tables).
-        schema => {
-            let path = std::env::temp_dir().join(format!(
-                "parity_t_schema_{}_{}.prisma",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::SeqCst)
-            ));
-            std::fs::write(&path, schema).unwrap();
-            format!(
-                "orm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n",
-                path.display()
-            )
-        }
-    }
-}
-
-fn write_config(dir: &Path, source: (&str, &str), target: (&str, &str), extra: &str) -> PathBuf {
-    let text = format!(
-        "[source]\nname = \"source\"\n{}\n[target]\nname = \"target\"\n{}\n{extra}\n",
-        side(source.0, source.1),
-        side(target.0, target.1)
-    );
-    let p = dir.join("parity.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-struct Outcome {
-    code: i32,
-    parity: Vec<BTreeMap<String, String>>,
-    differences: Vec<BTreeMap<String, String>>,
-    report: Value,
-    stderr: String,
-}
-
-fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
-fn check_with(config: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = parity();
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let o = cmd
-        .arg("--config")
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .arg("check")
-        .args(args)
-        .output()
-        .unwrap();
-    Outcome {
-        code: o.status.code().unwrap_or(-1),
-        parity: read_csv(&out.join("parity.csv")),
-        differences: read_csv(&out.join("differences.csv")),
-        report: serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn row<'a>(o: &'a Outcome, table: &str) -> &'a BTreeMap<String, String> {
-    o.parity
-        .iter()
-        .find(|r| r["source_table"] == table)
-        .unwrap_or_else(|| panic!("no parity.csv row for {table}: {:?}", o.parity))
-}
-
-fn num(r: &BTreeMap<String, String>, col: &str) -> u64 {
-    r[col].parse().unwrap()
-}
-
-fn keys_by_kind(o: &Outcome, table: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for d in o.differences.iter().filter(|d| d["source_table"] == table) {
-        m.entry(d["kind"].clone())
-            .or_default()
-            .insert(d["key"].clone());
-    }
-    m
-}
-
-fn planted(drift: &Value) -> BTreeMap<String, BTreeSet<String>> {
-    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (kind, name) in [
-        ("changed", "different"),
-        ("deleted", "missing_in_target"),
-        ("inserted", "extra_in_target"),
-    ] {
-        for k in drift[kind].as_array().unwrap() {
-            m.entry(name.into())
-                .or_default()
-                .insert(format!("{{\"id\":{k}}}"));
-        }
-    }
-    m
-}
-
-fn notes(o: &Outcome) -> String {
-    o.report["notes"].to_string()
+/// The report says how the view was taken: `snapshot: HOW`.
+fn snapshot(how: &'static str) -> impl Fn(&Run) {
+    move |o| assert_contains(&notes(o), &[&format!("snapshot: {how}")])
 }
 
 #[test]
 fn mariadb_drift_gives_exact_counts_and_keys() {
-    let a = MyDb::new("ma");
-    let b = MyDb::new("mb");
-    seed(&a.url, 3000, None);
-    let drift = seed(&b.url, 3000, Some("changed:10,deleted:5,inserted:7"));
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(
-        dir.path(),
-        ("prisma", &a.url),
-        ("prisma", &b.url),
-        "[check]\nchunk_rows = 500\njobs = 2\n",
-    );
-    let o = check_with(&cfg, &dir.path().join("out"), &[], &[]);
-    assert_eq!(o.code, 1, "differences exit 1; stderr: {}", o.stderr);
-    let t = row(&o, "transactions");
-    assert_eq!(num(t, "different"), 10);
-    assert_eq!(num(t, "missing_in_target"), 5);
-    assert_eq!(num(t, "extra_in_target"), 7);
-    assert_eq!(num(t, "source_rows") + 7 - 5, num(t, "target_rows"));
-    assert_eq!(num(t, "matched"), num(t, "source_rows") - 15);
-    assert_eq!(keys_by_kind(&o, "transactions"), planted(&drift));
-    for d in o.differences.iter().filter(|d| d["kind"] == "different") {
-        assert_eq!(d["columns"], "amount", "drift changes amount only");
-    }
-    for r in o
-        .parity
-        .iter()
-        .filter(|r| r["source_table"] != "transactions")
-    {
-        assert_eq!(r["status"], "ok", "{r:?}");
-    }
-    // The report says how the view was taken (root may take the lock).
-    assert!(notes(&o).contains("snapshot: locked"), "{}", notes(&o));
-}
-
-/// Where the MariaDB fixture's Prisma and Drizzle readings must differ, from
-/// the seed's values and the rules the oracle established.
-fn predicted(rows: u64) -> BTreeMap<(String, String), BTreeSet<String>> {
-    let g = Generator::new(7, rows);
-    let mut m: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let mut add = |t: &str, c: &str, k: String| {
-        m.entry((t.into(), c.into())).or_default().insert(k);
-    };
-    let col = |t: Table, name: &str| t.columns().iter().position(|c| *c == name).unwrap();
-    let lossy = |v: i64| (v as f64) as i128 != v as i128;
-    let mut vals = Vec::new();
-    for id in 1..=rows {
-        // Prisma cuts DATETIME(6) to milliseconds; Drizzle's string keeps µs.
-        if data::has_sub_ms_micros(id) {
-            add("transactions", "occurred_at", format!("{{\"id\":{id}}}"));
-        }
-        g.row(Table::Transactions, id - 1, &mut vals);
-        if let Val::Int(v) = vals[col(Table::Transactions, "external_ref")]
-            && lossy(v)
-        {
-            add("transactions", "external_ref", format!("{{\"id\":{id}}}"));
-        }
-    }
-    for c in 0..g.count(Table::Customers) {
-        g.row(Table::Customers, c, &mut vals);
-        if let Val::Int(v) = vals[col(Table::Customers, "loyalty_points")]
-            && lossy(v)
-        {
-            add(
-                "customers",
-                "loyalty_points",
-                format!("{{\"id\":{}}}", c + 1),
-            );
-        }
-    }
-    for r in 0..g.count(Table::Repairs) {
-        g.row(Table::Repairs, r, &mut vals);
-        if let Val::Decimal(d) = &vals[col(Table::Repairs, "estimated_cost")] {
-            let f: f64 = d.parse().unwrap();
-            if normalize(&format!("{f}")) != normalize(d) {
-                add(
-                    "repairs",
-                    "estimated_cost",
-                    format!("{{\"id\":\"{}\"}}", g.repair_id(r)),
-                );
-            }
-        }
-    }
-    m
-}
-
-fn normalize(d: &str) -> String {
-    let d = d.trim();
-    if let Some((i, f)) = d.split_once('.') {
-        let f = f.trim_end_matches('0');
-        if f.is_empty() {
-            i.to_string()
-        } else {
-            format!("{i}.{f}")
-        }
-    } else {
-        d.to_string()
-    }
-}
-
-fn found_differences(o: &Outcome) -> BTreeMap<(String, String), BTreeSet<String>> {
-    let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for d in &o.differences {
-        assert_eq!(d["kind"], "different", "no row is missing or extra: {d:?}");
-        for c in d["columns"].split(';') {
-            found
-                .entry((d["source_table"].clone(), c.to_string()))
-                .or_default()
-                .insert(d["key"].clone());
-        }
-    }
-    found
+    // Root may take the lock.
+    let settings = "[check]\nchunk_rows = 500\njobs = 2\n";
+    check::drift_gives_exact_counts_and_keys(MARIADB, settings, &snapshot("locked"));
 }
 
 #[test]
 fn mariadb_same_database_differs_only_where_the_orms_predict() {
-    let db = MyDb::new("msame");
-    seed(&db.url, 2500, None);
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(
-        dir.path(),
-        ("prisma", &db.url),
-        ("drizzle", &db.url),
-        "[check]\nchunk_rows = 600\njobs = 2\n",
-    );
-    let o = check_with(&cfg, &dir.path().join("out"), &[], &[]);
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    let expected = predicted(2500);
-    assert!(!expected.is_empty());
-    assert_eq!(found_differences(&o), expected);
+    check::same_database_differs_only_where_the_orms_predict(MARIADB);
 }
 
-/// Writes to `transactions` and `customers` until stopped; returns the count.
-fn writer(
-    url: String,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<u64> {
-    std::thread::spawn(move || {
-        block_on(async move {
-            let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
-            let mut n = 0u64;
-            while !stop.load(Ordering::SeqCst) {
-                sqlx::raw_sql(
-                    "INSERT INTO transactions (customer_id, kind, amount, currency, occurred_at, created_at, updated_at) \
-                     VALUES (1, 'SALE', 1.00, 'EUR', NOW(6), NOW(3), NOW(3)); \
-                     UPDATE transactions SET amount = amount + 1 WHERE id = 1 + FLOOR(RAND() * 3000); \
-                     UPDATE customers SET phone = MD5(RAND()) WHERE id = 1 + FLOOR(RAND() * 100);",
-                )
-                .execute(&mut c)
-                .await
-                .unwrap();
-                n += 1;
-            }
-            n
-        })
-    })
-}
-
-fn concurrent_check(env: &[(&str, &str)]) -> Outcome {
-    let db = MyDb::new("mlive");
-    seed(&db.url, 4000, None);
-    let dir = tempfile::tempdir().unwrap();
-    // The same mapping on both sides, each side read separately.
-    let cfg = write_config(
-        dir.path(),
-        ("prisma", &db.url),
-        ("prisma", &db.url),
-        "[check]\nchunk_rows = 300\njobs = 3\nshare_reads = false\n",
-    );
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let w = writer(db.url.clone(), stop.clone());
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let o = check_with(&cfg, &dir.path().join("out"), &[], env);
-    stop.store(true, Ordering::SeqCst);
-    assert!(w.join().unwrap() > 0);
-    assert_eq!(o.code, 0, "{}\n{:?}", o.stderr, o.differences);
-    let t = row(&o, "transactions");
-    assert_eq!(t["source_rows"], t["target_rows"]);
-    assert_eq!(num(t, "matched"), num(t, "source_rows"));
-    assert!(o.differences.is_empty());
-    o
-}
+const WRITES: &str = "INSERT INTO transactions (customer_id, kind, amount, currency, occurred_at, created_at, updated_at) \
+     VALUES (1, 'SALE', 1.00, 'EUR', NOW(6), NOW(3), NOW(3)); \
+     UPDATE transactions SET amount = amount + 1 WHERE id = 1 + FLOOR(RAND() * 3000); \
+     UPDATE customers SET phone = MD5(RAND()) WHERE id = 1 + FLOOR(RAND() * 100);";
 
 #[test]
 fn mariadb_concurrent_writes_give_no_false_differences_under_the_lock() {
-    let o = concurrent_check(&[]);
-    assert!(notes(&o).contains("snapshot: locked"), "{}", notes(&o));
+    check::concurrent_writes_give_no_false_differences(MARIADB, WRITES, &[], &snapshot("locked"));
 }
 
 #[test]
 fn mariadb_concurrent_writes_give_no_false_differences_without_the_lock() {
     // As a user without RELOAD: every reader has its own snapshot, and
     // chunks that differ are re-read in one fresh snapshot.
-    let o = concurrent_check(&[("PARITY_MYSQL_NO_LOCK", "1")]);
-    assert!(notes(&o).contains("snapshot: per-worker"), "{}", notes(&o));
+    let no_lock = [("PARITY_MYSQL_NO_LOCK", "1")];
+    check::concurrent_writes_give_no_false_differences(
+        MARIADB,
+        WRITES,
+        &no_lock,
+        &snapshot("per-worker"),
+    );
 }
 
 #[test]
 fn mariadb_a_killed_reader_is_retried_and_counts_stay_right() {
-    let a = MyDb::new("mka");
-    let b = MyDb::new("mkb");
-    seed(&a.url, 3000, None);
-    let drift = seed(&b.url, 3000, Some("changed:10,deleted:5,inserted:7"));
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(
-        dir.path(),
-        ("prisma", &a.url),
-        ("prisma", &b.url),
-        "[check]\nchunk_rows = 500\njobs = 2\n",
+    // MariaDB: KILL CONNECTION from another session.
+    check::a_killed_reader_is_retried_and_counts_stay_right(MARIADB);
+}
+
+/// Two empty databases with `sql` run in each, `schema` (a schema.prisma
+/// text) on both sides.
+fn own_tables(dir: &Path, schema: &str, sql: [&str; 2], extra: &str) -> (Run, [TempDb; 2]) {
+    let dbs = sql.map(|sql| {
+        let db = TempDb::mariadb("own").create();
+        db.exec(sql);
+        db
+    });
+    let schema = config::file(
+        dir,
+        "schema.prisma",
+        &format!("datasource db {{\n  provider = \"mysql\"\n}}\n{schema}"),
     );
-    // The hook kills the reading session of chunk 2 (KILL CONNECTION from
-    // another session) right before it reads.
-    let o = check_with(
-        &cfg,
-        &dir.path().join("out"),
-        &["--tables", "transactions"],
-        &[("PARITY_FAULT_KILL_READER_AT_CHUNK", "2")],
-    );
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    let t = &o.report["tables"][0];
-    assert_eq!(t["retries"], 1, "exactly one chunk read was retried");
-    assert_eq!(t["different"], 10);
-    assert_eq!(t["missing_in_target"], 5);
-    assert_eq!(t["extra_in_target"], 7);
-    assert_eq!(keys_by_kind(&o, "transactions"), planted(&drift));
+    let cfg = check::prisma_both(dir, &schema, [&dbs[0].url, &dbs[1].url], extra);
+    (crate::support::check(&cfg, &dir.join("out"), &[]), dbs)
 }
 
 /// Keys equal under a collation but different in bytes: `a`/`A` (case),
 /// `x`/`x ` (PAD SPACE), `é`/`e` (accent), on enough rows for many chunks.
 #[test]
 fn mariadb_text_keys_under_each_collation_are_exact() {
-    let a = MyDb::new("mca").create();
-    let b = MyDb::new("mcb").create();
     let collations = ["utf8mb4_general_ci", "utf8mb4_unicode_ci", "utf8mb4_bin"];
+    let mut sql = [String::new(), String::new()];
+    let mut schema = String::new();
     for (i, coll) in collations.iter().enumerate() {
-        let ddl = format!(
-            "CREATE TABLE k{i} (k VARCHAR(20) COLLATE {coll} NOT NULL PRIMARY KEY, v INT NOT NULL);"
-        );
         let filler: Vec<String> = (0..120)
             .map(|n| format!("('{}{n:03}', {n})", if n % 2 == 0 { "k" } else { "K_" }))
             .collect();
-        let common = format!("INSERT INTO k{i} VALUES {};", filler.join(", "));
-        a.exec(&format!(
-            "{ddl}{common}INSERT INTO k{i} VALUES ('a', 1), ('x', 2), ('é', 3), ('Zed', 4), ('ß', 5);"
-        ));
-        b.exec(&format!(
-            "{ddl}{common}INSERT INTO k{i} VALUES ('A', 1), ('x ', 2), ('e', 3), ('Zed', 40), ('ß', 5);"
-        ));
+        let common = format!(
+            "CREATE TABLE k{i} (k VARCHAR(20) COLLATE {coll} NOT NULL PRIMARY KEY, v INT NOT NULL);\
+             INSERT INTO k{i} VALUES {};",
+            filler.join(", ")
+        );
+        let own = [
+            "('a', 1), ('x', 2), ('é', 3), ('Zed', 4), ('ß', 5)",
+            "('A', 1), ('x ', 2), ('e', 3), ('Zed', 40), ('ß', 5)",
+        ];
+        for side in 0..2 {
+            sql[side] += &format!("{common}INSERT INTO k{i} VALUES {};", own[side]);
+        }
+        schema += &format!(
+            "model K{i} {{\n  k String @id @db.VarChar(20)\n  v Int\n  @@map(\"k{i}\")\n}}\n"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
-    let schema = (0..collations.len())
-        .map(|i| {
-            format!(
-                "model K{i} {{\n  k String @id @db.VarChar(20)\n  v Int\n  @@map(\"k{i}\")\n}}\n"
-            )
-        })
-        .collect::<String>();
-    let schema = format!("datasource db {{\n  provider = \"mysql\"\n}}\n{schema}");
-    let cfg = write_config(
+    let (o, _dbs) = own_tables(
         dir.path(),
-        (&schema, &a.url),
-        (&schema, &b.url),
+        &schema,
+        [&sql[0], &sql[1]],
         "[check]\nchunk_rows = 7\njobs = 2\n",
     );
-    let o = check_with(&cfg, &dir.path().join("out"), &[], &[]);
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    let key = |k: &str| serde_json::json!({ "k": k }).to_string();
+    o.expect(1);
+    let keys = |ks: &[&str]| -> BTreeSet<String> {
+        ks.iter()
+            .map(|k| serde_json::json!({ "k": k }).to_string())
+            .collect()
+    };
     for (i, coll) in collations.iter().enumerate() {
         let t = format!("k{i}");
-        let r = row(&o, &t);
-        assert!(num(r, "matched") == 121, "{t}: {r:?}");
-        let mut want: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        want.insert(
-            "missing_in_target".into(),
-            ["a", "x", "é"].iter().map(|k| key(k)).collect(),
-        );
-        want.insert(
-            "extra_in_target".into(),
-            ["A", "x ", "e"].iter().map(|k| key(k)).collect(),
-        );
-        want.insert("different".into(), [key("Zed")].into_iter().collect());
-        assert_eq!(keys_by_kind(&o, &t), want, "{t} ({coll})");
+        let r = o.table(&t);
+        assert!(r["matched"] == "121", "{t}: {r:?}");
+        let want = BTreeMap::from([
+            ("missing_in_target".to_string(), keys(&["a", "x", "é"])),
+            ("extra_in_target".to_string(), keys(&["A", "x ", "e"])),
+            ("different".to_string(), keys(&["Zed"])),
+        ]);
+        assert_eq!(o.keys_by_kind(&t), want, "{t} ({coll})");
     }
 }
 
 #[test]
 fn mariadb_key_collations_that_differ_between_sides_are_an_error_row() {
-    let a = MyDb::new("mda").create();
-    let b = MyDb::new("mdb").create();
-    a.exec("CREATE TABLE t (k VARCHAR(10) COLLATE utf8mb4_general_ci PRIMARY KEY, v INT);");
-    b.exec("CREATE TABLE t (k VARCHAR(10) COLLATE utf8mb4_bin PRIMARY KEY, v INT);");
     let dir = tempfile::tempdir().unwrap();
-    let schema = "datasource db {\n  provider = \"mysql\"\n}\nmodel T {\n  k String @id @db.VarChar(10)\n  v Int?\n  @@map(\"t\")\n}\n";
-    let cfg = write_config(dir.path(), (schema, &a.url), (schema, &b.url), "");
-    let o = check_with(&cfg, &dir.path().join("out"), &[], &[]);
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    assert_eq!(row(&o, "t")["status"], "error");
+    let ddl = ["utf8mb4_general_ci", "utf8mb4_bin"]
+        .map(|c| format!("CREATE TABLE t (k VARCHAR(10) COLLATE {c} PRIMARY KEY, v INT);"));
+    let schema = "model T {\n  k String @id @db.VarChar(10)\n  v Int?\n  @@map(\"t\")\n}\n";
+    let (o, _dbs) = own_tables(dir.path(), schema, [&ddl[0], &ddl[1]], "");
+    o.expect(2);
+    o.expect_table("t", &[("status", "error")]);
     assert!(o.stderr.contains("collation"), "{}", o.stderr);
 }
 
 #[test]
 fn mariadb_bad_inputs_exit_2_with_one_clear_line() {
-    let dir = tempfile::tempdir().unwrap();
-    // Wrong password: never printed.
-    let host = my_server().replace("mysql://", "");
-    let host = host.rsplit('@').next().unwrap().to_string();
-    let bad = format!("mysql://nobody:secretpw@{host}/nothere");
-    let cfg = write_config(dir.path(), ("prisma", &bad), ("prisma", &bad), "");
-    let o = parity()
-        .env("PARITY_CONNECT_TIMEOUT", "1")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("o1"))
-        .arg("check")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("cannot connect"), "{err}");
-    assert!(!err.contains("secretpw"), "never print a password: {err}");
-    // Nothing listening.
-    let cfg = write_config(
-        dir.path(),
-        ("prisma", "mysql://root@127.0.0.1:1/x"),
-        ("prisma", "mysql://root@127.0.0.1:1/x"),
-        "",
-    );
-    let o = parity()
-        .env("PARITY_CONNECT_TIMEOUT", "1")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("o2"))
-        .arg("check")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot connect"));
+    // Wrong password (never printed), and nothing listening.
+    let server = MARIADB.server();
+    let host = server
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .trim_start_matches("mysql://");
+    let wrong = format!("mysql://nobody:secretpw@{host}/nothere");
+    let cases: [(&str, &[&str]); 2] = [
+        (&wrong, &["cannot connect"]),
+        ("mysql://root@127.0.0.1:1/x", &["cannot connect"]),
+    ];
+    check::connection_failures_exit_2(MARIADB, &cases);
     // A PostgreSQL mapping on a mysql:// URL.
-    let db = MyDb::new("mbad").create();
-    let pg_schema = root().join("fixtures/bikeshop/prisma/schema.prisma");
-    std::fs::write(
-        dir.path().join("p.toml"),
-        format!(
-            "[source]\norm = \"prisma\"\nurl = \"{u}\"\nmapping = \"{m}\"\n[target]\norm = \"prisma\"\nurl = \"{u}\"\nmapping = \"{m}\"\n",
-            u = db.url,
-            m = pg_schema.display()
-        ),
-    )
-    .unwrap();
-    let o = parity()
-        .arg("--config")
-        .arg(dir.path().join("p.toml"))
-        .arg("--out")
-        .arg(dir.path().join("o3"))
-        .arg("check")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("is for postgresql"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-struct Run {
-    code: i32,
-    stderr: String,
-    out: PathBuf,
-}
-
-impl Run {
-    fn csv(&self, name: &str) -> Vec<BTreeMap<String, String>> {
-        read_csv(&self.out.join(name))
-    }
-    fn report(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.out.join("report.json")).unwrap()).unwrap()
-    }
-}
-
-fn backup(out: &Path, args: &[&str]) -> Run {
-    let o = parity()
-        .arg("--out")
-        .arg(out)
-        .arg("backup")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        out: out.to_path_buf(),
-    }
+    let db = TempDb::mariadb("mbad").create();
+    let dir = tempfile::tempdir().unwrap();
+    let pg = config::prisma_schema(Backend::Postgres);
+    let cfg = check::prisma_both(dir.path(), &pg, [&db.url, &db.url], "");
+    let o = crate::support::check(&cfg, &dir.path().join("o3"), &[]);
+    o.expect(2);
+    assert!(o.stderr.contains("is for postgresql"), "{}", o.stderr);
 }
 
 /// `mariadb-dump --single-transaction` of `from` restored into `into`.
-fn dump_and_restore(from: &MyDb, into: &MyDb, dir: &Path) {
-    let server = my_server();
+fn dump_and_restore(from: &TempDb, into: &TempDb, dir: &Path) {
+    let server = MARIADB.server();
     let rest = server.trim_start_matches("mysql://");
     let (user, hostport) = rest.split_once('@').unwrap_or(("root", rest));
     let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
-    let conn = |c: &mut std::process::Command| {
+    let client = |program: &str| {
+        let mut c = std::process::Command::new(program);
         c.args(["--protocol=tcp", "-h", host, "-P", port, "-u", user]);
+        c
     };
     let dump = dir.join(format!("{}.sql", from.name));
-    let mut c = std::process::Command::new("mariadb-dump");
-    conn(&mut c);
-    let o = c
-        .args([
-            "--single-transaction",
-            "--triggers",
-            "--routines",
-            "--hex-blob",
-        ])
-        .arg(&from.name)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "mariadb-dump: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    std::fs::write(&dump, &o.stdout).unwrap();
-    let mut c = std::process::Command::new("mariadb");
-    conn(&mut c);
-    let o = c
-        .arg(&into.name)
-        .stdin(std::fs::File::open(&dump).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "restore: {}",
-        String::from_utf8_lossy(&o.stderr)
+    let mut c = client("mariadb-dump");
+    c.args([
+        "--single-transaction",
+        "--triggers",
+        "--routines",
+        "--hex-blob",
+    ]);
+    std::fs::write(&dump, tool(c.arg(&from.name)).stdout).unwrap();
+    tool(
+        client("mariadb")
+            .arg(&into.name)
+            .stdin(std::fs::File::open(&dump).unwrap()),
     );
 }
 
 #[test]
 fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found() {
-    let src = MyDb::new("mbk");
-    seed(&src.url, 1500, None);
+    let (src, _) = TempDb::seeded(MARIADB, "mbk", 1500, None);
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m.parity");
-    let o = parity()
-        .args([
-            "manifest",
-            "--url",
-            &src.url,
-            "--chunk-rows",
-            "400",
-            "--row-hashes",
-            "--manifest",
-        ])
+    let manifest = parity()
+        .args(["manifest", "--url", &src.url])
+        .words("--chunk-rows 400 --row-hashes --manifest")
         .arg(&m)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let restored = MyDb::new("mrs").create();
+        .run();
+    manifest.expect(0);
+    let restored = TempDb::mariadb("mrs").create();
     dump_and_restore(&src, &restored, dir.path());
     let m_arg = m.to_str().unwrap();
+    let manifest_args = ["--manifest", m_arg, "--target", &restored.url];
+    let against_manifest = |out: &str| backup(&dir.path().join(out), &manifest_args);
 
-    let clean = backup(
-        &dir.path().join("clean"),
-        &["--manifest", m_arg, "--target", &restored.url],
-    );
-    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    let clean = against_manifest("clean");
+    clean.expect(0);
     // The report says what the proof rests on (binary logging is off here,
     // or the position to compare with the dump's).
-    let notes = clean.report()["notes"].to_string();
+    let notes = notes(&clean);
     assert!(notes.contains("cannot share a snapshot"), "{notes}");
-    let seqs: Vec<_> = clean
-        .csv("catalog.csv")
-        .into_iter()
-        .filter(|r| r["kind"] == "sequence_value")
-        .collect();
-    assert!(
-        seqs.iter()
-            .any(|r| r["object"] == "transactions.auto_increment" && r["finding"] == "ok"),
-        "{seqs:?}"
-    );
-    let live = backup(
-        &dir.path().join("live"),
-        &["--source", &src.url, "--target", &restored.url],
-    );
-    assert_eq!(live.code, 0, "{}", live.stderr);
+    clean.expect_finding("sequence_value", "transactions.auto_increment", "ok");
+    let live = ["--source", &src.url, "--target", &restored.url];
+    backup(&dir.path().join("live"), &live).expect(0);
 
     // An AUTO_INCREMENT ahead of the manifest passes; a deleted row, a
     // changed value and a dropped index are each named.
@@ -708,33 +233,19 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
         "INSERT INTO items (sku, name, price, stock, active) VALUES ('zz-new', 'x', 1.00, 1, 1); \
          DELETE FROM items WHERE sku = 'zz-new';",
     );
-    let ahead = backup(
-        &dir.path().join("ahead"),
-        &["--manifest", m_arg, "--target", &restored.url],
-    );
-    assert_eq!(ahead.code, 0, "{}", ahead.stderr);
-    assert!(
-        ahead
-            .csv("catalog.csv")
-            .iter()
-            .any(|r| r["object"] == "items.auto_increment" && r["finding"] == "ahead")
-    );
+    let ahead = against_manifest("ahead");
+    ahead.expect(0);
+    ahead.expect_finding("sequence_value", "items.auto_increment", "ahead");
     restored.exec(
         "DELETE FROM transactions WHERE id = 17; UPDATE transactions SET amount = amount + 1 WHERE id = 23; \
          DROP INDEX bikes_brand_serial_number_key ON bikes;",
     );
-    let bad = backup(
-        &dir.path().join("bad"),
-        &["--manifest", m_arg, "--target", &restored.url],
+    let bad = against_manifest("bad");
+    bad.expect(1);
+    bad.expect_table(
+        "transactions",
+        &[("missing_in_target", "1"), ("different", "1")],
     );
-    assert_eq!(bad.code, 1, "{}", bad.stderr);
-    let t = bad
-        .csv("parity.csv")
-        .into_iter()
-        .find(|r| r["source_table"] == "transactions")
-        .unwrap();
-    assert_eq!(t["missing_in_target"], "1", "{t:?}");
-    assert_eq!(t["different"], "1", "{t:?}");
     let keys: BTreeSet<String> = bad
         .csv("differences.csv")
         .into_iter()
@@ -742,81 +253,41 @@ fn mariadb_backup_round_trip_through_mariadb_dump_is_proven_and_tampering_found(
         .collect();
     assert_eq!(
         keys,
-        ["{\"id\":17}", "{\"id\":23}"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        BTreeSet::from([17, 23].map(|id| format!("{{\"id\":{id}}}")))
     );
-    let catalog = bad.csv("catalog.csv");
-    assert!(
-        catalog.iter().any(|r| r["kind"] == "index"
-            && r["object"] == "bikes.bikes_brand_serial_number_key"
-            && r["finding"] == "missing_in_target"),
-        "{catalog:?}"
+    bad.expect_finding(
+        "index",
+        "bikes.bikes_brand_serial_number_key",
+        "missing_in_target",
     );
 }
 
 /// `CHECKSUM TABLE` of the tables a write operation touches.
-fn checksums(db: &MyDb) -> Vec<(String, Option<i64>)> {
-    let url = db.url.clone();
-    block_on(async move {
-        let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
-        let rows: Vec<(String, Option<i64>)> =
-            sqlx::query_as("CHECKSUM TABLE repairs, `_ItemToRepair`, items")
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
-        rows
-    })
+fn checksums(db: &TempDb) -> Vec<Vec<Option<String>>> {
+    db.query("CHECKSUM TABLE repairs, `_ItemToRepair`, items")
 }
 
 #[test]
 fn mariadb_timing_runs_the_captured_operations_and_rolls_writes_back() {
-    let db = MyDb::new("mtime");
-    seed(&db.url, 800, None);
+    let (db, _) = TempDb::seeded(MARIADB, "mtime", 800, None);
     let before = checksums(&db);
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = parity()
-        .current_dir(root())
-        .env("DATABASE_URL", &db.url)
-        .args(["--config", "fixtures/bikeshop/mariadb/parity.toml", "--out"])
-        .arg(&out)
-        .args(["timing", "--iterations", "6", "--warmup", "1", "--explain"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "exit {:?}: {stderr}",
-        o.status.code()
+    let o = fixture_run(
+        &db,
+        dir.path(),
+        "timing --iterations 6 --warmup 1 --explain",
     );
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    o.expect_verdict();
+    let report = o.report();
     let ops = report["timing"]["operations"].as_array().unwrap();
     let names: BTreeSet<&str> = ops
         .iter()
         .map(|o| o["operation"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "find-user-by-email",
-            "list-customer-bikes",
-            "list-customer-bikes-with-repairs",
-            "create-repair-with-items",
-            "customer-transaction-total",
-            "monthly-revenue-report"
-        ]
-        .into_iter()
-        .collect()
-    );
+    assert_eq!(names, BTreeSet::from(crate::timing::SHIPPED));
     for op in ops {
         // Both ORMs' SQL return the same rows (speed is not asserted).
-        assert!(
-            op["verdict"] != "mismatch" && op["verdict"] != "error",
-            "{op}"
-        );
+        assert_rows_agree(op);
         assert_eq!(op["source"]["n"], 6, "{op}");
     }
     assert_eq!(
@@ -828,65 +299,32 @@ fn mariadb_timing_runs_the_captured_operations_and_rolls_writes_back() {
 
 #[test]
 fn mariadb_timing_finds_a_mismatch() {
-    let db = MyDb::new("mmis");
-    seed(&db.url, 400, None);
+    let (db, _) = TempDb::seeded(MARIADB, "mmis", 400, None);
     let dir = tempfile::tempdir().unwrap();
     // The Drizzle side loses its WHERE term: other customers' bikes.
-    let text =
-        std::fs::read_to_string(root().join("queries/mariadb/bike/list-customer-bikes.toml"))
-            .unwrap();
-    let edited = text.replace(
-        "where `bikes`.`customer_id` = ? order by",
-        "where `bikes`.`customer_id` >= ? order by",
-    );
-    assert_ne!(edited, text);
-    let q = dir.path().join("queries");
-    std::fs::create_dir_all(&q).unwrap();
-    std::fs::write(q.join("list-customer-bikes.toml"), edited).unwrap();
-    let out = dir.path().join("out");
-    let o = parity()
-        .current_dir(root())
-        .env("DATABASE_URL", &db.url)
-        .args(["--config", "fixtures/bikeshop/mariadb/parity.toml", "--out"])
-        .arg(&out)
-        .args(["timing", "--iterations", "4", "--warmup", "1", "--queries"])
-        .arg(&q)
-        .output()
-        .unwrap();
+    let q = crate::timing::edited_op(dir.path(), "mariadb/bike/list-customer-bikes.toml", &|t| {
+        t.replace(
+            "where `bikes`.`customer_id` = ? order by",
+            "where `bikes`.`customer_id` >= ? order by",
+        )
+    });
+    let args = format!("timing --iterations 4 --warmup 1 --queries {}", q.display());
+    let o = fixture_run(&db, &dir.path().join("out"), &args);
     assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        o.expect(1).operation("list-customer-bikes")["verdict"],
+        "mismatch"
     );
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["timing"]["operations"][0]["verdict"], "mismatch");
 }
 
 #[test]
 fn mariadb_run_gates_each_repository() {
-    let db = MyDb::new("mrun");
-    seed(&db.url, 600, None);
+    let (db, _) = TempDb::seeded(MARIADB, "mrun", 600, None);
     let dir = tempfile::tempdir().unwrap();
-    let o = parity()
-        .current_dir(root())
-        .env("DATABASE_URL", &db.url)
-        .args(["--config", "fixtures/bikeshop/mariadb/parity.toml", "--out"])
-        .arg(dir.path())
-        .args(["run", "--repository", "bike"])
-        .env("PARITY_ITERATIONS", "4")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(
-        stdout.contains("bike (drizzle_bike_repo)") && stdout.contains("READY"),
-        "{stdout}"
-    );
+    let mut cmd = parity();
+    cmd.env("PARITY_ITERATIONS", "4")
+        .fixture(MARIADB, &db.url)
+        .out(dir.path());
+    let o = cmd.words("run --repository bike").run();
+    o.expect(0);
+    assert_contains(&o.stdout, &["bike (drizzle_bike_repo)", "READY"]);
 }

@@ -7,161 +7,28 @@
 //! transactions per script, call identical-cost operations `same` and an
 //! operation whose Drizzle SQL lost its index `slower`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use parity::timing::ops::{self, Operation, ParamRef, Piece};
 use serde_json::Value;
-use sqlx::{Connection, Row};
 
-use crate::support::{self, block_on, parity};
+use crate::support::cluster::Cluster;
+use crate::support::{TempDb, config, parity, promtool_check_metrics, root, seed};
 
-/// A PostgreSQL cluster of our own, stopped and removed on drop.
-pub struct Cluster {
-    pub dir: tempfile::TempDir,
-    pub port: u16,
-    bin: PathBuf,
-}
-
-fn pg_bin() -> PathBuf {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
-        .unwrap_or_default();
-    found.retain(|p| p.join("initdb").exists());
-    found.sort();
-    found.pop().expect(
+/// A private cluster with pg_stat_statements preloaded.
+fn cluster() -> Cluster {
+    let settings = [
+        "shared_preload_libraries=pg_stat_statements",
+        "compute_query_id=on",
+        "pg_stat_statements.track=top",
+        "shared_buffers=32MB",
+        "max_connections=30",
+        "synchronous_commit=off",
+    ];
+    Cluster::start(&settings).expect(
         "no initdb under /usr/lib/postgresql/*/bin; run scripts/services.sh to install PostgreSQL",
     )
-}
-
-fn is_root() -> bool {
-    String::from_utf8_lossy(&Command::new("id").arg("-u").output().unwrap().stdout).trim() == "0"
-}
-
-/// Runs a server binary, as the `postgres` user when we are root
-/// (initdb and postgres refuse root).
-fn as_pg(bin: &Path, args: &[&str]) -> std::process::Output {
-    let out = if is_root() {
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(bin)
-            .args(args)
-            .output()
-    } else {
-        Command::new(bin).args(args).output()
-    }
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{} {args:?} failed: {}{}",
-        bin.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-impl Cluster {
-    pub fn start() -> Cluster {
-        let bin = pg_bin();
-        let dir = tempfile::tempdir().unwrap();
-        if is_root() {
-            let st = Command::new("chown")
-                .args(["-R", "postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(st.success());
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let data = dir.path().join("data");
-        as_pg(
-            &bin.join("initdb"),
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-        );
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements \
-             -c compute_query_id=on -c pg_stat_statements.track=top -c shared_buffers=32MB -c max_connections=30 \
-             -c fsync=off -c synchronous_commit=off",
-            dir.path().display()
-        );
-        as_pg(
-            &bin.join("pg_ctl"),
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-o",
-                &opts,
-                "-l",
-                dir.path().join("server.log").to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-        Cluster { dir, port, bin }
-    }
-
-    pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    pub fn exec(&self, db: &str, sql: &str) {
-        let url = self.url(db);
-        let sql = sql.to_string();
-        block_on(async move {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
-        });
-    }
-
-    pub fn text(&self, db: &str, sql: &str) -> Vec<String> {
-        let url = self.url(db);
-        let sql = sql.to_string();
-        block_on(async move {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(&sql)
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    r.try_get::<Option<String>, _>(0)
-                        .unwrap()
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let pg_ctl = self.bin.join("pg_ctl");
-        let args = ["-D", data.to_str().unwrap(), "-m", "immediate", "stop"];
-        let _ = if is_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&pg_ctl)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&pg_ctl).args(args).output()
-        };
-    }
 }
 
 fn quote(v: &str) -> String {
@@ -228,7 +95,7 @@ fn build_scripts(cluster: &Cluster, db: &str, ops: &[Operation], dir: &Path) -> 
         let Some(ops::ParamSource::Query(q)) = &op.params else {
             panic!("{}: the replay samples params_from", op.id());
         };
-        let row = cluster.text(
+        let row = cluster.column(
             db,
             &format!("SELECT row_to_json(t)::text FROM ({q}) t LIMIT 1"),
         );
@@ -264,7 +131,7 @@ fn build_scripts(cluster: &Cluster, db: &str, ops: &[Operation], dir: &Path) -> 
                                     lit.push_str(&quote(&value(i + 1)));
                                 }
                                 Piece::List { stmt, column } => {
-                                    let values = cluster.text(
+                                    let values = cluster.column(
                                         db,
                                         &format!(
                                             "SELECT (t.\"{column}\")::text FROM ({}) t",
@@ -303,11 +170,8 @@ fn build_scripts(cluster: &Cluster, db: &str, ops: &[Operation], dir: &Path) -> 
     Scripts { files, vars }
 }
 
-/// Runs pgbench, `per_client` transactions on each of 2 clients in one
-/// thread; returns transactions per script, in script order. (pgbench 15's
-/// threads add to the per-script counts without a lock, so with `-j 2` one
-/// can come out a transaction short of what the server ran.)
-fn pgbench(cluster: &Cluster, db: &str, scripts: &Scripts, per_client: u32) -> Vec<u64> {
+/// `pgbench` against `db` as `user`, with the scripts' variables.
+fn pgbench_cmd(cluster: &Cluster, db: &str, user: &str, scripts: &Scripts) -> Command {
     let mut cmd = Command::new("pgbench");
     cmd.args([
         "-h",
@@ -315,35 +179,43 @@ fn pgbench(cluster: &Cluster, db: &str, scripts: &Scripts, per_client: u32) -> V
         "-p",
         &cluster.port.to_string(),
         "-U",
-        "postgres",
-    ])
-    .args([
+        user,
         "-n",
         "-M",
         "extended",
-        "-c",
-        "2",
-        "-j",
-        "1",
-        "-t",
-        &per_client.to_string(),
     ]);
     for (k, v) in &scripts.vars {
         cmd.arg("-D").arg(format!("{k}={v}"));
     }
-    for (f, w, _, _) in &scripts.files {
-        cmd.arg("-f").arg(format!("{}@{w}", f.display()));
-    }
-    cmd.arg(db);
+    cmd.env("PGDATABASE", db);
+    cmd
+}
+
+/// Runs a pgbench command; its stdout.
+fn pgbench_run(cmd: &mut Command) -> String {
     let out = cmd
         .output()
         .expect("pgbench (postgresql-contrib) is installed");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
-        "pgbench failed: {text}{}",
+        "{cmd:?}: {text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    text
+}
+
+/// Runs pgbench, `per_client` transactions on each of 2 clients in one
+/// thread; returns transactions per script, in script order. (pgbench 15's
+/// threads add to the per-script counts without a lock, so with `-j 2` one
+/// can come out a transaction short of what the server ran.)
+fn pgbench(cluster: &Cluster, db: &str, scripts: &Scripts, per_client: u32) -> Vec<u64> {
+    let mut cmd = pgbench_cmd(cluster, db, "postgres", scripts);
+    cmd.args(["-c", "2", "-j", "1", "-t", &per_client.to_string()]);
+    for (f, w, _, _) in &scripts.files {
+        cmd.arg("-f").arg(format!("{}@{w}", f.display()));
+    }
+    let text = pgbench_run(&mut cmd);
     assert!(
         text.contains("number of failed transactions: 0"),
         "pgbench had failures: {text}"
@@ -364,9 +236,10 @@ fn pgbench(cluster: &Cluster, db: &str, scripts: &Scripts, per_client: u32) -> V
         }
     }
     assert_eq!(counts.len(), scripts.files.len(), "pgbench output: {text}");
+    let total = 2 * per_client as u64;
     assert_eq!(
         counts.iter().sum::<u64>(),
-        2 * per_client as u64,
+        total,
         "pgbench's per-script counts add up: {text}"
     );
     counts
@@ -382,27 +255,11 @@ fn pgbench_as(
     scripts: &Scripts,
     transactions: u32,
 ) -> u64 {
-    let mut cmd = Command::new("pgbench");
-    cmd.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &cluster.port.to_string(),
-        "-U",
-        user,
-    ])
-    .args(["-n", "-M", "extended", "-t", &transactions.to_string()]);
-    for (k, v) in &scripts.vars {
-        cmd.arg("-D").arg(format!("{k}={v}"));
-    }
-    cmd.arg("-f").arg(file).arg(db);
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "pgbench as {user}: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut cmd = pgbench_cmd(cluster, db, user, scripts);
+    cmd.args(["-t", &transactions.to_string()])
+        .arg("-f")
+        .arg(file);
+    let text = pgbench_run(&mut cmd);
     let line = text
         .lines()
         .find_map(|l| l.strip_prefix("number of transactions actually processed: "))
@@ -410,13 +267,14 @@ fn pgbench_as(
     line.split('/').next().unwrap().trim().parse().unwrap()
 }
 
-/// The shipped PostgreSQL read operations, plus one whose Drizzle SQL needs
-/// an index on lower(email) that the test drops.
+/// The shipped PostgreSQL read operations, plus two of a `customer`
+/// repository: one whose Drizzle SQL needs an index on lower(email) that
+/// the test drops.
 fn replay_queries(dir: &Path) -> PathBuf {
     let q = dir.join("queries");
     for repo in ["bike", "user", "transaction"] {
         std::fs::create_dir_all(q.join(repo)).unwrap();
-        for e in std::fs::read_dir(support::root().join("queries").join(repo)).unwrap() {
+        for e in std::fs::read_dir(root().join("queries").join(repo)).unwrap() {
             let p = e.unwrap().path();
             let op = ops::load_file(&p).unwrap();
             if !op.writes {
@@ -424,72 +282,49 @@ fn replay_queries(dir: &Path) -> PathBuf {
             }
         }
     }
-    std::fs::create_dir_all(q.join("customer")).unwrap();
-    std::fs::write(
-        q.join("customer/find-customer-by-email.toml"),
-        r#"name = "find-customer-by-email"
-repository = "customer"
-description = "A customer by e-mail: Prisma's findUnique against a case-insensitive Drizzle lookup that needs an index on lower(email)."
-dialect = "postgresql"
-params_from = "SELECT email FROM customers ORDER BY id DESC LIMIT 1"
-
-[source]
-orm = "prisma"
-statements = ["SELECT \"public\".\"customers\".\"id\", \"public\".\"customers\".\"email\" FROM \"public\".\"customers\" WHERE (\"public\".\"customers\".\"email\" = $1 AND 1=1) LIMIT $2 OFFSET $3"]
-params = ["email", 1, 0]
-
-[target]
-orm = "drizzle"
-statements = ["select \"id\", \"email\" from \"customers\" where lower(\"customers\".\"email\") = lower($1) limit $2"]
-params = ["email", 1]
-"#,
-    )
-    .unwrap();
-    // Identical cost, told apart by the order of the selected columns.
-    std::fs::write(
-        q.join("customer/find-customer-by-id.toml"),
-        r#"name = "find-customer-by-id"
-repository = "customer"
-description = "A customer by id: the same index lookup on both sides."
-dialect = "postgresql"
-params_from = "SELECT id FROM customers ORDER BY id LIMIT 1 OFFSET 7"
-
-[source]
-orm = "prisma"
-statements = ["SELECT \"public\".\"customers\".\"id\", \"public\".\"customers\".\"email\" FROM \"public\".\"customers\" WHERE \"public\".\"customers\".\"id\" = $1 LIMIT $2"]
-params = ["id", 1]
-
-[target]
-orm = "drizzle"
-statements = ["select \"email\", \"id\" from \"customers\" where \"customers\".\"id\" = $1 limit $2"]
-params = ["id", 1]
-"#,
-    )
-    .unwrap();
+    // The two customer operations (tests/observe/customer/): one whose
+    // Drizzle SQL needs an index on lower(email), one of identical cost,
+    // told apart by the order of the selected columns.
+    let customer = q.join("customer");
+    std::fs::create_dir_all(&customer).unwrap();
+    for e in std::fs::read_dir(root().join("tests/observe/customer")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, customer.join(p.file_name().unwrap())).unwrap();
+    }
     q
 }
 
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .map(String::from)
-                .zip(rec.iter().map(String::from))
-                .collect()
-        })
-        .collect()
+/// `parity observe --url URL --save FILE`: the statistics before traffic.
+fn save(url: &str, file: &Path) {
+    parity()
+        .args(["observe", "--url", url, "--save"])
+        .arg(file)
+        .run()
+        .expect(0);
+}
+
+/// `parity observe --url URL --since BEFORE --queries QUERIES --out OUT ARGS`.
+fn observe(
+    url: &str,
+    before: &Path,
+    queries: &Path,
+    out: &Path,
+    args: &[&str],
+) -> crate::support::Run {
+    let mut cmd = parity();
+    cmd.args(["observe", "--url", url, "--since"])
+        .arg(before)
+        .arg("--queries")
+        .arg(queries);
+    cmd.out(out).args(args).run()
 }
 
 #[test]
 fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
-    let cluster = Cluster::start();
+    let cluster = cluster();
     cluster.exec("postgres", "CREATE DATABASE shop");
     let url = cluster.url("shop");
-    support::seed(&url, 10_000, None);
+    seed(&url, 10_000, None);
     cluster.exec(
         "shop",
         "CREATE EXTENSION pg_stat_statements; ANALYZE; \
@@ -502,59 +337,34 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
     let scripts = build_scripts(&cluster, "shop", &ops, &tmp);
 
     let before = tmp.join("before.json");
-    let out = parity()
-        .args(["observe", "--url", &url, "--save"])
-        .arg(&before)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    save(&url, &before);
     let started = std::time::Instant::now();
     let counts = pgbench(&cluster, "shop", &scripts, 3000);
     println!("pgbench: {:.1} s", started.elapsed().as_secs_f64());
 
     // A staging result of `parity timing` for one operation, shown beside.
-    let staging = tmp.join("staging.json");
-    std::fs::write(
-        &staging,
+    let staging = config::file(
+        &tmp,
+        "staging.json",
         r#"{"timing": {"operations": [{"repository": "user", "operation": "find-user-by-email",
             "comparison": {"ratio_p50": 0.97, "ratio_p95": 1.0, "ci_low": 0.9, "ci_high": 1.05}, "verdict": "same"}]}}"#,
-    )
-    .unwrap();
-    let reports = tmp.join("reports");
+    );
     let prom = tmp.join("observe.prom");
-    let out = parity()
-        // The replayed statements take 10–50 µs: on a shared CI machine a
-        // margin of 25% keeps scheduling noise from deciding `same` (the
-        // slowed operation is over 10× slower).
-        .args([
-            "observe",
-            "--url",
-            &url,
-            "--min-calls",
-            "20",
-            "--max-slowdown",
-            "0.25",
-            "--since",
-        ])
-        .arg(&before)
-        .arg("--queries")
-        .arg(&queries)
-        .arg("--out")
-        .arg(&reports)
-        .arg("--prometheus")
-        .arg(&prom)
-        .arg("--staging")
-        .arg(&staging)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    // The replayed statements take 10–50 µs: on a shared CI machine a
+    // margin of 25% keeps scheduling noise from deciding `same` (the
+    // slowed operation is over 10× slower).
+    let (prom_arg, staging_arg) = (prom.to_str().unwrap(), staging.to_str().unwrap());
+    let args = [
+        "--min-calls",
+        "20",
+        "--max-slowdown",
+        "0.25",
+        "--prometheus",
+        prom_arg,
+        "--staging",
+        staging_arg,
+    ];
+    let o = observe(&url, &before, &queries, &tmp.join("reports"), &args);
     // The report the coordinator asked for: the observe output of this traffic.
     println!("pgbench transactions per script:");
     for ((f, w, id, side), n) in scripts.files.iter().zip(&counts) {
@@ -563,14 +373,14 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
             f.file_name().unwrap().to_string_lossy()
         );
     }
-    println!("{stdout}{stderr}");
+    println!("{}{}", o.stdout, o.stderr);
     assert_eq!(
-        out.status.code(),
-        Some(1),
-        "one operation is slower: {stdout}{stderr}"
+        o.code, 1,
+        "one operation is slower: {}{}",
+        o.stdout, o.stderr
     );
 
-    let rows = csv_rows(&reports.join("observe.csv"));
+    let rows = o.csv("observe.csv");
     assert_eq!(rows.len(), 2 * ops.len());
     let row = |id: &str, side: &str| {
         let (repo, name) = id.split_once('/').unwrap();
@@ -589,14 +399,13 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
                 "drizzle"
             }
         );
-        if r["verdict"] == "indistinguishable" {
-            continue;
+        if r["verdict"] != "indistinguishable" {
+            assert_eq!(
+                calls(id, side),
+                *n,
+                "{id} {side}: observe's calls against pgbench's transactions"
+            );
         }
-        assert_eq!(
-            calls(id, side),
-            *n,
-            "{id} {side}: observe's calls against pgbench's transactions"
-        );
     }
     // The shipped monthly report's two forms are one query tree
     // ($1::timestamp against an inferred timestamp, GROUP BY 1 against the
@@ -604,10 +413,8 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
     // cannot be split, only their sum is exact.
     let monthly = "transaction/monthly-revenue-report";
     assert_eq!(row(monthly, "source")["verdict"], "indistinguishable");
-    let pgbench_monthly: u64 = scripts
-        .files
-        .iter()
-        .zip(&counts)
+    let per_script = scripts.files.iter().zip(&counts);
+    let pgbench_monthly: u64 = per_script
         .filter(|((_, _, id, _), _)| id == monthly)
         .map(|(_, n)| n)
         .sum();
@@ -615,10 +422,7 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
         calls(monthly, "source") + calls(monthly, "target"),
         pgbench_monthly
     );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
-            .unwrap();
-    let obs = &json["observe"];
+    let obs = &o.report()["observe"];
     assert_eq!(
         obs["unmatched_count"], 0,
         "every statement attributed: {obs:#}"
@@ -631,24 +435,22 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
     };
     assert_eq!(verdict("find-customer-by-email"), "slower");
     for same in ["find-user-by-email", "find-customer-by-id"] {
-        assert_eq!(verdict(same), "same", "{same}: {stdout}");
+        assert_eq!(verdict(same), "same", "{same}: {}", o.stdout);
     }
 
     let user = row("user/find-user-by-email", "target");
-    assert_eq!(
-        (
-            user["staging_ratio_p50"].as_str(),
-            user["staging_verdict"].as_str()
-        ),
-        ("0.9700", "same")
+    let staged = (
+        user["staging_ratio_p50"].as_str(),
+        user["staging_verdict"].as_str(),
     );
-    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert_eq!(staged, ("0.9700", "same"));
+    let junit = o.text("junit.xml");
     assert!(
         junit.contains("name=\"observe find-customer-by-email\""),
         "{junit}"
     );
     assert!(junit.contains("target slower: production mean"), "{junit}");
-    let html = std::fs::read_to_string(reports.join("report.html")).unwrap();
+    let html = o.text("report.html");
     assert!(html.contains("<table id=\"observe\">"), "{html}");
     assert!(
         html.contains("<td class=\"n\">0.97</td><td>same</td>"),
@@ -671,19 +473,13 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
          GRANT SELECT ON ALL TABLES IN SCHEMA public TO prisma_app, drizzle_app;",
     );
     let before_roles = tmp.join("before-roles.json");
-    let out = parity()
-        .args(["observe", "--url", &url, "--save"])
-        .arg(&before_roles)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    save(&url, &before_roles);
     let script = |side: &str| {
-        let (f, ..) = scripts
+        let found = scripts
             .files
             .iter()
-            .find(|(_, _, id, s)| id == monthly && *s == side)
-            .unwrap();
-        f.clone()
+            .find(|(_, _, id, s)| id == monthly && *s == side);
+        found.unwrap().0.clone()
     };
     let prisma_calls = pgbench_as(
         &cluster,
@@ -701,69 +497,54 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
         &scripts,
         10,
     );
-    let reports_roles = tmp.join("reports-roles");
-    let out = parity()
-        .args(["observe", "--url", &url, "--min-calls", "5", "--since"])
-        .arg(&before_roles)
-        .arg("--queries")
-        .arg(&queries)
-        .args(["--operations", "monthly-revenue-report"])
-        .args([
-            "--source-role",
-            "prisma_app",
-            "--target-role",
-            "drizzle_app",
-            "--out",
-        ])
-        .arg(&reports_roles)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("with a role per ORM:\n{stdout}");
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{stdout}"
+    let roles = "--min-calls 5 --operations monthly-revenue-report --source-role prisma_app --target-role drizzle_app";
+    let roles: Vec<&str> = roles.split(' ').collect();
+    let o = observe(
+        &url,
+        &before_roles,
+        &queries,
+        &tmp.join("reports-roles"),
+        &roles,
     );
-    let rows = csv_rows(&reports_roles.join("observe.csv"));
+    println!("with a role per ORM:\n{}", o.stdout);
+    o.expect_verdict();
+    let rows = o.csv("observe.csv");
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0]["calls"], prisma_calls.to_string(), "{stdout}");
-    assert_eq!(rows[1]["calls"], drizzle_calls.to_string(), "{stdout}");
-    assert_ne!(rows[0]["verdict"], "indistinguishable", "{stdout}");
+    assert_eq!(rows[0]["calls"], prisma_calls.to_string(), "{}", o.stdout);
+    assert_eq!(rows[1]["calls"], drizzle_calls.to_string(), "{}", o.stdout);
+    assert_ne!(rows[0]["verdict"], "indistinguishable", "{}", o.stdout);
 
     // A statement no operation file has is reported, over any share.
     let before2 = tmp.join("before2.json");
-    let out = parity()
-        .args(["observe", "--url", &url, "--save"])
-        .arg(&before2)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    save(&url, &before2);
     for _ in 0..5 {
         cluster.exec("shop", "SELECT count(*) FROM bikes WHERE color = 'red'");
     }
-    let reports2 = tmp.join("reports2");
-    let out = parity()
-        .args(["observe", "--url", &url, "--min-share", "0", "--since"])
-        .arg(&before2)
-        .arg("--queries")
-        .arg(&queries)
-        .arg("--out")
-        .arg(&reports2)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let unmatched = csv_rows(&reports2.join("observe-unmatched.csv"));
+    let o = observe(
+        &url,
+        &before2,
+        &queries,
+        &tmp.join("reports2"),
+        &["--min-share", "0"],
+    );
+    o.expect(0);
+    let unmatched = o.csv("observe-unmatched.csv");
     let row = unmatched
         .iter()
         .find(|r| r["query"].contains("color"))
         .unwrap_or_else(|| panic!("the new query shape is listed: {unmatched:?}"));
-    assert_eq!(row["kind"], "query");
-    assert_eq!(row["calls"], "5");
-    assert!(stderr.contains("unmatched statement (5 calls"), "{stderr}");
-    let html = std::fs::read_to_string(reports2.join("report.html")).unwrap();
+    assert_eq!(
+        (row["kind"].as_str(), row["calls"].as_str()),
+        ("query", "5")
+    );
+    assert!(
+        o.stderr.contains("unmatched statement (5 calls"),
+        "{}",
+        o.stderr
+    );
+    let html = o.text("report.html");
     assert!(html.contains("Production traffic (observe)") && html.contains("color"));
-    let csv = std::fs::read_to_string(reports2.join("observe.csv")).unwrap();
+    let csv = o.text("observe.csv");
     assert!(csv.starts_with(
         "repository,operation,side,orm,calls,mean_ms,stddev_ms,rows_per_call,shared_blks_hit,shared_blks_read,ratio,ci_low,ci_high,verdict,"
     ));
@@ -775,99 +556,50 @@ fn observe_attributes_pgbench_traffic_per_operation_and_orm() {
 
 #[test]
 fn observe_for_a_window_without_traffic_gives_no_verdict() {
-    let cluster = Cluster::start();
+    let cluster = cluster();
     cluster.exec("postgres", "CREATE DATABASE quiet");
     cluster.exec(
         "quiet",
         "CREATE EXTENSION pg_stat_statements; CREATE TABLE users (id int, email text)",
     );
     let tmp = cluster.dir.path().to_path_buf();
-    let out = parity()
-        .args([
-            "observe",
-            "--url",
-            &cluster.url("quiet"),
-            "--for",
-            "1s",
-            "--queries",
-        ])
-        .arg(support::root().join("queries/user"))
-        .arg("--out")
-        .arg(tmp.join("r"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("user/find-user-by-email"), "{stdout}");
-    assert!(stdout.contains("not_enough_traffic"), "{stdout}");
+    let mut cmd = parity();
+    cmd.args([
+        "observe",
+        "--url",
+        &cluster.url("quiet"),
+        "--for",
+        "1s",
+        "--queries",
+    ])
+    .arg(root().join("queries/user"));
+    let o = cmd.out(tmp.join("r")).run();
+    o.expect(0);
+    assert!(o.stdout.contains("user/find-user-by-email"), "{}", o.stdout);
+    assert!(o.stdout.contains("not_enough_traffic"), "{}", o.stdout);
 
     // Preloaded, but the extension was never created in this database.
     cluster.exec("postgres", "CREATE DATABASE bare");
-    let out = parity()
+    let o = parity()
         .args(["observe", "--url", &cluster.url("bare"), "--for", "1s"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains(
-            "loaded but not installed in database bare: run CREATE EXTENSION pg_stat_statements;"
-        ),
-        "{stderr}"
-    );
+        .run();
+    o.expect_one_line_error(&[
+        "loaded but not installed in database bare: run CREATE EXTENSION pg_stat_statements;",
+    ]);
 }
 
 #[test]
 fn a_database_without_pg_stat_statements_gets_one_line_saying_how_to_enable_it() {
     // The shared server has no pg_stat_statements preloaded or installed.
-    let db = support::PgDb::new("observe_nopgss").create();
-    let out = parity()
+    let db = TempDb::pg("observe_nopgss").create();
+    let o = parity()
         .args(["observe", "--url", &db.url, "--for", "1s", "--queries"])
-        .arg(support::root().join("queries"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
-    assert!(
-        stderr.contains("shared_preload_libraries = 'pg_stat_statements'")
-            && stderr.contains("CREATE EXTENSION pg_stat_statements"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("postgres@"), "no full URL: {stderr}");
-}
-
-/// `promtool check metrics` on a file (Debian's `prometheus` package;
-/// scripts/test.sh installs it and sets PARITY_REQUIRE_PROMTOOL).
-pub fn promtool_check_metrics(path: &Path) {
-    let out = match Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::fs::File::open(path).unwrap())
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => {
-            // scripts/test.sh installs promtool and sets this.
-            assert!(
-                std::env::var_os("PARITY_REQUIRE_PROMTOOL").is_none(),
-                "promtool: {e}"
-            );
-            eprintln!(
-                "promtool not installed ({e}): metrics not linted; scripts/test.sh installs it"
-            );
-            return;
-        }
-    };
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(root().join("queries"))
+        .run();
+    let how = [
+        "shared_preload_libraries = 'pg_stat_statements'",
+        "CREATE EXTENSION pg_stat_statements",
+    ];
+    o.expect_one_line_error(&how);
+    assert!(!o.stderr.contains("postgres@"), "no full URL: {}", o.stderr);
 }

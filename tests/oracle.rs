@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{PgDb, parity, root, seed};
+use crate::support::{Backend, TempDb, config, parity, root};
 
 fn node_modules() -> PathBuf {
     let nm = root().join("fixtures/bikeshop/node_modules");
@@ -72,7 +72,11 @@ fn out_dir(schema: &str) -> PathBuf {
 
 /// Runs the oracle, parity and the comparison; panics with the comparison's
 /// output when it finds a failure that is not a documented known one.
-fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path; 2], url: &str) {
+fn oracle_vs_parity(schema: &str, fx: &Path, snapshot: &str, url: &str) {
+    let prisma = &fx.join("prisma/schema.prisma");
+    let drizzle = &fx.join("drizzle/schema.ts");
+    let snapshot = fx.join(format!("drizzle/meta/{snapshot}_snapshot.json"));
+    let mapping = [snapshot.as_path(), &fx.join("drizzle/mapping.json")];
     let nm = node_modules();
     let dir = out_dir(schema);
     let cells = dir.join("cells.json");
@@ -98,34 +102,21 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
     );
     eprint!("{log}");
 
-    let config = dir.join("parity.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nname = \"prisma\"\norm = \"prisma\"\nurl = \"{url}\"\nmapping = \"{}\"\n\n\
-             [target]\nname = \"drizzle\"\norm = \"drizzle\"\nurl = \"{url}\"\nmapping = [\"{}\", \"{}\"]\n\n\
-             # Small chunks: boundaries fall between the tricky text keys (case, accents, emoji).\n\
-             [check]\nchunk_rows = 7\n",
-            s(prisma),
-            s(mapping[0]),
-            s(mapping[1]),
-        ),
-    )
-    .unwrap();
+    // Small chunks: boundaries fall between the tricky text keys (case, accents, emoji).
+    let source = config::side("prisma", "prisma", url, &[prisma.to_path_buf()]);
+    let target = config::side("drizzle", "drizzle", url, &mapping.map(Path::to_path_buf));
+    let config = config::write(&dir, &source, &target, "[check]\nchunk_rows = 7\n");
     let report = dir.join("parity");
     let p = parity()
-        .arg("--config")
-        .arg(&config)
-        .arg("--out")
-        .arg(&report)
-        .args(["check", "--show-values", "--max-differences", "1000000"])
-        .output()
-        .unwrap();
-    let code = p.status.code().unwrap_or(-1);
+        .config(&config)
+        .out(&report)
+        .words("check --show-values --max-differences 1000000")
+        .run();
+    let code = p.code;
     assert!(
         report.join("report.json").exists(),
         "parity check wrote no report.json (exit {code}):\n{}",
-        String::from_utf8_lossy(&p.stderr)
+        p.stderr
     );
 
     let cmp = node(&[
@@ -195,60 +186,49 @@ fn oracle_vs_parity(schema: &str, prisma: &Path, drizzle: &Path, mapping: [&Path
     );
 }
 
-#[test]
-#[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
-fn bikeshop_postgres_agrees_with_the_real_orms() {
-    node_modules();
-    let db = PgDb::new("oracle_bike");
-    seed(&db.url, 40, None);
-    let fx = root().join("fixtures/bikeshop");
+/// A PostgreSQL database filled with tricky values by `fill-pg.mjs`, then
+/// `after` (statements, one at a time); the oracle against parity on it.
+fn postgres_agrees(fixture: &str, snapshot: &str, db: TempDb, after: &[&str]) {
     run_ok(
         "fill-pg.mjs",
         node(&["scripts/oracle/fill-pg.mjs", "--url", &db.url]),
     );
+    after.iter().for_each(|sql| db.exec(sql));
+    let fx = root().join("fixtures").join(fixture);
+    oracle_vs_parity(&format!("{fixture}-pg"), &fx, snapshot, &db.url);
+}
+
+/// An empty PostgreSQL database with `first`, then the fixture's migration, run in it.
+fn migrated(fixture: &str, first: &[&str]) -> TempDb {
+    let db = TempDb::pg(&format!("oracle_{fixture}")).create();
+    first.iter().for_each(|sql| db.exec(sql));
+    let migration = root()
+        .join("fixtures")
+        .join(fixture)
+        .join("prisma/migration.sql");
+    db.exec(&std::fs::read_to_string(migration).unwrap());
+    db
+}
+
+#[test]
+#[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
+fn bikeshop_postgres_agrees_with_the_real_orms() {
+    node_modules();
+    let (db, _) = TempDb::seeded(Backend::Postgres, "oracle_bike", 40, None);
     // What a database migrated ahead of the Prisma schema holds: an enum label
     // Prisma's enum lacks, and a NULL in a column both mappings declare required.
-    db.exec(
-        "ALTER TYPE \"RepairStatus\" ADD VALUE 'on_hold';
-         ALTER TABLE items ALTER COLUMN name DROP NOT NULL;",
-    );
-    db.exec(
-        "UPDATE repairs SET status = 'on_hold' WHERE id IN (SELECT id FROM repairs ORDER BY id LIMIT 2);
-         UPDATE items SET name = NULL WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 2);",
-    );
-    oracle_vs_parity(
-        "bikeshop-pg",
-        &fx.join("prisma/schema.prisma"),
-        &fx.join("drizzle/schema.ts"),
-        [
-            &fx.join("drizzle/meta/0001_snapshot.json"),
-            &fx.join("drizzle/mapping.json"),
-        ],
-        &db.url,
-    );
+    let ahead = "ALTER TYPE \"RepairStatus\" ADD VALUE 'on_hold';
+         ALTER TABLE items ALTER COLUMN name DROP NOT NULL;";
+    let rows = "UPDATE repairs SET status = 'on_hold' WHERE id IN (SELECT id FROM repairs ORDER BY id LIMIT 2);
+         UPDATE items SET name = NULL WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 2);";
+    postgres_agrees("bikeshop", "0001", db, &[ahead, rows]);
 }
 
 #[test]
 #[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
 fn langfuse_postgres_agrees_with_the_real_orms() {
     node_modules();
-    let db = PgDb::new("oracle_langfuse").create();
-    let fx = root().join("fixtures/langfuse");
-    db.exec(&std::fs::read_to_string(fx.join("prisma/migration.sql")).unwrap());
-    run_ok(
-        "fill-pg.mjs",
-        node(&["scripts/oracle/fill-pg.mjs", "--url", &db.url]),
-    );
-    oracle_vs_parity(
-        "langfuse-pg",
-        &fx.join("prisma/schema.prisma"),
-        &fx.join("drizzle/schema.ts"),
-        [
-            &fx.join("drizzle/meta/0000_snapshot.json"),
-            &fx.join("drizzle/mapping.json"),
-        ],
-        &db.url,
-    );
+    postgres_agrees("langfuse", "0000", migrated("langfuse", &[]), &[]);
 }
 
 /// documenso (51 models): Bytes, Decimal, BigInt, enum lists; its indexes need
@@ -257,54 +237,25 @@ fn langfuse_postgres_agrees_with_the_real_orms() {
 #[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
 fn documenso_postgres_agrees_with_the_real_orms() {
     node_modules();
-    let db = PgDb::new("oracle_documenso").create();
-    let fx = root().join("fixtures/documenso");
-    db.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm");
-    db.exec(&std::fs::read_to_string(fx.join("prisma/migration.sql")).unwrap());
-    run_ok(
-        "fill-pg.mjs",
-        node(&["scripts/oracle/fill-pg.mjs", "--url", &db.url]),
-    );
-    oracle_vs_parity(
-        "documenso-pg",
-        &fx.join("prisma/schema.prisma"),
-        &fx.join("drizzle/schema.ts"),
-        [
-            &fx.join("drizzle/meta/0000_snapshot.json"),
-            &fx.join("drizzle/mapping.json"),
-        ],
-        &db.url,
-    );
+    let db = migrated("documenso", &["CREATE EXTENSION IF NOT EXISTS pg_trgm"]);
+    postgres_agrees("documenso", "0000", db, &[]);
 }
 
 #[test]
 #[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
 fn bikeshop_sqlite_agrees_with_the_real_orms() {
     node_modules();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("shop.db");
-    let url = format!("sqlite:{}", file.display());
-    seed(&url, 40, None);
+    let (db, _) = TempDb::seeded(Backend::Sqlite, "shop", 40, None);
     let fx = root().join("fixtures/bikeshop/sqlite");
-    let prisma = fx.join("prisma/schema.prisma");
-    run_ok(
-        "fill-sqlite.mjs",
-        node(&[
-            "scripts/oracle/fill-sqlite.mjs",
-            "--file",
-            &file.display().to_string(),
-            "--prisma",
-            &prisma.display().to_string(),
-        ]),
-    );
-    oracle_vs_parity(
-        "bikeshop-sqlite",
-        &prisma,
-        &fx.join("drizzle/schema.ts"),
-        [
-            &fx.join("drizzle/meta/0001_snapshot.json"),
-            &fx.join("drizzle/mapping.json"),
-        ],
-        &url,
-    );
+    let (file, prisma) = (db.path(), fx.join("prisma/schema.prisma"));
+    let (file, prisma) = (file.to_str().unwrap(), prisma.to_str().unwrap());
+    let fill = [
+        "scripts/oracle/fill-sqlite.mjs",
+        "--file",
+        file,
+        "--prisma",
+        prisma,
+    ];
+    run_ok("fill-sqlite.mjs", node(&fill));
+    oracle_vs_parity("bikeshop-sqlite", &fx, "0001", &db.url);
 }

@@ -2,7 +2,9 @@
 //! the real binary against real PostgreSQL, MariaDB and SQLite databases;
 //! each test creates its own database and drops it. Servers come from
 //! `PARITY_TEST_PG_URL` and `PARITY_TEST_MYSQL_URL` (default: the local
-//! services that `scripts/services.sh` starts).
+//! services that `scripts/services.sh` starts). What the modules share —
+//! running the binary and reading its reports, temporary databases, config
+//! texts, a private PostgreSQL cluster — is in `support/`.
 
 mod backup;
 mod check;

@@ -9,143 +9,10 @@
 //! transaction" (transactions and connections closed cleanly).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command as Std;
 
 use super::{fixture_config, parity};
-use crate::support::{block_on, root, seed};
-
-/// A throwaway PostgreSQL cluster; stopped and removed on drop.
-struct Cluster {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    log: PathBuf,
-    port: u16,
-    bin: PathBuf,
-    as_postgres: bool,
-}
-
-fn find_bin() -> Option<PathBuf> {
-    let from_path = Std::new("sh")
-        .args(["-c", "command -v initdb"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if let Some(p) = from_path {
-        return p.parent().map(Path::to_path_buf);
-    }
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    versions.sort();
-    versions.pop()
-}
-
-impl Cluster {
-    fn cmd(&self, tool: &str) -> Std {
-        let exe = self.bin.join(tool);
-        if self.as_postgres {
-            let mut c = Std::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            Std::new(exe)
-        }
-    }
-
-    fn start() -> Option<Cluster> {
-        let bin = find_bin()?;
-        // SAFETY: geteuid has no preconditions.
-        let as_postgres = unsafe { libc::geteuid() } == 0;
-        let dir = tempfile::tempdir().ok()?;
-        if as_postgres {
-            // initdb and postgres refuse root: the cluster belongs to `postgres`.
-            let st = Std::new("chown")
-                .args(["postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .ok()?;
-            if !st.success() {
-                return None;
-            }
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let c = Cluster {
-            data: dir.path().join("data"),
-            log: dir.path().join("server.log"),
-            _dir: dir,
-            port,
-            bin,
-            as_postgres,
-        };
-        let init = c
-            .cmd("initdb")
-            .arg("-D")
-            .arg(&c.data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])
-            .output()
-            .ok()?;
-        assert!(
-            init.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&init.stderr)
-        );
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c log_line_prefix='%p|' \
-             -c log_min_messages=warning -c logging_collector=off",
-            c.data.display()
-        );
-        let start = c
-            .cmd("pg_ctl")
-            .arg("-D")
-            .arg(&c.data)
-            .arg("-l")
-            .arg(&c.log)
-            .args(["-o", &opts, "-w", "start"])
-            .output()
-            .ok()?;
-        assert!(
-            start.status.success(),
-            "pg_ctl start: {}{}",
-            String::from_utf8_lossy(&start.stdout),
-            std::fs::read_to_string(&c.log).unwrap_or_default()
-        );
-        Some(c)
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn admin(&self, sql: &str) {
-        let (url, sql) = (self.url("postgres"), sql.to_string());
-        block_on(async move {
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
-            let _ = c.close().await;
-        });
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd("pg_ctl")
-            .arg("-D")
-            .arg(&self.data)
-            .args(["-m", "immediate", "-w", "stop"])
-            .output();
-    }
-}
+use crate::support::cluster::Cluster;
+use crate::support::{config, seed};
 
 /// One logged statement of one backend.
 #[derive(Debug)]
@@ -257,127 +124,69 @@ fn the_log_parser_catches_writes_outside_rolled_back_transactions() {
 
 #[test]
 fn every_command_leaves_the_data_alone_per_the_server_log() {
-    let Some(cluster) = Cluster::start() else {
+    let settings = [
+        "log_line_prefix='%p|'",
+        "log_min_messages=warning",
+        "logging_collector=off",
+    ];
+    let Some(cluster) = Cluster::start(&settings) else {
         eprintln!("skipped: no initdb/pg_ctl on this machine (install PostgreSQL server binaries)");
         return;
     };
     let db = "audit";
-    cluster.admin(&format!("CREATE DATABASE {db}"));
+    cluster.exec("postgres", &format!("CREATE DATABASE {db}"));
     let url = cluster.url(db);
     seed(&url, 120, None);
     // From here on, every statement sent to the scratch database is logged.
-    cluster.admin(&format!("ALTER DATABASE {db} SET log_statement = 'all'"));
-    let log_start = std::fs::metadata(&cluster.log)
+    cluster.exec(
+        "postgres",
+        &format!("ALTER DATABASE {db} SET log_statement = 'all'"),
+    );
+    let log_start = std::fs::metadata(cluster.log())
         .map(|m| m.len())
         .unwrap_or(0);
 
     let dir = tempfile::tempdir().unwrap();
-    let repos = std::fs::read_to_string(root().join("fixtures/bikeshop/parity.toml")).unwrap();
-    let repos = repos[repos.find("[[repository]]").unwrap()..].replace(
-        "queries = \"../../",
-        &format!("queries = \"{}/", root().display()),
-    );
-    let cfg = fixture_config(dir.path(), &url, &repos);
-    let out = |n: &str| dir.path().join(n);
-    let manifest = dir.path().join("m.parity");
-    let runs: Vec<(&str, Vec<String>)> = vec![
-        ("schema", vec!["schema".into()]),
-        ("check", vec!["check".into()]),
+    let cfg = fixture_config(dir.path(), &url, &config::repositories());
+    let m = dir.path().join("m.parity").display().to_string();
+    let m2 = dir.path().join("m2.parity").display().to_string();
+    let runs = [
+        ("schema", "schema".to_string()),
+        ("check", "check".to_string()),
         (
             "run",
-            vec![
-                "run",
-                "--repository",
-                "user",
-                "--iterations",
-                "3",
-                "--warmup",
-                "1",
-            ]
-            .into_iter()
-            .map(String::from)
-            .collect(),
+            "run --repository user --iterations 3 --warmup 1".to_string(),
         ),
         (
             "timing with writes",
-            vec![
-                "timing",
-                "--iterations",
-                "3",
-                "--warmup",
-                "1",
-                "--explain",
-                "--repository",
-                "repair",
-            ]
-            .into_iter()
-            .map(String::from)
-            .collect(),
+            "timing --iterations 3 --warmup 1 --explain --repository repair".to_string(),
         ),
-        (
-            "backup",
-            vec![
-                "backup".into(),
-                "--source".into(),
-                url.clone(),
-                "--target".into(),
-                url.clone(),
-            ],
-        ),
+        ("backup", format!("backup --source {url} --target {url}")),
         (
             "manifest",
-            vec![
-                "manifest".into(),
-                "--url".into(),
-                url.clone(),
-                "--manifest".into(),
-                manifest.display().to_string(),
-                "--row-hashes".into(),
-            ],
+            format!("manifest --url {url} --manifest {m} --row-hashes"),
         ),
         (
             "backup --manifest",
-            vec![
-                "backup".into(),
-                "--manifest".into(),
-                manifest.display().to_string(),
-                "--target".into(),
-                url.clone(),
-            ],
+            format!("backup --manifest {m} --target {url}"),
         ),
         (
             "manifest --export-snapshot",
-            vec![
-                "manifest".into(),
-                "--url".into(),
-                url.clone(),
-                "--manifest".into(),
-                dir.path().join("m2.parity").display().to_string(),
-                "--export-snapshot".into(),
-            ],
+            format!("manifest --url {url} --manifest {m2} --export-snapshot"),
         ),
     ];
     for (name, args) in &runs {
-        let o = parity()
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--out")
-            .arg(out(&name.replace(' ', "_")))
-            .args(args)
-            .write_stdin("")
-            .output()
-            .unwrap();
-        assert!(
-            matches!(o.status.code(), Some(0) | Some(1)),
-            "{name}: exit {:?}: {}{}",
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let out = dir.path().join(name.replace(' ', "_"));
+        parity()
+            .config(&cfg)
+            .out(out)
+            .words(args)
+            .run()
+            .expect_verdict();
     }
     // Let the last sessions' Terminate reach the server log.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let log = std::fs::read(&cluster.log).unwrap();
+    let log = std::fs::read(cluster.log()).unwrap();
     let log = String::from_utf8_lossy(&log[log_start as usize..]).into_owned();
     let (stmts, other) = statements(&log);
     assert!(

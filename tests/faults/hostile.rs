@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::parity;
-use crate::support::root;
+use crate::support::{Run, root};
 
 /// What a case writes into its temp dir before running.
 enum File {
@@ -671,32 +671,17 @@ fn materialise(dir: &Path, files: &[File]) {
     }
 }
 
-/// Runs one case: (exit code, stderr).
-fn run(c: &Case) -> (i32, String) {
+/// Runs one case in a temp dir of its own.
+fn run(c: &Case) -> Run {
     let dir = tempfile::tempdir().unwrap();
     materialise(dir.path(), &c.files);
     let d = dir.path().display().to_string();
     let mut cmd = parity();
-    cmd.current_dir(dir.path())
-        .env_remove("PARITY_JOBS")
-        .env_remove("PARITY_CHUNK_ROWS")
-        .env_remove("PARITY_ITERATIONS")
-        .arg("--out")
-        .arg(dir.path().join("out"));
-    for a in &c.args {
-        cmd.arg(a.replace("{dir}", &d));
-    }
-    for (k, v) in &c.env {
-        cmd.env(k, v);
-    }
-    let o = cmd
+    cmd.current_dir(dir.path()).out(dir.path().join("out"));
+    cmd.args(c.args.iter().map(|a| a.replace("{dir}", &d)));
+    cmd.envs(&c.env)
         .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+        .run()
 }
 
 #[test]
@@ -705,30 +690,15 @@ fn hostile_inputs_exit_2_with_one_clear_line() {
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let mut failures = Vec::new();
     for c in &cases {
-        let (code, err) = run(c);
-        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-        let mut why = Vec::new();
-        if code != 2 {
-            why.push(format!("exit {code}"));
-        }
-        if lines.len() != 1 {
-            why.push(format!("{} lines", lines.len()));
-        }
-        if err.contains("panicked") {
-            why.push("panic".into());
-        }
-        for w in &c.want {
-            if !err.contains(w) {
-                why.push(format!("missing {w:?}"));
-            }
-        }
-        for n in &c.never {
-            if err.contains(n) {
-                why.push(format!("leaks {n:?}"));
-            }
-        }
+        let o = run(c);
+        let why = o.error_problems(&c.want, &c.never);
         if !why.is_empty() {
-            failures.push(format!("{}: {} — {}", c.name, why.join(", "), err.trim()));
+            failures.push(format!(
+                "{}: {} — {}",
+                c.name,
+                why.join(", "),
+                o.stderr.trim()
+            ));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -740,19 +710,15 @@ fn hostile_inputs_exit_2_with_one_clear_line() {
 #[ignore]
 fn hostile_inputs_table() {
     for c in cases() {
-        let (code, err) = run(&c);
-        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-        println!(
-            "{}\t{code}\t{}\t{}",
-            c.name,
-            lines.len(),
-            lines
-                .first()
-                .copied()
-                .unwrap_or("")
-                .chars()
-                .take(220)
-                .collect::<String>()
-        );
+        let o = run(&c);
+        let lines: Vec<&str> = o.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let first: String = lines
+            .first()
+            .copied()
+            .unwrap_or("")
+            .chars()
+            .take(220)
+            .collect();
+        println!("{}\t{}\t{}\t{first}", c.name, o.code, lines.len());
     }
 }
