@@ -5,9 +5,10 @@
 //! PostgreSQL cluster ([`cluster`]) and the checks several modules make.
 //!
 //! Crate internals (`parity::…`) are used only where a test needs the
-//! fixture generator's values (check, mysql, seed), a mapping reader
-//! (corpus_*) or the operation loader (observe): those paths move with the
-//! code, so the binary is driven everywhere else.
+//! fixture generator's values (check, seed), a mapping reader (corpus_*),
+//! the operation loader (observe) or the timing session (timing's ignored
+//! probe): those paths move with the code, so the binary is driven
+//! everywhere else.
 
 pub mod cluster;
 pub mod config;
