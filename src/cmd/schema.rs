@@ -2,7 +2,7 @@
 //! catalog, the migration tables, the shape differences and the server time
 //! zone; human text on stdout, `schema.json` and `schema.md` in the out dir.
 //!
-//! Wiring only: mappings come from `mapping::load`, pairing and findings
+//! Wiring only: mappings come from `plan::load`, pairing and findings
 //! from `plan`, catalog/migration/time-zone reads from `db`. [`inspect`] is
 //! the reusable part (`parity run` calls it); [`run`] adds the output.
 
