@@ -189,6 +189,8 @@ fn is_true(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::testdb::TestDb;
+    use crate::db::{ConnectOptions, Db};
 
     #[test]
     fn text_cells_parse() {
@@ -198,5 +200,96 @@ mod tests {
         assert!(is_true("true") && is_true("1") && !is_true("false") && !is_true("0"));
         let [a, b] = cells(vec![Some("h".into()), None]);
         assert_eq!((a.as_str(), b.as_str()), ("h", ""));
+    }
+
+    /// Both migrators' tables as each backend spells them, with rows
+    /// inserted out of order (the reader orders them).
+    fn tables(dialect: Dialect) -> String {
+        let (q, schema, ts, drizzle_schema) = match dialect {
+            Dialect::Postgres => ('"', "CREATE SCHEMA drizzle;", "timestamptz", "drizzle."),
+            Dialect::Mysql => ('`', "", "datetime(3)", ""),
+            Dialect::Sqlite => ('"', "", "datetime", ""),
+        };
+        format!(
+            "{schema}
+             CREATE TABLE {drizzle_schema}{q}__drizzle_migrations{q} (id integer, hash text NOT NULL, created_at bigint);
+             INSERT INTO {drizzle_schema}{q}__drizzle_migrations{q} VALUES (2, 'h1', 200), (1, 'h0', 100);
+             CREATE TABLE {q}_prisma_migrations{q} (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL,
+               finished_at {ts} NULL, migration_name varchar(255) NOT NULL, rolled_back_at {ts} NULL,
+               started_at {ts} NOT NULL);
+             INSERT INTO {q}_prisma_migrations{q} VALUES
+               ('c', 'c3', NULL, '3_rb', '2024-01-03 00:00:01', '2024-01-03 00:00:00'),
+               ('a', 'c1', '2024-01-01 00:00:01', '1_init', NULL, '2024-01-01 00:00:00'),
+               ('b', 'c2', NULL, '2_fail', NULL, '2024-01-02 00:00:00');"
+        )
+    }
+
+    /// On every backend: no table reads as none applied; the rows read as
+    /// the migrators wrote them, in their order, wherever drizzle keeps its table.
+    #[tokio::test]
+    async fn reads_both_migration_tables_on_every_backend() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let t = TestDb::new(dialect);
+            let opts = ConnectOptions {
+                read_only: false,
+                ..ConnectOptions::default()
+            };
+            let db = Db::connect(&t.url, &opts).await.unwrap();
+            let Applied::Drizzle { table, rows } = read_applied(&db, Orm::Drizzle).await.unwrap()
+            else {
+                panic!("drizzle rows")
+            };
+            let want_table = match dialect {
+                Dialect::Postgres => "drizzle.__drizzle_migrations",
+                _ => "__drizzle_migrations",
+            };
+            assert_eq!(
+                (table.as_str(), rows.is_none()),
+                (want_table, true),
+                "{dialect:?}"
+            );
+            assert!(matches!(
+                read_applied(&db, Orm::Prisma).await.unwrap(),
+                Applied::Prisma(None)
+            ));
+
+            t.exec(&tables(dialect));
+            let Applied::Drizzle { table, rows } = read_applied(&db, Orm::Drizzle).await.unwrap()
+            else {
+                panic!("drizzle rows")
+            };
+            assert_eq!(table, want_table, "{dialect:?}");
+            let rows: Vec<(String, i64)> = rows
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.hash, r.created_at))
+                .collect();
+            assert_eq!(
+                rows,
+                vec![("h0".into(), 100), ("h1".into(), 200)],
+                "{dialect:?}"
+            );
+            let Applied::Prisma(Some(rows)) = read_applied(&db, Orm::Prisma).await.unwrap() else {
+                panic!("prisma rows")
+            };
+            let rows: Vec<(String, String, bool, bool)> = rows
+                .into_iter()
+                .map(|r| (r.name, r.checksum, r.finished, r.rolled_back))
+                .collect();
+            assert_eq!(
+                rows,
+                vec![
+                    ("1_init".into(), "c1".into(), true, false),
+                    ("2_fail".into(), "c2".into(), false, false),
+                    ("3_rb".into(), "c3".into(), false, true),
+                ],
+                "{dialect:?}"
+            );
+            assert!(matches!(
+                read_applied(&db, Orm::Catalog).await.unwrap(),
+                Applied::Catalog
+            ));
+            db.close().await;
+        }
     }
 }

@@ -20,6 +20,8 @@ mod snapshot;
 pub mod sql;
 pub mod sqlite;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod testdb;
 
 use sqlx::{MySqlPool, PgPool, SqlitePool};
 
@@ -50,12 +52,32 @@ impl Db {
     }
 
     /// Closes every session of the pool cleanly (a Terminate message, so
-    /// the server logs no "unexpected EOF").
+    /// the server logs no "unexpected EOF"). Waits for sessions still
+    /// checked out (close or drop every [`Worker`] first).
     pub async fn close(&self) {
+        // sqlx's close can miss a session that was on its way back to the
+        // pool (a reader just rolled back) and lands in the idle queue after
+        // close last looked: it would stay open until the pool is dropped.
+        // Look again, briefly, until the pool holds no session.
+        for _ in 0..100 {
+            match self {
+                Db::Postgres(p) => p.close().await,
+                Db::Mysql(p) => p.close().await,
+                Db::Sqlite(p) => p.close().await,
+            }
+            if self.sessions() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Sessions the pool holds, idle or in use.
+    pub fn sessions(&self) -> u32 {
         match self {
-            Db::Postgres(p) => p.close().await,
-            Db::Mysql(p) => p.close().await,
-            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.size(),
+            Db::Mysql(p) => p.size(),
+            Db::Sqlite(p) => p.size(),
         }
     }
 }

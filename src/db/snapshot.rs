@@ -275,3 +275,47 @@ impl Worker {
 pub fn is_connection_lost(e: &anyhow::Error) -> bool {
     postgres::is_connection_lost(e) || mysql::is_connection_lost(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::ConnectOptions;
+    use crate::db::testdb::TestDb;
+    use crate::mapping::Dialect;
+
+    /// After a reader and its snapshot are closed, the pool is closed and
+    /// the server holds no session of parity's in the database.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn close_ends_transactions_and_sessions() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let t = TestDb::new(dialect);
+            t.exec("CREATE TABLE t (id integer PRIMARY KEY, v text)");
+            let db = Db::connect(&t.url, &ConnectOptions::default())
+                .await
+                .unwrap();
+            let snapshot = Snapshot::begin(&db).await.unwrap();
+            let mut w = snapshot.worker().await.unwrap();
+            assert_eq!(w.columns(None, "t").await.unwrap().len(), 2);
+            w.close().await;
+            assert!(
+                t.sessions().is_none_or(|n| n > 0),
+                "{dialect:?}: sessions open"
+            );
+            snapshot.close().await;
+            assert_eq!(db.sessions(), 0, "{dialect:?}: the pool holds no session");
+            // The server notices a Terminate at once, but give it a moment.
+            let mut left = t.sessions();
+            for _ in 0..50 {
+                if left.is_none_or(|n| n == 0) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                left = t.sessions();
+            }
+            assert!(
+                left.is_none_or(|n| n == 0),
+                "{dialect:?}: {left:?} sessions left"
+            );
+        }
+    }
+}
