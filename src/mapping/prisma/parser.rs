@@ -268,9 +268,14 @@ impl Parser {
     }
 
     fn error<T>(&self, expected: impl std::fmt::Display) -> PResult<T> {
+        self.fail(format!("expected {expected}, found {}", self.peek()))
+    }
+
+    /// A syntax error at the current token.
+    fn fail<T>(&self, message: impl Into<String>) -> PResult<T> {
         Err(SyntaxError {
             pos: self.pos(),
-            message: format!("expected {expected}, found {}", self.peek()),
+            message: message.into(),
         })
     }
 
@@ -450,13 +455,10 @@ impl Parser {
     fn field(&mut self) -> PResult<FieldDecl> {
         let name = self.ident("a field name")?;
         if *self.peek() == TokenKind::Colon {
-            return Err(SyntaxError {
-                pos: self.pos(),
-                message: format!(
-                    "field declarations take no colon: write \"{} Type\", not \"{}: Type\"",
-                    name.name, name.name
-                ),
-            });
+            return self.fail(format!(
+                "field declarations take no colon: write \"{} Type\", not \"{}: Type\"",
+                name.name, name.name
+            ));
         }
         let (ty, arity) = self.field_type(&name)?;
         let attrs = self.attributes(false)?;
@@ -496,24 +498,18 @@ impl Parser {
         let arity = if self.eat(&TokenKind::LBracket) {
             self.expect(TokenKind::RBracket, "\"]\" after \"[\" in a list type")?;
             if *self.peek() == TokenKind::Question {
-                return Err(SyntaxError {
-                    pos: self.pos(),
-                    message: format!(
-                        "field \"{}\": optional lists (\"[]?\") are not supported",
-                        name.name
-                    ),
-                });
+                return self.fail(format!(
+                    "field \"{}\": optional lists (\"[]?\") are not supported",
+                    name.name
+                ));
             }
             Arity::List
         } else if self.eat(&TokenKind::Question) {
             if *self.peek() == TokenKind::LBracket {
-                return Err(SyntaxError {
-                    pos: self.pos(),
-                    message: format!(
-                        "field \"{}\": write a list type as \"Type[]\", not \"Type?[]\"",
-                        name.name
-                    ),
-                });
+                return self.fail(format!(
+                    "field \"{}\": write a list type as \"Type[]\", not \"Type?[]\"",
+                    name.name
+                ));
             }
             Arity::Optional
         } else {
@@ -529,10 +525,7 @@ impl Parser {
             match self.peek() {
                 TokenKind::At => attrs.push(self.attribute()?),
                 TokenKind::AtAt if !block_ok => {
-                    return Err(SyntaxError {
-                        pos: self.pos(),
-                        message: "block attributes (\"@@…\") go on their own line".into(),
-                    });
+                    return self.fail("block attributes (\"@@…\") go on their own line");
                 }
                 _ => return Ok(attrs),
             }
@@ -594,10 +587,9 @@ impl Parser {
 
     fn expr(&mut self) -> PResult<Expr> {
         if self.depth >= MAX_DEPTH {
-            return Err(SyntaxError {
-                pos: self.pos(),
-                message: format!("values are nested more than {MAX_DEPTH} levels deep"),
-            });
+            return self.fail(format!(
+                "values are nested more than {MAX_DEPTH} levels deep"
+            ));
         }
         self.depth += 1;
         let e = self.expr_inner();

@@ -149,6 +149,18 @@ impl<'n> Resolver<'n> {
         });
     }
 
+    /// An error at `found` saying what was `expected` there instead.
+    fn err_found(&mut self, found: &Expr, expected: impl std::fmt::Display) {
+        let message = format!("{expected}, found {}", found.describe());
+        self.err(found.pos(), message);
+    }
+
+    /// An error at `pos` about a name first defined at `first`.
+    fn err_first_at(&mut self, pos: Pos, message: String, first: Pos) {
+        let message = format!("{message} at {}", self.loc(first));
+        self.err(pos, message);
+    }
+
     fn loc(&self, pos: Pos) -> String {
         let file = self
             .names
@@ -172,12 +184,8 @@ impl<'n> Resolver<'n> {
                 }
                 Top::Generator(g) => {
                     if let Some(first) = generators.insert(g.name.name.as_str(), g.name.pos) {
-                        let msg = format!(
-                            "generator \"{}\" is already defined at {}",
-                            g.name.name,
-                            self.loc(first)
-                        );
-                        self.err(g.name.pos, msg);
+                        let msg = format!("generator \"{}\" is already defined", g.name.name);
+                        self.err_first_at(g.name.pos, msg, first);
                     }
                     continue;
                 }
@@ -214,11 +222,10 @@ impl<'n> Resolver<'n> {
             }
             if let Some((_, first, first_what)) = names.get(name.name.as_str()) {
                 let msg = format!(
-                    "{what} \"{}\" is already defined as a {first_what} at {}",
-                    name.name,
-                    self.loc(*first)
+                    "{what} \"{}\" is already defined as a {first_what}",
+                    name.name
                 );
-                self.err(name.pos, msg);
+                self.err_first_at(name.pos, msg, *first);
             } else {
                 names.insert(&name.name, (decl, name.pos, what));
             }
@@ -270,11 +277,10 @@ impl<'n> Resolver<'n> {
         };
         for extra in &blocks[1..] {
             let msg = format!(
-                "a schema has exactly one datasource; \"{}\" is already defined at {}",
-                ds.name.name,
-                self.loc(ds.name.pos)
+                "a schema has exactly one datasource; \"{}\" is already defined",
+                ds.name.name
             );
-            self.err(extra.name.pos, msg);
+            self.err_first_at(extra.name.pos, msg, ds.name.pos);
         }
         self.native_prefix = format!("{}.", ds.name.name);
         let mut provider = None;
@@ -301,12 +307,9 @@ impl<'n> Resolver<'n> {
             match key {
                 "provider" => match &p.value {
                     Expr::Str(s, pos) => provider = Some((s.clone(), *pos)),
-                    other => self.err(
-                        other.pos(),
-                        format!(
-                            "the datasource provider must be a string such as \"postgresql\", found {}",
-                            other.describe()
-                        ),
+                    other => self.err_found(
+                        other,
+                        "the datasource provider must be a string such as \"postgresql\"",
                     ),
                 },
                 "schemas" => match &p.value {
@@ -314,11 +317,17 @@ impl<'n> Resolver<'n> {
                         for it in items {
                             match it {
                                 Expr::Str(s, pos) => schemas.push((s.clone(), *pos)),
-                                other => self.err(other.pos(), "datasource `schemas` must be a list of strings"),
+                                other => self.err(
+                                    other.pos(),
+                                    "datasource `schemas` must be a list of strings",
+                                ),
                             }
                         }
                     }
-                    other => self.err(other.pos(), "datasource `schemas` must be a list of strings"),
+                    other => self.err(
+                        other.pos(),
+                        "datasource `schemas` must be a list of strings",
+                    ),
                 },
                 _ => {}
             }
@@ -385,12 +394,7 @@ impl<'n> Resolver<'n> {
         match attr.arg(name) {
             Some(Expr::Str(s, pos)) => Some((s.clone(), *pos)),
             Some(other) => {
-                let msg = format!(
-                    "@{} expects a string, found {}",
-                    attr.name,
-                    other.describe()
-                );
-                self.err(other.pos(), msg);
+                self.err_found(other, format!("@{} expects a string", attr.name));
                 None
             }
             None => {
@@ -490,12 +494,7 @@ impl<'n> Resolver<'n> {
             // `@@index(userId)`: a single field without brackets.
             Expr::Const(..) | Expr::Func { .. } => std::slice::from_ref(expr),
             other => {
-                let msg = format!(
-                    "@@{} expects a list of fields, found {}",
-                    attr.name,
-                    other.describe()
-                );
-                self.err(other.pos(), msg);
+                self.err_found(other, format!("@@{} expects a list of fields", attr.name));
                 return None;
             }
         };
@@ -505,14 +504,7 @@ impl<'n> Resolver<'n> {
                 Expr::Const(n, pos) | Expr::Func { name: n, pos, .. } => {
                     out.push((n.clone(), *pos))
                 }
-                other => {
-                    let msg = format!(
-                        "expected a field name in @@{}, found {}",
-                        attr.name,
-                        other.describe()
-                    );
-                    self.err(other.pos(), msg);
-                }
+                other => self.err_found(other, format!("expected a field name in @@{}", attr.name)),
             }
         }
         Some(out)
@@ -544,11 +536,10 @@ impl<'n> Resolver<'n> {
         for f in &m.fields {
             if let Some(first) = seen.insert(f.name.name.as_str(), f.name.pos) {
                 let msg = format!(
-                    "field \"{}\" is already defined in {what} \"{model_name}\" at {}",
-                    f.name.name,
-                    self.loc(first)
+                    "field \"{}\" is already defined in {what} \"{model_name}\"",
+                    f.name.name
                 );
-                self.err(f.name.pos, msg);
+                self.err_first_at(f.name.pos, msg, first);
                 continue;
             }
             if let Some(fd) = self.field(m, f, names, enums, models) {
@@ -983,13 +974,7 @@ impl<'n> Resolver<'n> {
         enums: &[DEnum],
     ) -> Option<Value> {
         let mismatch = |this: &mut Self, want: &str| {
-            this.err(
-                expr.pos(),
-                format!(
-                    "the default of \"{fname}\" must be {want}, found {}",
-                    expr.describe()
-                ),
-            );
+            this.err_found(expr, format!("the default of \"{fname}\" must be {want}"));
             None
         };
         match kind {
@@ -1277,28 +1262,17 @@ impl<'n> Resolver<'n> {
                     }
                 }
             }
-            match (fields, refs) {
+            let problem = match (fields, refs) {
                 (Some(f), Some(r)) if f.len() != r.len() => {
-                    let pos = drafts[*mi].fields[*fi].decl.name.pos;
-                    self.err(
-                        pos,
-                        format!(
-                            "@relation on {}: `fields` and `references` must have the same length",
-                            describe(drafts, *mi, *fi)
-                        ),
-                    );
+                    Some("`fields` and `references` must have the same length")
                 }
-                (Some(_), None) | (None, Some(_)) => {
-                    let pos = drafts[*mi].fields[*fi].decl.name.pos;
-                    self.err(
-                        pos,
-                        format!(
-                            "@relation on {}: give both `fields` and `references`",
-                            describe(drafts, *mi, *fi)
-                        ),
-                    );
-                }
-                _ => {}
+                (Some(_), None) | (None, Some(_)) => Some("give both `fields` and `references`"),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                let pos = drafts[*mi].fields[*fi].decl.name.pos;
+                let on = describe(drafts, *mi, *fi);
+                self.err(pos, format!("@relation on {on}: {problem}"));
             }
             let f = &mut drafts[*mi].fields[*fi];
             f.relation_name = Some(rel.to_string());
