@@ -46,16 +46,31 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After an array item or object member: `,` says another follows
-    /// (true), `close` ends the container (false); anything else is no JSON.
-    fn more(&mut self, close: u8) -> Option<bool> {
-        self.ws();
-        let c = *self.b.get(self.i)?;
+    /// The items of an array or the members of an object, the opening
+    /// bracket first: `item` reads each, up to `close`.
+    #[inline]
+    fn items<T>(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
         self.i += 1;
-        match c {
-            b',' => Some(true),
-            c if c == close => Some(false),
-            _ => None,
+        let mut out = Vec::new();
+        self.ws();
+        if self.eat(&[close]).is_some() {
+            return Some(out);
+        }
+        loop {
+            out.push(item(self)?);
+            self.ws();
+            match *self.b.get(self.i)? {
+                b',' => self.i += 1,
+                c if c == close => {
+                    self.i += 1;
+                    return Some(out);
+                }
+                _ => return None,
+            }
         }
     }
 
@@ -69,39 +84,18 @@ impl<'a> Parser<'a> {
             b't' => self.eat(b"true").map(|_| Val::Bool(true))?,
             b'f' => self.eat(b"false").map(|_| Val::Bool(false))?,
             b'"' => Val::Str(self.string()?),
-            b'[' => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.eat(b"]").is_none() {
-                    loop {
-                        items.push(self.value(depth + 1)?);
-                        if !self.more(b']')? {
-                            break;
-                        }
-                    }
-                }
-                Val::Arr(items)
-            }
+            b'[' => Val::Arr(self.items(b']', |p| p.value(depth + 1))?),
             b'{' => {
-                self.i += 1;
-                let mut members = Vec::new();
-                self.ws();
-                if self.eat(b"}").is_none() {
-                    loop {
-                        self.ws();
-                        if self.b.get(self.i) != Some(&b'"') {
-                            return None;
-                        }
-                        let k = self.string()?;
-                        self.ws();
-                        self.eat(b":")?;
-                        members.push((k, self.value(depth + 1)?));
-                        if !self.more(b'}')? {
-                            break;
-                        }
+                let mut members = self.items(b'}', |p| {
+                    p.ws();
+                    if p.b.get(p.i) != Some(&b'"') {
+                        return None;
                     }
-                }
+                    let k = p.string()?;
+                    p.ws();
+                    p.eat(b":")?;
+                    Some((k, p.value(depth + 1)?))
+                })?;
                 // Sorted keys make key order irrelevant; reversing first and
                 // sorting stably lets `dedup` keep the LAST duplicate, as
                 // `JSON.parse` does.

@@ -175,17 +175,15 @@ pub fn notes(findings: &[CatalogFinding], chunks: &[ChunkFinding]) -> Vec<String
 }
 
 pub fn write_catalog_csv(dir: &Path, findings: &[CatalogFinding]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["kind", "object", "finding", "source", "target"])?;
-    for f in findings {
-        w.write_record([&f.kind, &f.object, &f.finding, &f.source, &f.target])?;
-    }
-    write_atomic(&dir.join("catalog.csv"), &w.into_inner()?)
+    let header = ["kind", "object", "finding", "source", "target"];
+    let rows = findings
+        .iter()
+        .map(|f| [&f.kind, &f.object, &f.finding, &f.source, &f.target]);
+    write_csv(&dir.join("catalog.csv"), header, rows)
 }
 
 pub fn write_chunks_csv(dir: &Path, chunks: &[ChunkFinding]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let header = [
         "table",
         "chunk",
         "after",
@@ -194,9 +192,9 @@ pub fn write_chunks_csv(dir: &Path, chunks: &[ChunkFinding]) -> Result<()> {
         "target_rows",
         "manifest_hash",
         "target_hash",
-    ])?;
-    for c in chunks {
-        w.write_record([
+    ];
+    let rows = chunks.iter().map(|c| {
+        [
             c.table.clone(),
             c.chunk.to_string(),
             c.after.to_string(),
@@ -205,9 +203,23 @@ pub fn write_chunks_csv(dir: &Path, chunks: &[ChunkFinding]) -> Result<()> {
             c.target_rows.to_string(),
             c.manifest_hash.clone(),
             c.target_hash.clone(),
-        ])?;
+        ]
+    });
+    write_csv(&dir.join("chunks.csv"), header, rows)
+}
+
+/// Writes a CSV file atomically: the header, then a record per row.
+fn write_csv<const N: usize, T: AsRef<[u8]>>(
+    path: &Path,
+    header: [&str; N],
+    rows: impl Iterator<Item = [T; N]>,
+) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row)?;
     }
-    write_atomic(&dir.join("chunks.csv"), &w.into_inner()?)
+    write_atomic(path, &w.into_inner()?)
 }
 
 #[cfg(test)]
@@ -269,27 +281,17 @@ mod tests {
         let judge = |a: Vec<SequenceValue>, b: Vec<SequenceValue>, rule| {
             compare_sequences(&a, &b, rule)[0].finding.clone()
         };
-        assert_eq!(judge(s(5, true), s(5, true), SequenceRule::Exact), "ok");
-        assert_eq!(
-            judge(s(5, true), s(7, true), SequenceRule::AtLeast),
-            "ahead"
-        );
-        assert_eq!(
-            judge(s(5, true), s(7, true), SequenceRule::Exact),
-            "different"
-        );
-        assert_eq!(
-            judge(s(5, true), s(3, true), SequenceRule::AtLeast),
-            "behind"
-        );
-        assert_eq!(
-            judge(s(5, false), s(5, true), SequenceRule::AtLeast),
-            "ahead"
-        );
-        assert_eq!(
-            judge(s(5, true), s(5, false), SequenceRule::AtLeast),
-            "behind"
-        );
+        for (source, target, rule, finding) in [
+            ((5, true), (5, true), SequenceRule::Exact, "ok"),
+            ((5, true), (7, true), SequenceRule::AtLeast, "ahead"),
+            ((5, true), (7, true), SequenceRule::Exact, "different"),
+            ((5, true), (3, true), SequenceRule::AtLeast, "behind"),
+            ((5, false), (5, true), SequenceRule::AtLeast, "ahead"),
+            ((5, true), (5, false), SequenceRule::AtLeast, "behind"),
+        ] {
+            let got = judge(s(source.0, source.1), s(target.0, target.1), rule);
+            assert_eq!(got, finding, "{source:?} {target:?} {rule:?}");
+        }
         let missing = compare_sequences(&s(1, true), &[], SequenceRule::AtLeast);
         assert_eq!(missing[0].finding, "missing_in_target");
         assert!(missing[0].is_problem());

@@ -158,10 +158,7 @@ pub struct TableHeader {
 
 impl TableHeader {
     pub fn qualified_name(&self) -> String {
-        match self.schema.as_deref() {
-            None | Some("") => self.name.clone(),
-            Some(s) => format!("{s}.{}", self.name),
-        }
+        crate::mapping::qualified(self.schema.as_deref(), &self.name)
     }
 
     pub fn chunks(&self) -> usize {

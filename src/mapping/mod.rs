@@ -100,6 +100,14 @@ pub(crate) fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
         .collect()
 }
 
+/// `schema.name`, or `name` alone without a schema.
+pub fn qualified(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        None | Some("") => name.to_string(),
+        Some(s) => format!("{s}.{name}"),
+    }
+}
+
 /// `None` and `"public"` both mean the connection's default schema.
 pub fn schema_matches(have: Option<&str>, want: Option<&str>) -> bool {
     fn norm(s: Option<&str>) -> Option<&str> {
@@ -130,10 +138,7 @@ pub struct Table {
 
 impl Table {
     pub fn qualified_name(&self) -> String {
-        match self.schema.as_deref() {
-            None | Some("") => self.name.clone(),
-            Some(s) => format!("{s}.{}", self.name),
-        }
+        qualified(self.schema.as_deref(), &self.name)
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {

@@ -14,6 +14,8 @@ pub fn read_mode_for_column_type(
     data_type: Option<&str>,
 ) -> Option<ReadMode> {
     use ReadMode::*;
+    // One class reads two ways, by its `mode` option.
+    let when = |m: &str, yes: ReadMode, no: ReadMode| if mode == Some(m) { yes } else { no };
     let by_class = match column_type {
         // ---- PostgreSQL
         "PgTimestamp" => Some(DateTime),
@@ -24,11 +26,7 @@ pub fn read_mode_for_column_type(
         "PgInterval" => Some(Text),
         "PgBigInt53" | "PgBigSerial53" => Some(BigIntNumber),
         "PgBigInt64" | "PgBigSerial64" | "PgNumericBigInt" => Some(BigInt),
-        "PgNumeric" => Some(if mode == Some("number") {
-            DecimalNumber
-        } else {
-            DecimalString
-        }),
+        "PgNumeric" => Some(when("number", DecimalNumber, DecimalString)),
         "PgNumericNumber" => Some(DecimalNumber),
         "PgEnumColumn" | "PgEnumObjectColumn" => Some(EnumLabel),
         "PgJson" | "PgJsonb" => Some(Json),
@@ -38,27 +36,15 @@ pub fn read_mode_for_column_type(
         "PgText" | "PgVarchar" | "PgChar" | "PgUUID" | "PgInet" | "PgCidr" | "PgMacaddr"
         | "PgMacaddr8" => Some(Text),
         // ---- MySQL
-        "MySqlDateTime" | "MySqlTimestamp" => Some(if mode == Some("string") {
-            DateTimeString
-        } else {
-            DateTime
-        }),
+        "MySqlDateTime" | "MySqlTimestamp" => Some(when("string", DateTimeString, DateTime)),
         "MySqlDateTimeString" | "MySqlTimestampString" => Some(DateTimeString),
-        "MySqlDate" => Some(if mode == Some("string") {
-            DateString
-        } else {
-            Date
-        }),
+        "MySqlDate" => Some(when("string", DateString, Date)),
         "MySqlDateString" => Some(DateString),
         "MySqlTime" => Some(TimeString),
         // MySQL `serial` is BIGINT UNSIGNED read as a number.
         "MySqlBigInt53" | "MySqlSerial" => Some(BigIntNumber),
         "MySqlBigInt64" | "MySqlDecimalBigInt" => Some(BigInt),
-        "MySqlDecimal" => Some(if mode == Some("number") {
-            DecimalNumber
-        } else {
-            DecimalString
-        }),
+        "MySqlDecimal" => Some(when("number", DecimalNumber, DecimalString)),
         "MySqlDecimalNumber" => Some(DecimalNumber),
         "MySqlBoolean" => Some(Boolean),
         "MySqlEnumColumn" | "MySqlEnumObjectColumn" => Some(EnumLabel),
@@ -67,14 +53,10 @@ pub fn read_mode_for_column_type(
         "MySqlFloat" | "MySqlDouble" | "MySqlReal" => Some(Float),
         "MySqlText" | "MySqlVarChar" | "MySqlChar" | "MySqlBinary" | "MySqlVarBinary" => Some(Text),
         // ---- SQLite
-        "SQLiteTimestamp" => Some(if mode == Some("timestamp_ms") {
-            EpochMillis
-        } else {
-            EpochSeconds
-        }),
+        "SQLiteTimestamp" => Some(when("timestamp_ms", EpochMillis, EpochSeconds)),
         "SQLiteBoolean" => Some(IntBoolean),
         "SQLiteInteger" => Some(Int),
-        "SQLiteText" => Some(if mode == Some("json") { Json } else { Text }),
+        "SQLiteText" => Some(when("json", Json, Text)),
         "SQLiteTextJson" | "SQLiteBlobJson" => Some(Json),
         "SQLiteReal" => Some(Float),
         "SQLiteNumeric" => Some(DecimalString),
@@ -155,29 +137,33 @@ mod tests {
 
     #[test]
     fn classes_and_modes() {
-        let r = |c: &str, m: Option<&str>| read_mode_for_column_type(c, m, None);
-        assert_eq!(r("PgTimestamp", Some("date")), Some(DateTime));
-        assert_eq!(r("PgTimestampString", Some("string")), Some(DateTimeString));
-        assert_eq!(r("PgBigInt53", Some("number")), Some(BigIntNumber));
-        assert_eq!(r("PgBigInt64", Some("bigint")), Some(BigInt));
-        assert_eq!(r("PgBigSerial53", None), Some(BigIntNumber));
-        assert_eq!(r("PgNumeric", None), Some(DecimalString));
-        assert_eq!(r("PgNumeric", Some("number")), Some(DecimalNumber));
-        assert_eq!(r("PgDateString", None), Some(DateString));
-        assert_eq!(r("PgTime", None), Some(TimeString));
-        assert_eq!(r("PgInterval", None), Some(Text));
-        assert_eq!(r("PgEnumColumn", None), Some(EnumLabel));
-        assert_eq!(r("PgUUID", None), Some(Text));
-        assert_eq!(r("SQLiteTimestamp", Some("timestamp")), Some(EpochSeconds));
+        for (class, mode, read) in [
+            ("PgTimestamp", Some("date"), DateTime),
+            ("PgTimestampString", Some("string"), DateTimeString),
+            ("PgBigInt53", Some("number"), BigIntNumber),
+            ("PgBigInt64", Some("bigint"), BigInt),
+            ("PgBigSerial53", None, BigIntNumber),
+            ("PgNumeric", None, DecimalString),
+            ("PgNumeric", Some("number"), DecimalNumber),
+            ("PgDateString", None, DateString),
+            ("PgTime", None, TimeString),
+            ("PgInterval", None, Text),
+            ("PgEnumColumn", None, EnumLabel),
+            ("PgUUID", None, Text),
+            ("SQLiteTimestamp", Some("timestamp"), EpochSeconds),
+            ("SQLiteTimestamp", Some("timestamp_ms"), EpochMillis),
+            ("SQLiteBoolean", Some("boolean"), IntBoolean),
+            ("MySqlDateTime", Some("string"), DateTimeString),
+            ("MySqlDateTime", Some("date"), DateTime),
+            ("MySqlBigInt53", None, BigIntNumber),
+        ] {
+            let got = read_mode_for_column_type(class, mode, None);
+            assert_eq!(got, Some(read), "{class} {mode:?}");
+        }
         assert_eq!(
-            r("SQLiteTimestamp", Some("timestamp_ms")),
-            Some(EpochMillis)
+            read_mode_for_column_type("PgCustomColumn", None, None),
+            None
         );
-        assert_eq!(r("SQLiteBoolean", Some("boolean")), Some(IntBoolean));
-        assert_eq!(r("MySqlDateTime", Some("string")), Some(DateTimeString));
-        assert_eq!(r("MySqlDateTime", Some("date")), Some(DateTime));
-        assert_eq!(r("MySqlBigInt53", None), Some(BigIntNumber));
-        assert_eq!(r("PgCustomColumn", None), None);
         assert_eq!(
             read_mode_for_column_type("PgVector", None, Some("array")),
             Some(Json)
@@ -186,29 +172,22 @@ mod tests {
 
     #[test]
     fn pull_defaults() {
-        assert_eq!(
-            default_read_mode(Dialect::Postgres, "timestamp(3)"),
-            DateTimeString
-        );
-        assert_eq!(
-            default_read_mode(Dialect::Postgres, "timestamp with time zone"),
-            DateTimeString
-        );
-        assert_eq!(default_read_mode(Dialect::Postgres, "bigint"), BigIntNumber);
-        assert_eq!(default_read_mode(Dialect::Postgres, "bigserial"), BigInt);
-        assert_eq!(
-            default_read_mode(Dialect::Postgres, "numeric(10, 2)"),
-            DecimalString
-        );
-        assert_eq!(
-            default_read_mode(Dialect::Postgres, "double precision"),
-            Float
-        );
-        assert_eq!(
-            default_read_mode(Dialect::Mysql, "datetime(3)"),
-            DateTimeString
-        );
-        assert_eq!(default_read_mode(Dialect::Mysql, "enum('a')"), EnumLabel);
-        assert_eq!(default_read_mode(Dialect::Sqlite, "integer"), Int);
+        for (dialect, sql_type, read) in [
+            (Dialect::Postgres, "timestamp(3)", DateTimeString),
+            (
+                Dialect::Postgres,
+                "timestamp with time zone",
+                DateTimeString,
+            ),
+            (Dialect::Postgres, "bigint", BigIntNumber),
+            (Dialect::Postgres, "bigserial", BigInt),
+            (Dialect::Postgres, "numeric(10, 2)", DecimalString),
+            (Dialect::Postgres, "double precision", Float),
+            (Dialect::Mysql, "datetime(3)", DateTimeString),
+            (Dialect::Mysql, "enum('a')", EnumLabel),
+            (Dialect::Sqlite, "integer", Int),
+        ] {
+            assert_eq!(default_read_mode(dialect, sql_type), read, "{sql_type}");
+        }
     }
 }

@@ -8,10 +8,11 @@
 //! conformance corpus (`tests/corpus_prisma.rs`). It does not touch a
 //! database and does not compare mappings (that is `plan`).
 //!
-//! Data flow: `lexer` → `parser` (syntax tree per file) → `resolve` (names,
+//! Data flow: `lexer` → `parser` (an `ast` per file) → `resolve` (names,
 //! attributes, relations; DMMF-shaped [`dmmf::Resolved`]) → `lower`
 //! ([`Mapping`]). DMMF JSON input joins at `dmmf::Resolved`.
 
+mod ast;
 mod dmmf;
 mod lexer;
 mod lower;

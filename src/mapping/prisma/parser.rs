@@ -7,179 +7,8 @@
 //! is `resolve`'s business. Errors stop at the first problem in a file and
 //! say what was expected.
 
+use super::ast::*;
 use super::lexer::{LexError, Pos, Token, TokenKind, lex};
-
-/// One parsed `.prisma` file.
-#[derive(Debug, Clone, Default)]
-pub struct SchemaAst {
-    pub tops: Vec<Top>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Top {
-    Datasource(ConfigBlock),
-    Generator(ConfigBlock),
-    /// `model`, `view` and composite `type` blocks share one shape.
-    Model(ModelBlock),
-    Enum(EnumBlock),
-    /// The pre-Prisma-3 `type Name = String @db.Text` alias.
-    TypeAlias(Ident),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ident {
-    pub name: String,
-    pub pos: Pos,
-}
-
-#[derive(Debug, Clone)]
-pub struct ConfigBlock {
-    pub name: Ident,
-    pub props: Vec<Property>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Property {
-    pub key: Ident,
-    pub value: Expr,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockKind {
-    Model,
-    View,
-    /// A composite type (MongoDB only).
-    Type,
-}
-
-impl BlockKind {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            BlockKind::Model => "model",
-            BlockKind::View => "view",
-            BlockKind::Type => "type",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ModelBlock {
-    pub kind: BlockKind,
-    pub name: Ident,
-    pub fields: Vec<FieldDecl>,
-    pub attrs: Vec<Attribute>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arity {
-    Required,
-    Optional,
-    List,
-}
-
-#[derive(Debug, Clone)]
-pub enum TypeRef {
-    Named(Ident),
-    /// `Unsupported("circle")`.
-    Unsupported(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct FieldDecl {
-    pub name: Ident,
-    pub ty: TypeRef,
-    pub arity: Arity,
-    pub attrs: Vec<Attribute>,
-}
-
-#[derive(Debug, Clone)]
-pub struct EnumBlock {
-    pub name: Ident,
-    pub values: Vec<EnumValueDecl>,
-    pub attrs: Vec<Attribute>,
-}
-
-#[derive(Debug, Clone)]
-pub struct EnumValueDecl {
-    pub name: Ident,
-    pub attrs: Vec<Attribute>,
-}
-
-/// `@name(args)` or `@@name(args)`; `name` keeps dots (`db.VarChar`).
-#[derive(Debug, Clone)]
-pub struct Attribute {
-    pub name: String,
-    /// Position of the `@` / `@@`.
-    pub pos: Pos,
-    pub args: Vec<Arg>,
-}
-
-impl Attribute {
-    /// The first positional argument, or the named one called `name`.
-    pub fn arg(&self, name: &str) -> Option<&Expr> {
-        self.named(name).or_else(|| {
-            self.args
-                .iter()
-                .find(|a| a.name.is_none())
-                .map(|a| &a.value)
-        })
-    }
-
-    pub fn named(&self, name: &str) -> Option<&Expr> {
-        self.args
-            .iter()
-            .find(|a| a.name.as_ref().is_some_and(|n| n.name == name))
-            .map(|a| &a.value)
-    }
-
-    pub fn positional(&self) -> impl Iterator<Item = &Expr> {
-        self.args
-            .iter()
-            .filter(|a| a.name.is_none())
-            .map(|a| &a.value)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Arg {
-    pub name: Option<Ident>,
-    pub value: Expr,
-}
-
-#[derive(Debug, Clone)]
-pub enum Expr {
-    Str(String, Pos),
-    /// A number as written.
-    Num(String, Pos),
-    /// A bare name: `true`, `Cascade`, an enum value, a field name.
-    Const(String, Pos),
-    Func {
-        name: String,
-        args: Vec<Arg>,
-        pos: Pos,
-    },
-    Array(Vec<Expr>, Pos),
-}
-
-impl Expr {
-    pub fn pos(&self) -> Pos {
-        match self {
-            Expr::Str(_, p) | Expr::Num(_, p) | Expr::Const(_, p) | Expr::Array(_, p) => *p,
-            Expr::Func { pos, .. } => *pos,
-        }
-    }
-
-    /// How the expression is named in messages.
-    pub fn describe(&self) -> String {
-        match self {
-            Expr::Str(s, _) => format!("the string {s:?}"),
-            Expr::Num(n, _) => format!("the number {n}"),
-            Expr::Const(c, _) => format!("\"{c}\""),
-            Expr::Func { name, .. } => format!("the function {name}()"),
-            Expr::Array(..) => "a list".into(),
-        }
-    }
-}
 
 /// A syntax error at a position.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,9 +97,14 @@ impl Parser {
     }
 
     fn error<T>(&self, expected: impl std::fmt::Display) -> PResult<T> {
+        self.fail(format!("expected {expected}, found {}", self.peek()))
+    }
+
+    /// A syntax error at the current token.
+    fn fail<T>(&self, message: impl Into<String>) -> PResult<T> {
         Err(SyntaxError {
             pos: self.pos(),
-            message: format!("expected {expected}, found {}", self.peek()),
+            message: message.into(),
         })
     }
 
@@ -322,41 +156,28 @@ impl Parser {
                 TokenKind::Ident(k) => k.clone(),
                 _ => return self.error(TOP_EXPECTED),
             };
+            const KEYWORDS: [&str; 6] =
+                ["datasource", "generator", "model", "view", "enum", "type"];
+            if !KEYWORDS.contains(&keyword.as_str()) {
+                return self.error(TOP_EXPECTED);
+            }
+            self.bump();
             let top = match keyword.as_str() {
-                "datasource" => {
+                "datasource" => Top::Datasource(self.config_block("datasource")?),
+                "generator" => Top::Generator(self.config_block("generator")?),
+                "model" => Top::Model(self.model_block(BlockKind::Model)?),
+                "view" => Top::Model(self.model_block(BlockKind::View)?),
+                "enum" => Top::Enum(self.enum_block()?),
+                // `type`: an alias (`type Name = String`) or a composite type.
+                _ if *self.peek_at(1) == TokenKind::Eq => {
+                    let name = self.ident("a type alias name after \"type\"")?;
                     self.bump();
-                    Top::Datasource(self.config_block("datasource")?)
+                    self.field_type(&name)?;
+                    self.attributes(false)?;
+                    self.end_of_line("the end of the line after the type alias")?;
+                    Top::TypeAlias(name)
                 }
-                "generator" => {
-                    self.bump();
-                    Top::Generator(self.config_block("generator")?)
-                }
-                "model" => {
-                    self.bump();
-                    Top::Model(self.model_block(BlockKind::Model)?)
-                }
-                "view" => {
-                    self.bump();
-                    Top::Model(self.model_block(BlockKind::View)?)
-                }
-                "enum" => {
-                    self.bump();
-                    Top::Enum(self.enum_block()?)
-                }
-                "type" => {
-                    self.bump();
-                    if *self.peek_at(1) == TokenKind::Eq {
-                        let name = self.ident("a type alias name after \"type\"")?;
-                        self.bump();
-                        self.field_type(&name)?;
-                        self.attributes(false)?;
-                        self.end_of_line("the end of the line after the type alias")?;
-                        Top::TypeAlias(name)
-                    } else {
-                        Top::Model(self.model_block(BlockKind::Type)?)
-                    }
-                }
-                _ => return self.error(TOP_EXPECTED),
+                _ => Top::Model(self.model_block(BlockKind::Type)?),
             };
             ast.tops.push(top);
         }
@@ -450,13 +271,10 @@ impl Parser {
     fn field(&mut self) -> PResult<FieldDecl> {
         let name = self.ident("a field name")?;
         if *self.peek() == TokenKind::Colon {
-            return Err(SyntaxError {
-                pos: self.pos(),
-                message: format!(
-                    "field declarations take no colon: write \"{} Type\", not \"{}: Type\"",
-                    name.name, name.name
-                ),
-            });
+            return self.fail(format!(
+                "field declarations take no colon: write \"{} Type\", not \"{}: Type\"",
+                name.name, name.name
+            ));
         }
         let (ty, arity) = self.field_type(&name)?;
         let attrs = self.attributes(false)?;
@@ -496,24 +314,18 @@ impl Parser {
         let arity = if self.eat(&TokenKind::LBracket) {
             self.expect(TokenKind::RBracket, "\"]\" after \"[\" in a list type")?;
             if *self.peek() == TokenKind::Question {
-                return Err(SyntaxError {
-                    pos: self.pos(),
-                    message: format!(
-                        "field \"{}\": optional lists (\"[]?\") are not supported",
-                        name.name
-                    ),
-                });
+                return self.fail(format!(
+                    "field \"{}\": optional lists (\"[]?\") are not supported",
+                    name.name
+                ));
             }
             Arity::List
         } else if self.eat(&TokenKind::Question) {
             if *self.peek() == TokenKind::LBracket {
-                return Err(SyntaxError {
-                    pos: self.pos(),
-                    message: format!(
-                        "field \"{}\": write a list type as \"Type[]\", not \"Type?[]\"",
-                        name.name
-                    ),
-                });
+                return self.fail(format!(
+                    "field \"{}\": write a list type as \"Type[]\", not \"Type?[]\"",
+                    name.name
+                ));
             }
             Arity::Optional
         } else {
@@ -529,10 +341,7 @@ impl Parser {
             match self.peek() {
                 TokenKind::At => attrs.push(self.attribute()?),
                 TokenKind::AtAt if !block_ok => {
-                    return Err(SyntaxError {
-                        pos: self.pos(),
-                        message: "block attributes (\"@@…\") go on their own line".into(),
-                    });
+                    return self.fail("block attributes (\"@@…\") go on their own line");
                 }
                 _ => return Ok(attrs),
             }
@@ -594,10 +403,9 @@ impl Parser {
 
     fn expr(&mut self) -> PResult<Expr> {
         if self.depth >= MAX_DEPTH {
-            return Err(SyntaxError {
-                pos: self.pos(),
-                message: format!("values are nested more than {MAX_DEPTH} levels deep"),
-            });
+            return self.fail(format!(
+                "values are nested more than {MAX_DEPTH} levels deep"
+            ));
         }
         self.depth += 1;
         let e = self.expr_inner();
@@ -744,26 +552,19 @@ model Post {
 
     #[test]
     fn syntax_errors_say_what_was_expected() {
-        assert!(err("modle A {}").2.contains("expected \"model\""));
-        assert!(
-            err("model A {\n  id Int @id(\n}")
-                .2
-                .contains("expected a value")
-        );
-        assert!(
-            err("model A {\n  a Int @default(1 2)\n}")
-                .2
-                .contains("\",\" or \")\"")
-        );
-        assert!(err("model A {\n  a Int[]?\n}").2.contains("optional lists"));
-        assert!(err("model A {\n  a: Int\n}").2.contains("no colon"));
-        assert!(err("model A {\n  a Int @@id\n}").2.contains("own line"));
-        assert!(err("model A {\n  a Int\n").2.contains("end of the file"));
-        assert!(
-            err("datasource db {\n  provider \"x\"\n}")
-                .2
-                .contains("\"=\"")
-        );
+        for (text, says) in [
+            ("modle A {}", "expected \"model\""),
+            ("model A {\n  id Int @id(\n}", "expected a value"),
+            ("model A {\n  a Int @default(1 2)\n}", "\",\" or \")\""),
+            ("model A {\n  a Int[]?\n}", "optional lists"),
+            ("model A {\n  a: Int\n}", "no colon"),
+            ("model A {\n  a Int @@id\n}", "own line"),
+            ("model A {\n  a Int\n", "end of the file"),
+            ("datasource db {\n  provider \"x\"\n}", "\"=\""),
+        ] {
+            let message = err(text).2;
+            assert!(message.contains(says), "{text:?}: {message}");
+        }
         let (line, col, _) = err("enum E {\n  A\n  B C\n}");
         assert_eq!((line, col), (3, 5));
     }
