@@ -10,10 +10,10 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::plan::migrations::MigrationCount;
 use crate::exit;
 use crate::plan::ShapeRisk;
 use crate::plan::findings::{Finding, Severity};
+use crate::plan::migrations::MigrationCount;
 use crate::report::{SideInfo, write_atomic};
 
 /// What `parity schema` found; `schema.json` is this, serialised.

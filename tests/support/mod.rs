@@ -163,8 +163,13 @@ pub fn check(config: &Path, out: &Path, args: &[&str]) -> Run {
 
 /// `parity --out OUT ARGS…` (split at spaces) through the fixture's own
 /// config over `db`.
+///
+/// The gate's timing margin is set to 10×: these runs test schema and data
+/// verdicts, and a few iterations on a loaded 2-core machine must not turn
+/// an identical operation `slower` (the timing tests test the margin).
 pub fn fixture_run(db: &TempDb, out: &Path, args: &str) -> Run {
     parity()
+        .env("PARITY_MAX_SLOWDOWN", "10")
         .fixture(db.backend, &db.url)
         .out(out)
         .words(args)
