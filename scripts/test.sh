@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --locked --all-targets -- -D warnings
 
+echo "== module graph: no cycle, no upward import (scripts/layers.py)" >&2
+python3 scripts/layers.py
+
 echo "== monitoring: alert rules, dashboard, promtool" >&2
 bash scripts/test-monitoring.sh
 export PARITY_REQUIRE_PROMTOOL=1
