@@ -15,6 +15,9 @@ use crate::mapping::Orm;
 
 use ReadMode as M;
 
+/// One side's ORM-neutral reading: the raw value and the mode.
+type Neutral<'a> = (Raw<'a>, ReadMode);
+
 /// One side's reading: the raw value, the mode, the reading ORM.
 type Reading<'a> = (Raw<'a>, ReadMode, Orm);
 
@@ -46,12 +49,12 @@ fn canon(raw: Raw<'_>, read: ReadMode) -> Canon {
     canon_by(raw, read, Orm::Catalog)
 }
 
-fn same(a: (Raw<'_>, ReadMode), b: (Raw<'_>, ReadMode)) -> bool {
+fn same(a: Neutral<'_>, b: Neutral<'_>) -> bool {
     enc(a.0, a.1) == enc(b.0, b.1)
 }
 
 /// Pairs of ORM-neutral readings, and whether each pair encodes alike.
-fn assert_same(cases: &[((Raw<'_>, ReadMode), (Raw<'_>, ReadMode), bool)]) {
+fn assert_same(cases: &[(Neutral<'_>, Neutral<'_>, bool)]) {
     for &(a, b, want) in cases {
         assert_eq!(same(a, b), want, "{a:?} vs {b:?}");
     }
