@@ -246,6 +246,9 @@ mod tests {
         assert_eq!(human_rate(12_345.0), "12k rows/s");
         assert_eq!(human_rate(1_234.0), "1.2k rows/s");
         assert_eq!(human_rate(2_500_000.0), "2.5M rows/s");
+        assert_eq!(human_count(1_200_000.0), "1.2M");
+        assert_eq!(human_count(45_000.0), "45k");
+        assert_eq!(human_count(999.0), "999");
     }
 
     #[test]

@@ -180,6 +180,36 @@ fn same_database_both_mappings_differ_only_where_orm_semantics_predict() {
     same_database_differs_only_where_the_orms_predict(Backend::Postgres);
 }
 
+/// An `Int` / `integer()` column widened to int8 in the database: both ORMs
+/// read it as a JS number, so a raw-value shortcut would call every cell
+/// equal; beyond 2^53 Prisma throws where Drizzle rounds. Only those cells differ.
+#[test]
+fn an_int8_column_both_read_as_number_differs_beyond_2_pow_53() {
+    let (db, _) = TempDb::seeded(Backend::Postgres, "wide", 300, None);
+    db.exec("ALTER TABLE bikes ALTER COLUMN year TYPE bigint");
+    let ids = db.column("SELECT id::text FROM bikes ORDER BY id LIMIT 3");
+    db.exec(&format!(
+        "UPDATE bikes SET year = 9007199254740993 WHERE id = '{}';
+         UPDATE bikes SET year = -9007199254740995 WHERE id = '{}';
+         UPDATE bikes SET year = 9007199254740991 WHERE id = '{}';",
+        ids[0], ids[1], ids[2]
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let o = fixture_run(&db, dir.path(), "check --jobs 2 --chunk-rows 50");
+    o.expect(1);
+    let wide: BTreeSet<String> = o
+        .csv("differences.csv")
+        .into_iter()
+        .filter(|d| d["source_table"] == "bikes" && d["columns"].split(';').any(|c| c == "year"))
+        .map(|d| d["key"].clone())
+        .collect();
+    let expected: BTreeSet<String> = ids[..2]
+        .iter()
+        .map(|k| format!("{{\"id\":\"{k}\"}}"))
+        .collect();
+    assert_eq!(wide, expected, "{:?}", o.csv("differences.csv"));
+}
+
 /// The same mapping on both sides, each side read separately, while a
 /// writer changes `transactions` and `customers`: only one shared
 /// snapshot keeps them equal.

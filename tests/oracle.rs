@@ -216,11 +216,16 @@ fn bikeshop_postgres_agrees_with_the_real_orms() {
     node_modules();
     let (db, _) = TempDb::seeded(Backend::Postgres, "oracle_bike", 40, None);
     // What a database migrated ahead of the Prisma schema holds: an enum label
-    // Prisma's enum lacks, and a NULL in a column both mappings declare required.
+    // Prisma's enum lacks, a NULL in a column both mappings declare required,
+    // and an int column widened to int8 that both still read as a JS number
+    // (`Int`, `integer()`): beyond 2^53 Prisma throws where Drizzle rounds.
     let ahead = "ALTER TYPE \"RepairStatus\" ADD VALUE 'on_hold';
-         ALTER TABLE items ALTER COLUMN name DROP NOT NULL;";
+         ALTER TABLE items ALTER COLUMN name DROP NOT NULL;
+         ALTER TABLE bikes ALTER COLUMN year TYPE bigint;";
     let rows = "UPDATE repairs SET status = 'on_hold' WHERE id IN (SELECT id FROM repairs ORDER BY id LIMIT 2);
-         UPDATE items SET name = NULL WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 2);";
+         UPDATE items SET name = NULL WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 2);
+         UPDATE bikes SET year = 9007199254740993 WHERE id IN (SELECT id FROM bikes ORDER BY id LIMIT 1);
+         UPDATE bikes SET year = -9007199254740995 WHERE id IN (SELECT id FROM bikes ORDER BY id OFFSET 1 LIMIT 1);";
     postgres_agrees("bikeshop", "0001", db, &[ahead, rows]);
 }
 

@@ -114,6 +114,21 @@ pub enum Raw<'a> {
     Uuid([u8; 16]),
 }
 
+/// What a driver can hand over for a column, as far as two readings of it
+/// can agree: the input to [`ColumnCanon::reads_like`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Text, or loosely typed values (SQLite): any kind may arrive, so
+    /// per-ORM coercion rules apply.
+    Loose,
+    /// The column's own type, every value of which a JS `number` holds
+    /// exactly (int2, int4, float4, float8, bool, dates, text types).
+    Typed,
+    /// The column's own type, with integers beyond 2^53 (int8, numeric):
+    /// JS `number` readings part ways there.
+    TypedWide,
+}
+
 /// Per-column decoding info, built once per column pair side, before the rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnCanon {
@@ -187,10 +202,9 @@ impl ColumnCanon {
     }
 
     /// Whether `self` and `other` read every value a column can deliver
-    /// alike, so the raw value can be hashed in their place. `typed_wire`:
-    /// the driver delivers the column's own type (a PostgreSQL binary field
-    /// other than text), so loose-typing rules (SQLite) cannot apply.
-    pub fn reads_like(&self, other: &ColumnCanon, typed_wire: bool) -> bool {
+    /// alike, so the raw value can be hashed in their place. `delivery`:
+    /// what the driver can hand over for the column (see [`Delivery`]).
+    pub fn reads_like(&self, other: &ColumnCanon, delivery: Delivery) -> bool {
         use ReadMode as M;
         if self.read != other.read
             || self.enum_values != other.enum_values
@@ -208,18 +222,18 @@ impl ColumnCanon {
         }
         match self.read {
             M::Text | M::EnumLabel | M::Json | M::Bytes | M::Decimal | M::Raw => true,
+            // A JS `number` from each ORM: alike only while every value the
+            // column holds fits one exactly. Beyond 2^53 (an int8 or numeric
+            // column) Prisma's `Int` throws where Drizzle's `integer()` rounds.
+            M::Int | M::BigIntNumber | M::Float | M::DecimalNumber => delivery == Delivery::Typed,
             M::DecimalString
-            | M::Int
             | M::BigInt
-            | M::BigIntNumber
-            | M::Float
-            | M::DecimalNumber
             | M::Boolean
             | M::Time
             | M::DateTimeString
             | M::DateString
             | M::TimeString
-            | M::EnumName => typed_wire,
+            | M::EnumName => delivery != Delivery::Loose,
             // Out-of-range dates and loosely typed values read per ORM.
             _ => false,
         }

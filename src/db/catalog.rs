@@ -17,6 +17,27 @@ use super::Db;
 use crate::mapping::drizzle::normalize_column_type;
 use crate::mapping::{Column, Dialect, EnumDef, EnumValue, Mapping, Orm, ReadMode, Table};
 
+/// The rows of a catalog query with one bound argument (PostgreSQL: the
+/// schemas as `$1`; MySQL: the database as `?`); the error names `what` it
+/// read. The one catalog row loop every backend's catalog reads share.
+pub(super) async fn catalog_rows<'c, E, A>(
+    conn: E,
+    sql: &'c str,
+    arg: A,
+    what: &str,
+) -> Result<Vec<<E::Database as sqlx::Database>::Row>>
+where
+    E: sqlx::Executor<'c>,
+    A: 'c + sqlx::Encode<'c, E::Database> + sqlx::Type<E::Database> + Send,
+    <E::Database as sqlx::Database>::Arguments<'c>: sqlx::IntoArguments<'c, E::Database>,
+{
+    sqlx::query::<E::Database>(sql)
+        .bind(arg)
+        .fetch_all(conn)
+        .await
+        .with_context(|| format!("reading {what}"))
+}
+
 /// Reads tables, views, columns, keys, uniques and enums of `schemas`
 /// (PostgreSQL schemas, MySQL databases; empty means the connection's
 /// default: `public` / `DATABASE()`; ignored on SQLite).
@@ -99,8 +120,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
     let mut m = empty(Dialect::Postgres);
 
-    let rows = super::postgres::schema_rows(
-        &mut tx,
+    let rows = catalog_rows(
+        &mut *tx,
         "SELECT n.nspname::text AS schema, t.typname::text AS name, e.enumlabel::text AS label
            FROM pg_enum e
            JOIN pg_type t ON t.oid = e.enumtypid
@@ -134,8 +155,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         }
     }
 
-    let rows = super::postgres::schema_rows(
-        &mut tx,
+    let rows = catalog_rows(
+        &mut *tx,
         "SELECT n.nspname::text AS schema, c.relname::text AS tbl, c.relkind::text AS kind,
                 a.attname::text AS col, format_type(a.atttypid, a.atttypmod) AS fmt,
                 a.attnotnull AS notnull,
@@ -189,8 +210,8 @@ async fn read_pg(pool: &sqlx::PgPool, schemas: &[String]) -> Result<Mapping> {
         m.tables[i].columns.push(c);
     }
 
-    let rows = super::postgres::schema_rows(
-        &mut tx,
+    let rows = catalog_rows(
+        &mut *tx,
         "SELECT n.nspname::text AS schema, c.relname::text AS tbl, i.indisprimary AS is_pk,
                 ARRAY(SELECT a.attname::text
                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -236,8 +257,8 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
     let mut m = empty(Dialect::Mysql);
     let mut index = Tables::new();
     for db_name in &schemas {
-        let rows = super::mysql::schema_rows(
-            &mut tx,
+        let rows = catalog_rows(
+            &mut *tx,
             "SELECT CAST(c.TABLE_SCHEMA AS CHAR) AS sch, CAST(c.TABLE_NAME AS CHAR) AS tbl,
                     CAST(t.TABLE_TYPE AS CHAR) AS kind, CAST(c.COLUMN_NAME AS CHAR) AS col,
                     CAST(c.COLUMN_TYPE AS CHAR) AS ty, CAST(c.IS_NULLABLE AS CHAR) AS nullable,
@@ -250,7 +271,7 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
               WHERE c.TABLE_SCHEMA = ?
               ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
             db_name,
-            "COLUMNS",
+            "information_schema.COLUMNS",
         )
         .await?;
         for r in rows {
@@ -272,8 +293,8 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
                 has_default != 0,
             ));
         }
-        let rows = super::mysql::schema_rows(
-            &mut tx,
+        let rows = catalog_rows(
+            &mut *tx,
             "SELECT CAST(TABLE_SCHEMA AS CHAR) AS sch, CAST(TABLE_NAME AS CHAR) AS tbl,
                     CAST(INDEX_NAME AS CHAR) AS idx, CAST(NON_UNIQUE AS SIGNED) AS non_unique,
                     CAST(COLUMN_NAME AS CHAR) AS col
@@ -281,7 +302,7 @@ async fn read_mysql(pool: &sqlx::MySqlPool, schemas: &[String]) -> Result<Mappin
               WHERE TABLE_SCHEMA = ?
               ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
             db_name,
-            "STATISTICS",
+            "information_schema.STATISTICS",
         )
         .await?;
         let mut indexes: BTreeMap<(usize, String), (bool, Vec<String>)> = BTreeMap::new();

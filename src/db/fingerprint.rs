@@ -131,7 +131,7 @@ async fn read_pg(
         !filter.excludes(s, table)
     };
 
-    let rows = super::postgres::schema_rows(
+    let rows = super::catalog::catalog_rows(
         &mut *conn,
         "SELECT n.nspname::text, c.relname::text, c.relkind::text, c.relpersistence::text,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
@@ -172,7 +172,7 @@ async fn read_pg(
         });
     }
 
-    let rows = super::postgres::schema_rows(
+    let rows = super::catalog::catalog_rows(
         &mut *conn,
         "SELECT n.nspname::text, c.relname::text, a.attname::text,
                 row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum)::int8,
@@ -260,7 +260,7 @@ async fn read_pg(
                FROM {join} JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname = ANY($1){only}"
         );
-        for r in super::postgres::schema_rows(conn, &sql, &schemas, catalog).await? {
+        for r in super::catalog::catalog_rows(&mut *conn, &sql, &schemas, catalog).await? {
             let (schema, rel, name): (String, String, String) = (r.get(0), r.get(1), r.get(2));
             if keep(&schema, &rel) {
                 items.push(Item {
@@ -272,7 +272,7 @@ async fn read_pg(
         }
     }
 
-    let rows = super::postgres::schema_rows(&mut *conn, "SELECT n.nspname::text, t.typname::text,
+    let rows = super::catalog::catalog_rows(&mut *conn, "SELECT n.nspname::text, t.typname::text,
                 CASE t.typtype
                   WHEN 'e' THEN 'enum (' || (SELECT string_agg(quote_literal(e.enumlabel::text), ', ' ORDER BY e.enumsortorder)
                                             FROM pg_enum e WHERE e.enumtypid = t.oid) || ')'
@@ -290,7 +290,7 @@ async fn read_pg(
         });
     }
 
-    let rows = super::postgres::schema_rows(
+    let rows = super::catalog::catalog_rows(
         &mut *conn,
         "SELECT schemaname::text, sequencename::text, format_type(data_type, NULL),
                 start_value, min_value, max_value, increment_by, cycle

@@ -32,7 +32,9 @@ pub use connect::{
     ConnectOptions, DEFAULT_LOCK_TIMEOUT_SECONDS, DbError, dialect_of, pg_begin, pg_duration_ms,
     scrub, sqlite_path,
 };
-pub use snapshot::{Boundary, LiveColumn, ReadSpec, Snapshot, Worker, is_connection_lost};
+pub use snapshot::{
+    Boundary, ChunkRead, LiveColumn, ReadSpec, Snapshot, Worker, is_connection_lost,
+};
 
 /// A connection pool to one database.
 #[derive(Clone, Debug)]

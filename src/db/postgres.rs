@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use futures::TryStreamExt;
-use sqlx::postgres::PgRow;
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
@@ -116,21 +115,6 @@ pub async fn columns(
             not_null: r.get(4),
         }
     })
-}
-
-/// The rows of a catalog query over `schemas` (its `$1`); the error names
-/// the catalog it read.
-pub async fn schema_rows(
-    conn: &mut PgConnection,
-    sql: &str,
-    schemas: &[String],
-    catalog: &str,
-) -> Result<Vec<PgRow>> {
-    sqlx::query(sql)
-        .bind(schemas)
-        .fetch_all(&mut *conn)
-        .await
-        .with_context(|| format!("reading {catalog}"))
 }
 
 /// Chunk boundaries from a block sample of the key, in the snapshot:

@@ -46,6 +46,17 @@ pub enum Snapshot {
     Mysql(mysql::MySnapshot),
 }
 
+/// One chunk to read: the table's read, its live columns and their wire
+/// forms, and the keys in `(lower, upper]`.
+#[derive(Clone, Copy)]
+pub struct ChunkRead<'a> {
+    pub spec: &'a ReadSpec,
+    pub live: &'a [LiveColumn],
+    pub wires: &'a Arc<[Wire]>,
+    pub lower: Option<&'a Boundary>,
+    pub upper: Option<&'a Boundary>,
+}
+
 /// A session reading inside a [`Snapshot`].
 pub enum Worker {
     Postgres(postgres::PgTx),
@@ -223,14 +234,14 @@ impl Worker {
         }
     }
 
-    pub async fn read_chunk(
-        &mut self,
-        spec: &ReadSpec,
-        live: &[LiveColumn],
-        wires: &Arc<[Wire]>,
-        lower: Option<&Boundary>,
-        upper: Option<&Boundary>,
-    ) -> Result<ChunkData> {
+    pub async fn read_chunk(&mut self, read: ChunkRead<'_>) -> Result<ChunkData> {
+        let ChunkRead {
+            spec,
+            live,
+            wires,
+            lower,
+            upper,
+        } = read;
         match self {
             Worker::Postgres(c) => postgres::read_chunk(c, spec, live, wires, lower, upper).await,
             Worker::Sqlite(s) => {

@@ -2,8 +2,8 @@
 //! hash of each row's canonical values. The per-row path: it allocates
 //! nothing per row beyond appending to arenas.
 
-use crate::canon::{self, ColumnCanon, Raw};
-use crate::db::ChunkData;
+use crate::canon::{self, ColumnCanon, Delivery, Raw};
+use crate::db::{ChunkData, Wire};
 
 /// How one side turns a chunk's rows into canonical values.
 pub struct SideCodec {
@@ -43,15 +43,19 @@ pub struct HashCol {
 pub fn hash_plan(
     s: &SideCodec,
     t: &SideCodec,
-    swires: &[crate::db::Wire],
-    twires: &[crate::db::Wire],
+    swires: &[Wire],
+    twires: &[Wire],
     shared: bool,
 ) -> (Vec<HashCol>, Vec<HashCol>) {
     let mut sh = Vec::new();
     let mut th = Vec::new();
     for (c, ((si, scc), (ti, tcc))) in s.cols.iter().zip(&t.cols).enumerate() {
-        let typed = swires.get(*si).is_some_and(|w| *w != crate::db::Wire::Text);
-        let same_reading = scc.reads_like(tcc, typed) && swires.get(*si) == twires.get(*ti);
+        let delivery = match swires.get(*si) {
+            None | Some(Wire::Text) => Delivery::Loose,
+            Some(Wire::I64 | Wire::Numeric) => Delivery::TypedWide,
+            Some(_) => Delivery::Typed,
+        };
+        let same_reading = scc.reads_like(tcc, delivery) && swires.get(*si) == twires.get(*ti);
         if shared && same_reading && si == ti {
             continue;
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use super::schedule::Chunk;
-use crate::db::{Boundary, ChunkData, LiveColumn, ReadSpec, Snapshot, Wire, Worker};
+use crate::db::{Boundary, ChunkData, ChunkRead, LiveColumn, ReadSpec, Snapshot, Wire, Worker};
 
 /// A lane's session on one snapshot, opened on first use. The retry rule
 /// drops the lane's sessions, so a retry opens a fresh one in the same
@@ -72,9 +72,14 @@ impl TableRead {
         lower: Option<&Boundary>,
         upper: Option<&Boundary>,
     ) -> Result<ChunkData> {
-        worker
-            .read_chunk(&self.spec, &self.live, &self.wires, lower, upper)
-            .await
+        let read = ChunkRead {
+            spec: &self.spec,
+            live: &self.live,
+            wires: &self.wires,
+            lower,
+            upper,
+        };
+        worker.read_chunk(read).await
     }
 
     /// The chunk boundaries of this read, and the planner's row estimate.

@@ -256,7 +256,10 @@ fn verdict(
             not_checked.join(", ")
         )
     } else if data_bad == 0 {
-        format!("data ok ({checked} tables, {})", human_rows(rows))
+        format!(
+            "data ok ({checked} tables, {} rows)",
+            crate::ui::human_count(rows as f64)
+        )
     } else {
         let differing: u64 = mine
             .iter()
@@ -365,24 +368,4 @@ fn failing_op(o: &OperationResult) -> String {
         c.ci_low,
         c.ci_high
     )
-}
-
-fn human_rows(n: u64) -> String {
-    match n {
-        n if n >= 1_000_000 => format!("{:.1}M rows", n as f64 / 1e6),
-        n if n >= 10_000 => format!("{:.0}k rows", n as f64 / 1e3),
-        n => format!("{n} rows"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_read_like_a_person_writes_them() {
-        assert_eq!(human_rows(1_200_000), "1.2M rows");
-        assert_eq!(human_rows(45_000), "45k rows");
-        assert_eq!(human_rows(999), "999 rows");
-    }
 }

@@ -299,26 +299,20 @@ fn pair_tables(
     let mut used = vec![false; t.columns.len()];
     if let Some(o) = o {
         for (sc, tc) in &o.columns {
-            let si = s
-                .columns
-                .iter()
-                .position(|c| &c.name == sc)
-                .ok_or_else(|| PlanError::PairColumn {
-                    source_table: o.source.clone(),
-                    target_table: o.target.clone(),
-                    side: "source",
-                    column: sc.clone(),
-                })?;
-            let ti = t
-                .columns
-                .iter()
-                .position(|c| &c.name == tc)
-                .ok_or_else(|| PlanError::PairColumn {
-                    source_table: o.source.clone(),
-                    target_table: o.target.clone(),
-                    side: "target",
-                    column: tc.clone(),
-                })?;
+            let find = |table: &Table, side: &'static str, name: &String| {
+                table
+                    .columns
+                    .iter()
+                    .position(|c| &c.name == name)
+                    .ok_or_else(|| PlanError::PairColumn {
+                        source_table: o.source.clone(),
+                        target_table: o.target.clone(),
+                        side,
+                        column: name.clone(),
+                    })
+            };
+            let si = find(s, "source", sc)?;
+            let ti = find(t, "target", tc)?;
             matched[si] = Some(ti);
             used[ti] = true;
         }
@@ -390,32 +384,27 @@ fn pair_tables(
     let mut key = Vec::new();
     let mut where_clause = None;
     if let Some(cfg) = table_cfg {
-        for k in &cfg.key {
-            let si = resolve(k).ok_or_else(|| PlanError::ConfigColumn {
+        let configured = |what: &'static str, column: &String| {
+            resolve(column).ok_or_else(|| PlanError::ConfigColumn {
                 table: cfg.name.clone(),
-                what: "key",
-                column: k.clone(),
-            })?;
+                what,
+                column: column.clone(),
+            })
+        };
+        for k in &cfg.key {
+            let si = configured("key", k)?;
             key.push((
                 s.columns[si].name.clone(),
                 t.columns[matched[si].unwrap_or(0)].name.clone(),
             ));
         }
         for c in &cfg.ignore {
-            let si = resolve(c).ok_or_else(|| PlanError::ConfigColumn {
-                table: cfg.name.clone(),
-                what: "ignore",
-                column: c.clone(),
-            })?;
+            let si = configured("ignore", c)?;
             columns[pos_of(si)].ignore = true;
         }
         let tolerance: &BTreeMap<String, toml::Value> = &cfg.tolerance;
         for (c, v) in tolerance {
-            let si = resolve(c).ok_or_else(|| PlanError::ConfigColumn {
-                table: cfg.name.clone(),
-                what: "tolerance",
-                column: c.clone(),
-            })?;
+            let si = configured("tolerance", c)?;
             columns[pos_of(si)].tolerance = Some(v.clone());
         }
         where_clause = cfg.where_clause.clone();

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use sqlx::mysql::MySqlRow;
 use sqlx::{Executor, MySqlConnection, Row};
 
+use crate::db::catalog::catalog_rows;
 use crate::db::fingerprint::{Filter, Item, SequenceValue};
 
 fn squeeze(s: &str) -> String {
@@ -62,7 +63,7 @@ pub async fn read(
         };
         let q = |o: &str| qualified(db, &current, o);
 
-        for r in super::schema_rows(conn, TABLES, db, "TABLES").await? {
+        for r in catalog_rows(&mut *conn, TABLES, db, "information_schema.TABLES").await? {
             let name = text(&r, 0);
             if !keep(&name) {
                 continue;
@@ -90,7 +91,9 @@ pub async fn read(
         }
 
         for (kind, sql, view, definition) in PER_TABLE {
-            for r in super::schema_rows(conn, sql, db, view).await? {
+            for r in
+                catalog_rows(&mut *conn, sql, db, &format!("information_schema.{view}")).await?
+            {
                 let t = text(&r, 0);
                 if keep(&t) {
                     items.push(Item {

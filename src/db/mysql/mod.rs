@@ -43,20 +43,6 @@ pub fn databases(schemas: &[String], current: &str) -> Vec<String> {
         .collect()
 }
 
-/// The rows `sql` (one `?`: the database) reads from `information_schema.{view}`.
-pub async fn schema_rows(
-    conn: &mut MySqlConnection,
-    sql: &str,
-    db: &str,
-    view: &str,
-) -> Result<Vec<MySqlRow>> {
-    sqlx::query(sql)
-        .bind(db)
-        .fetch_all(&mut *conn)
-        .await
-        .with_context(|| format!("reading information_schema.{view}"))
-}
-
 /// The pseudo key column of a keyless table: read in one chunk.
 pub const NO_KEY: &str = "";
 

@@ -416,6 +416,21 @@ mod tests {
         }
     }
 
+    fn enum_def(name: &str, db_name: &str, values: &[(&str, &str)]) -> EnumDef {
+        EnumDef {
+            name: name.into(),
+            db_name: db_name.into(),
+            schema: None,
+            values: values
+                .iter()
+                .map(|(n, d)| EnumValue {
+                    name: (*n).into(),
+                    db_name: (*d).into(),
+                })
+                .collect(),
+        }
+    }
+
     fn table(name: &str, cols: Vec<Column>) -> Table {
         Table {
             schema: None,
@@ -446,21 +461,11 @@ mod tests {
                 ),
                 table("ghost", vec![col("id", "text")]),
             ],
-            vec![EnumDef {
-                name: "RepairStatus".into(),
-                db_name: "repair_status".into(),
-                schema: None,
-                values: vec![
-                    EnumValue {
-                        name: "DONE".into(),
-                        db_name: "DONE".into(),
-                    },
-                    EnumValue {
-                        name: "WAITING".into(),
-                        db_name: "waiting_parts".into(),
-                    },
-                ],
-            }],
+            vec![enum_def(
+                "RepairStatus",
+                "repair_status",
+                &[("DONE", "DONE"), ("WAITING", "waiting_parts")],
+            )],
         );
         let mut live_status = col("status", "repair_status");
         live_status.enum_name = Some("repair_status".into());
@@ -469,21 +474,11 @@ mod tests {
         let live = mapping(
             Orm::Catalog,
             vec![table("repairs", vec![col("id", "text"), live_status, at])],
-            vec![EnumDef {
-                name: "repair_status".into(),
-                db_name: "repair_status".into(),
-                schema: None,
-                values: vec![
-                    EnumValue {
-                        name: "DONE".into(),
-                        db_name: "DONE".into(),
-                    },
-                    EnumValue {
-                        name: "picked_up".into(),
-                        db_name: "picked_up".into(),
-                    },
-                ],
-            }],
+            vec![enum_def(
+                "repair_status",
+                "repair_status",
+                &[("DONE", "DONE"), ("picked_up", "picked_up")],
+            )],
         );
         let f = against_catalog("source", &m, &live, &[]);
         let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
