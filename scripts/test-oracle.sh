@@ -35,7 +35,8 @@ else
 fi
 
 for t in bikeshop_postgres_agrees_with_the_real_orms langfuse_postgres_agrees_with_the_real_orms \
-  documenso_postgres_agrees_with_the_real_orms bikeshop_sqlite_agrees_with_the_real_orms; do
+  documenso_postgres_agrees_with_the_real_orms bikeshop_sqlite_agrees_with_the_real_orms \
+  bikeshop_mariadb_agrees_with_the_real_orms; do
   start=$SECONDS
   if out="$(cargo test --locked --test tests "oracle::$t" -- --ignored --exact --nocapture 2>&1)"; then
     PASSED=$((PASSED + 1)); echo "ok   - oracle::$t ($((SECONDS - start)) s)"

@@ -264,3 +264,25 @@ fn bikeshop_sqlite_agrees_with_the_real_orms() {
     run_ok("fill-sqlite.mjs", node(&fill));
     oracle_vs_parity("bikeshop-sqlite", &fx, "0001", &db.url);
 }
+
+/// The MariaDB bike shop as `parity seed` fills it: Prisma 7 through
+/// `@prisma/adapter-mariadb`, drizzle-orm through mysql2, against parity's
+/// MySQL rules, plus an int column widened to BIGINT beyond 2^53.
+#[test]
+#[ignore = "needs the npm tools: scripts/test-oracle.sh runs it"]
+fn bikeshop_mariadb_agrees_with_the_real_orms() {
+    node_modules();
+    let (db, _) = TempDb::seeded(Backend::Mariadb, "oracle_shop", 400, None);
+    db.exec("ALTER TABLE bikes MODIFY year BIGINT NULL");
+    let ids = db.column("SELECT id FROM bikes ORDER BY id LIMIT 2");
+    db.exec(&format!(
+        "UPDATE bikes SET year = 9007199254740993 WHERE id = '{}'",
+        ids[0]
+    ));
+    db.exec(&format!(
+        "UPDATE bikes SET year = -9007199254740995 WHERE id = '{}'",
+        ids[1]
+    ));
+    let fx = root().join("fixtures/bikeshop/mariadb");
+    oracle_vs_parity("bikeshop-mariadb", &fx, "0001", &db.url);
+}

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The real-ORM oracle: reads every table of a database through the real Prisma 7
-// client (adapter-pg or adapter-better-sqlite3) and the real drizzle-orm, through
+// client (adapter-pg, adapter-mariadb or adapter-better-sqlite3) and the real drizzle-orm, through
 // the app's own schema.prisma and Drizzle schema.ts, and writes the cell-level
 // differences between the two ORMs' JS values, the columns whose JS types differ
 // (shape), and the cells either ORM throws on.
 //
 //   node --import tsx scripts/oracle/oracle.mjs --prisma schema.prisma --drizzle schema.ts \
-//        --url postgres://…/db | sqlite:/path/file.db  --out cells.json \
+//        --url postgres://…/db | mysql://…/db | sqlite:/path/file.db  --out cells.json \
 //        [--node-modules fixtures/bikeshop/node_modules] [--cache target/oracle-cache]
 //
 // Prisma is the source side, Drizzle the target side (as in parity's configs).
@@ -52,6 +52,7 @@ const nodeModules = path.resolve(args['node-modules'] ?? path.join(root, 'fixtur
 const cacheDir = path.resolve(args.cache ?? path.join(root, 'target/oracle-cache'));
 if (!existsSync(path.join(nodeModules, '@prisma/client'))) die(`no @prisma/client in ${nodeModules}; run npm ci in fixtures/bikeshop`);
 const sqlite = args.url.startsWith('sqlite:') || args.url.startsWith('file:');
+const mysqlUrl = args.url.startsWith('mysql:') || args.url.startsWith('mariadb:');
 
 const require = createRequire(path.join(nodeModules, '..', 'package.json'));
 const load = (s) => import(pathToFileURL(require.resolve(s)).href);
@@ -80,8 +81,8 @@ writeFileSync(path.join(dzDir, 'package.json'), '{ "type": "module", "private": 
 cpSync(args.drizzle, path.join(dzDir, 'schema.ts'));
 const dz = await import(pathToFileURL(path.join(dzDir, 'schema.ts')).href);
 const orm = await load('drizzle-orm');
-const core = await load(sqlite ? 'drizzle-orm/sqlite-core' : 'drizzle-orm/pg-core');
-const TableClass = sqlite ? core.SQLiteTable : core.PgTable;
+const core = await load(sqlite ? 'drizzle-orm/sqlite-core' : mysqlUrl ? 'drizzle-orm/mysql-core' : 'drizzle-orm/pg-core');
+const TableClass = sqlite ? core.SQLiteTable : mysqlUrl ? core.MySqlTable : core.PgTable;
 const dzTables = new Map();
 for (const v of Object.values(dz)) {
   if (orm.is(v, TableClass)) {
@@ -116,6 +117,35 @@ if (sqlite) {
     await prisma.$disconnect();
     conn.close();
     rawConn.close();
+  };
+} else if (mysqlUrl) {
+  // Prisma 7 through @prisma/adapter-mariadb, Drizzle through mysql2: what the app runs.
+  const { PrismaMariaDb } = await load('@prisma/adapter-mariadb');
+  const mysql = (await load('mysql2/promise')).default;
+  const { drizzle } = await load('drizzle-orm/mysql2');
+  const u = new URL(args.url.replace(/^mariadb:/, 'mysql:'));
+  prisma = new PrismaClient({
+    adapter: new PrismaMariaDb({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: u.pathname.slice(1),
+    }),
+  });
+  const pool = mysql.createPool({ uri: u.href, connectionLimit: 2 });
+  db = drizzle(pool);
+  rawKeys = async (table, keyCols) => {
+    const q = (c) => `\`${c.replace(/`/g, '``')}\``;
+    // The key as the server prints it, in the collation's order (as both ORMs order).
+    const [rows] = await pool.query(
+      `SELECT ${keyCols.map((c, i) => `CAST(${q(c)} AS CHAR) AS k${i}`).join(', ')} FROM ${q(table)} ORDER BY ${keyCols.map(q).join(', ')}`,
+    );
+    return rows.map((row) => Object.fromEntries(keyCols.map((c, i) => [c, row[`k${i}`]])));
+  };
+  closeAll = async () => {
+    await prisma.$disconnect();
+    await pool.end();
   };
 } else {
   const { PrismaPg } = await load('@prisma/adapter-pg');

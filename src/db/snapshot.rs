@@ -150,11 +150,6 @@ impl Snapshot {
         }
     }
 
-    /// [`Snapshot::close`], by its former name (`engine::Sides::close`).
-    pub async fn end_and_close(self) {
-        self.close().await
-    }
-
     /// The pool this snapshot reads through.
     pub fn db(&self) -> Db {
         match self {

@@ -363,7 +363,7 @@ mod tests {
                 .await
                 .unwrap_err();
             assert!(crate::db::is_connection_lost(&err), "{err:#}");
-            snapshot.end_and_close().await;
+            snapshot.close().await;
         });
     }
 }

@@ -99,7 +99,7 @@ impl Sides {
         };
         for s in std::iter::once(source).chain(target) {
             if let Ok(s) = Arc::try_unwrap(s) {
-                s.end_and_close().await;
+                s.close().await;
             }
         }
     }
