@@ -102,8 +102,10 @@ fn keyless(spec: &ReadSpec) -> bool {
     spec.key.is_empty() || spec.key.iter().all(|k| k == NO_KEY)
 }
 
-/// Exact quantiles of the key in its own order (the collation's for text):
-/// every `chunk_rows`-th key, via `ROW_NUMBER()` over the key index.
+/// Chunk boundaries: a dense integer key split evenly between its MIN and
+/// MAX ([`int_ranges`]); any other key by exact quantiles in its own order
+/// (the collation's for text): every `chunk_rows`-th key, via
+/// `ROW_NUMBER()` over the key index.
 pub async fn boundaries(
     conn: &mut MySqlConnection,
     spec: &ReadSpec,
@@ -119,6 +121,11 @@ pub async fn boundaries(
     }
     let live = columns(conn, spec.schema.as_deref(), &spec.table).await?;
     let kinds = kinds_of(spec, &spec.key, &live, "key column")?;
+    if let [Kind::Int] = kinds.as_slice()
+        && let Some(b) = int_ranges(conn, spec, &t, chunk_rows, count).await?
+    {
+        return Ok((b, count as u64));
+    }
     // Integers come back as text on this protocol; the kinds type them.
     let sql = sql::quantiles(Q, spec, &t, chunk_rows, count);
     let mut out = Vec::new();
@@ -146,6 +153,47 @@ pub async fn boundaries(
     })
     .await?;
     Ok((out, count as u64))
+}
+
+/// Boundaries of a single integer key split evenly between its MIN and MAX:
+/// two index dives in place of a scan of the key. Only where the key is
+/// dense (at least one row per 4 values), so that no chunk can hold more
+/// than 4 × `chunk_rows` rows; `None` otherwise (and for keys beyond i64),
+/// and the caller takes exact quantiles.
+async fn int_ranges(
+    conn: &mut MySqlConnection,
+    spec: &ReadSpec,
+    t: &str,
+    chunk_rows: usize,
+    count: i64,
+) -> Result<Option<Vec<Boundary>>> {
+    let k = ident(&spec.key[0]);
+    let sql = format!(
+        "SELECT CAST(MIN({k}) AS CHAR), CAST(MAX({k}) AS CHAR) FROM {t}{}",
+        sql::filter(spec)
+    );
+    let (lo, hi): (Option<String>, Option<String>) = sqlx::query_as(&sql)
+        .fetch_one(&mut *conn)
+        .await
+        .with_context(|| format!("cannot split {} into chunks", spec.table))?;
+    let int = |v: Option<String>| v.and_then(|s| s.parse::<i64>().ok()).map(i128::from);
+    let (Some(lo), Some(hi)) = (int(lo), int(hi)) else {
+        return Ok(None);
+    };
+    let span = hi - lo + 1;
+    let count = i128::from(count);
+    if span > 4 * count {
+        return Ok(None);
+    }
+    let per = chunk_rows.max(1) as i128;
+    let n = (count + per - 1) / per;
+    let mut out = Vec::new();
+    for i in 1..n {
+        // Chunk i holds (b[i-1], b[i]]: span / n values, at most 4 × chunk_rows rows.
+        let b = lo + span * i / n - 1;
+        sql::push_boundary(&mut out, vec![OwnedRaw::Int(b as i64)]);
+    }
+    Ok(Some(out))
 }
 
 /// Streams the rows of `sql` (text protocol) into `row`; `failed` says
