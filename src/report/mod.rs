@@ -17,6 +17,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod observe;
 pub mod prometheus;
 pub mod schema;
@@ -78,9 +79,13 @@ pub struct RunReport {
     /// table, target table): what a stopped run marks `incomplete`.
     #[serde(skip)]
     pub planned: Vec<(Option<String>, String, String)>,
+    /// A shard's report folder (`--shard I/N`, issue 15): which shard of
+    /// which run, and the chunks it read; `parity merge` combines the
+    /// shards. `null` for a full run.
+    pub partial: Option<crate::engine::shard::Partial>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
 pub struct SideInfo {
     pub name: String,
     pub orm: String,
