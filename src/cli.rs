@@ -248,7 +248,12 @@ pub struct ShardArgs {
     #[arg(long, env = "PARITY_SHARD", value_name = "I/N")]
     pub shard: Option<String>,
     /// Number of shards, this one's index taken from JOB_COMPLETION_INDEX
-    #[arg(long, env = "PARITY_SHARDS", value_name = "N", conflicts_with = "shard")]
+    #[arg(
+        long,
+        env = "PARITY_SHARDS",
+        value_name = "N",
+        conflicts_with = "shard"
+    )]
     pub shards: Option<usize>,
     /// Continue the check recorded in DIR (its journal.jsonl): read only the unfinished chunks, write the final reports in DIR
     #[arg(long, env = "PARITY_RESUME", value_name = "DIR")]

@@ -76,23 +76,35 @@ fn four_shards_merged_equal_one_run_on_the_drift_fixture() {
     let cfg = both(dir.path(), [&a.url, &b.url], SETTINGS);
     let whole = check(&cfg, &dir.path().join("whole"), &[]);
     whole.expect(1);
-    assert!(whole.report()["partial"].is_null(), "a full run is not partial");
+    assert!(
+        whole.report()["partial"].is_null(),
+        "a full run is not partial"
+    );
 
     let shards = indexed_job(&cfg, dir.path(), 4, &[]);
     let mut read = Vec::new();
     for (i, s) in shards.iter().enumerate() {
         assert!(matches!(s.code, 0 | 1), "shard {i}: {}", s.stderr);
         let p = &s.report()["partial"];
-        assert_eq!((p["shard"].as_u64(), p["shards"].as_u64()), (Some(i as u64), Some(4)));
+        assert_eq!(
+            (p["shard"].as_u64(), p["shards"].as_u64()),
+            (Some(i as u64), Some(4))
+        );
         read.push(p["chunks"].as_array().unwrap().len());
     }
     // transactions alone has 10 chunks: every shard reads some.
     assert!(read.iter().all(|n| *n > 0), "chunks per shard: {read:?}");
 
-    let merged = merge(&shard_dirs(dir.path(), &[2, 0, 3, 1]), &dir.path().join("merged"));
+    let merged = merge(
+        &shard_dirs(dir.path(), &[2, 0, 3, 1]),
+        &dir.path().join("merged"),
+    );
     merged.expect(whole.code);
     assert_eq!(counts(&merged), counts(&whole));
-    assert_eq!(merged.text("differences.csv"), whole.text("differences.csv"));
+    assert_eq!(
+        merged.text("differences.csv"),
+        whole.text("differences.csv")
+    );
     assert_eq!(merged.keys_by_kind("transactions"), planted(&drift));
     for f in ["summary.md", "report.html", "junit.xml"] {
         assert!(!merged.text(f).is_empty(), "{f}");
@@ -101,8 +113,19 @@ fn four_shards_merged_equal_one_run_on_the_drift_fixture() {
     assert!(m["partial"].is_null(), "the merged report is whole");
     assert_eq!(m["exit_code"], w["exit_code"]);
     assert_eq!(m["verdict"], w["verdict"]);
-    for (mt, wt) in m["tables"].as_array().unwrap().iter().zip(w["tables"].as_array().unwrap()) {
-        for k in ["chunks", "differences", "columns_differing", "status", "differences_truncated"] {
+    for (mt, wt) in m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(w["tables"].as_array().unwrap())
+    {
+        for k in [
+            "chunks",
+            "differences",
+            "columns_differing",
+            "status",
+            "differences_truncated",
+        ] {
             assert_eq!(mt[k], wt[k], "{k} of {}", wt["source_table"]);
         }
     }
@@ -129,7 +152,11 @@ fn merge_refuses_a_missing_a_doubled_and_a_foreign_shard() {
 
     // Another config (another chunk size): its shard is foreign.
     std::fs::create_dir_all(dir.path().join("other")).unwrap();
-    let other = both(&dir.path().join("other"), [&a.url, &a.url], "[check]\nchunk_rows = 200\n");
+    let other = both(
+        &dir.path().join("other"),
+        [&a.url, &a.url],
+        "[check]\nchunk_rows = 200\n",
+    );
     let foreign_out = dir.path().join("foreign");
     parity()
         .config(&other)
@@ -156,8 +183,12 @@ fn merge_refuses_a_missing_a_doubled_and_a_foreign_shard() {
     merge(&dirs, &merged).expect_one_line_error(&["plan", "another plan"]);
 
     // A full run is not a shard; bad shard flags are usage errors.
-    let full = check(&cfg, &dir.path().join("full"), &["--tables", "transactions"]);
-    merge(&[full.out.clone()], &merged).expect_one_line_error(&["not a shard"]);
+    let full = check(
+        &cfg,
+        &dir.path().join("full"),
+        &["--tables", "transactions"],
+    );
+    merge(std::slice::from_ref(&full.out), &merged).expect_one_line_error(&["not a shard"]);
     let bad = check(&cfg, &dir.path().join("bad"), &["--shard", "3/3"]);
     bad.expect(2);
     bad.expect_one_line_error(&["I/N"]);
@@ -203,7 +234,12 @@ fn journal_chunks(path: &Path) -> Vec<(String, u64)> {
     text.lines()
         .skip(1)
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .map(|v| (v["table"].as_str().unwrap().to_string(), v["index"].as_u64().unwrap()))
+        .map(|v| {
+            (
+                v["table"].as_str().unwrap().to_string(),
+                v["index"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -212,11 +248,17 @@ fn a_check_killed_mid_table_and_resumed_ends_as_an_uninterrupted_run() {
     let (a, _) = TempDb::seeded(Backend::Postgres, "ska", 3000, None);
     let (b, drift) = TempDb::seeded(Backend::Postgres, "skb", 3000, Some(DRIFT));
     let dir = tempfile::tempdir().unwrap();
-    let cfg = both(dir.path(), [&a.url, &b.url], "[check]\nchunk_rows = 100\njobs = 1\n");
+    let cfg = both(
+        dir.path(),
+        [&a.url, &b.url],
+        "[check]\nchunk_rows = 100\njobs = 1\n",
+    );
     let args = ["--tables", "transactions"];
     let whole = check(&cfg, &dir.path().join("whole"), &args);
     whole.expect(1);
-    let chunks = whole.report_table("transactions")["chunks"].as_u64().unwrap();
+    let chunks = whole.report_table("transactions")["chunks"]
+        .as_u64()
+        .unwrap();
     assert!(chunks >= 20, "{chunks} chunks");
 
     // SIGKILL once a few chunks are journaled.
@@ -237,7 +279,10 @@ fn a_check_killed_mid_table_and_resumed_ends_as_an_uninterrupted_run() {
     child.kill().unwrap();
     child.wait().unwrap();
     let before = journal_chunks(&journal);
-    assert!((before.len() as u64) < chunks, "killed mid-table: {before:?}");
+    assert!(
+        (before.len() as u64) < chunks,
+        "killed mid-table: {before:?}"
+    );
     // A line torn by the kill is ignored.
     let mut text = std::fs::read_to_string(&journal).unwrap();
     text.push_str("{\"table\":\"transactions\",\"ind");
@@ -269,7 +314,10 @@ fn a_check_killed_mid_table_and_resumed_ends_as_an_uninterrupted_run() {
         .run();
     resumed.out = out.clone();
     resumed.expect(1);
-    assert_eq!(resumed.text("differences.csv"), whole.text("differences.csv"));
+    assert_eq!(
+        resumed.text("differences.csv"),
+        whole.text("differences.csv")
+    );
     assert_eq!(counts(&resumed), counts(&whole));
     assert_eq!(resumed.keys_by_kind("transactions"), planted(&drift));
     // Each chunk journaled once: the resumed run read only the others.
@@ -278,7 +326,13 @@ fn a_check_killed_mid_table_and_resumed_ends_as_an_uninterrupted_run() {
     let unique: std::collections::BTreeSet<_> = after.iter().collect();
     assert_eq!(unique.len(), after.len(), "a chunk read twice: {after:?}");
     assert!(before.iter().all(|c| after.contains(c)));
-    assert!(resumed.stderr.contains(&format!("resuming: {} chunk(s)", before.len())), "{}", resumed.stderr);
+    assert!(
+        resumed
+            .stderr
+            .contains(&format!("resuming: {} chunk(s)", before.len())),
+        "{}",
+        resumed.stderr
+    );
 
     // A folder without a journal starts fresh.
     let fresh = dir.path().join("fresh");
@@ -292,5 +346,8 @@ fn a_check_killed_mid_table_and_resumed_ends_as_an_uninterrupted_run() {
     first.out = fresh.clone();
     first.expect(1);
     assert_eq!(first.text("differences.csv"), whole.text("differences.csv"));
-    assert_eq!(journal_chunks(&fresh.join("journal.jsonl")).len() as u64, chunks);
+    assert_eq!(
+        journal_chunks(&fresh.join("journal.jsonl")).len() as u64,
+        chunks
+    );
 }

@@ -156,7 +156,11 @@ fn read(path: &Path, header: &Header) -> Result<HashMap<(String, usize), Line>> 
             "another config (or other read settings)".to_string()
         } else {
             let label = |s: &Option<Shard>| s.map_or("no shard".to_string(), |s| s.label());
-            format!("shard {} (this run: {})", label(&theirs.shard), label(&header.shard))
+            format!(
+                "shard {} (this run: {})",
+                label(&theirs.shard),
+                label(&header.shard)
+            )
         };
         bail!(
             "cannot resume: {} records a run with {what}; resume with the same config, plan and parity version, or start afresh in another folder",

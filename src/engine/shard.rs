@@ -81,8 +81,8 @@ impl ChunkRange {
         ChunkRange {
             table: table.to_string(),
             index,
-            lower: lower.map(|b| boundary_json(b)),
-            upper: upper.map(|b| boundary_json(b)),
+            lower: lower.map(boundary_json),
+            upper: upper.map(boundary_json),
         }
     }
 }
@@ -152,10 +152,19 @@ mod tests {
             assert_eq!(owners.len(), 1, "chunk {index}");
             per[owners[0].index] += 1;
         }
-        assert!(per.iter().all(|n| *n > 60), "a large table spreads: {per:?}");
+        assert!(
+            per.iter().all(|n| *n > 60),
+            "a large table spreads: {per:?}"
+        );
         // Small tables (one chunk each) are not all given to shard 0.
         let firsts: std::collections::BTreeSet<usize> = (0..20)
-            .map(|t| shards.iter().find(|s| s.owns(&format!("t{t}"), 0)).unwrap().index)
+            .map(|t| {
+                shards
+                    .iter()
+                    .find(|s| s.owns(&format!("t{t}"), 0))
+                    .unwrap()
+                    .index
+            })
             .collect();
         assert!(firsts.len() > 1, "{firsts:?}");
         // Stable: the same answer in every process.

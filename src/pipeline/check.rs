@@ -272,7 +272,11 @@ pub fn nothing_to_check(prepared: &Prepared, config: &Config) -> String {
 /// header name it: the plan id hashes the checked pairs; the config hash
 /// the config file and the read settings that decide chunks and listings,
 /// so shards or a resume with other chunking or caps are refused.
-pub fn run_identity(config: &Config, pairs: &[&TablePair], opts: &EngineOptions) -> (String, String) {
+pub fn run_identity(
+    config: &Config,
+    pairs: &[&TablePair],
+    opts: &EngineOptions,
+) -> (String, String) {
     let plan = format!("{pairs:?}");
     let mut settings = std::fs::read(&config.path).unwrap_or_default();
     settings.extend(

@@ -146,7 +146,10 @@ fn check_set(shards: &[ShardFolder]) -> Result<()> {
         } else if p.config_hash != first.config_hash {
             Some("another config".to_string())
         } else if p.shards != first.shards {
-            Some(format!("a run of {} shards, not {}", p.shards, first.shards))
+            Some(format!(
+                "a run of {} shards, not {}",
+                p.shards, first.shards
+            ))
         } else {
             None
         };
@@ -171,7 +174,9 @@ fn check_set(shards: &[ShardFolder]) -> Result<()> {
             match by_index.get(&i).map(Vec::as_slice) {
                 None => problems.push(format!("shard {i}/{n} missing")),
                 Some([_]) => {}
-                Some(dirs) => problems.push(format!("shard {i}/{n} given twice: {}", dirs.join(", "))),
+                Some(dirs) => {
+                    problems.push(format!("shard {i}/{n} given twice: {}", dirs.join(", ")))
+                }
             }
         }
     }
