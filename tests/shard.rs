@@ -351,3 +351,11 @@ fn a_check_killed_mid_table_and_resumed_ends_as_an_uninterrupted_run() {
         chunks
     );
 }
+
+#[test]
+fn the_kubernetes_and_actions_examples_parse_and_agree() {
+    // No cluster here: the examples are parsed and cross-checked offline.
+    let script = crate::support::root().join("scripts/k8s/validate.py");
+    let o = crate::support::tool(std::process::Command::new("python3").arg(script));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("agree (4 shards)"));
+}
