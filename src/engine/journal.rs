@@ -50,7 +50,7 @@ pub struct Line {
 pub struct Journal {
     path: PathBuf,
     file: Mutex<std::fs::File>,
-    done: Mutex<HashMap<(String, usize), ChunkOutcome>>,
+    done: Mutex<HashMap<(String, usize), Line>>,
     /// Chunks read back from the journal when it was opened.
     pub resumed: usize,
 }
@@ -87,7 +87,7 @@ impl Journal {
             path,
             file: Mutex::new(file),
             resumed: done.len(),
-            done: Mutex::new(done.into_iter().map(|(k, v)| (k, v.outcome)).collect()),
+            done: Mutex::new(done),
         })
     }
 
@@ -99,9 +99,23 @@ impl Journal {
             .unwrap_or(false)
     }
 
-    /// The recorded outcome of a done chunk, handed out once.
-    pub fn take_done(&self, table: &str, index: usize) -> Option<ChunkOutcome> {
-        self.done.lock().ok()?.remove(&(table.to_string(), index))
+    /// The recorded outcome of a done chunk, handed out once. Its recorded
+    /// bounds must be the chunk's now: else rows came or went since the
+    /// journal began, and its chunks no longer tile the table.
+    pub fn take_done(&self, chunk: &Chunk<'_>) -> Result<Option<ChunkOutcome>> {
+        let key = (chunk.table.to_string(), chunk.index);
+        let Some(line) = self.done.lock().ok().and_then(|mut d| d.remove(&key)) else {
+            return Ok(None);
+        };
+        let now = ChunkRange::new(chunk.table, chunk.index, chunk.lower, chunk.upper);
+        if line.range != now {
+            bail!(
+                "cannot resume {}: its chunk {} is not where the journal recorded it (rows were added or removed since); start afresh in another folder",
+                chunk.table,
+                chunk.index
+            );
+        }
+        Ok(Some(line.outcome))
     }
 
     /// Appends a finished chunk and flushes it.

@@ -251,7 +251,7 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
     .await?;
     // The chunks a resumed run found done, as their journal lines say.
     for chunk in chunks.iter().filter(|c| owns(c)) {
-        if let Some(out) = journal.and_then(|j| j.take_done(chunk.table, chunk.index)) {
+        if let Some(out) = journal.map(|j| j.take_done(chunk)).transpose()?.flatten() {
             fold(&mut total, &mut covered, *chunk, out, opts);
         }
     }

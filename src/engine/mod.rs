@@ -6,7 +6,9 @@
 //! [`schedule`] (the one chunk scheduler, also serving multisets and
 //! manifests) runs them through [`read`] (a chunk's rows), [`digest`]
 //! (canonical row encodings and hashes, on rayon) and [`compare`] (the
-//! merge-join); a pair without a key is a [`multiset`]. Each table comes
+//! merge-join); a pair without a key is a [`multiset`]. A sharded run
+//! takes its [`shard`]'s chunks only; every check appends finished chunks
+//! to its [`journal`], and a resumed one skips those. Each table comes
 //! out as a [`result::TableResult`]; [`result::exit_code_for`] is the one
 //! exit-code rule. It does not render reports: the caller prints and
 //! writes them from the callbacks of [`check_pairs`].

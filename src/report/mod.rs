@@ -7,7 +7,8 @@
 //! Most formats are one file rendered whole from the run: a [`Rendered`]
 //! names the file and its renderer. The writer lists per command are
 //! [`check_writers`], `timing::timing_writers` and `timing::run_writers`,
-//! and `observe::observe_writers`.
+//! `observe::observe_writers`, and `merge::merge_writers` (`parity merge`
+//! reads shard folders back and combines them, issue 15).
 
 pub mod console;
 pub mod csv;
