@@ -222,9 +222,9 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
             .map(std::time::Duration::from_millis),
     };
     let mut total = ChunkOutcome::default();
-    // Issue 15: a shard takes its own chunks only, and records each range
-    // and each difference's chunk for the merge.
-    // A resumed run skips the chunks its journal records as done.
+    // Issue 15: a shard takes its own chunks only (recording each range and
+    // each difference's chunk for the merge); a resumed run also skips the
+    // chunks its journal records as done, and folds their outcomes in.
     let journal = opts.journal.as_deref();
     let owns = |c: &Chunk<'_>| opts.shard.is_none_or(|s| s.owns(c.table, c.index));
     let todo = |c: &Chunk<'_>| owns(c) && journal.is_none_or(|j| !j.is_done(c.table, c.index));
