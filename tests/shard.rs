@@ -164,11 +164,17 @@ fn merge_refuses_a_missing_a_doubled_and_a_foreign_shard() {
         .words("check --tables transactions --shard 1/3")
         .run()
         .expect(0);
-    let mut dirs = shard_dirs(&out, &[0, 2]);
-    dirs.push(foreign_out.clone());
+    // Given first, the odd folder is still the one named.
+    let mut dirs = vec![foreign_out.clone()];
+    dirs.extend(shard_dirs(&out, &[0, 2]));
     let foreign = merge(&dirs, &merged);
     foreign.expect(2);
-    foreign.expect_one_line_error(&["foreign", "another config"]);
+    foreign.expect_one_line_error(&["foreign is from another config than", "shard-0"]);
+    assert!(
+        !foreign.stderr.contains("shard-2 is from"),
+        "{}",
+        foreign.stderr
+    );
 
     // Another plan (other tables).
     let plan_out = dir.path().join("plan");

@@ -132,32 +132,40 @@ fn read(dir: &Path) -> Result<ShardFolder> {
 
 /// Every shard of one run, each once: else one line naming what is wrong.
 fn check_set(shards: &[ShardFolder]) -> Result<()> {
-    let first = &shards[0].partial;
+    // The run most folders belong to is the reference; the others are
+    // foreign (a single odd folder is named, not the many that agree).
+    let id = |p: &Partial| {
+        (
+            p.parity_version.clone(),
+            p.plan_id.clone(),
+            p.config_hash.clone(),
+            p.shards,
+        )
+    };
+    let votes = |p: &Partial| shards.iter().filter(|s| id(&s.partial) == id(p)).count();
+    let reference = shards
+        .iter()
+        .max_by_key(|s| (votes(&s.partial), std::cmp::Reverse(s.partial.shard)))
+        .unwrap_or(&shards[0]);
+    let first = &reference.partial;
     let mut problems = Vec::new();
-    for s in &shards[1..] {
+    let r = reference.dir.display();
+    for s in shards {
         let p = &s.partial;
-        let what = if p.parity_version != first.parity_version {
-            Some(format!(
-                "another parity version ({} vs {})",
-                p.parity_version, first.parity_version
-            ))
-        } else if p.plan_id != first.plan_id {
-            Some("another plan".to_string())
-        } else if p.config_hash != first.config_hash {
-            Some("another config".to_string())
-        } else if p.shards != first.shards {
-            Some(format!(
-                "a run of {} shards, not {}",
-                p.shards, first.shards
-            ))
-        } else {
-            None
-        };
-        if let Some(what) = what {
+        let d = s.dir.display();
+        if p.parity_version != first.parity_version {
             problems.push(format!(
-                "{} is from {what} than {}",
-                s.dir.display(),
-                shards[0].dir.display()
+                "{d} is from parity {}, {r} from parity {}",
+                p.parity_version, first.parity_version
+            ));
+        } else if p.plan_id != first.plan_id {
+            problems.push(format!("{d} is from another plan than {r}"));
+        } else if p.config_hash != first.config_hash {
+            problems.push(format!("{d} is from another config than {r}"));
+        } else if p.shards != first.shards {
+            problems.push(format!(
+                "{d} is from a run of {} shards, {r} from a run of {}",
+                p.shards, first.shards
             ));
         }
     }
