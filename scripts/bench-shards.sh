@@ -17,6 +17,8 @@ cd "$(dirname "$0")/.."
 ROWS=${BENCH_ROWS:-20000000}
 JOBS=${JOBS:-2}
 CHUNK_ROWS=${CHUNK_ROWS:-20000}
+# Rows of B changed against A (a --drift changed: amount); 0: identical.
+CHANGED=${BENCH_CHANGED:-1%}
 SERVER=${PARITY_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 if [ -z "${PARITY_BIN:-}" ]; then cargo build --release --quiet; fi
 PARITY=${PARITY_BIN:-$PWD/target/release/parity}
@@ -34,9 +36,13 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 rss_mib() { awk '/Maximum resident set size/ { printf "%.0f", $NF / 1024 }' "$1"; }
 
-echo "== seeding $ROWS transactions into A and B (1% changed)" >&2
+echo "== seeding $ROWS transactions into A and B ($CHANGED changed)" >&2
 "$PARITY" --quiet seed --url "$SERVER/$A" --rows "$ROWS" --force
-"$PARITY" --quiet seed --url "$SERVER/$B" --rows "$ROWS" --force --drift changed:1% >/dev/null
+if [ "$CHANGED" = 0 ]; then
+  "$PARITY" --quiet seed --url "$SERVER/$B" --rows "$ROWS" --force
+else
+  "$PARITY" --quiet seed --url "$SERVER/$B" --rows "$ROWS" --force --drift "changed:$CHANGED" >/dev/null
+fi
 cat > "$work/parity.toml" <<TOML
 [source]
 orm = "prisma"
@@ -52,7 +58,7 @@ chunk_rows = $CHUNK_ROWS
 TOML
 check() { "$PARITY" --quiet --config "$work/parity.toml" check --tables transactions "$@"; }
 
-echo "rows=$ROWS jobs=$JOBS chunk_rows=$CHUNK_ROWS"
+echo "rows=$ROWS changed=$CHANGED jobs=$JOBS chunk_rows=$CHUNK_ROWS"
 for n in 1 2 4; do
   t0=$(now)
   pids=()
