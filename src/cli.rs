@@ -101,6 +101,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Production traffic: each ORM's statements in pg_stat_statements, per operation
     Observe(ObserveArgs),
+    /// Combine the report folders of a sharded check (--shard I/N) into one report in --out
+    Merge(MergeArgs),
 }
 
 // ---- flags several commands share -----------------------------------------
@@ -152,6 +154,8 @@ impl ReadArgs {
             chunk_rows: self.chunk_rows,
             max_differences: self.max_differences,
             show_values: self.show_values,
+            shard: None,
+            resume: false,
         }
     }
 }
@@ -232,6 +236,62 @@ pub struct CheckArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub prometheus: PrometheusArg,
+    #[command(flatten)]
+    pub shard: ShardArgs,
+}
+
+/// Sharded runs (issue 15): `--shard I/N`, or `--shards N` with the index
+/// from `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ShardArgs {
+    /// Read only this shard's chunks: I/N, zero-based (0/4 … 3/4); the report folder is marked partial, for `parity merge`
+    #[arg(long, env = "PARITY_SHARD", value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Number of shards, this one's index taken from JOB_COMPLETION_INDEX
+    #[arg(
+        long,
+        env = "PARITY_SHARDS",
+        value_name = "N",
+        conflicts_with = "shard"
+    )]
+    pub shards: Option<usize>,
+    /// Continue the check recorded in DIR (its journal.jsonl): read only the unfinished chunks, write the final reports in DIR
+    #[arg(long, env = "PARITY_RESUME", value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+}
+
+impl ShardArgs {
+    /// The shard this run reads, if any; a usage error names the fix.
+    pub fn shard(&self) -> anyhow::Result<Option<crate::engine::shard::Shard>> {
+        use crate::engine::shard::Shard;
+        if let Some(text) = &self.shard {
+            return Shard::parse(text).map(Some).map_err(anyhow::Error::msg);
+        }
+        let Some(n) = self.shards else {
+            return Ok(None);
+        };
+        let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+            anyhow::anyhow!(
+                "--shards {n} takes this shard's index from JOB_COMPLETION_INDEX, which is not set; set it or use --shard I/{n}"
+            )
+        })?;
+        let bad = || {
+            anyhow::anyhow!(
+                "JOB_COMPLETION_INDEX={index:?} is not a shard of --shards {n}; it must be a number from 0 to {}",
+                n.saturating_sub(1)
+            )
+        };
+        let i: usize = index.trim().parse().map_err(|_| bad())?;
+        Shard::new(i, n).map(Some).ok_or_else(bad)
+    }
+}
+
+/// `parity merge DIR… --out DIR`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MergeArgs {
+    /// The shards' report folders, one per shard
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

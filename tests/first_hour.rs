@@ -216,10 +216,11 @@ fn run_ends_with_the_global_flag_everywhere() {
     assert!(json["schema_findings"].is_array());
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(
-        &keys[keys.len() - 2..],
-        &["verdict", "schema_findings"],
+        &keys[keys.len() - 3..],
+        &["verdict", "schema_findings", "partial"],
         "new fields at the end"
     );
+    assert!(json["partial"].is_null(), "a full run is not a shard's");
     // Matching results hash alike: the hash is of the compared form.
     for op in json["timing"]["operations"].as_array().unwrap() {
         if op["verdict"] != "mismatch" && op["verdict"] != "error" {

@@ -21,5 +21,6 @@ mod prometheus;
 mod run;
 mod schema;
 mod seed;
+mod shard;
 mod support;
 mod timing;

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod check;
 pub mod demo;
 pub mod manifest;
+pub mod merge;
 pub mod observe;
 pub mod run;
 pub mod schema;
@@ -77,6 +78,7 @@ pub async fn dispatch(cli: Cli, ui: Ui) -> Result<i32> {
         Command::Seed(args) => seed::run(args, &global, ui).await,
         Command::Demo(args) => demo::run(args, &global, ui).await,
         Command::Observe(args) => observe::run(args, &global, ui).await,
+        Command::Merge(args) => merge::run(args, &global, ui),
     }
 }
 

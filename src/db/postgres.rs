@@ -63,6 +63,14 @@ impl PgSnapshot {
     }
 
     /// A worker session in the same snapshot.
+    /// A reader in a snapshot of its own, taken now (not the exported
+    /// one): what a sharded run re-reads a differing chunk in.
+    pub async fn fresh_worker(&self) -> Result<PgTx> {
+        crate::db::pg_begin(&self.pool, BEGIN_SNAPSHOT)
+            .await
+            .context("cannot start a reader transaction")
+    }
+
     pub async fn worker(&self) -> Result<PgTx> {
         let mut conn = crate::db::pg_begin(&self.pool, BEGIN_SNAPSHOT)
             .await

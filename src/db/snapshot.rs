@@ -105,11 +105,13 @@ impl Snapshot {
     }
 
     /// A session in a fresh snapshot of its own, for re-reading chunks that
-    /// readers without a shared view found different (MySQL only).
+    /// readers without a shared view (MySQL) or a shard (issue 15) found
+    /// different. SQLite's one read transaction is the only view it has.
     pub async fn fresh_worker(&self) -> Result<Worker> {
         match self {
             Snapshot::Mysql(s) => Ok(Worker::Mysql(s.fresh_worker().await?)),
-            _ => self.worker().await,
+            Snapshot::Postgres(s) => Ok(Worker::Postgres(s.fresh_worker().await?)),
+            Snapshot::Sqlite(_) => self.worker().await,
         }
     }
 

@@ -14,6 +14,7 @@ use super::compare::{ChunkOutcome, Compared, MergeInput, merge_join};
 use super::digest::{self, SideCodec};
 use super::read::{Session, TableRead};
 use super::schedule::{self, Chunk, Schedule};
+use super::shard::ChunkRange;
 use super::{EngineOptions, Sides, TableCheck, TableResult};
 use crate::canon::{self, ColumnCanon};
 use crate::db::{ChunkData, ReadSpec, Worker};
@@ -215,24 +216,73 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
         kill_at: std::env::var("PARITY_FAULT_KILL_READER_AT_CHUNK")
             .ok()
             .and_then(|v| v.parse().ok()),
+        delay: std::env::var("PARITY_FAULT_CHUNK_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis),
     };
     let mut total = ChunkOutcome::default();
+    // Issue 15: a shard takes its own chunks only (recording each range and
+    // each difference's chunk for the merge); a resumed run also skips the
+    // chunks its journal records as done, and folds their outcomes in.
+    let journal = opts.journal.as_deref();
+    let owns = |c: &Chunk<'_>| opts.shard.is_none_or(|s| s.owns(c.table, c.index));
+    let todo = |c: &Chunk<'_>| owns(c) && journal.is_none_or(|j| !j.is_done(c.table, c.index));
+    let schedule = Schedule {
+        take: Some(&todo),
+        ..Schedule::new(opts.jobs)
+    };
+    let mut covered = Vec::new();
     let ran = schedule::run(
         &chunks,
-        &Schedule::new(opts.jobs),
+        &schedule,
         async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await,
-        |_, out| {
+        |chunk, out| {
             if let Some(pb) = c.progress {
                 crate::ui::advance(pb, out.source_rows);
             }
-            total.merge(out, opts.max_differences);
+            if let Some(j) = journal {
+                j.record(&chunk, &out)?;
+            }
+            fold(&mut total, &mut covered, chunk, out, opts);
             Ok(())
         },
     )
     .await?;
+    // The chunks a resumed run found done, as their journal lines say.
+    for chunk in chunks.iter().filter(|c| owns(c)) {
+        if let Some(out) = journal.map(|j| j.take_done(chunk)).transpose()?.flatten() {
+            fold(&mut total, &mut covered, *chunk, out, opts);
+        }
+    }
+    covered.sort_by_key(|c| c.index);
+    result.covered = covered;
     total.fill(result);
     result.retries = ran.retries;
     Ok(())
+}
+
+/// Adds one chunk's outcome to the table's; a shard also records the
+/// chunk's range and tags its differences with it, for the merge.
+fn fold(
+    total: &mut ChunkOutcome,
+    covered: &mut Vec<ChunkRange>,
+    chunk: Chunk<'_>,
+    mut out: ChunkOutcome,
+    opts: &EngineOptions,
+) {
+    if opts.shard.is_some() {
+        covered.push(ChunkRange::new(
+            chunk.table,
+            chunk.index,
+            chunk.lower,
+            chunk.upper,
+        ));
+        for (_, d) in &mut out.diffs {
+            d.chunk = Some(chunk.index);
+        }
+    }
+    total.merge(out, opts.max_differences);
 }
 
 /// A lane's two sessions (only `source` for a shared read).
@@ -256,11 +306,17 @@ struct ChunkJob<'a> {
     /// Test hook (`PARITY_FAULT_KILL_READER_AT_CHUNK`): the source reader
     /// of this chunk loses its connection before its first try.
     kill_at: Option<usize>,
+    /// Test hook (`PARITY_FAULT_CHUNK_DELAY_MS`): each chunk waits this long
+    /// first, so a test can kill a run mid-table.
+    delay: Option<std::time::Duration>,
 }
 
 impl ChunkJob<'_> {
     async fn run(&self, chunk: Chunk<'_>, lane: &mut Lane, attempt: u32) -> Result<ChunkOutcome> {
         let (s, t) = (&self.sides.source, &self.sides.target);
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
         if attempt == 0 && self.kill_at == Some(chunk.index) {
             lane.source.open(s).await?.kill_for_test(s).await?;
         }
@@ -281,10 +337,16 @@ impl ChunkJob<'_> {
         // in one fresh snapshot, and only what persists counts.
         let consistent =
             self.shared || (lane.source.in_shared_view() && lane.target.in_shared_view());
+        // Issue 15: a shard's snapshot is its own, not the other shards':
+        // what it finds different is read again in a fresh snapshot too, and
+        // a difference that vanishes was a write in flight.
+        let sharded = self.opts.shard.is_some();
         let mut out = self.compare(schunk, tchunk).await?;
-        if !consistent && out.missing + out.extra + out.different > 0 {
+        if (!consistent || sharded) && out.missing + out.extra + out.different > 0 {
+            let first = out.differing();
             let (s, t) = self.reread(&chunk).await?;
             out = self.compare(Arc::new(s), Some(Arc::new(t))).await?;
+            out.in_flight = first.saturating_sub(out.differing());
             self.sides.rechecked.fetch_add(1, Ordering::Relaxed);
         }
         out.source_read = sdur;

@@ -9,12 +9,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::{ShapeRisk, TablePair};
 
 /// How one table pair came out.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct TableResult {
     /// Rollout phase (`[[repository]]`), when the config names one.
     pub repository: Option<String>,
@@ -66,6 +67,14 @@ pub struct TableResult {
     /// unique criterion used as the key, or a keyless multiset); `None` for
     /// a primary key.
     pub key_note: Option<String>,
+    /// Rows that differed when first read but not when re-read in a fresh
+    /// snapshot (a sharded run, or readers outside one shared view): writes
+    /// in flight, not counted as differences.
+    pub in_flight: u64,
+    /// The chunks this run read (a sharded run): `report.json` lists them
+    /// in its `partial` section.
+    #[serde(skip)]
+    pub covered: Vec<super::shard::ChunkRange>,
 }
 
 impl TableResult {
@@ -150,7 +159,7 @@ impl TableResult {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -172,7 +181,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffKind {
     MissingInTarget,
@@ -196,7 +205,7 @@ impl DiffKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RowDifference {
     /// `{physical key column: value}`, integers as exact JSON numbers.
     pub key: serde_json::Value,
@@ -207,6 +216,10 @@ pub struct RowDifference {
     /// Only with `--show-values`: each differing column's two readings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<ValueDifference>>,
+    /// The chunk it was found in (a sharded run only): how `parity merge`
+    /// puts the shards' differences back in key order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<usize>,
 }
 
 impl RowDifference {
@@ -217,18 +230,19 @@ impl RowDifference {
             kind,
             columns: Vec::new(),
             values: None,
+            chunk: None,
         }
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValueDifference {
     pub column: String,
     pub source: String,
     pub target: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnShape {
     pub column: String,
     pub code: String,

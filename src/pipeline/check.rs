@@ -8,9 +8,11 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use crate::config::Config;
+use crate::engine::journal::{Header, Journal};
+use crate::engine::shard::{Partial, short_hash};
 use crate::engine::{self, EngineOptions, Status, TableResult};
 use crate::mapping::Mapping;
-use crate::plan::{self, Plan, Selection};
+use crate::plan::{self, Plan, Selection, TablePair};
 use crate::report::{self, ReportWriter, RunReport};
 use crate::ui::Ui;
 
@@ -137,6 +139,36 @@ pub async fn check_into(
     for u in &unpaired {
         ui.warn(u.error.clone().unwrap_or_default());
     }
+    let (plan_id, config_hash) = run_identity(config, &pairs, opts);
+    run.partial = opts.shard.map(|s| Partial {
+        shard: s.index,
+        shards: s.count,
+        plan_id: plan_id.clone(),
+        config_hash: config_hash.clone(),
+        parity_version: env!("CARGO_PKG_VERSION").to_string(),
+        chunks: Vec::new(),
+        max_differences: opts.max_differences,
+        repositories: repositories_of(config),
+    });
+    // Issue 15: every check keeps a journal; a resumed one continues it.
+    let header = Header {
+        parity_version: env!("CARGO_PKG_VERSION").to_string(),
+        plan_id,
+        config_hash,
+        shard: opts.shard,
+    };
+    let journal = Journal::open(out, &header, opts.resume)?;
+    if journal.resumed > 0 {
+        ui.info(format!(
+            "resuming: {} chunk(s) already checked in {}",
+            journal.resumed,
+            out.display()
+        ));
+    }
+    let opts = &EngineOptions {
+        journal: Some(std::sync::Arc::new(journal)),
+        ..opts.clone()
+    };
     let writers = report::check_writers();
     report::write_all(&writers, run, out)?;
     let sides = engine::open_sides_with(surl, turl, opts.jobs, &connect_options(config)).await?;
@@ -160,6 +192,9 @@ pub async fn check_into(
     run.notes.retain(|n| !n.contains("snapshot: "));
     run.notes.extend(notes);
     let code = engine::exit_code(&results);
+    if let Some(p) = &mut run.partial {
+        p.chunks = results.iter().flat_map(|r| r.covered.clone()).collect();
+    }
     run.tables = results;
     run.in_progress = false;
     run.exit_code = Some(code);
@@ -231,4 +266,25 @@ pub fn nothing_to_check(prepared: &Prepared, config: &Config) -> String {
         )
     };
     format!("nothing to check: no table pair to read; {why}")
+}
+
+/// Which run this is, as a shard's `partial` section and the journal's
+/// header name it: the plan id hashes the checked pairs; the config hash
+/// the config file and the read settings that decide chunks and listings,
+/// so shards or a resume with other chunking or caps are refused.
+pub fn run_identity(
+    config: &Config,
+    pairs: &[&TablePair],
+    opts: &EngineOptions,
+) -> (String, String) {
+    let plan = format!("{pairs:?}");
+    let mut settings = std::fs::read(&config.path).unwrap_or_default();
+    settings.extend(
+        format!(
+            "\0chunk_rows={} max_differences={} show_values={} share_reads={}",
+            opts.chunk_rows, opts.max_differences, opts.show_values, opts.share_reads
+        )
+        .bytes(),
+    );
+    (short_hash(plan.as_bytes()), short_hash(&settings))
 }

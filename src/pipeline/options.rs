@@ -23,6 +23,10 @@ pub struct CheckOptions {
     pub max_differences: Option<usize>,
     /// `--show-values`: row values in reports (personal data: off unless asked).
     pub show_values: bool,
+    /// `--shard I/N` (or `--shards N` with `JOB_COMPLETION_INDEX`).
+    pub shard: Option<crate::engine::shard::Shard>,
+    /// `--resume DIR`: continue the journal there.
+    pub resume: bool,
 }
 
 impl CheckOptions {
@@ -34,6 +38,9 @@ impl CheckOptions {
             max_differences: self.max_differences.unwrap_or(settings.max_differences),
             show_values: self.show_values,
             share_reads: settings.share_reads,
+            shard: self.shard,
+            journal: None,
+            resume: self.resume,
         }
     }
 }
@@ -107,6 +114,7 @@ mod tests {
             chunk_rows: Some(50),
             max_differences: Some(0),
             show_values: true,
+            ..CheckOptions::default()
         }
         .resolve(&settings);
         assert_eq!(

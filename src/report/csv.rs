@@ -12,7 +12,7 @@ pub const PARITY: Rendered = Rendered::new(&["parity.csv"], parity);
 
 pub const DIFFERENCES: Rendered = Rendered::new(&["differences.csv"], differences);
 
-pub const PARITY_HEADER: [&str; 13] = [
+pub const PARITY_HEADER: [&str; 14] = [
     "repository",
     "source_table",
     "target_table",
@@ -26,6 +26,7 @@ pub const PARITY_HEADER: [&str; 13] = [
     "source_seconds",
     "target_seconds",
     "unreadable",
+    "in_flight",
 ];
 
 pub const DIFFERENCES_HEADER: [&str; 7] = [
@@ -65,6 +66,7 @@ fn parity(run: &RunReport) -> Result<Option<Vec<u8>>> {
             format!("{:.3}", t.source_seconds),
             format!("{:.3}", t.target_seconds),
             t.unreadable.to_string(),
+            t.in_flight.to_string(),
         ]);
         row
     });

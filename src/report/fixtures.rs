@@ -240,6 +240,7 @@ fn tables() -> Vec<crate::engine::TableResult> {
         kind: DiffKind::UnreadableInTarget,
         columns: vec!["received_at".into()],
         values: None,
+        chunk: None,
     });
     repairs.shapes = vec![
         ColumnShape {

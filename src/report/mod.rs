@@ -7,7 +7,8 @@
 //! Most formats are one file rendered whole from the run: a [`Rendered`]
 //! names the file and its renderer. The writer lists per command are
 //! [`check_writers`], `timing::timing_writers` and `timing::run_writers`,
-//! and `observe::observe_writers`.
+//! `observe::observe_writers`, and `merge::merge_writers` (`parity merge`
+//! reads shard folders back and combines them, issue 15).
 
 pub mod console;
 pub mod csv;
@@ -17,6 +18,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod observe;
 pub mod prometheus;
 pub mod schema;
@@ -78,9 +80,13 @@ pub struct RunReport {
     /// table, target table): what a stopped run marks `incomplete`.
     #[serde(skip)]
     pub planned: Vec<(Option<String>, String, String)>,
+    /// A shard's report folder (`--shard I/N`, issue 15): which shard of
+    /// which run, and the chunks it read; `parity merge` combines the
+    /// shards. `null` for a full run.
+    pub partial: Option<crate::engine::shard::Partial>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
 pub struct SideInfo {
     pub name: String,
     pub orm: String,

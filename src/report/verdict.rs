@@ -385,6 +385,7 @@ pub(crate) mod tests {
                 kind: DiffKind::Different,
                 columns: vec![columns.first().map(|c| c.0).unwrap_or("x").to_string()],
                 values: None,
+                chunk: None,
             });
         }
         t.mark_truncated(1000);

@@ -80,8 +80,10 @@ pub struct Compared {
     pub tolerances: Vec<Option<Tolerance>>,
 }
 
-/// How one chunk (or, summed, a table) came out.
-#[derive(Debug, Default)]
+/// How one chunk (or, summed, a table) came out; serialized as a journal
+/// line's `outcome`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ChunkOutcome {
     pub source_rows: u64,
     pub target_rows: u64,
@@ -97,6 +99,8 @@ pub struct ChunkOutcome {
     pub columns: BTreeMap<String, u64>,
     /// (sort key, difference), capped at max_differences.
     pub diffs: Vec<(Vec<u8>, RowDifference)>,
+    /// Rows that differed at the first read and not at the re-read.
+    pub in_flight: u64,
 }
 
 impl ChunkOutcome {
@@ -118,6 +122,7 @@ impl ChunkOutcome {
         self.source_read += o.source_read;
         self.target_read += o.target_read;
         add_counts(&mut self.columns, o.columns);
+        self.in_flight += o.in_flight;
         self.diffs.extend(o.diffs);
         if self.diffs.len() > cap {
             self.diffs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -139,6 +144,7 @@ impl ChunkOutcome {
         result.source_seconds = self.source_read.as_secs_f64();
         result.target_seconds = self.target_read.as_secs_f64();
         result.columns_differing = self.columns;
+        result.in_flight = self.in_flight;
         self.diffs.sort_by(|a, b| a.0.cmp(&b.0));
         result.differences = self.diffs.into_iter().map(|(_, d)| d).collect();
         result.settle_status();
