@@ -1,0 +1,248 @@
+//! Pushdown hashing (PostgreSQL): a chunk's rows hashed inside the
+//! database, on both sides, so only a count and a hash come back.
+//!
+//! Owns: the one decision whether a table pair can be hashed in SQL
+//! exactly ([`decide`], pure: no database), and the per-chunk hash query
+//! ([`chunk_hash_sql`], [`chunk_hash`]).
+//!
+//! # What is hashed
+//!
+//! Each row becomes one text: its key columns, then its compared columns,
+//! each as `N` (NULL), or `V<octets>:<text>` (the value's text output,
+//! length-prefixed so no value can forge a separator), or, for a value
+//! outside the region where both sides' readings are known to agree, the
+//! side's own letter `s` / `t`: such a value never hashes alike on both
+//! sides, so its chunk is drilled down through the client path, which
+//! compares it exactly.
+//!
+//! A column is hashed by its raw text only where equal raw values are
+//! read alike by both ORMs ([`Agree`]): same live type on both sides, and
+//! either the same reading (`ColumnCanon::reads_like`, with the wire rule
+//! below) or a known pair of readings restricted to the values where they
+//! agree (safe integers, whole milliseconds). Anything else sends the table
+//! through the client path, with the reason. Equal hashes therefore imply
+//! equal canonical readings; unequal hashes only mean "read the rows".
+//!
+//! # The hash and its collision bound
+//!
+//! Per row, `md5` of the row text, split into two 64-bit halves read as
+//! signed `int8`; per chunk, the exact sums (PostgreSQL sums `int8` into
+//! `numeric`, no wraparound) of each half, and the row count. The sums are
+//! order-independent, so no `ORDER BY` and parallel workers may aggregate.
+//! Treating md5 as a random function, two chunks whose row multisets differ
+//! get the same pair of sums with probability at most 2^-64 per half, about
+//! 2^-128 for both (no adversary: md5 is not collision resistant against
+//! crafted data). An identical-chunk verdict never rests on a 32-bit hash.
+
+use anyhow::{Context, Result};
+use sqlx::Row;
+
+use crate::canon::ColumnCanon;
+use crate::db::postgres::{self, ident};
+use crate::db::{Boundary, LiveColumn, ReadSpec, Worker};
+use crate::mapping::{Orm, ReadMode};
+
+#[cfg(test)]
+mod tests;
+
+/// Where equal raw values of a column are read alike by both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agree {
+    /// Every value.
+    Always,
+    /// Integers within ±(2^53 − 1), where a JS `number` is exact.
+    SafeInteger,
+    /// Finite timestamps of years 100–9999 (below 100 a JS date parser
+    /// reads a two-digit year) with no digit below the
+    /// millisecond, where a JS `Date` holds the value exactly.
+    WholeMillis,
+}
+
+/// Whether a table pair is hashed in SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushdown {
+    /// Yes: one [`Agree`] per compared column, in order.
+    Exact(Vec<Agree>),
+    /// No, and why (for the report).
+    No(String),
+}
+
+/// One compared column as both sides read it.
+pub struct PdColumn<'a> {
+    /// The source's column name (for the reason).
+    pub name: &'a str,
+    pub source: &'a ColumnCanon,
+    pub target: &'a ColumnCanon,
+    /// Live type names (`pg_type.typname`) of both sides.
+    pub source_type: &'a str,
+    pub target_type: &'a str,
+}
+
+/// How a PostgreSQL driver delivers a column: `TypedWide` for int8 and
+/// numeric, where a JS `number` reading loses digits beyond 2^53 and the
+/// ORMs part (Prisma `Int` throws, Drizzle `integer()` rounds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Typed,
+    TypedWide,
+}
+
+fn delivery(typname: &str) -> Delivery {
+    match typname {
+        "int8" | "numeric" => Delivery::TypedWide,
+        _ => Delivery::Typed,
+    }
+}
+
+/// Whether both sides read every value alike, the way the client path's
+/// hash plan decides it: on a wide delivery the `number` readings do not
+/// read alike across ORMs.
+fn reads_alike(s: &ColumnCanon, t: &ColumnCanon, typname: &str) -> bool {
+    use ReadMode as M;
+    let typed = match delivery(typname) {
+        Delivery::Typed => true,
+        Delivery::TypedWide => !matches!(
+            s.read,
+            M::Int | M::Float | M::BigIntNumber | M::DecimalNumber
+        ),
+    };
+    s.reads_like(t, typed)
+}
+
+/// The one decision: whether a keyed table pair whose columns are `cols`
+/// can be hashed in SQL exactly, on PostgreSQL both sides. Pure.
+pub fn decide(cols: &[PdColumn<'_>]) -> Pushdown {
+    let mut agree = Vec::with_capacity(cols.len());
+    for c in cols {
+        match column_agree(c) {
+            Ok(a) => agree.push(a),
+            Err(why) => return Pushdown::No(format!("column {}: {why}", c.name)),
+        }
+    }
+    Pushdown::Exact(agree)
+}
+
+fn column_agree(c: &PdColumn<'_>) -> Result<Agree, String> {
+    use ReadMode as M;
+    if c.source_type != c.target_type {
+        return Err(format!(
+            "types differ ({} against {})",
+            c.source_type, c.target_type
+        ));
+    }
+    let ty = c.source_type;
+    if reads_alike(c.source, c.target, ty) {
+        return Ok(Agree::Always);
+    }
+    let (s, t) = (c.source, c.target);
+    // Known pairs: only for plain scalars without enum or MySQL rules.
+    let plain = |x: &ColumnCanon| {
+        [Orm::Prisma, Orm::Drizzle]
+            .into_iter()
+            .any(|orm| *x == ColumnCanon::from_read(x.read).with_orm(orm))
+    };
+    let timestamp = matches!(ty, "timestamp" | "timestamptz");
+    let reads = (s.read, t.read);
+    let pair = |a: M, b: M| reads == (a, b) || reads == (b, a);
+    if plain(s) && plain(t) {
+        if pair(M::Decimal, M::DecimalString) && ty == "numeric" {
+            return Ok(Agree::Always);
+        }
+        if (pair(M::BigInt, M::BigIntNumber) || reads == (M::Int, M::Int)) && ty == "int8" {
+            return Ok(Agree::SafeInteger);
+        }
+        if timestamp
+            && (pair(M::DateTime, M::DateTimeString) || reads == (M::DateTime, M::DateTime))
+        {
+            return Ok(Agree::WholeMillis);
+        }
+    }
+    Err(format!(
+        "read as {:?} and {:?} on {ty}: no SQL form for both readings",
+        s.read, t.read
+    ))
+}
+
+/// One side's hash of a chunk: rows and the two half sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkHash {
+    pub rows: i64,
+    pub sum_hi: String,
+    pub sum_lo: String,
+}
+
+impl ChunkHash {
+    /// Bytes of payload the server sent for it.
+    pub fn bytes(&self) -> u64 {
+        (8 + self.sum_hi.len() + self.sum_lo.len()) as u64
+    }
+}
+
+/// One column's part of the row text (see the module docs); `side` is the
+/// side's letter, used for values outside `agree`.
+fn column_text(name: &str, live: &LiveColumn, agree: Agree, side: char) -> String {
+    let c = ident(name);
+    // bpchar's cast to text drops the padding its readers keep.
+    let text = match live.type_name.as_str() {
+        "bpchar" => format!("format('%s', {c})"),
+        _ => format!("{c}::text"),
+    };
+    let known = match agree {
+        Agree::Always => None,
+        Agree::SafeInteger => Some(format!("{c} BETWEEN -9007199254740991 AND 9007199254740991")),
+        Agree::WholeMillis => Some(format!(
+            "isfinite({c}) AND {c} = date_trunc('milliseconds', {c}) \
+             AND extract(year FROM {c}) BETWEEN 100 AND 9999"
+        )),
+    };
+    let value = format!("'V' || octet_length({text}) || ':' || {text}");
+    match known {
+        None => format!("CASE WHEN {c} IS NULL THEN 'N' ELSE {value} END"),
+        Some(k) => format!("CASE WHEN {c} IS NULL THEN 'N' WHEN {k} THEN {value} ELSE '{side}' END"),
+    }
+}
+
+/// The hash query of one side's chunk: `keys` and then `cols` (each with
+/// its [`Agree`]) make the row text; `side` is `'s'` or `'t'`.
+pub fn chunk_hash_sql(
+    spec: &ReadSpec,
+    live: &[LiveColumn],
+    cols: &[(&str, Agree)],
+    side: char,
+    lower: Option<&Boundary>,
+    upper: Option<&Boundary>,
+) -> Result<String> {
+    let find = |name: &str| crate::db::sql::live_column(live, spec, name, "column");
+    let mut parts = Vec::with_capacity(spec.key.len() + cols.len());
+    for k in &spec.key {
+        parts.push(column_text(k, find(k)?, Agree::Always, side));
+    }
+    for (name, agree) in cols {
+        parts.push(column_text(name, find(name)?, *agree, side));
+    }
+    let half = |from: u8| format!("('x' || substr(h, {from}, 16))::bit(64)::int8");
+    Ok(format!(
+        "SELECT count(*)::int8, COALESCE(sum({}), 0)::text, COALESCE(sum({}), 0)::text \
+         FROM (SELECT md5({}) AS h{}) AS rows",
+        half(1),
+        half(17),
+        parts.join(" || "),
+        postgres::chunk_from(spec, live, lower, upper)?
+    ))
+}
+
+/// Runs a chunk's hash query on `worker` (PostgreSQL only).
+pub async fn chunk_hash(worker: &mut Worker, sql: &str) -> Result<ChunkHash> {
+    let Worker::Postgres(tx) = worker else {
+        anyhow::bail!("pushdown hashing runs on PostgreSQL only");
+    };
+    let row = sqlx::query(sql)
+        .fetch_one(&mut **tx)
+        .await
+        .context("cannot hash a chunk in the database")?;
+    Ok(ChunkHash {
+        rows: row.try_get(0)?,
+        sum_hi: row.try_get(1)?,
+        sum_lo: row.try_get(2)?,
+    })
+}

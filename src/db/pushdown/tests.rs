@@ -1,0 +1,217 @@
+//! The pushdown decision per column type, and, for every pair of readings
+//! it hashes raw, the proof by the canon rules themselves: inside the
+//! region [`Agree`] names, both sides encode every sample value alike.
+
+use super::*;
+use crate::canon::{Raw, encode};
+use crate::mapping::{Orm, ReadMode as M};
+
+fn cc(read: M, orm: Orm) -> ColumnCanon {
+    ColumnCanon::from_read(read).with_orm(orm)
+}
+
+fn one(s: &ColumnCanon, t: &ColumnCanon, ty: &str) -> Pushdown {
+    decide(&[PdColumn {
+        name: "c",
+        source: s,
+        target: t,
+        source_type: ty,
+        target_type: ty,
+    }])
+}
+
+fn agree_of(s: M, t: M, ty: &str) -> Option<Agree> {
+    match one(&cc(s, Orm::Prisma), &cc(t, Orm::Drizzle), ty) {
+        Pushdown::Exact(a) => Some(a[0]),
+        Pushdown::No(_) => None,
+    }
+}
+
+/// Whether a sample lies in the region (the SQL predicate's mirror).
+fn inside(agree: Agree, raw: &Raw<'_>) -> bool {
+    const SAFE: i64 = (1 << 53) - 1;
+    // 0100-01-01 and 10000-01-01 in µs since 1970.
+    const LO: i64 = -59_011_459_200_000_000;
+    const HI: i64 = 253_402_300_800_000_000;
+    match (agree, *raw) {
+        (Agree::Always, _) => true,
+        (Agree::SafeInteger, Raw::Int(v)) => (-SAFE..=SAFE).contains(&v),
+        (Agree::WholeMillis, Raw::Timestamp(us) | Raw::TimestampTz(us)) => {
+            us % 1000 == 0 && (LO..HI).contains(&us)
+        }
+        _ => false,
+    }
+}
+
+fn enc(raw: &Raw<'_>, c: &ColumnCanon) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(raw, c, &mut out);
+    out
+}
+
+/// Every sample inside the region encodes alike on both sides.
+fn proves(s: M, t: M, ty: &str, samples: &[Raw<'_>]) {
+    let agree = agree_of(s, t, ty).unwrap_or_else(|| panic!("{s:?}/{t:?} on {ty} pushed down"));
+    let (sc, tc) = (cc(s, Orm::Prisma), cc(t, Orm::Drizzle));
+    let mut checked = 0;
+    for raw in samples {
+        if inside(agree, raw) {
+            assert_eq!(enc(raw, &sc), enc(raw, &tc), "{s:?}/{t:?} on {ty}: {raw:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no sample inside {agree:?}");
+}
+
+#[test]
+fn same_readings_hash_raw_on_every_plain_type() {
+    for (read, ty) in [
+        (M::Text, "text"),
+        (M::Text, "varchar"),
+        (M::Text, "bpchar"),
+        (M::Boolean, "bool"),
+        (M::Int, "int4"),
+        (M::Int, "int2"),
+        (M::Float, "float8"),
+        (M::Decimal, "numeric"),
+        (M::BigInt, "int8"),
+        (M::DateTimeString, "timestamp"),
+        (M::DateString, "date"),
+        (M::Json, "jsonb"),
+        (M::Json, "json"),
+        (M::Bytes, "bytea"),
+        (M::EnumLabel, "status"),
+    ] {
+        assert_eq!(
+            agree_of(read, read, ty),
+            Some(Agree::Always),
+            "{read:?} on {ty}"
+        );
+    }
+}
+
+#[test]
+fn number_readings_of_wide_columns_are_not_alike_across_orms() {
+    // Prisma Int throws beyond 2^53, Drizzle integer() rounds: only safe
+    // integers hash raw on int8; Float on numeric has no SQL form.
+    assert_eq!(agree_of(M::Int, M::Int, "int8"), Some(Agree::SafeInteger));
+    assert_eq!(agree_of(M::Float, M::Float, "numeric"), None);
+    assert_eq!(agree_of(M::DecimalNumber, M::DecimalNumber, "numeric"), None);
+    // The same ORM reads its own way alike everywhere.
+    let d = cc(M::BigIntNumber, Orm::Drizzle);
+    assert_eq!(one(&d, &d, "int8"), Pushdown::Exact(vec![Agree::Always]));
+}
+
+#[test]
+fn known_pairs_of_readings_agree_inside_their_region() {
+    let ints: Vec<Raw<'_>> = [
+        0,
+        1,
+        -1,
+        (1 << 53) - 1,
+        -(1 << 53) + 1,
+        1 << 53,
+        (1 << 53) + 1,
+        i64::MAX,
+        i64::MIN,
+    ]
+    .into_iter()
+    .map(Raw::Int)
+    .chain([Raw::Null])
+    .collect();
+    proves(M::BigInt, M::BigIntNumber, "int8", &ints);
+    proves(M::BigIntNumber, M::BigInt, "int8", &ints);
+    proves(M::Int, M::Int, "int8", &ints);
+    let stamps: Vec<i64> = vec![
+        0,
+        1,
+        999,
+        1000,
+        -1,
+        -1000,
+        1_709_633_472_123_000,
+        1_709_633_472_123_456,
+        -62_135_596_800_000_000,
+        -59_011_459_200_000_000,
+        253_402_300_799_999_000,
+        i64::MAX,
+        i64::MIN,
+    ];
+    for wrap in [Raw::Timestamp as fn(i64) -> Raw<'static>, Raw::TimestampTz] {
+        let raws: Vec<Raw<'_>> = stamps.iter().map(|&us| wrap(us)).collect();
+        proves(M::DateTime, M::DateTimeString, "timestamp", &raws);
+        proves(M::DateTimeString, M::DateTime, "timestamptz", &raws);
+        proves(M::DateTime, M::DateTime, "timestamptz", &raws);
+    }
+    let decimals: Vec<Raw<'_>> = ["0", "1.50", "-0.000", "NaN", "123456789012345678901234.5"]
+        .into_iter()
+        .map(Raw::Numeric)
+        .collect();
+    proves(M::Decimal, M::DecimalString, "numeric", &decimals);
+}
+
+#[test]
+fn what_sql_cannot_express_goes_through_the_client_path() {
+    // Enum name against label, JSON against text, differing live types.
+    for (s, t, ty) in [
+        (M::EnumName, M::EnumLabel, "status"),
+        (M::Json, M::Text, "jsonb"),
+        (M::DateTime, M::DateTimeString, "date"),
+        (M::Decimal, M::DecimalNumber, "numeric"),
+    ] {
+        assert_eq!(agree_of(s, t, ty), None, "{s:?}/{t:?} on {ty}");
+    }
+    let t = cc(M::Text, Orm::Prisma);
+    let cols = [
+        PdColumn {
+            name: "a",
+            source: &t,
+            target: &t,
+            source_type: "text",
+            target_type: "text",
+        },
+        PdColumn {
+            name: "b",
+            source: &t,
+            target: &t,
+            source_type: "text",
+            target_type: "bpchar",
+        },
+    ];
+    match decide(&cols) {
+        Pushdown::No(why) => assert_eq!(why, "column b: types differ (text against bpchar)"),
+        other => panic!("pushed down: {other:?}"),
+    }
+    // A list reads per ORM (a NULL list): only alike within one ORM.
+    let (pl, dl) = (
+        cc(M::Text, Orm::Prisma).as_list(),
+        cc(M::Text, Orm::Drizzle).as_list(),
+    );
+    assert!(matches!(one(&pl, &dl, "_text"), Pushdown::No(_)));
+}
+
+#[test]
+fn the_row_text_tags_nulls_and_length_prefixes_values() {
+    let live = |name: &str, ty: &str| LiveColumn {
+        name: name.into(),
+        type_name: ty.into(),
+        cast_type: ty.into(),
+        wire: crate::db::Wire::Text,
+        cast_to_text: false,
+        not_null: false,
+    };
+    let spec = ReadSpec {
+        schema: None,
+        table: "t".into(),
+        columns: vec!["id".into(), "at".into()],
+        key: vec!["id".into()],
+        where_clause: None,
+    };
+    let lives = [live("id", "int4"), live("at", "timestamptz")];
+    let sql = chunk_hash_sql(&spec, &lives, &[("at", Agree::WholeMillis)], 's', None, None)
+        .unwrap();
+    assert!(sql.contains("CASE WHEN \"id\" IS NULL THEN 'N' ELSE 'V' || octet_length(\"id\"::text) || ':' || \"id\"::text END"), "{sql}");
+    assert!(sql.contains("ELSE 's' END"), "{sql}");
+    assert!(sql.contains("md5("), "{sql}");
+    assert!(sql.ends_with("FROM \"t\") AS rows"), "{sql}");
+}
