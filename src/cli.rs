@@ -152,8 +152,15 @@ impl ReadArgs {
             chunk_rows: self.chunk_rows,
             max_differences: self.max_differences,
             show_values: self.show_values,
+            mode: None,
         }
     }
+}
+
+/// `--mode`: one line naming the values on a typo.
+fn parse_mode(s: &str) -> Result<crate::config::CheckMode, String> {
+    crate::config::CheckMode::parse(s)
+        .ok_or_else(|| format!("unknown mode {s:?}; use auto, client or pushdown"))
 }
 
 /// `--prometheus FILE`.
@@ -230,6 +237,9 @@ pub struct CheckArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Where chunks are compared: auto (pushdown where exact, on PostgreSQL), client (ship every row) or pushdown [default: auto, or [check] mode]
+    #[arg(long, env = "PARITY_MODE", value_name = "MODE", value_parser = parse_mode)]
+    pub mode: Option<crate::config::CheckMode>,
     #[command(flatten)]
     pub prometheus: PrometheusArg,
 }

@@ -12,7 +12,11 @@ use crate::ui::Ui;
 pub async fn run(args: CheckArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     let config = config::load_required(global.config.as_deref())?;
     let prepared = Prepared::load(&config, &args.select.selection())?;
-    let opts = args.read.check_options(global.jobs).resolve(&config.check);
+    let opts = crate::pipeline::CheckOptions {
+        mode: args.mode,
+        ..args.read.check_options(global.jobs)
+    }
+    .resolve(&config.check);
     let out = report::prepare_out_dir(global.out.as_deref())?;
     // The results print once, as the table on stdout: no per-table lines.
     let quiet_tables = ui.without_result_lines();

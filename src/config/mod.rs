@@ -20,7 +20,7 @@ use crate::mapping::Orm;
 
 pub use file::{interpolate, parse};
 pub use settings::{
-    CheckSettings, DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_TIMING_BLOCKS, SchemaSettings,
+    CheckMode, CheckSettings, DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_TIMING_BLOCKS, SchemaSettings,
     TimingSettings, parse_duration_seconds,
 };
 pub use url::{DbUrl, KNOWN_SCHEMES, UrlArgError, redact_url};

@@ -191,6 +191,14 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
     let (mut scodec, mut tcodec) = (splan.codec, tplan.codec);
     (scodec.hash, tcodec.hash) =
         digest::hash_plan(&scodec, &tcodec, &source.wires, &target_read.wires, shared);
+    let hashing = super::pushdown::plan(
+        opts.mode,
+        (&sides.source, &sides.target),
+        &source,
+        target_read,
+        (&scodec, &tcodec),
+        result,
+    );
     let (bounds, estimated) = source.boundaries(&mut first, opts.chunk_rows).await?;
     drop(first);
     if let Some(pb) = c.progress {
@@ -217,19 +225,32 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
             .and_then(|v| v.parse().ok()),
     };
     let mut total = ChunkOutcome::default();
-    let ran = schedule::run(
-        &chunks,
-        &Schedule::new(opts.jobs),
-        async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await,
-        |_, out| {
-            if let Some(pb) = c.progress {
-                crate::ui::advance(pb, out.source_rows);
-            }
-            total.merge(out, opts.max_differences);
-            Ok(())
-        },
-    )
-    .await?;
+    let mut add = |out: ChunkOutcome| {
+        if let Some(pb) = c.progress {
+            crate::ui::advance(pb, out.source_rows);
+        }
+        total.merge(out, opts.max_differences);
+        Ok(())
+    };
+    let schedule = Schedule::new(opts.jobs);
+    let ran = match &hashing {
+        None => {
+            let run = async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await;
+            schedule::run(&chunks, &schedule, run, |_, out| add(out)).await?
+        }
+        Some(h) => {
+            let (mut hashed, mut drilled) = (0, 0);
+            let run = async |chunk, lane: &mut Lane, attempt| h.run(&job, chunk, lane, attempt).await;
+            let ran = schedule::run(&chunks, &schedule, run, |_, out| {
+                hashed += 1;
+                drilled += usize::from(out.drilled);
+                add(out.outcome)
+            })
+            .await?;
+            (result.chunks_hashed, result.chunks_read_after_hashing) = (hashed, drilled);
+            ran
+        }
+    };
     total.fill(result);
     result.retries = ran.retries;
     Ok(())
@@ -237,14 +258,14 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
 
 /// A lane's two sessions (only `source` for a shared read).
 #[derive(Default)]
-struct Lane {
-    source: Session,
-    target: Session,
+pub(super) struct Lane {
+    pub source: Session,
+    pub target: Session,
 }
 
 /// What every chunk of one keyed pair needs.
-struct ChunkJob<'a> {
-    sides: &'a Sides,
+pub(super) struct ChunkJob<'a> {
+    pub sides: &'a Sides,
     source: &'a TableRead,
     target: &'a TableRead,
     shared: bool,
@@ -255,11 +276,11 @@ struct ChunkJob<'a> {
     opts: &'a EngineOptions,
     /// Test hook (`PARITY_FAULT_KILL_READER_AT_CHUNK`): the source reader
     /// of this chunk loses its connection before its first try.
-    kill_at: Option<usize>,
+    pub kill_at: Option<usize>,
 }
 
 impl ChunkJob<'_> {
-    async fn run(&self, chunk: Chunk<'_>, lane: &mut Lane, attempt: u32) -> Result<ChunkOutcome> {
+    pub async fn run(&self, chunk: Chunk<'_>, lane: &mut Lane, attempt: u32) -> Result<ChunkOutcome> {
         let (s, t) = (&self.sides.source, &self.sides.target);
         if attempt == 0 && self.kill_at == Some(chunk.index) {
             lane.source.open(s).await?.kill_for_test(s).await?;
@@ -275,6 +296,8 @@ impl ChunkJob<'_> {
             let ((sc, sd), (tc, td)) = (sr?, tr?);
             (Arc::new(sc), sd, Some(Arc::new(tc)), td)
         };
+        let schunk_bytes = schunk.bytes();
+        let tchunk_bytes = tchunk.as_ref().map_or(0, |t| t.bytes());
         // Readers outside one shared view (MySQL without the global lock,
         // or a reader that replaced a lost connection) can see different
         // moments: a chunk they find different is read again on both sides
@@ -289,6 +312,7 @@ impl ChunkJob<'_> {
         }
         out.source_read = sdur;
         out.target_read = tdur;
+        out.bytes_received = (schunk_bytes + tchunk_bytes) as u64;
         Ok(out)
     }
 

@@ -15,6 +15,7 @@ pub mod compare;
 pub mod digest;
 mod keyed;
 pub mod multiset;
+mod pushdown;
 pub mod read;
 pub mod result;
 pub mod schedule;
@@ -44,6 +45,9 @@ pub struct EngineOptions {
     /// of the same database (the default). Off, each side reads separately,
     /// still in the one shared snapshot.
     pub share_reads: bool,
+    /// Where keyed chunks are compared: hashed in the database (pushdown)
+    /// or shipped (client).
+    pub mode: crate::config::CheckMode,
 }
 
 /// One table pair to check, with all a check of it needs: what the keyed
@@ -78,6 +82,7 @@ pub async fn check_table(
     };
     // Issue 6: a pair without a key (only `backup` plans one) is a multiset.
     let checked = if pair.key.is_empty() {
+        result.mode = "client".into();
         multiset::check(&check, &mut result).await
     } else {
         keyed::check(&check, &mut result).await

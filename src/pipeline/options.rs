@@ -23,6 +23,8 @@ pub struct CheckOptions {
     pub max_differences: Option<usize>,
     /// `--show-values`: row values in reports (personal data: off unless asked).
     pub show_values: bool,
+    /// `--mode` (check only).
+    pub mode: Option<crate::config::CheckMode>,
 }
 
 impl CheckOptions {
@@ -34,6 +36,7 @@ impl CheckOptions {
             max_differences: self.max_differences.unwrap_or(settings.max_differences),
             show_values: self.show_values,
             share_reads: settings.share_reads,
+            mode: self.mode.unwrap_or(settings.mode),
         }
     }
 }
@@ -107,6 +110,7 @@ mod tests {
             chunk_rows: Some(50),
             max_differences: Some(0),
             show_values: true,
+            mode: None,
         }
         .resolve(&settings);
         assert_eq!(

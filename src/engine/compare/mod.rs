@@ -97,6 +97,8 @@ pub struct ChunkOutcome {
     pub columns: BTreeMap<String, u64>,
     /// (sort key, difference), capped at max_differences.
     pub diffs: Vec<(Vec<u8>, RowDifference)>,
+    /// Payload bytes received from both servers.
+    pub bytes_received: u64,
 }
 
 impl ChunkOutcome {
@@ -113,6 +115,7 @@ impl ChunkOutcome {
         self.missing += o.missing;
         self.extra += o.extra;
         self.different += o.different;
+        self.bytes_received += o.bytes_received;
         self.unreadable += o.unreadable;
         add_counts(&mut self.unreadable_columns, o.unreadable_columns);
         self.source_read += o.source_read;
@@ -139,6 +142,7 @@ impl ChunkOutcome {
         result.source_seconds = self.source_read.as_secs_f64();
         result.target_seconds = self.target_read.as_secs_f64();
         result.columns_differing = self.columns;
+        result.bytes_received = self.bytes_received;
         self.diffs.sort_by(|a, b| a.0.cmp(&b.0));
         result.differences = self.diffs.into_iter().map(|(_, d)| d).collect();
         result.settle_status();
