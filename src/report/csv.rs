@@ -12,7 +12,7 @@ pub const PARITY: Rendered = Rendered::new(&["parity.csv"], parity);
 
 pub const DIFFERENCES: Rendered = Rendered::new(&["differences.csv"], differences);
 
-pub const PARITY_HEADER: [&str; 13] = [
+pub const PARITY_HEADER: [&str; 15] = [
     "repository",
     "source_table",
     "target_table",
@@ -26,6 +26,8 @@ pub const PARITY_HEADER: [&str; 13] = [
     "source_seconds",
     "target_seconds",
     "unreadable",
+    "mode",
+    "mode_reason",
 ];
 
 pub const DIFFERENCES_HEADER: [&str; 7] = [
@@ -65,6 +67,8 @@ fn parity(run: &RunReport) -> Result<Option<Vec<u8>>> {
             format!("{:.3}", t.source_seconds),
             format!("{:.3}", t.target_seconds),
             t.unreadable.to_string(),
+            t.mode.clone(),
+            t.mode_reason.clone(),
         ]);
         row
     });
