@@ -25,7 +25,7 @@ pub fn table_ref(schema: Option<&str>, table: &str) -> String {
     Q.table_ref(schema, table)
 }
 
-fn literal(text: &str) -> String {
+pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -191,14 +191,7 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
     let (mut scodec, mut tcodec) = (splan.codec, tplan.codec);
     (scodec.hash, tcodec.hash) =
         digest::hash_plan(&scodec, &tcodec, &source.wires, &target_read.wires, shared);
-    let hashing = super::pushdown::plan(
-        opts.mode,
-        (&sides.source, &sides.target),
-        &source,
-        target_read,
-        (&scodec, &tcodec),
-        result,
-    );
+    let hashing = super::pushdown::plan(c, &source, target_read, (&scodec, &tcodec), result);
     let (bounds, estimated) = source.boundaries(&mut first, opts.chunk_rows).await?;
     drop(first);
     if let Some(pb) = c.progress {
@@ -240,7 +233,8 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
         }
         Some(h) => {
             let (mut hashed, mut drilled) = (0, 0);
-            let run = async |chunk, lane: &mut Lane, attempt| h.run(&job, chunk, lane, attempt).await;
+            let run =
+                async |chunk, lane: &mut Lane, attempt| h.run(&job, chunk, lane, attempt).await;
             let ran = schedule::run(&chunks, &schedule, run, |_, out| {
                 hashed += 1;
                 drilled += usize::from(out.drilled);
@@ -280,7 +274,12 @@ pub(super) struct ChunkJob<'a> {
 }
 
 impl ChunkJob<'_> {
-    pub async fn run(&self, chunk: Chunk<'_>, lane: &mut Lane, attempt: u32) -> Result<ChunkOutcome> {
+    pub async fn run(
+        &self,
+        chunk: Chunk<'_>,
+        lane: &mut Lane,
+        attempt: u32,
+    ) -> Result<ChunkOutcome> {
         let (s, t) = (&self.sides.source, &self.sides.target);
         if attempt == 0 && self.kill_at == Some(chunk.index) {
             lane.source.open(s).await?.kill_for_test(s).await?;

@@ -11,15 +11,16 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::TableResult;
 use super::compare::ChunkOutcome;
 use super::digest::SideCodec;
 use super::keyed::{ChunkJob, Lane};
 use super::read::TableRead;
 use super::schedule::Chunk;
+use super::{TableCheck, TableResult};
 use crate::config::CheckMode;
 use crate::db::pushdown::{self, Agree, PdColumn, Pushdown};
 use crate::db::{Snapshot, Worker};
+use crate::mapping::{Column, Mapping};
 
 /// How one table's chunks are hashed: each side's compared columns (in
 /// its projection's names) with the region both readings agree in.
@@ -33,17 +34,17 @@ pub(super) struct Hashing<'a> {
 /// The mode of a keyed pair, written to `result` (`mode`, `mode_reason`):
 /// `Some` to hash its chunks in the databases, `None` to read them.
 pub(super) fn plan<'a>(
-    mode: CheckMode,
-    sides: (&Snapshot, &Snapshot),
+    c: &TableCheck<'_>,
     source: &'a TableRead,
     target: &'a TableRead,
     codecs: (&SideCodec, &SideCodec),
     result: &mut TableResult,
 ) -> Option<Hashing<'a>> {
     result.mode = "client".into();
-    if mode == CheckMode::Client {
+    if c.opts.mode == CheckMode::Client {
         return None;
     }
+    let sides = (&*c.sides.source, &*c.sides.target);
     if !matches!(sides, (Snapshot::Postgres(_), Snapshot::Postgres(_))) {
         result.mode_reason = "pushdown runs on PostgreSQL only".into();
         return None;
@@ -70,17 +71,34 @@ pub(super) fn plan<'a>(
         .iter()
         .map(|(sn, tn)| (type_of(source, sn), type_of(target, tn)))
         .collect();
+    let labels: Vec<Vec<String>> = c
+        .pair
+        .columns
+        .iter()
+        .filter(|p| !p.ignore)
+        .map(|p| {
+            let mut l = enum_labels(&p.source, c.source_map);
+            l.extend(enum_labels(&p.target, c.target_map));
+            l.sort();
+            l.dedup();
+            l
+        })
+        .collect();
     let cols: Vec<PdColumn<'_>> = names
         .iter()
         .zip(&types)
         .zip(s.cols.iter().zip(&t.cols))
-        .map(|(((sn, _), (st, tt)), ((_, scc), (_, tcc)))| PdColumn {
-            name: sn,
-            source: scc,
-            target: tcc,
-            source_type: st,
-            target_type: tt,
-        })
+        .zip(&labels)
+        .map(
+            |((((sn, _), (st, tt)), ((_, scc), (_, tcc))), labels)| PdColumn {
+                name: sn,
+                source: scc,
+                target: tcc,
+                source_type: st,
+                target_type: tt,
+                labels,
+            },
+        )
         .collect();
     match pushdown::decide(&cols) {
         Pushdown::No(why) => {
@@ -90,7 +108,7 @@ pub(super) fn plan<'a>(
         Pushdown::Exact(agree) => {
             result.mode = "pushdown".into();
             let side = |pick: fn(&(&'a str, &'a str)) -> &'a str| {
-                names.iter().map(pick).zip(agree.iter().copied()).collect()
+                names.iter().map(pick).zip(agree.iter().cloned()).collect()
             };
             Some(Hashing {
                 source,
@@ -100,6 +118,14 @@ pub(super) fn plan<'a>(
             })
         }
     }
+}
+
+/// The database labels of a column's enum, as `map` defines it.
+fn enum_labels(column: &Column, map: &Mapping) -> Vec<String> {
+    let name = column.enum_name.as_deref().unwrap_or(&column.db_type);
+    map.enum_def(name)
+        .map(|d| d.values.iter().map(|v| v.db_name.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// What one chunk came to in pushdown mode.
@@ -125,14 +151,7 @@ impl Hashing<'_> {
             lane.source.open(s).await?.kill_for_test(s).await?;
         }
         let sql = |read: &TableRead, cols: &[(&str, Agree)], side: char| {
-            pushdown::chunk_hash_sql(
-                &read.spec,
-                &read.live,
-                cols,
-                side,
-                chunk.lower,
-                chunk.upper,
-            )
+            pushdown::chunk_hash_sql(&read.spec, &read.live, cols, side, chunk.lower, chunk.upper)
         };
         let ssql = sql(self.source, &self.source_cols, 's')?;
         let tsql = sql(self.target, &self.target_cols, 't')?;
@@ -142,10 +161,9 @@ impl Hashing<'_> {
             let h = pushdown::chunk_hash(w?, q).await?;
             anyhow::Ok((h, started.elapsed()))
         };
-        let (sh, th) = tokio::join!(
-            async { timed(source.open(s).await, &ssql).await },
-            async { timed(target.open(t).await, &tsql).await }
-        );
+        let (sh, th) = tokio::join!(async { timed(source.open(s).await, &ssql).await }, async {
+            timed(target.open(t).await, &tsql).await
+        });
         let ((sh, sd), (th, td)) = (sh?, th?);
         let bytes = sh.bytes() + th.bytes();
         if sh == th {

@@ -46,7 +46,7 @@ use crate::mapping::{Orm, ReadMode};
 mod tests;
 
 /// Where equal raw values of a column are read alike by both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Agree {
     /// Every value.
     Always,
@@ -56,6 +56,10 @@ pub enum Agree {
     /// reads a two-digit year) with no digit below the
     /// millisecond, where a JS `Date` holds the value exactly.
     WholeMillis,
+    /// Dates of years 1–9999, where every reader's JS `Date` is valid.
+    Day,
+    /// Enum labels the name-reading side knows (Prisma throws on others).
+    Labels(Vec<String>),
 }
 
 /// Whether a table pair is hashed in SQL.
@@ -76,6 +80,8 @@ pub struct PdColumn<'a> {
     /// Live type names (`pg_type.typname`) of both sides.
     pub source_type: &'a str,
     pub target_type: &'a str,
+    /// For an enum column: the database labels either mapping defines.
+    pub labels: &'a [String],
 }
 
 /// How a PostgreSQL driver delivers a column: `TypedWide` for int8 and
@@ -156,6 +162,22 @@ fn column_agree(c: &PdColumn<'_>) -> Result<Agree, String> {
         {
             return Ok(Agree::WholeMillis);
         }
+        if ty == "date" && (pair(M::Date, M::DateString) || reads == (M::Date, M::Date)) {
+            return Ok(Agree::Day);
+        }
+    }
+    // An enum's name against its label: the name side hands the label's
+    // own encoding for every label its definition knows, and throws on the
+    // rest (canon's `encode_enum_name`).
+    if pair(M::EnumName, M::EnumLabel) && !ty.starts_with('_') {
+        let named = if s.read == M::EnumName { s } else { t };
+        let known = c
+            .labels
+            .iter()
+            .filter(|l| named.enum_name(l).is_some())
+            .cloned()
+            .collect();
+        return Ok(Agree::Labels(known));
     }
     Err(format!(
         "read as {:?} and {:?} on {ty}: no SQL form for both readings",
@@ -180,7 +202,7 @@ impl ChunkHash {
 
 /// One column's part of the row text (see the module docs); `side` is the
 /// side's letter, used for values outside `agree`.
-fn column_text(name: &str, live: &LiveColumn, agree: Agree, side: char) -> String {
+fn column_text(name: &str, live: &LiveColumn, agree: &Agree, side: char) -> String {
     let c = ident(name);
     // bpchar's cast to text drops the padding its readers keep.
     let text = match live.type_name.as_str() {
@@ -189,16 +211,30 @@ fn column_text(name: &str, live: &LiveColumn, agree: Agree, side: char) -> Strin
     };
     let known = match agree {
         Agree::Always => None,
-        Agree::SafeInteger => Some(format!("{c} BETWEEN -9007199254740991 AND 9007199254740991")),
+        Agree::SafeInteger => Some(format!(
+            "{c} BETWEEN -9007199254740991 AND 9007199254740991"
+        )),
         Agree::WholeMillis => Some(format!(
             "isfinite({c}) AND {c} = date_trunc('milliseconds', {c}) \
              AND extract(year FROM {c}) BETWEEN 100 AND 9999"
+        )),
+        Agree::Day => Some(format!("{c} BETWEEN '0001-01-01' AND '9999-12-31'")),
+        Agree::Labels(labels) if labels.is_empty() => Some("false".into()),
+        Agree::Labels(labels) => Some(format!(
+            "{c}::text IN ({})",
+            labels
+                .iter()
+                .map(|l| postgres::literal(l))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     };
     let value = format!("'V' || octet_length({text}) || ':' || {text}");
     match known {
         None => format!("CASE WHEN {c} IS NULL THEN 'N' ELSE {value} END"),
-        Some(k) => format!("CASE WHEN {c} IS NULL THEN 'N' WHEN {k} THEN {value} ELSE '{side}' END"),
+        Some(k) => {
+            format!("CASE WHEN {c} IS NULL THEN 'N' WHEN {k} THEN {value} ELSE '{side}' END")
+        }
     }
 }
 
@@ -215,10 +251,10 @@ pub fn chunk_hash_sql(
     let find = |name: &str| crate::db::sql::live_column(live, spec, name, "column");
     let mut parts = Vec::with_capacity(spec.key.len() + cols.len());
     for k in &spec.key {
-        parts.push(column_text(k, find(k)?, Agree::Always, side));
+        parts.push(column_text(k, find(k)?, &Agree::Always, side));
     }
     for (name, agree) in cols {
-        parts.push(column_text(name, find(name)?, *agree, side));
+        parts.push(column_text(name, find(name)?, agree, side));
     }
     let half = |from: u8| format!("('x' || substr(h, {from}, 16))::bit(64)::int8");
     Ok(format!(

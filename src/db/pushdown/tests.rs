@@ -17,24 +17,30 @@ fn one(s: &ColumnCanon, t: &ColumnCanon, ty: &str) -> Pushdown {
         target: t,
         source_type: ty,
         target_type: ty,
+        labels: &[],
     }])
 }
 
 fn agree_of(s: M, t: M, ty: &str) -> Option<Agree> {
     match one(&cc(s, Orm::Prisma), &cc(t, Orm::Drizzle), ty) {
-        Pushdown::Exact(a) => Some(a[0]),
+        Pushdown::Exact(a) => Some(a[0].clone()),
         Pushdown::No(_) => None,
     }
 }
 
 /// Whether a sample lies in the region (the SQL predicate's mirror).
-fn inside(agree: Agree, raw: &Raw<'_>) -> bool {
+fn inside(agree: &Agree, raw: &Raw<'_>) -> bool {
     const SAFE: i64 = (1 << 53) - 1;
     // 0100-01-01 and 10000-01-01 in µs since 1970.
     const LO: i64 = -59_011_459_200_000_000;
     const HI: i64 = 253_402_300_800_000_000;
+    // 0001-01-01 and 9999-12-31 in days since 1970.
+    const DAY_LO: i32 = -719_162;
+    const DAY_HI: i32 = 2_932_896;
     match (agree, *raw) {
         (Agree::Always, _) => true,
+        (Agree::Day, Raw::Date(d)) => (DAY_LO..=DAY_HI).contains(&d),
+        (Agree::Labels(l), Raw::Text(t)) => l.iter().any(|l| l == t),
         (Agree::SafeInteger, Raw::Int(v)) => (-SAFE..=SAFE).contains(&v),
         (Agree::WholeMillis, Raw::Timestamp(us) | Raw::TimestampTz(us)) => {
             us % 1000 == 0 && (LO..HI).contains(&us)
@@ -55,7 +61,7 @@ fn proves(s: M, t: M, ty: &str, samples: &[Raw<'_>]) {
     let (sc, tc) = (cc(s, Orm::Prisma), cc(t, Orm::Drizzle));
     let mut checked = 0;
     for raw in samples {
-        if inside(agree, raw) {
+        if inside(&agree, raw) {
             assert_eq!(enc(raw, &sc), enc(raw, &tc), "{s:?}/{t:?} on {ty}: {raw:?}");
             checked += 1;
         }
@@ -96,7 +102,10 @@ fn number_readings_of_wide_columns_are_not_alike_across_orms() {
     // integers hash raw on int8; Float on numeric has no SQL form.
     assert_eq!(agree_of(M::Int, M::Int, "int8"), Some(Agree::SafeInteger));
     assert_eq!(agree_of(M::Float, M::Float, "numeric"), None);
-    assert_eq!(agree_of(M::DecimalNumber, M::DecimalNumber, "numeric"), None);
+    assert_eq!(
+        agree_of(M::DecimalNumber, M::DecimalNumber, "numeric"),
+        None
+    );
     // The same ORM reads its own way alike everywhere.
     let d = cc(M::BigIntNumber, Orm::Drizzle);
     assert_eq!(one(&d, &d, "int8"), Pushdown::Exact(vec![Agree::Always]));
@@ -148,13 +157,86 @@ fn known_pairs_of_readings_agree_inside_their_region() {
         .map(Raw::Numeric)
         .collect();
     proves(M::Decimal, M::DecimalString, "numeric", &decimals);
+    let days: Vec<Raw<'_>> = [
+        0, -1, 19_723, -719_162, -719_163, 2_932_896, 2_932_897, -700_000,
+    ]
+    .into_iter()
+    .map(Raw::Date)
+    .chain([Raw::Date(i32::MAX), Raw::Date(i32::MIN)])
+    .collect();
+    proves(M::Date, M::DateString, "date", &days);
+    proves(M::DateString, M::Date, "date", &days);
+    proves(M::Date, M::Date, "date", &days);
+}
+
+#[test]
+fn an_enum_name_and_its_label_agree_on_the_labels_the_name_side_knows() {
+    use crate::mapping::{Column, Dialect, EnumDef, EnumValue, Mapping};
+    let side = |read: M, orm: Orm| {
+        let column = Column {
+            name: "status".into(),
+            field: "status".into(),
+            db_type: "ticket_status".into(),
+            nullable: true,
+            is_list: false,
+            enum_name: Some("TicketStatus".into()),
+            read,
+            has_default: false,
+            is_updated_at: false,
+        };
+        let value = |name: &str, db: &str| EnumValue {
+            name: name.into(),
+            db_name: db.into(),
+        };
+        let mapping = Mapping {
+            orm,
+            dialect: Dialect::Postgres,
+            tables: Vec::new(),
+            enums: vec![EnumDef {
+                name: "TicketStatus".into(),
+                db_name: "ticket_status".into(),
+                schema: None,
+                values: vec![
+                    value("WAITING_FOR_PARTS", "waiting_parts"),
+                    value("OPEN", "OPEN"),
+                ],
+            }],
+            notes: Vec::new(),
+        };
+        ColumnCanon::new(&column, &mapping)
+    };
+    let (p, d) = (
+        side(M::EnumName, Orm::Prisma),
+        side(M::EnumLabel, Orm::Drizzle),
+    );
+    // The database holds a label the Prisma schema lacks.
+    let labels: Vec<String> = ["OPEN", "on_hold", "waiting_parts"]
+        .map(String::from)
+        .into();
+    for (s, t) in [(&p, &d), (&d, &p)] {
+        let got = decide(&[PdColumn {
+            name: "status",
+            source: s,
+            target: t,
+            source_type: "ticket_status",
+            target_type: "ticket_status",
+            labels: &labels,
+        }]);
+        let known = Agree::Labels(vec!["OPEN".into(), "waiting_parts".into()]);
+        assert_eq!(got, Pushdown::Exact(vec![known.clone()]));
+        for l in &labels {
+            let raw = Raw::Text(l);
+            let alike = enc(&raw, s) == enc(&raw, t);
+            assert_eq!(inside(&known, &raw), alike, "{l}");
+        }
+    }
 }
 
 #[test]
 fn what_sql_cannot_express_goes_through_the_client_path() {
-    // Enum name against label, JSON against text, differing live types.
+    // JSON against text, dates read as instants, lossy decimals.
     for (s, t, ty) in [
-        (M::EnumName, M::EnumLabel, "status"),
+        (M::Float, M::Decimal, "numeric"),
         (M::Json, M::Text, "jsonb"),
         (M::DateTime, M::DateTimeString, "date"),
         (M::Decimal, M::DecimalNumber, "numeric"),
@@ -169,6 +251,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             target: &t,
             source_type: "text",
             target_type: "text",
+            labels: &[],
         },
         PdColumn {
             name: "b",
@@ -176,6 +259,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             target: &t,
             source_type: "text",
             target_type: "bpchar",
+            labels: &[],
         },
     ];
     match decide(&cols) {
@@ -208,8 +292,15 @@ fn the_row_text_tags_nulls_and_length_prefixes_values() {
         where_clause: None,
     };
     let lives = [live("id", "int4"), live("at", "timestamptz")];
-    let sql = chunk_hash_sql(&spec, &lives, &[("at", Agree::WholeMillis)], 's', None, None)
-        .unwrap();
+    let sql = chunk_hash_sql(
+        &spec,
+        &lives,
+        &[("at", Agree::WholeMillis)],
+        's',
+        None,
+        None,
+    )
+    .unwrap();
     assert!(sql.contains("CASE WHEN \"id\" IS NULL THEN 'N' ELSE 'V' || octet_length(\"id\"::text) || ':' || \"id\"::text END"), "{sql}");
     assert!(sql.contains("ELSE 's' END"), "{sql}");
     assert!(sql.contains("md5("), "{sql}");
