@@ -331,6 +331,11 @@ max_slowdown = 0.2
                 "p.toml:6:",
                 "[timing] blocks must be at least 1",
             ),
+            (
+                "[source]\norm=\"catalog\"\n[target]\norm=\"catalog\"\n[check]\nmode = \"push\"\n",
+                "p.toml:6:",
+                "use \"auto\", \"client\" or \"pushdown\"",
+            ),
         ] {
             let e = parse(Path::new("p.toml"), text, &env).unwrap_err();
             if location.ends_with(':') {

@@ -50,11 +50,9 @@ pub(super) fn plan<'a>(
         return None;
     }
     let (s, t) = codecs;
-    let type_of = |read: &TableRead, name: &str| {
-        read.live
-            .iter()
-            .find(|l| l.name == name)
-            .map_or(String::new(), |l| l.type_name.clone())
+    let live = |read: &'a TableRead, name: &str| read.live.iter().find(|l| l.name == name);
+    let type_of = |read: &'a TableRead, name: &str| {
+        live(read, name).map_or(String::new(), |l| l.type_name.clone())
     };
     let names: Vec<(&str, &str)> = s
         .cols
@@ -97,6 +95,7 @@ pub(super) fn plan<'a>(
                 source_type: st,
                 target_type: tt,
                 labels,
+                text_wire: live(source, sn).is_none_or(|l| l.wire == crate::db::Wire::Text),
             },
         )
         .collect();

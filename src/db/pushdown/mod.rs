@@ -7,32 +7,38 @@
 //!
 //! # What is hashed
 //!
-//! Each row becomes one text: its key columns, then its compared columns,
-//! each as `N` (NULL), or `V<octets>:<text>` (the value's text output,
-//! length-prefixed so no value can forge a separator), or, for a value
-//! outside the region where both sides' readings are known to agree, the
-//! side's own letter `s` / `t`: such a value never hashes alike on both
-//! sides, so its chunk is drilled down through the client path, which
-//! compares it exactly.
+//! Each row becomes one text: the record `ROW(keys…, columns…)::text`.
+//! PostgreSQL's record output is unambiguous: NULL is an empty field, and
+//! a value that is empty or holds a quote, backslash, parenthesis, comma or
+//! space is quoted with its quotes and backslashes doubled, so no value can
+//! forge a separator; each value is in its type's text output (`bpchar`
+//! keeps its padding; sessions run in UTC). Where a column's readings agree
+//! only on part of its values, a last field marks a row holding a value
+//! outside that region with the side's own letter `s` / `t`: such a row
+//! never hashes alike on both sides, so its chunk is drilled down through
+//! the client path, which compares it exactly.
 //!
-//! A column is hashed by its raw text only where equal raw values are
+//! A column is hashed by its raw value only where equal raw values are
 //! read alike by both ORMs ([`Agree`]): same live type on both sides, and
-//! either the same reading (`ColumnCanon::reads_like`, with the wire rule
-//! below) or a known pair of readings restricted to the values where they
-//! agree (safe integers, whole milliseconds). Anything else sends the table
-//! through the client path, with the reason. Equal hashes therefore imply
-//! equal canonical readings; unequal hashes only mean "read the rows".
+//! either the same reading (`ColumnCanon::reads_like`, with the delivery
+//! rule of the client path's hash) or a known pair of readings restricted
+//! to the values where they agree (safe integers, whole milliseconds, JS
+//! dates, known enum labels). Anything else sends the table through the
+//! client path, with the reason. Equal hashes therefore imply equal
+//! canonical readings; unequal hashes only mean "read the rows".
 //!
 //! # The hash and its collision bound
 //!
-//! Per row, `md5` of the row text, split into two 64-bit halves read as
-//! signed `int8`; per chunk, the exact sums (PostgreSQL sums `int8` into
-//! `numeric`, no wraparound) of each half, and the row count. The sums are
-//! order-independent, so no `ORDER BY` and parallel workers may aggregate.
-//! Treating md5 as a random function, two chunks whose row multisets differ
-//! get the same pair of sums with probability at most 2^-64 per half, about
-//! 2^-128 for both (no adversary: md5 is not collision resistant against
-//! crafted data). An identical-chunk verdict never rests on a 32-bit hash.
+//! Per row, two 64-bit hashes of the row text, `hashtextextended` with
+//! seeds 0 and 1 (PostgreSQL's own 64-bit text hash); per chunk, the exact
+//! sums of each (PostgreSQL sums `int8` into `numeric`: no wraparound), and
+//! the row count. The sums are order-independent, so no `ORDER BY`.
+//! Treating the hash as a random function, two chunks whose row multisets
+//! differ get the same sums with probability about 2^-128, and at most
+//! 2^-64 even if the two seeds were fully correlated; the hash is not
+//! cryptographic, so this bounds accidents, not crafted data. An
+//! identical-chunk verdict never rests on a 32-bit hash. (`md5` halves
+//! gave the same bound at three times the server CPU.)
 
 use anyhow::{Context, Result};
 use sqlx::Row;
@@ -82,19 +88,25 @@ pub struct PdColumn<'a> {
     pub target_type: &'a str,
     /// For an enum column: the database labels either mapping defines.
     pub labels: &'a [String],
+    /// The source's driver delivers the column as text (enums, lists,
+    /// types without a binary form): the client path's loose delivery.
+    pub text_wire: bool,
 }
 
-/// How a PostgreSQL driver delivers a column: `TypedWide` for int8 and
-/// numeric, where a JS `number` reading loses digits beyond 2^53 and the
-/// ORMs part (Prisma `Int` throws, Drizzle `integer()` rounds).
+/// How a PostgreSQL driver delivers a column: `Loose` as text (the value
+/// is parsed by each reading), `TypedWide` for int8 and numeric, where a JS
+/// `number` reading loses digits beyond 2^53 and the ORMs part (Prisma
+/// `Int` throws, Drizzle `integer()` rounds), else `Typed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Delivery {
+    Loose,
     Typed,
     TypedWide,
 }
 
-fn delivery(typname: &str) -> Delivery {
+fn delivery(typname: &str, text_wire: bool) -> Delivery {
     match typname {
+        _ if text_wire => Delivery::Loose,
         "int8" | "numeric" => Delivery::TypedWide,
         _ => Delivery::Typed,
     }
@@ -103,9 +115,10 @@ fn delivery(typname: &str) -> Delivery {
 /// Whether both sides read every value alike, the way the client path's
 /// hash plan decides it: on a wide delivery the `number` readings do not
 /// read alike across ORMs.
-fn reads_alike(s: &ColumnCanon, t: &ColumnCanon, typname: &str) -> bool {
+fn reads_alike(s: &ColumnCanon, t: &ColumnCanon, delivery: Delivery) -> bool {
     use ReadMode as M;
-    let typed = match delivery(typname) {
+    let typed = match delivery {
+        Delivery::Loose => false,
         Delivery::Typed => true,
         Delivery::TypedWide => !matches!(
             s.read,
@@ -137,7 +150,7 @@ fn column_agree(c: &PdColumn<'_>) -> Result<Agree, String> {
         ));
     }
     let ty = c.source_type;
-    if reads_alike(c.source, c.target, ty) {
+    if reads_alike(c.source, c.target, delivery(ty, c.text_wire)) {
         return Ok(Agree::Always);
     }
     let (s, t) = (c.source, c.target);
@@ -200,16 +213,10 @@ impl ChunkHash {
     }
 }
 
-/// One column's part of the row text (see the module docs); `side` is the
-/// side's letter, used for values outside `agree`.
-fn column_text(name: &str, live: &LiveColumn, agree: &Agree, side: char) -> String {
-    let c = ident(name);
-    // bpchar's cast to text drops the padding its readers keep.
-    let text = match live.type_name.as_str() {
-        "bpchar" => format!("format('%s', {c})"),
-        _ => format!("{c}::text"),
-    };
-    let known = match agree {
+/// The condition under which a non-NULL value of column `c` lies where
+/// both readings agree; `None`: everywhere.
+fn region(c: &str, agree: &Agree) -> Option<String> {
+    match agree {
         Agree::Always => None,
         Agree::SafeInteger => Some(format!(
             "{c} BETWEEN -9007199254740991 AND 9007199254740991"
@@ -228,18 +235,13 @@ fn column_text(name: &str, live: &LiveColumn, agree: &Agree, side: char) -> Stri
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-    };
-    let value = format!("'V' || octet_length({text}) || ':' || {text}");
-    match known {
-        None => format!("CASE WHEN {c} IS NULL THEN 'N' ELSE {value} END"),
-        Some(k) => {
-            format!("CASE WHEN {c} IS NULL THEN 'N' WHEN {k} THEN {value} ELSE '{side}' END")
-        }
     }
 }
 
-/// The hash query of one side's chunk: `keys` and then `cols` (each with
-/// its [`Agree`]) make the row text; `side` is `'s'` or `'t'`.
+/// The hash query of one side's chunk: the row text is the record of its
+/// `keys`, then `cols`, then (when a column has a region, see [`Agree`])
+/// a marker that is NULL while every value lies in its region and the
+/// side's letter `side` (`'s'` or `'t'`) otherwise.
 pub fn chunk_hash_sql(
     spec: &ReadSpec,
     live: &[LiveColumn],
@@ -249,20 +251,32 @@ pub fn chunk_hash_sql(
     upper: Option<&Boundary>,
 ) -> Result<String> {
     let find = |name: &str| crate::db::sql::live_column(live, spec, name, "column");
-    let mut parts = Vec::with_capacity(spec.key.len() + cols.len());
+    let mut fields = Vec::with_capacity(spec.key.len() + cols.len() + 1);
+    let mut outside = Vec::new();
     for k in &spec.key {
-        parts.push(column_text(k, find(k)?, &Agree::Always, side));
+        find(k)?;
+        fields.push(ident(k));
     }
     for (name, agree) in cols {
-        parts.push(column_text(name, find(name)?, agree, side));
+        find(name)?;
+        let c = ident(name);
+        if let Some(r) = region(&c, agree) {
+            outside.push(format!("NOT ({c} IS NULL OR ({r}))"));
+        }
+        fields.push(c);
     }
-    let half = |from: u8| format!("('x' || substr(h, {from}, 16))::bit(64)::int8");
+    if !outside.is_empty() {
+        fields.push(format!(
+            "CASE WHEN {} THEN '{side}' END",
+            outside.join(" OR ")
+        ));
+    }
+    // OFFSET 0 keeps the row text computed once for both hashes.
     Ok(format!(
-        "SELECT count(*)::int8, COALESCE(sum({}), 0)::text, COALESCE(sum({}), 0)::text \
-         FROM (SELECT md5({}) AS h{}) AS rows",
-        half(1),
-        half(17),
-        parts.join(" || "),
+        "SELECT count(*)::int8, COALESCE(sum(hashtextextended(r, 0)), 0)::text, \
+         COALESCE(sum(hashtextextended(r, 1)), 0)::text \
+         FROM (SELECT ROW({})::text AS r{} OFFSET 0) AS rows",
+        fields.join(", "),
         postgres::chunk_from(spec, live, lower, upper)?
     ))
 }

@@ -18,6 +18,7 @@ fn one(s: &ColumnCanon, t: &ColumnCanon, ty: &str) -> Pushdown {
         source_type: ty,
         target_type: ty,
         labels: &[],
+        text_wire: false,
     }])
 }
 
@@ -221,6 +222,7 @@ fn an_enum_name_and_its_label_agree_on_the_labels_the_name_side_knows() {
             source_type: "ticket_status",
             target_type: "ticket_status",
             labels: &labels,
+            text_wire: true,
         }]);
         let known = Agree::Labels(vec!["OPEN".into(), "waiting_parts".into()]);
         assert_eq!(got, Pushdown::Exact(vec![known.clone()]));
@@ -252,6 +254,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             source_type: "text",
             target_type: "text",
             labels: &[],
+            text_wire: false,
         },
         PdColumn {
             name: "b",
@@ -260,6 +263,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             source_type: "text",
             target_type: "bpchar",
             labels: &[],
+            text_wire: false,
         },
     ];
     match decide(&cols) {
@@ -275,7 +279,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
 }
 
 #[test]
-fn the_row_text_tags_nulls_and_length_prefixes_values() {
+fn the_row_text_is_a_record_with_a_side_marker_outside_the_regions() {
     let live = |name: &str, ty: &str| LiveColumn {
         name: name.into(),
         type_name: ty.into(),
@@ -287,22 +291,33 @@ fn the_row_text_tags_nulls_and_length_prefixes_values() {
     let spec = ReadSpec {
         schema: None,
         table: "t".into(),
-        columns: vec!["id".into(), "at".into()],
+        columns: vec!["id".into(), "at".into(), "n".into()],
         key: vec!["id".into()],
         where_clause: None,
     };
-    let lives = [live("id", "int4"), live("at", "timestamptz")];
-    let sql = chunk_hash_sql(
-        &spec,
-        &lives,
-        &[("at", Agree::WholeMillis)],
-        's',
-        None,
-        None,
-    )
-    .unwrap();
-    assert!(sql.contains("CASE WHEN \"id\" IS NULL THEN 'N' ELSE 'V' || octet_length(\"id\"::text) || ':' || \"id\"::text END"), "{sql}");
-    assert!(sql.contains("ELSE 's' END"), "{sql}");
-    assert!(sql.contains("md5("), "{sql}");
-    assert!(sql.ends_with("FROM \"t\") AS rows"), "{sql}");
+    let lives = [
+        live("id", "int4"),
+        live("at", "timestamptz"),
+        live("n", "text"),
+    ];
+    let cols = [("at", Agree::WholeMillis), ("n", Agree::Always)];
+    let sql = chunk_hash_sql(&spec, &lives, &cols, 's', None, None).unwrap();
+    assert!(
+        sql.contains(
+            "ROW(\"id\", \"at\", \"n\", CASE WHEN NOT (\"at\" IS NULL OR (isfinite(\"at\")"
+        ),
+        "{sql}"
+    );
+    assert!(sql.contains("THEN 's' END)::text AS r"), "{sql}");
+    assert!(
+        sql.contains("hashtextextended(r, 0)") && sql.contains("hashtextextended(r, 1)"),
+        "{sql}"
+    );
+    assert!(sql.ends_with("FROM \"t\" OFFSET 0) AS rows"), "{sql}");
+    // Without a region, no marker.
+    let plain = chunk_hash_sql(&spec, &lives, &cols[1..], 't', None, None).unwrap();
+    assert!(plain.contains("ROW(\"id\", \"n\")::text"), "{plain}");
+    // A column the live table lacks is named.
+    let e = chunk_hash_sql(&spec, &lives[..1], &cols, 's', None, None).unwrap_err();
+    assert!(e.to_string().contains("at"), "{e}");
 }
