@@ -13,7 +13,13 @@
 #     and B at the same time;
 #   - reladiff (pip install reladiff), data-diff's maintained fork, with its
 #     default algorithm on the same columns;
-#   - parity's peak RSS (/usr/bin/time -v).
+#   - parity's peak RSS (/usr/bin/time -v);
+#   - pushdown (issue 13): parity check --mode pushdown, A vs B and A vs C,
+#     against COPY binary of both sides and against its own identical time;
+#     and, per mode, the bytes received from the servers per row (parity's
+#     report.json `bytes_received`) and the server CPU seconds (from /proc of
+#     the postmaster and its backends: PostgreSQL must run on this host).
+# The client-path figures run with --mode client (auto pushes down).
 # Needs: PostgreSQL on 127.0.0.1:5432 (scripts/services.sh), psql, python3.
 # A MariaDB section follows (issue 12, BENCH_MARIADB=0 skips it): see
 # mariadb_bench below.
@@ -72,7 +78,53 @@ copy_both() {
 }
 copy_one() { psql "$SERVER/$1" -qc "\\copy (SELECT * FROM transactions) TO '/dev/null' WITH (FORMAT binary)"; }
 
-parity_check() { "$PARITY" --quiet --config "$1" --out "$work/out" check --tables transactions; }
+parity_check() { # config [mode [out]]
+  "$PARITY" --quiet --config "$1" --out "${3:-$work/out}" check --tables transactions --mode "${2:-client}"
+}
+pushdown_check() { parity_check "$1" pushdown; }
+
+# CPU seconds the PostgreSQL server has used so far: the postmaster's reaped
+# children (backends and parallel workers that ended) plus its live ones.
+PGDATA_DIR=$(psql "$SERVER/postgres" -Atc "SHOW data_directory" 2>/dev/null || true)
+server_cpu() {
+  python3 - "$PGDATA_DIR" <<'PY'
+import os, sys
+try:
+    pm = int(open(os.path.join(sys.argv[1], "postmaster.pid")).readline())
+except Exception:
+    print("nan"); sys.exit()
+tick = os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+s = stat(pm)
+total = int(s[13]) + int(s[14])  # cutime, cstime (fields 16, 17)
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            f = stat(p)
+        except OSError:
+            continue
+        if int(f[1]) == pm:
+            total += int(f[11]) + int(f[12])  # utime, stime
+print(total / tick)
+PY
+}
+# "bytes per row  server CPU seconds" of one run of `parity check` in MODE.
+measure_mode() { # config mode
+  local before after out=$work/measure-$2
+  before=$(server_cpu)
+  parity_check "$1" "$2" "$out" >/dev/null 2>&1 || true
+  sleep 0.5 # let the backends exit and be reaped
+  after=$(server_cpu)
+  python3 - "$out/report.json" "$before" "$after" <<'PY'
+import json, sys
+t = [t for t in json.load(open(sys.argv[1]))["tables"] if t["source_table"] == "transactions"][0]
+rows = max(t["source_rows"], 1)
+cpu = float(sys.argv[3]) - float(sys.argv[2])
+print(f"{t['bytes_received'] / rows:.2f} {cpu:.2f}")
+PY
+}
 reladiff_run() {
   reladiff "postgresql://postgres@127.0.0.1:5432/$1" transactions "postgresql://postgres@127.0.0.1:5432/$2" transactions -k id -c '%' -s
 }
@@ -80,7 +132,7 @@ peak_rss_mib() {
   /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}'
 }
 
-declare -a REPORT
+declare -a REPORT PUSH
 for N in $ROWS_LIST; do
   A=parity_bench_a_$N; B=parity_bench_b_$N; C=parity_bench_c_$N
   echo "== $N transactions: seeding A, B (identical) and C (1% changed)" >&2
@@ -95,13 +147,15 @@ for N in $ROWS_LIST; do
   # Warm the caches once.
   copy_both "$A" "$B"; parity_check "$AB" >/dev/null || true
 
-  p_same=(); p_changed=(); c_both=(); c_one=(); r_same=(); r_changed=()
+  p_same=(); p_changed=(); c_both=(); c_one=(); r_same=(); r_changed=(); d_same=(); d_changed=()
   for i in $(seq 1 "$RUNS"); do
     echo "   round $i/$RUNS" >&2
     c_both+=("$(time_cmd copy_both "$A" "$B")")
     p_same+=("$(time_cmd parity_check "$AB")")
     c_one+=("$(time_cmd copy_one "$A")")
     p_changed+=("$(time_cmd parity_check "$AC")")
+    d_same+=("$(time_cmd pushdown_check "$AB")")
+    d_changed+=("$(time_cmd pushdown_check "$AC")")
     if command -v reladiff >/dev/null && [ "$N" -le "$RELADIFF_MAX_ROWS" ]; then
       r_same+=("$(time_cmd reladiff_run "$A" "$B")")
       if [ "$N" -le "$RELADIFF_CHANGED_MAX_ROWS" ]; then
@@ -109,12 +163,17 @@ for N in $ROWS_LIST; do
       fi
     fi
   done
-  rss=$(peak_rss_mib "$PARITY" --quiet --config "$AB" --out "$work/out" check --tables transactions)
+  rss=$(peak_rss_mib "$PARITY" --quiet --config "$AB" --out "$work/out" check --tables transactions --mode client)
   m_same=$(median "${p_same[@]}"); m_changed=$(median "${p_changed[@]}")
   m_both=$(median "${c_both[@]}"); m_one=$(median "${c_one[@]}")
   m_rs=n/a; m_rc=n/a; vs_r=n/a; vs_rc=n/a
   if [ ${#r_same[@]} -gt 0 ]; then m_rs=$(median "${r_same[@]}"); vs_r=$(ratio "$m_rs" "$m_same"); fi
   if [ ${#r_changed[@]} -gt 0 ]; then m_rc=$(median "${r_changed[@]}"); vs_rc=$(ratio "$m_rc" "$m_changed"); fi
+  m_dsame=$(median "${d_same[@]}"); m_dchanged=$(median "${d_changed[@]}")
+  read -r c_bpr c_cpu <<<"$(measure_mode "$AB" client)"
+  read -r d_bpr d_cpu <<<"$(measure_mode "$AB" pushdown)"
+  read -r _ d_cpu_c <<<"$(measure_mode "$AC" pushdown)"
+  PUSH+=("| $N | $m_both | $m_dsame | $(ratio "$m_both" "$m_dsame") | $m_dchanged | $(ratio "$m_dchanged" "$m_dsame") | $c_bpr | $d_bpr | $(ratio "$c_bpr" "$d_bpr") | $c_cpu | $d_cpu | $d_cpu_c |")
   REPORT+=("| $N | $m_one | $m_both | $m_same | $(ratio "$m_same" "$m_both") | $m_changed | $(ratio "$m_changed" "$m_same") | $m_rs | $vs_r | $m_rc | $vs_rc | $rss |")
   for db in "$A" "$B" "$C"; do psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
 done
@@ -125,6 +184,12 @@ echo
 echo "| rows | COPY binary, one side | COPY binary, both sides | parity, identical | parity / COPY both (target ≤ 1.3) | parity, 1% changed | 1% / identical (target ≤ 1.2) | reladiff, identical | reladiff / parity (target ≥ 1.6) | reladiff, 1% changed | reladiff / parity, 1% | parity peak RSS MiB (target < 200) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${REPORT[@]}"
+echo
+echo "pushdown (issue 13): parity check --mode pushdown of transactions (medians of $RUNS alternated runs, seconds; bytes and CPU from one run each)"
+echo
+echo "| rows | COPY binary, both sides | pushdown, identical | COPY both / pushdown (target ≥ 2) | pushdown, 1% changed | 1% / identical (target ≤ 1.5) | client bytes/row | pushdown bytes/row | client / pushdown bytes (target ≥ 50) | server CPU s, client | server CPU s, pushdown | server CPU s, pushdown 1% |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${PUSH[@]}"
 
 # --- manifest benchmark (issue 6) ---------------------------------------------
 # At BENCH_MANIFEST_ROWS transactions (default 5M; the other fixture tables
@@ -242,6 +307,8 @@ TOML
       s_both+=("$(time_cmd select_both "$A" "$B")")
       p_same+=("$(time_cmd parity_check "$AB")")
       p_changed+=("$(time_cmd parity_check "$AC")")
+    d_same+=("$(time_cmd pushdown_check "$AB")")
+    d_changed+=("$(time_cmd pushdown_check "$AC")")
       if command -v reladiff >/dev/null; then r_same+=("$(time_cmd my_reladiff "$A" "$B")"); fi
     done
     local rss m_same m_changed m_both m_rs=n/a vs_r=n/a

@@ -156,8 +156,15 @@ impl ReadArgs {
             show_values: self.show_values,
             shard: None,
             resume: false,
+            mode: None,
         }
     }
+}
+
+/// `--mode`: one line naming the values on a typo.
+fn parse_mode(s: &str) -> Result<crate::config::CheckMode, String> {
+    crate::config::CheckMode::parse(s)
+        .ok_or_else(|| format!("unknown mode {s:?}; use auto, client or pushdown"))
 }
 
 /// `--prometheus FILE`.
@@ -234,6 +241,9 @@ pub struct CheckArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Where chunks are compared: auto (pushdown where exact, on PostgreSQL), client (ship every row) or pushdown [default: auto, or [check] mode]
+    #[arg(long, env = "PARITY_MODE", value_name = "MODE", value_parser = parse_mode)]
+    pub mode: Option<crate::config::CheckMode>,
     #[command(flatten)]
     pub prometheus: PrometheusArg,
     #[command(flatten)]

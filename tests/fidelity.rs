@@ -114,8 +114,10 @@ fn drizzle_mapping() -> Value {
       "enums": [{"name": "Color", "schema": null, "values": ["red", "GREEN"]}]})
 }
 
-#[test]
-fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
+/// The PostgreSQL tables of out-of-range dates, lists, enums and unique
+/// keys, read by Prisma (source) and Drizzle (target): the database and
+/// the config (also run in both modes by the pushdown test).
+pub fn postgres_fidelity(dir: &Path) -> (TempDb, PathBuf) {
     let db = TempDb::pg("fidelity").create();
     db.exec(
         r#"CREATE TYPE "Color" AS ENUM ('red', 'GREEN', 'blue');
@@ -132,16 +134,22 @@ fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
           (7, '{x}', '{}', '2024-01-01 00:00:00', '0001-06-01 00:00:00+00', '2024-01-01', NULL);
         INSERT INTO pairs VALUES ('x', 1, 'n'), ('y', 2, NULL);"#,
     );
-    let dir = tempfile::tempdir().unwrap();
-    let prisma = config::file(dir.path(), "schema.prisma", PRISMA);
-    let mapping = config::file(dir.path(), "mapping.json", &drizzle_mapping().to_string());
+    let prisma = config::file(dir, "schema.prisma", PRISMA);
+    let mapping = config::file(dir, "mapping.json", &drizzle_mapping().to_string());
     let source = config::side("prisma", "prisma", &db.url, &[prisma]);
     let config = config::write(
-        dir.path(),
+        dir,
         &source,
         &config::side("drizzle", "drizzle", &db.url, &[mapping]),
         "",
     );
+    (db, config)
+}
+
+#[test]
+fn postgres_lists_out_of_range_dates_unreadable_cells_and_unique_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, config) = postgres_fidelity(dir.path());
     let o = check(&config, &dir.path().join("out"));
     assert_eq!(
         o.code, 1,

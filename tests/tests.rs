@@ -18,6 +18,7 @@ mod mysql;
 mod observe;
 mod oracle;
 mod prometheus;
+mod pushdown;
 mod run;
 mod schema;
 mod seed;

@@ -12,7 +12,11 @@ use crate::ui::Ui;
 pub async fn run(args: CheckArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
     let config = config::load_required(global.config.as_deref())?;
     let prepared = Prepared::load(&config, &args.select.selection())?;
-    let mut opts = args.read.check_options(global.jobs).resolve(&config.check);
+    let mut opts = crate::pipeline::CheckOptions {
+        mode: args.mode,
+        ..args.read.check_options(global.jobs)
+    }
+    .resolve(&config.check);
     opts.shard = args.shard.shard()?;
     // Issue 15: a resumed check writes its final reports where it began.
     let out = match &args.shard.resume {

@@ -20,7 +20,7 @@ use crate::mapping::Orm;
 
 pub use file::{interpolate, parse};
 pub use settings::{
-    CheckSettings, DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_TIMING_BLOCKS, SchemaSettings,
+    CheckMode, CheckSettings, DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_TIMING_BLOCKS, SchemaSettings,
     TimingSettings, parse_duration_seconds,
 };
 pub use url::{DbUrl, KNOWN_SCHEMES, UrlArgError, redact_url};
@@ -330,6 +330,11 @@ max_slowdown = 0.2
                 "[source]\norm=\"catalog\"\n[target]\norm=\"catalog\"\n[timing]\nblocks = 0\n",
                 "p.toml:6:",
                 "[timing] blocks must be at least 1",
+            ),
+            (
+                "[source]\norm=\"catalog\"\n[target]\norm=\"catalog\"\n[check]\nmode = \"push\"\n",
+                "p.toml:6:",
+                "use \"auto\", \"client\" or \"pushdown\"",
             ),
         ] {
             let e = parse(Path::new("p.toml"), text, &env).unwrap_err();

@@ -27,6 +27,34 @@ pub struct CheckSettings {
     /// LOCK TABLE, …) before that table becomes an error row naming the
     /// lock. 0 waits as long as the statement timeout allows.
     pub lock_timeout_seconds: u64,
+    /// `[check] mode`: where chunks are hashed (issue 13).
+    pub mode: CheckMode,
+}
+
+/// Where a keyed table's chunks are compared (`[check] mode`, `--mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckMode {
+    /// Pushdown where it is exact and both sides are PostgreSQL, else client.
+    #[default]
+    Auto,
+    /// Every row shipped and compared in parity.
+    Client,
+    /// Pushdown; a table that cannot be hashed exactly in SQL runs client,
+    /// with the reason in the report.
+    Pushdown,
+}
+
+impl CheckMode {
+    /// `auto`, `client` or `pushdown`.
+    pub fn parse(s: &str) -> Option<CheckMode> {
+        match s {
+            "auto" => Some(CheckMode::Auto),
+            "client" => Some(CheckMode::Client),
+            "pushdown" => Some(CheckMode::Pushdown),
+            _ => None,
+        }
+    }
 }
 
 impl Default for CheckSettings {
@@ -38,6 +66,7 @@ impl Default for CheckSettings {
             statement_timeout_seconds: 600,
             share_reads: true,
             lock_timeout_seconds: DEFAULT_LOCK_TIMEOUT_SECONDS,
+            mode: CheckMode::Auto,
         }
     }
 }
@@ -84,6 +113,7 @@ pub(super) struct RawCheck {
     statement_timeout_seconds: Option<Spanned<i64>>,
     share_reads: Option<bool>,
     lock_timeout_seconds: Option<Spanned<i64>>,
+    mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +177,17 @@ impl CheckSettings {
         )?
         .unwrap_or(s.lock_timeout_seconds);
         s.share_reads = c.share_reads.unwrap_or(s.share_reads);
+        if let Some(m) = c.mode {
+            s.mode = CheckMode::parse(m.get_ref()).ok_or_else(|| {
+                at.error(
+                    m.span(),
+                    format!(
+                        "[check] mode \"{}\" is unknown; use \"auto\", \"client\" or \"pushdown\"",
+                        m.get_ref()
+                    ),
+                )
+            })?;
+        }
         Ok(s)
     }
 }

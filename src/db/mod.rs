@@ -16,6 +16,7 @@ pub mod fingerprint;
 pub mod migrations;
 pub mod mysql;
 pub mod postgres;
+pub mod pushdown;
 mod snapshot;
 pub mod sql;
 pub mod sqlite;

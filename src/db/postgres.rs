@@ -24,7 +24,7 @@ pub fn table_ref(schema: Option<&str>, table: &str) -> String {
     Q.table_ref(schema, table)
 }
 
-fn literal(text: &str) -> String {
+pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -211,6 +211,23 @@ pub fn chunk_select(
             ident(name)
         });
     }
+    Ok(format!(
+        "SELECT {}{} ORDER BY {}",
+        cols.join(", "),
+        chunk_from(spec, live, lower, upper)?,
+        Q.list(&spec.key)
+    ))
+}
+
+/// ` FROM table WHERE …` for the keys in `(lower, upper]` (and the pair's
+/// filter): what a chunk's read and a chunk's hash (pushdown) select from.
+pub fn chunk_from(
+    spec: &ReadSpec,
+    live: &[LiveColumn],
+    lower: Option<&Boundary>,
+    upper: Option<&Boundary>,
+) -> Result<String> {
+    let find = |name: &str| sql::live_column(live, spec, name, "column");
     let key_types = spec
         .key
         .iter()
@@ -237,8 +254,7 @@ pub fn chunk_select(
         bounds.push(format!("{key_tuple} <= {}", lit_tuple(u)?));
     }
     Ok(format!(
-        "SELECT {} FROM {}{} ORDER BY {key_list}",
-        cols.join(", "),
+        " FROM {}{}",
         table_ref(spec.schema.as_deref(), &spec.table),
         sql::where_all(spec, bounds)
     ))

@@ -192,6 +192,7 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
     let (mut scodec, mut tcodec) = (splan.codec, tplan.codec);
     (scodec.hash, tcodec.hash) =
         digest::hash_plan(&scodec, &tcodec, &source.wires, &target_read.wires, shared);
+    let hashing = super::pushdown::plan(c, &source, target_read, (&scodec, &tcodec), result);
     let (bounds, estimated) = source.boundaries(&mut first, opts.chunk_rows).await?;
     drop(first);
     if let Some(pb) = c.progress {
@@ -233,22 +234,36 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
         ..Schedule::new(opts.jobs)
     };
     let mut covered = Vec::new();
-    let ran = schedule::run(
-        &chunks,
-        &schedule,
-        async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await,
-        |chunk, out| {
-            if let Some(pb) = c.progress {
-                crate::ui::advance(pb, out.source_rows);
-            }
-            if let Some(j) = journal {
-                j.record(&chunk, &out)?;
-            }
-            fold(&mut total, &mut covered, chunk, out, opts);
-            Ok(())
-        },
-    )
-    .await?;
+    let mut add = |chunk: Chunk<'_>, out: ChunkOutcome| {
+        if let Some(pb) = c.progress {
+            crate::ui::advance(pb, out.source_rows);
+        }
+        if let Some(j) = journal {
+            j.record(&chunk, &out)?;
+        }
+        fold(&mut total, &mut covered, chunk, out, opts);
+        Ok(())
+    };
+    // Issue 13: hashed in both databases first (pushdown), or read whole.
+    let ran = match &hashing {
+        None => {
+            let run = async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await;
+            schedule::run(&chunks, &schedule, run, |chunk, out| add(chunk, out)).await?
+        }
+        Some(h) => {
+            let (mut hashed, mut drilled) = (0, 0);
+            let run =
+                async |chunk, lane: &mut Lane, attempt| h.run(&job, chunk, lane, attempt).await;
+            let ran = schedule::run(&chunks, &schedule, run, |chunk, out| {
+                hashed += 1;
+                drilled += usize::from(out.drilled);
+                add(chunk, out.outcome)
+            })
+            .await?;
+            (result.chunks_hashed, result.chunks_read_after_hashing) = (hashed, drilled);
+            ran
+        }
+    };
     // The chunks a resumed run found done, as their journal lines say.
     for chunk in chunks.iter().filter(|c| owns(c)) {
         if let Some(out) = journal.map(|j| j.take_done(chunk)).transpose()?.flatten() {
@@ -287,14 +302,14 @@ fn fold(
 
 /// A lane's two sessions (only `source` for a shared read).
 #[derive(Default)]
-struct Lane {
-    source: Session,
-    target: Session,
+pub(super) struct Lane {
+    pub source: Session,
+    pub target: Session,
 }
 
 /// What every chunk of one keyed pair needs.
-struct ChunkJob<'a> {
-    sides: &'a Sides,
+pub(super) struct ChunkJob<'a> {
+    pub sides: &'a Sides,
     source: &'a TableRead,
     target: &'a TableRead,
     shared: bool,
@@ -305,14 +320,19 @@ struct ChunkJob<'a> {
     opts: &'a EngineOptions,
     /// Test hook (`PARITY_FAULT_KILL_READER_AT_CHUNK`): the source reader
     /// of this chunk loses its connection before its first try.
-    kill_at: Option<usize>,
+    pub kill_at: Option<usize>,
     /// Test hook (`PARITY_FAULT_CHUNK_DELAY_MS`): each chunk waits this long
     /// first, so a test can kill a run mid-table.
-    delay: Option<std::time::Duration>,
+    pub delay: Option<std::time::Duration>,
 }
 
 impl ChunkJob<'_> {
-    async fn run(&self, chunk: Chunk<'_>, lane: &mut Lane, attempt: u32) -> Result<ChunkOutcome> {
+    pub async fn run(
+        &self,
+        chunk: Chunk<'_>,
+        lane: &mut Lane,
+        attempt: u32,
+    ) -> Result<ChunkOutcome> {
         let (s, t) = (&self.sides.source, &self.sides.target);
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
@@ -331,6 +351,8 @@ impl ChunkJob<'_> {
             let ((sc, sd), (tc, td)) = (sr?, tr?);
             (Arc::new(sc), sd, Some(Arc::new(tc)), td)
         };
+        let schunk_bytes = schunk.bytes();
+        let tchunk_bytes = tchunk.as_ref().map_or(0, |t| t.bytes());
         // Readers outside one shared view (MySQL without the global lock,
         // or a reader that replaced a lost connection) can see different
         // moments: a chunk they find different is read again on both sides
@@ -351,6 +373,7 @@ impl ChunkJob<'_> {
         }
         out.source_read = sdur;
         out.target_read = tdur;
+        out.bytes_received = (schunk_bytes + tchunk_bytes) as u64;
         Ok(out)
     }
 

@@ -18,6 +18,7 @@ pub mod digest;
 pub mod journal;
 mod keyed;
 pub mod multiset;
+mod pushdown;
 pub mod read;
 pub mod result;
 pub mod schedule;
@@ -57,6 +58,9 @@ pub struct EngineOptions {
     /// `check --resume DIR`: continue the journal in the report folder
     /// instead of starting it afresh.
     pub resume: bool,
+    /// Where keyed chunks are compared: hashed in the database (pushdown)
+    /// or shipped (client).
+    pub mode: crate::config::CheckMode,
 }
 
 /// One table pair to check, with all a check of it needs: what the keyed
@@ -98,6 +102,7 @@ pub async fn check_table(
     {
         Ok(())
     } else if pair.key.is_empty() {
+        result.mode = "client".into();
         multiset::check(&check, &mut result).await
     } else {
         keyed::check(&check, &mut result).await

@@ -75,6 +75,20 @@ pub struct TableResult {
     /// in its `partial` section.
     #[serde(skip)]
     pub covered: Vec<super::shard::ChunkRange>,
+    /// Where the chunks were compared (issue 13): `pushdown` (hashed in
+    /// both databases; only differing chunks read) or `client` (every row
+    /// read); empty for a table not read.
+    pub mode: String,
+    /// Why a table ran `client`, when pushdown was asked for (`auto` or
+    /// `pushdown`) and could not be exact; empty otherwise.
+    pub mode_reason: String,
+    /// Chunks hashed in the databases (pushdown).
+    pub chunks_hashed: usize,
+    /// Of those, chunks whose hashes differed, read and compared row by row.
+    pub chunks_read_after_hashing: usize,
+    /// Payload bytes received from both servers for this table: rows read
+    /// (COPY binary) plus chunk hashes.
+    pub bytes_received: u64,
 }
 
 impl TableResult {

@@ -27,6 +27,8 @@ pub struct CheckOptions {
     pub shard: Option<crate::engine::shard::Shard>,
     /// `--resume DIR`: continue the journal there.
     pub resume: bool,
+    /// `--mode` (check only).
+    pub mode: Option<crate::config::CheckMode>,
 }
 
 impl CheckOptions {
@@ -41,6 +43,7 @@ impl CheckOptions {
             shard: self.shard,
             journal: None,
             resume: self.resume,
+            mode: self.mode.unwrap_or(settings.mode),
         }
     }
 }

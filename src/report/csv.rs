@@ -12,7 +12,7 @@ pub const PARITY: Rendered = Rendered::new(&["parity.csv"], parity);
 
 pub const DIFFERENCES: Rendered = Rendered::new(&["differences.csv"], differences);
 
-pub const PARITY_HEADER: [&str; 14] = [
+pub const PARITY_HEADER: [&str; 16] = [
     "repository",
     "source_table",
     "target_table",
@@ -27,6 +27,8 @@ pub const PARITY_HEADER: [&str; 14] = [
     "target_seconds",
     "unreadable",
     "in_flight",
+    "mode",
+    "mode_reason",
 ];
 
 pub const DIFFERENCES_HEADER: [&str; 7] = [
@@ -67,6 +69,8 @@ fn parity(run: &RunReport) -> Result<Option<Vec<u8>>> {
             format!("{:.3}", t.target_seconds),
             t.unreadable.to_string(),
             t.in_flight.to_string(),
+            t.mode.clone(),
+            t.mode_reason.clone(),
         ]);
         row
     });

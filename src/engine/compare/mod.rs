@@ -101,6 +101,8 @@ pub struct ChunkOutcome {
     pub diffs: Vec<(Vec<u8>, RowDifference)>,
     /// Rows that differed at the first read and not at the re-read.
     pub in_flight: u64,
+    /// Payload bytes received from both servers.
+    pub bytes_received: u64,
 }
 
 impl ChunkOutcome {
@@ -117,6 +119,7 @@ impl ChunkOutcome {
         self.missing += o.missing;
         self.extra += o.extra;
         self.different += o.different;
+        self.bytes_received += o.bytes_received;
         self.unreadable += o.unreadable;
         add_counts(&mut self.unreadable_columns, o.unreadable_columns);
         self.source_read += o.source_read;
@@ -145,6 +148,7 @@ impl ChunkOutcome {
         result.target_seconds = self.target_read.as_secs_f64();
         result.columns_differing = self.columns;
         result.in_flight = self.in_flight;
+        result.bytes_received = self.bytes_received;
         self.diffs.sort_by(|a, b| a.0.cmp(&b.0));
         result.differences = self.diffs.into_iter().map(|(_, d)| d).collect();
         result.settle_status();
