@@ -248,7 +248,7 @@ pub(super) async fn check(c: &TableCheck<'_>, result: &mut TableResult) -> Resul
     let ran = match &hashing {
         None => {
             let run = async |chunk, lane: &mut Lane, attempt| job.run(chunk, lane, attempt).await;
-            schedule::run(&chunks, &schedule, run, |chunk, out| add(chunk, out)).await?
+            schedule::run(&chunks, &schedule, run, &mut add).await?
         }
         Some(h) => {
             let (mut hashed, mut drilled) = (0, 0);
