@@ -129,6 +129,28 @@ fn four_shards_merged_equal_one_run_on_the_drift_fixture() {
             assert_eq!(mt[k], wt[k], "{k} of {}", wt["source_table"]);
         }
     }
+
+    // A cap that cuts: the merge lists the same first rows as one run.
+    let cap = ["--max-differences", "8"];
+    let whole8 = check(&cfg, &dir.path().join("whole8"), &cap);
+    let out8 = dir.path().join("capped");
+    for s in indexed_job(&cfg, &out8, 4, &cap) {
+        assert!(matches!(s.code, 0 | 1), "{}", s.stderr);
+    }
+    let merged8 = merge(
+        &shard_dirs(&out8, &[0, 1, 2, 3]),
+        &dir.path().join("merged8"),
+    );
+    merged8.expect(1);
+    assert_eq!(merged8.csv("differences.csv").len(), 8);
+    assert_eq!(
+        merged8.text("differences.csv"),
+        whole8.text("differences.csv")
+    );
+    assert_eq!(
+        merged8.report_table("transactions")["differences_truncated"],
+        true
+    );
 }
 
 #[test]

@@ -293,8 +293,9 @@ fn fold(
             chunk.lower,
             chunk.upper,
         ));
-        for (_, d) in &mut out.diffs {
+        for (sort_key, d) in &mut out.diffs {
             d.chunk = Some(chunk.index);
+            d.sort_key = Some(sort_key.iter().map(|b| format!("{b:02x}")).collect());
         }
     }
     total.merge(out, opts.max_differences);

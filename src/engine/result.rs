@@ -234,6 +234,10 @@ pub struct RowDifference {
     /// puts the shards' differences back in key order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
+    /// Its key's sort encoding, hex (a sharded run only): the order an
+    /// unsharded run lists differences in, which `parity merge` restores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<String>,
 }
 
 impl RowDifference {
@@ -245,6 +249,7 @@ impl RowDifference {
             columns: Vec::new(),
             values: None,
             chunk: None,
+            sort_key: None,
         }
     }
 }

@@ -241,6 +241,7 @@ fn tables() -> Vec<crate::engine::TableResult> {
         columns: vec!["received_at".into()],
         values: None,
         chunk: None,
+        sort_key: None,
     });
     repairs.shapes = vec![
         ColumnShape {

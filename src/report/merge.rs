@@ -238,13 +238,14 @@ fn combine(rows: &[&TableResult], cap: usize) -> TableResult {
             m.error = r.error.clone();
         }
     }
-    // Each shard lists its differences in key order; chunks are key ranges,
-    // so (chunk, place in its shard's list) is key order. The stable sort
-    // keeps the place.
-    m.differences.sort_by_key(|d| d.chunk.unwrap_or(0));
+    // The order and cut of an unsharded run: by the keys' sort encoding
+    // (hex keeps the byte order), the first `cap`.
+    m.differences
+        .sort_by(|a, b| (&a.sort_key, a.chunk).cmp(&(&b.sort_key, b.chunk)));
     m.differences.truncate(cap);
     for d in &mut m.differences {
         d.chunk = None;
+        d.sort_key = None;
     }
     if !matches!(m.status, Status::Error | Status::Incomplete) && m.error.is_none() {
         m.settle_status();

@@ -386,6 +386,7 @@ pub(crate) mod tests {
                 columns: vec![columns.first().map(|c| c.0).unwrap_or("x").to_string()],
                 values: None,
                 chunk: None,
+                sort_key: None,
             });
         }
         t.mark_truncated(1000);
