@@ -205,7 +205,8 @@ model T {
     let (a, b) = (make("pdforge_a", rows_a), make("pdforge_b", rows_b));
     let dir = tempfile::tempdir().unwrap();
     let prisma = config::file(dir.path(), "schema.prisma", schema);
-    let side = |name: &str, url: &str| config::side(name, "prisma", url, &[prisma.clone()]);
+    let side =
+        |name: &str, url: &str| config::side(name, "prisma", url, std::slice::from_ref(&prisma));
     let cfg = config::write(
         dir.path(),
         &side("source", &a.url),
