@@ -254,4 +254,4 @@ impl ColumnCanon {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -55,13 +55,14 @@ impl Wire {
 }
 
 /// Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
-const PG_EPOCH_DAYS: i32 = 10_957;
+pub const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+pub const PG_EPOCH_DAYS: i32 = 10_957;
 
 /// An owned value, for backends read through sqlx rows (SQLite, MySQL).
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnedRaw {
     Null,
+    Bool(bool),
     Int(i64),
     Float(f64),
     Text(String),
@@ -73,12 +74,14 @@ pub enum OwnedRaw {
     TimestampTz(i64),
     Date(i32),
     Time(i64),
+    Uuid([u8; 16]),
 }
 
 impl OwnedRaw {
     pub fn as_raw(&self) -> Raw<'_> {
         match self {
             OwnedRaw::Null => Raw::Null,
+            OwnedRaw::Bool(b) => Raw::Bool(*b),
             OwnedRaw::Int(i) => Raw::Int(*i),
             OwnedRaw::Float(f) => Raw::Float(*f),
             OwnedRaw::Text(s) => Raw::Text(s),
@@ -89,6 +92,7 @@ impl OwnedRaw {
             OwnedRaw::TimestampTz(v) => Raw::TimestampTz(*v),
             OwnedRaw::Date(d) => Raw::Date(*d),
             OwnedRaw::Time(v) => Raw::Time(*v),
+            OwnedRaw::Uuid(u) => Raw::Uuid(*u),
         }
     }
 }

@@ -2,15 +2,13 @@
 //! boundaries from a block sample, and chunk reads through
 //! `COPY (SELECT …) TO STDOUT (FORMAT binary)`.
 
-use std::sync::Arc;
-
 use anyhow::{Context, Result, bail};
 use futures::TryStreamExt;
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::chunk::{ChunkData, OwnedRaw, Wire};
 use super::sql::{self, Quote};
-use super::{Boundary, LiveColumn, ReadSpec};
+use super::{Boundary, ChunkRead, LiveColumn, ReadSpec};
 
 const Q: Quote = Quote::Ansi;
 
@@ -195,12 +193,14 @@ pub async fn boundaries(
 }
 
 /// The SELECT for one chunk: key columns first, then the rest, ordered by key.
-pub fn chunk_select(
-    spec: &ReadSpec,
-    live: &[LiveColumn],
-    lower: Option<&Boundary>,
-    upper: Option<&Boundary>,
-) -> Result<String> {
+pub fn chunk_select(read: &ChunkRead<'_>) -> Result<String> {
+    let ChunkRead {
+        spec,
+        live,
+        lower,
+        upper,
+        ..
+    } = *read;
     let find = |name: &str| sql::live_column(live, spec, name, "column");
     let mut cols = Vec::with_capacity(spec.columns.len());
     for name in &spec.columns {
@@ -261,15 +261,9 @@ pub fn chunk_from(
 }
 
 /// Reads one chunk with COPY binary.
-pub async fn read_chunk(
-    conn: &mut PgConnection,
-    spec: &ReadSpec,
-    live: &[LiveColumn],
-    wires: &Arc<[Wire]>,
-    lower: Option<&Boundary>,
-    upper: Option<&Boundary>,
-) -> Result<ChunkData> {
-    let select = chunk_select(spec, live, lower, upper)?;
+pub async fn read_chunk(conn: &mut PgConnection, read: ChunkRead<'_>) -> Result<ChunkData> {
+    let ChunkRead { spec, wires, .. } = read;
+    let select = chunk_select(&read)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
     let mut buf = Vec::with_capacity(1 << 20);
     {

@@ -235,12 +235,12 @@ impl Worker {
         let ChunkRead {
             spec,
             live,
-            wires,
             lower,
             upper,
+            ..
         } = read;
         match self {
-            Worker::Postgres(c) => postgres::read_chunk(c, spec, live, wires, lower, upper).await,
+            Worker::Postgres(c) => postgres::read_chunk(c, read).await,
             Worker::Sqlite(s) => {
                 sqlite::read_chunk(&mut *s.conn.lock().await, spec, lower, upper).await
             }

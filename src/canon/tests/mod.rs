@@ -8,7 +8,7 @@
 mod instants;
 mod orms;
 mod tolerance;
-mod values;
+pub(crate) mod values;
 
 use super::*;
 use crate::mapping::Orm;

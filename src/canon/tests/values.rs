@@ -385,7 +385,9 @@ fn raw_json_keeps_the_text() {
 
 // --- enums --------------------------------------------------------------------------
 
-fn status_column(read: ReadMode) -> (Column, Mapping) {
+/// A `status` column of enum `TicketStatus` (labels `waiting_parts`,
+/// `OPEN`; Prisma names `WAITING_FOR_PARTS`, `OPEN`) read with `read` by `orm`.
+pub(crate) fn status_column_of(read: ReadMode, orm: Orm) -> (Column, Mapping) {
     let column = Column {
         name: "status".into(),
         field: "status".into(),
@@ -397,8 +399,12 @@ fn status_column(read: ReadMode) -> (Column, Mapping) {
         has_default: false,
         is_updated_at: false,
     };
+    let value = |name: &str, db: &str| EnumValue {
+        name: name.into(),
+        db_name: db.into(),
+    };
     let mapping = Mapping {
-        orm: Orm::Prisma,
+        orm,
         dialect: Dialect::Postgres,
         tables: Vec::new(),
         enums: vec![EnumDef {
@@ -406,19 +412,17 @@ fn status_column(read: ReadMode) -> (Column, Mapping) {
             db_name: "ticket_status".into(),
             schema: None,
             values: vec![
-                EnumValue {
-                    name: "WAITING_FOR_PARTS".into(),
-                    db_name: "waiting_parts".into(),
-                },
-                EnumValue {
-                    name: "OPEN".into(),
-                    db_name: "OPEN".into(),
-                },
+                value("WAITING_FOR_PARTS", "waiting_parts"),
+                value("OPEN", "OPEN"),
             ],
         }],
         notes: Vec::new(),
     };
     (column, mapping)
+}
+
+fn status_column(read: ReadMode) -> (Column, Mapping) {
+    status_column_of(read, Orm::Prisma)
 }
 
 fn enc_col(raw: Raw<'_>, c: &ColumnCanon) -> Vec<u8> {

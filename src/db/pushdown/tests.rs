@@ -172,38 +172,8 @@ fn known_pairs_of_readings_agree_inside_their_region() {
 
 #[test]
 fn an_enum_name_and_its_label_agree_on_the_labels_the_name_side_knows() {
-    use crate::mapping::{Column, Dialect, EnumDef, EnumValue, Mapping};
     let side = |read: M, orm: Orm| {
-        let column = Column {
-            name: "status".into(),
-            field: "status".into(),
-            db_type: "ticket_status".into(),
-            nullable: true,
-            is_list: false,
-            enum_name: Some("TicketStatus".into()),
-            read,
-            has_default: false,
-            is_updated_at: false,
-        };
-        let value = |name: &str, db: &str| EnumValue {
-            name: name.into(),
-            db_name: db.into(),
-        };
-        let mapping = Mapping {
-            orm,
-            dialect: Dialect::Postgres,
-            tables: Vec::new(),
-            enums: vec![EnumDef {
-                name: "TicketStatus".into(),
-                db_name: "ticket_status".into(),
-                schema: None,
-                values: vec![
-                    value("WAITING_FOR_PARTS", "waiting_parts"),
-                    value("OPEN", "OPEN"),
-                ],
-            }],
-            notes: Vec::new(),
-        };
+        let (column, mapping) = crate::canon::tests::values::status_column_of(read, orm);
         ColumnCanon::new(&column, &mapping)
     };
     let (p, d) = (

@@ -8,15 +8,12 @@
 //! (it sends every parameter untyped); sqlx only speaks binary, hence the
 //! encoders. Pure: no I/O.
 
-use crate::canon::Raw;
-
 mod pg;
 
 pub use pg::{EncodeError, decode_numeric, decode_pg, encode_numeric, encode_pg};
 
 /// Microseconds between 1970-01-01 and PostgreSQL's epoch 2000-01-01.
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
-const PG_EPOCH_DAYS: i32 = 10_957;
+use crate::db::chunk::{PG_EPOCH_DAYS, PG_EPOCH_MICROS};
 const US_PER_DAY: i64 = 86_400_000_000;
 
 /// PostgreSQL type OIDs parity knows the binary form of.
@@ -44,46 +41,11 @@ pub mod oid {
     pub const JSONB: u32 = 3802;
 }
 
-/// An owned database value (the owned twin of `canon::Raw`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Val {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    /// numeric as decimal text.
-    Numeric(String),
-    Text(String),
-    Bytes(Vec<u8>),
-    /// µs since 1970, wall clock as UTC.
-    Timestamp(i64),
-    /// µs since 1970 of the instant.
-    TimestampTz(i64),
-    Date(i32),
-    Time(i64),
-    Json(String),
-    Uuid([u8; 16]),
-}
+/// An owned database value (the owned twin of `canon::Raw`): the one
+/// `db` reads rows into.
+pub use crate::db::OwnedRaw as Val;
 
 impl Val {
-    pub fn as_raw(&self) -> Raw<'_> {
-        match self {
-            Val::Null => Raw::Null,
-            Val::Bool(b) => Raw::Bool(*b),
-            Val::Int(i) => Raw::Int(*i),
-            Val::Float(f) => Raw::Float(*f),
-            Val::Numeric(s) => Raw::Numeric(s),
-            Val::Text(s) => Raw::Text(s),
-            Val::Bytes(b) => Raw::Bytes(b),
-            Val::Timestamp(t) => Raw::Timestamp(*t),
-            Val::TimestampTz(t) => Raw::TimestampTz(*t),
-            Val::Date(d) => Raw::Date(*d),
-            Val::Time(t) => Raw::Time(*t),
-            Val::Json(s) => Raw::Json(s),
-            Val::Uuid(u) => Raw::Uuid(*u),
-        }
-    }
-
     /// The value as PostgreSQL prints it (`None` for NULL): what a text
     /// parameter would carry.
     pub fn to_text(&self) -> Option<String> {
