@@ -8,6 +8,13 @@ bash scripts/services.sh
 
 export PARITY_TEST_PG_URL="${PARITY_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 export PARITY_TEST_MYSQL_URL="${PARITY_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+# The schema conformance corpus (../shared/corpus beside the checkout, or the
+# workplace's /work/shared/corpus when the checkout lives elsewhere).
+if [ -z "${PARITY_CORPUS:-}" ]; then
+  for c in ../shared/corpus /work/shared/corpus; do
+    if [ -d "$c/prisma" ]; then export PARITY_CORPUS="$(cd "$c" && pwd)"; break; fi
+  done
+fi
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
