@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mariadbOptions } from '../oracle/prisma-client.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.resolve(here, '../../fixtures/bikeshop');
@@ -36,16 +37,7 @@ const { drizzle } = await load('drizzle-orm/mysql2');
 const { eq } = await load('drizzle-orm');
 const { probe } = await import(pathToFileURL(path.resolve(arg('schema') ?? path.join(here, 'probe-schema.ts'))).href);
 
-const u = new URL(url);
-const prisma = new PrismaClient({
-  adapter: new PrismaMariaDb({
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: u.pathname.slice(1),
-  }),
-});
+const prisma = new PrismaClient({ adapter: new PrismaMariaDb(mariadbOptions(url)) });
 const pool = mysql.createPool({ uri: url, connectionLimit: 2 });
 const db = drizzle(pool);
 

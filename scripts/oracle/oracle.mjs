@@ -30,7 +30,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generateClient, importClient } from './prisma-client.mjs';
+import { generateClient, importClient, mariadbOptions } from './prisma-client.mjs';
 import { sameInfo, show, typeOf } from './values.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -123,17 +123,8 @@ if (sqlite) {
   const { PrismaMariaDb } = await load('@prisma/adapter-mariadb');
   const mysql = (await load('mysql2/promise')).default;
   const { drizzle } = await load('drizzle-orm/mysql2');
-  const u = new URL(args.url.replace(/^mariadb:/, 'mysql:'));
-  prisma = new PrismaClient({
-    adapter: new PrismaMariaDb({
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      database: u.pathname.slice(1),
-    }),
-  });
-  const pool = mysql.createPool({ uri: u.href, connectionLimit: 2 });
+  prisma = new PrismaClient({ adapter: new PrismaMariaDb(mariadbOptions(args.url)) });
+  const pool = mysql.createPool({ uri: args.url.replace(/^mariadb:/, 'mysql:'), connectionLimit: 2 });
   db = drizzle(pool);
   rawKeys = async (table, keyCols) => {
     const q = (c) => `\`${c.replace(/`/g, '``')}\``;

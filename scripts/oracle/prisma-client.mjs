@@ -68,3 +68,16 @@ export function generateClient(schemaPath, { cacheDir, nodeModules }) {
 export async function importClient(out) {
   return import(pathToFileURL(path.join(out, 'client.ts')).href);
 }
+
+/** The connection options `@prisma/adapter-mariadb` takes, from a
+ *  `mysql://` or `mariadb://` URL (the oracle and the MariaDB probe). */
+export function mariadbOptions(url) {
+  const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.slice(1),
+  };
+}

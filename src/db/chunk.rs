@@ -27,6 +27,18 @@ pub enum Wire {
 }
 
 impl Wire {
+    /// What this wire can deliver, as far as two readings of a column can
+    /// agree ([`crate::canon::ColumnCanon::reads_like`]): text is loose,
+    /// int8 and numeric hold integers beyond 2^53.
+    pub fn delivery(self) -> crate::canon::Delivery {
+        use crate::canon::Delivery;
+        match self {
+            Wire::Text => Delivery::Loose,
+            Wire::I64 | Wire::Numeric => Delivery::TypedWide,
+            _ => Delivery::Typed,
+        }
+    }
+
     /// The wire form for a PostgreSQL type name (`pg_type.typname`) and kind
     /// (`typtype`), and whether the SELECT must cast it to text.
     pub fn for_pg(typname: &str, typtype: &str) -> (Wire, bool) {

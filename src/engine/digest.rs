@@ -50,11 +50,7 @@ pub fn hash_plan(
     let mut sh = Vec::new();
     let mut th = Vec::new();
     for (c, ((si, scc), (ti, tcc))) in s.cols.iter().zip(&t.cols).enumerate() {
-        let delivery = match swires.get(*si) {
-            None | Some(Wire::Text) => Delivery::Loose,
-            Some(Wire::I64 | Wire::Numeric) => Delivery::TypedWide,
-            Some(_) => Delivery::Typed,
-        };
+        let delivery = swires.get(*si).map_or(Delivery::Loose, |w| w.delivery());
         let same_reading = scc.reads_like(tcc, delivery) && swires.get(*si) == twires.get(*ti);
         if shared && same_reading && si == ti {
             continue;

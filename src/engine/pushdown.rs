@@ -95,7 +95,8 @@ pub(super) fn plan<'a>(
                 source_type: st,
                 target_type: tt,
                 labels,
-                text_wire: live(source, sn).is_none_or(|l| l.wire == crate::db::Wire::Text),
+                delivery: live(source, sn)
+                    .map_or(crate::canon::Delivery::Loose, |l| l.wire.delivery()),
             },
         )
         .collect();

@@ -88,24 +88,9 @@ pub struct PdColumn<'a> {
     pub target_type: &'a str,
     /// For an enum column: the database labels either mapping defines.
     pub labels: &'a [String],
-    /// The source's driver delivers the column as text (enums, lists,
-    /// types without a binary form): the client path's loose delivery.
-    pub text_wire: bool,
-}
-
-/// How a PostgreSQL driver delivers a column, as the client path's hash
-/// plan judges it: text is loose, int8 and numeric wide.
-fn delivery(typname: &str, text_wire: bool) -> Delivery {
-    match typname {
-        _ if text_wire => Delivery::Loose,
-        "int8" | "numeric" => Delivery::TypedWide,
-        _ => Delivery::Typed,
-    }
-}
-
-/// Whether both sides read every value alike (the client path's rule).
-fn reads_alike(s: &ColumnCanon, t: &ColumnCanon, delivery: Delivery) -> bool {
-    s.reads_like(t, delivery)
+    /// What the source's driver delivers ([`crate::db::Wire::delivery`]),
+    /// the client path's input to the same rule.
+    pub delivery: Delivery,
 }
 
 /// The one decision: whether a keyed table pair whose columns are `cols`
@@ -130,7 +115,7 @@ fn column_agree(c: &PdColumn<'_>) -> Result<Agree, String> {
         ));
     }
     let ty = c.source_type;
-    if reads_alike(c.source, c.target, delivery(ty, c.text_wire)) {
+    if c.source.reads_like(c.target, c.delivery) {
         return Ok(Agree::Always);
     }
     let (s, t) = (c.source, c.target);

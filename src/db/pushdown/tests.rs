@@ -18,7 +18,7 @@ fn one(s: &ColumnCanon, t: &ColumnCanon, ty: &str) -> Pushdown {
         source_type: ty,
         target_type: ty,
         labels: &[],
-        text_wire: false,
+        delivery: crate::db::Wire::for_pg(ty, "b").0.delivery(),
     }])
 }
 
@@ -192,7 +192,7 @@ fn an_enum_name_and_its_label_agree_on_the_labels_the_name_side_knows() {
             source_type: "ticket_status",
             target_type: "ticket_status",
             labels: &labels,
-            text_wire: true,
+            delivery: crate::canon::Delivery::Loose,
         }]);
         let known = Agree::Labels(vec!["OPEN".into(), "waiting_parts".into()]);
         assert_eq!(got, Pushdown::Exact(vec![known.clone()]));
@@ -224,7 +224,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             source_type: "text",
             target_type: "text",
             labels: &[],
-            text_wire: false,
+            delivery: crate::db::Wire::Text.delivery(),
         },
         PdColumn {
             name: "b",
@@ -233,7 +233,7 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             source_type: "text",
             target_type: "bpchar",
             labels: &[],
-            text_wire: false,
+            delivery: crate::db::Wire::Text.delivery(),
         },
     ];
     match decide(&cols) {
