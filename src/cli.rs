@@ -191,7 +191,7 @@ pub struct OperationArgs {
     pub queries: Option<PathBuf>,
 }
 
-/// How long each operation is timed (`timing`, `run`).
+/// How each operation is timed and judged (`timing`, `run`).
 #[derive(Debug, Args, Clone, Default)]
 pub struct IterationArgs {
     /// Measured iterations per side and operation [default: [timing] iterations, else 400]
@@ -200,6 +200,9 @@ pub struct IterationArgs {
     /// Warm-up iterations per side, operation and block [default: [timing] warmup, else 10]
     #[arg(long, env = "PARITY_WARMUP", value_name = "N", value_parser = crate::limits::warmup, allow_negative_numbers = true)]
     pub warmup: Option<usize>,
+    /// The slowdown margin: `slower` needs the whole 95% interval of the ratio above 1 + this [default: [timing] max_slowdown, else 0.10]
+    #[arg(long, env = "PARITY_MAX_SLOWDOWN", value_name = "FRACTION", value_parser = crate::limits::max_slowdown, allow_negative_numbers = true)]
+    pub max_slowdown: Option<f64>,
 }
 
 /// Which part of a database's catalog (`backup`, `manifest`).
@@ -493,7 +496,7 @@ pub struct ObserveArgs {
     )]
     pub min_share: f64,
     /// The slowdown margin [default: [timing] max_slowdown, else 0.10]
-    #[arg(long, env = "PARITY_MAX_SLOWDOWN", value_name = "FRACTION")]
+    #[arg(long, env = "PARITY_MAX_SLOWDOWN", value_name = "FRACTION", value_parser = crate::limits::max_slowdown, allow_negative_numbers = true)]
     pub max_slowdown: Option<f64>,
     /// The database role the source ORM (Prisma) connects as, when each ORM has its own
     #[arg(long, env = "PARITY_SOURCE_ROLE", value_name = "ROLE")]

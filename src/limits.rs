@@ -104,9 +104,34 @@ parsers! {
     seed: SEED as u64;
 }
 
+/// The largest slowdown margin `[timing] max_slowdown` and
+/// `--max-slowdown` take: 10 (the slower side may take 11× as long).
+pub const MAX_SLOWDOWN: f64 = 10.0;
+
+/// clap value parser for `--max-slowdown`: a fraction from 0 to
+/// [`MAX_SLOWDOWN`] (0.10 = 10%).
+pub fn max_slowdown(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if (0.0..=MAX_SLOWDOWN).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "max-slowdown must be a fraction from 0 to {MAX_SLOWDOWN} (0.10 = 10%), not \"{}\"",
+            text.escape_debug()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_slowdown_is_a_fraction_in_range() {
+        assert_eq!(max_slowdown("0.25"), Ok(0.25));
+        assert_eq!(max_slowdown("10"), Ok(10.0));
+        for bad in ["-0.1", "10.5", "NaN", "inf", "ten", ""] {
+            assert!(max_slowdown(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn jobs_has_one_message_for_every_bad_value() {

@@ -42,6 +42,9 @@ pub async fn run_with_clock(
     )?
     .with_blocks(args.blocks)?;
     opts.statement_timeout_seconds = config.check.statement_timeout_seconds;
+    if let Some(m) = args.iterations.max_slowdown {
+        opts.max_slowdown = m;
+    }
     let (ops, notes) = timing::select_operations(
         &config,
         args.select.repository.as_deref(),

@@ -202,7 +202,7 @@ impl TimingSettings {
         s.warmup = r("warmup", t.warmup, limits::WARMUP)?.map_or(s.warmup, |v| v as usize);
         if let Some(m) = t.max_slowdown {
             let v = *m.get_ref();
-            if !(0.0..=10.0).contains(&v) {
+            if !(0.0..=crate::limits::MAX_SLOWDOWN).contains(&v) {
                 return Err(at.error(
                     m.span(),
                     format!(
