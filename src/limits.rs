@@ -125,15 +125,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn max_slowdown_is_a_fraction_in_range() {
-        assert_eq!(max_slowdown("0.25"), Ok(0.25));
-        assert_eq!(max_slowdown("10"), Ok(10.0));
-        for bad in ["-0.1", "10.5", "NaN", "inf", "ten", ""] {
-            assert!(max_slowdown(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn jobs_has_one_message_for_every_bad_value() {
         for bad in [
             "0",
@@ -160,5 +151,13 @@ mod tests {
     fn seed_takes_every_u64_but_no_negative() {
         assert_eq!(seed("18446744073709551615").unwrap(), u64::MAX);
         assert!(seed("-1").unwrap_err().contains("at least 0"));
+    }
+
+    #[test]
+    fn max_slowdown_is_a_fraction_in_range() {
+        assert_eq!(max_slowdown("0.25"), Ok(0.25));
+        assert_eq!(max_slowdown("10"), Ok(10.0));
+        let bad = ["-0.1", "10.5", "NaN", "inf", "ten", ""];
+        assert!(bad.iter().all(|b| max_slowdown(b).is_err()));
     }
 }

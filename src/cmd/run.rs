@@ -50,11 +50,9 @@ pub async fn run(args: RunArgs, global: &GlobalArgs, ui: Ui) -> Result<i32> {
         args.iterations.warmup,
         None,
         None,
+        args.iterations.max_slowdown,
     )?;
     topts.statement_timeout_seconds = config.check.statement_timeout_seconds;
-    if let Some(m) = args.iterations.max_slowdown {
-        topts.max_slowdown = m;
-    }
     let (ops, notes) =
         timing::select_operations(&config, args.repository.as_deref(), None, &[], dialect)?;
     let clock = SystemClock::new();

@@ -39,12 +39,10 @@ pub async fn run_with_clock(
         args.iterations.warmup,
         args.min_time.as_deref(),
         args.concurrency,
+        args.iterations.max_slowdown,
     )?
     .with_blocks(args.blocks)?;
     opts.statement_timeout_seconds = config.check.statement_timeout_seconds;
-    if let Some(m) = args.iterations.max_slowdown {
-        opts.max_slowdown = m;
-    }
     let (ops, notes) = timing::select_operations(
         &config,
         args.select.repository.as_deref(),

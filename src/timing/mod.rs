@@ -80,6 +80,7 @@ impl TimingOptions {
         warmup: Option<usize>,
         min_time: Option<&str>,
         concurrency: Option<usize>,
+        max_slowdown: Option<f64>,
     ) -> Result<TimingOptions> {
         let min_time_seconds = match min_time {
             Some(s) => crate::config::parse_duration_seconds(s).with_context(|| {
@@ -100,7 +101,7 @@ impl TimingOptions {
             warmup: warmup.unwrap_or(settings.warmup),
             min_time_seconds,
             concurrency,
-            max_slowdown: settings.max_slowdown,
+            max_slowdown: max_slowdown.unwrap_or(settings.max_slowdown),
             explain: false,
             statement_timeout_seconds: 600,
             blocks: settings.blocks.max(1),
