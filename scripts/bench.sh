@@ -122,7 +122,7 @@ import json, sys
 t = [t for t in json.load(open(sys.argv[1]))["tables"] if t["source_table"] == "transactions"][0]
 rows = max(t["source_rows"], 1)
 cpu = float(sys.argv[3]) - float(sys.argv[2])
-print(f"{t['bytes_received'] / rows:.2f} {cpu:.2f}")
+print(f"{t['bytes_received'] / rows:.4f} {cpu:.2f}")
 PY
 }
 reladiff_run() {

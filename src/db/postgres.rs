@@ -262,10 +262,15 @@ pub fn chunk_from(
 
 /// Reads one chunk with COPY binary.
 pub async fn read_chunk(conn: &mut PgConnection, read: ChunkRead<'_>) -> Result<ChunkData> {
-    let ChunkRead { spec, wires, .. } = read;
+    let ChunkRead {
+        spec,
+        wires,
+        capacity,
+        ..
+    } = read;
     let select = chunk_select(&read)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
-    let mut buf = Vec::with_capacity(1 << 20);
+    let mut buf = Vec::with_capacity(if capacity > 0 { capacity } else { 1 << 20 });
     {
         let mut stream = conn
             .copy_out_raw(&copy)

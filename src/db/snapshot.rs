@@ -55,6 +55,10 @@ pub struct ChunkRead<'a> {
     pub wires: &'a Arc<[Wire]>,
     pub lower: Option<&'a Boundary>,
     pub upper: Option<&'a Boundary>,
+    /// Bytes to reserve for the rows up front (PostgreSQL: the last chunk's
+    /// size, so a read does not grow its buffer by doubling, whose copies
+    /// were the peaks of parity's memory); 0 for a default.
+    pub capacity: usize,
 }
 
 /// A session reading inside a [`Snapshot`].

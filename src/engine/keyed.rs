@@ -327,7 +327,34 @@ pub(super) struct ChunkJob<'a> {
     pub delay: Option<std::time::Duration>,
 }
 
-impl ChunkJob<'_> {
+impl<'a> ChunkJob<'a> {
+    /// The same job reading `source` and `target` instead (a narrowed
+    /// read: pushdown's drill-down to the keys whose row hashes differ).
+    pub fn with_reads<'b>(&self, source: &'b TableRead, target: &'b TableRead) -> ChunkJob<'b>
+    where
+        'a: 'b,
+    {
+        ChunkJob {
+            sides: self.sides,
+            source,
+            target,
+            shared: self.shared,
+            scodec: self.scodec.clone(),
+            tcodec: self.tcodec.clone(),
+            compared: self.compared.clone(),
+            key_names: self.key_names.clone(),
+            opts: self.opts,
+            kill_at: None,
+            delay: None,
+        }
+    }
+
+    /// Whether both sides are read once, from the source (one table of
+    /// one database).
+    pub fn shared(&self) -> bool {
+        self.shared
+    }
+
     pub async fn run(
         &self,
         chunk: Chunk<'_>,

@@ -5,6 +5,7 @@
 //! sit beside it, on the same [`Session`]s.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -42,13 +43,37 @@ pub struct TableRead {
     pub live: Vec<LiveColumn>,
     /// The wire form of each projected column.
     pub wires: Arc<[Wire]>,
+    /// The largest chunk read so far, in bytes, plus an eighth: what the
+    /// next read reserves ([`ChunkRead::capacity`]).
+    reserve: AtomicUsize,
 }
 
 impl TableRead {
     /// Fails naming a projected column the live table lacks.
     pub fn new(spec: ReadSpec, live: Vec<LiveColumn>) -> Result<TableRead> {
         let wires = wires_of(&spec, &live)?;
-        Ok(TableRead { spec, live, wires })
+        Ok(TableRead {
+            spec,
+            live,
+            wires,
+            reserve: AtomicUsize::new(0),
+        })
+    }
+
+    /// The same read of only the rows that also meet `cond` (an SQL
+    /// condition on this table), AND'ed to the spec's own filter.
+    pub fn narrowed(&self, cond: &str) -> TableRead {
+        let mut spec = self.spec.clone();
+        spec.where_clause = Some(match spec.where_clause.take() {
+            Some(w) => format!("({w}) AND {cond}"),
+            None => cond.to_string(),
+        });
+        TableRead {
+            spec,
+            live: self.live.clone(),
+            wires: self.wires.clone(),
+            reserve: AtomicUsize::new(0),
+        }
     }
 
     /// Reads one chunk on the lane's session, and says how long the read
@@ -78,8 +103,12 @@ impl TableRead {
             wires: &self.wires,
             lower,
             upper,
+            capacity: self.reserve.load(Ordering::Relaxed),
         };
-        worker.read_chunk(read).await
+        let rows = worker.read_chunk(read).await?;
+        let bytes = rows.bytes();
+        self.reserve.fetch_max(bytes + bytes / 8, Ordering::Relaxed);
+        Ok(rows)
     }
 
     /// The chunk boundaries of this read, and the planner's row estimate.

@@ -52,6 +52,14 @@ fn both(dir: &Path, run: impl Fn(&Path, &str) -> Run) -> (Run, Run) {
     )
 }
 
+/// A config reading database `a` against `b` through one Prisma schema.
+fn prisma_pair(dir: &Path, schema: &str, a: &TempDb, b: &TempDb) -> std::path::PathBuf {
+    let prisma = config::file(dir, "schema.prisma", schema);
+    let side =
+        |name: &str, url: &str| config::side(name, "prisma", url, std::slice::from_ref(&prisma));
+    config::write(dir, &side("source", &a.url), &side("target", &b.url), "")
+}
+
 /// The tables that ran pushdown, by name.
 fn pushed(o: &Run) -> Vec<String> {
     o.csv("parity.csv")
@@ -204,15 +212,7 @@ model T {
     };
     let (a, b) = (make("pdforge_a", rows_a), make("pdforge_b", rows_b));
     let dir = tempfile::tempdir().unwrap();
-    let prisma = config::file(dir.path(), "schema.prisma", schema);
-    let side =
-        |name: &str, url: &str| config::side(name, "prisma", url, std::slice::from_ref(&prisma));
-    let cfg = config::write(
-        dir.path(),
-        &side("source", &a.url),
-        &side("target", &b.url),
-        "",
-    );
+    let cfg = prisma_pair(dir.path(), schema, &a, &b);
     let (client, pushdown) = both(dir.path(), |out, mode| check(&cfg, out, &["--mode", mode]));
     client.expect(1);
     same_results(&client, &pushdown);
@@ -222,4 +222,217 @@ model T {
     );
     let t = pushdown.report_table("t");
     assert_eq!(t["chunks_read_after_hashing"], 1, "{t}");
+}
+
+#[test]
+fn no_difference_hides_in_the_chunk_hash_and_identical_enums_hash_alike() {
+    // Each field goes into the row hash by its type's own hash where that
+    // is value identity (db::pushdown::hash_field). Differences that a
+    // coarser hash, or a sum of linear row hashes, would not see, one
+    // table (one chunk) each: two rows swapping a value (`s`), 'a' against
+    // 'A' under a case-insensitive collation (`ci`), 0 against -0 (`z`).
+    // And an enum's hash must not be its label's OID, which differs
+    // between databases: identical enum rows hash alike (`e`).
+    let schema = r#"datasource db {
+  provider = "postgresql"
+}
+
+enum Mood {
+  happy
+  sad
+}
+
+model S {
+  id Int  @id
+  b  Int?
+
+  @@map("s")
+}
+
+model Ci {
+  id Int     @id
+  a  String?
+
+  @@map("ci")
+}
+
+model Z {
+  id Int    @id
+  f  Float?
+
+  @@map("z")
+}
+
+model E {
+  id   Int  @id
+  mood Mood
+
+  @@map("e")
+}
+
+model J {
+  id Int   @id
+  j  Json?
+
+  @@map("j")
+}
+
+model N {
+  id Int      @id
+  d  Decimal?
+
+  @@map("n")
+}
+"#;
+    let make = |tag: &str, rows: [&str; 5], shift_oids: bool| {
+        let db = TempDb::pg(tag).create();
+        let shift = if shift_oids {
+            "CREATE TYPE shift AS ENUM ('x', 'y', 'z'); CREATE TABLE pad (s shift);"
+        } else {
+            ""
+        };
+        db.exec(&format!(
+            "CREATE COLLATION IF NOT EXISTS ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false); \
+             {shift} CREATE TYPE \"Mood\" AS ENUM ('happy', 'sad'); \
+             CREATE TABLE s (id int PRIMARY KEY, b int); INSERT INTO s VALUES {}; \
+             CREATE TABLE ci (id int PRIMARY KEY, a text COLLATE ci); INSERT INTO ci VALUES {}; \
+             CREATE TABLE z (id int PRIMARY KEY, f float8); INSERT INTO z VALUES {}; \
+             CREATE TABLE j (id int PRIMARY KEY, j jsonb); INSERT INTO j VALUES {}; \
+             CREATE TABLE n (id int PRIMARY KEY, d numeric); INSERT INTO n VALUES {}; \
+             CREATE TABLE e (id int PRIMARY KEY, mood \"Mood\" NOT NULL); \
+             INSERT INTO e SELECT i, CASE WHEN i % 3 = 0 THEN 'sad' ELSE 'happy' END::\"Mood\" FROM generate_series(1, 50) i;",
+            rows[0], rows[1], rows[2], rows[3], rows[4]
+        ));
+        db
+    };
+    let a = make(
+        "pdhide_a",
+        [
+            "(1, 10), (2, 20), (3, 30)",
+            "(1, 'a'), (2, 'b')",
+            "(1, 0), (2, 1)",
+            r#"(1, '{"a": 1.0, "b": [1, 2]}'), (2, '{"x": "y"}'), (3, NULL)"#,
+            "(1, 1.5), (2, 2), (3, NULL)",
+        ],
+        false,
+    );
+    let b = make(
+        "pdhide_b",
+        [
+            "(1, 20), (2, 10), (3, 30)",
+            "(1, 'A'), (2, 'b')",
+            "(1, '-0'), (2, 1)",
+            r#"(1, '{"b": [1, 2], "a": 1.00}'), (2, '{"x": "y"}'), (3, NULL)"#,
+            "(1, 1.50), (2, 2.000), (3, NULL)",
+        ],
+        true,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = prisma_pair(dir.path(), schema, &a, &b);
+    let (client, pushdown) = both(dir.path(), |out, mode| check(&cfg, out, &["--mode", mode]));
+    client.expect(1);
+    same_results(&client, &pushdown);
+    let get = |name: &str| {
+        let t = pushdown.report_table(name);
+        let n = |k: &str| t[k].as_u64().unwrap();
+        assert_eq!(t["mode"], "pushdown", "{t}");
+        (n("different"), n("chunks_read_after_hashing"))
+    };
+    assert_eq!(get("s"), (2, 1), "a swapped value between two rows");
+    assert_eq!(
+        get("ci"),
+        (1, 1),
+        "'a' against 'A' under a case-insensitive collation"
+    );
+    // Whatever the client path makes of -0 (same_results holds it to
+    // that), the hash must send the chunk to it.
+    assert_eq!(get("z").1, 1, "0 against -0");
+    assert_eq!(
+        get("e"),
+        (0, 0),
+        "identical enum rows in two databases hash alike"
+    );
+    // jsonb both sides parse is hashed as jsonb: `1.0` and `1.00`, and key
+    // order, are one reading and one hash (the client path agrees).
+    assert_eq!(get("j"), (0, 0), "equal jsonb values hash alike");
+    // So is a numeric both sides read as a Decimal: `1.5` and `1.50`.
+    assert_eq!(
+        get("n"),
+        (0, 0),
+        "equal numerics read as Decimal hash alike"
+    );
+}
+
+#[test]
+fn a_drill_down_reads_only_the_rows_whose_hashes_differ() {
+    // 2000 rows under a composite key (int, text), 20 chunks of 100. Every
+    // chunk differs (each 10th row changed, 3 deleted, 2 inserted), so
+    // after 8 chunks the rest go straight to per-row hashes; one chunk has
+    // 60 of its 100 rows changed and is read whole. Each side's wide
+    // column makes a row cost far more to ship than its key and hash.
+    let schema = r#"datasource db {
+  provider = "postgresql"
+}
+
+model P {
+  a Int
+  b String
+  v Int
+  w String
+
+  @@id([a, b])
+  @@map("p")
+}
+"#;
+    let make = |tag: &str, changes: &str| {
+        let db = TempDb::pg(tag).create();
+        db.exec(&format!(
+            "CREATE TABLE p (a int, b text, v int NOT NULL, w text NOT NULL, PRIMARY KEY (a, b)); \
+             INSERT INTO p SELECT i / 2, CASE WHEN i % 2 = 0 THEN 'x' ELSE 'y,\"z' END, i, repeat('w', 300) \
+             FROM generate_series(0, 1999) i; {changes}"
+        ));
+        db
+    };
+    let a = make("pddrill_a", "");
+    let b = make(
+        "pddrill_b",
+        "UPDATE p SET v = v + 1 WHERE v % 10 = 3; \
+         UPDATE p SET v = -v WHERE v BETWEEN 1500 AND 1559; \
+         DELETE FROM p WHERE v IN (17, 905, 1999); \
+         INSERT INTO p VALUES (5000, 'new', 1, 'n'), (-1, 'first', 2, 'f');",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = prisma_pair(dir.path(), schema, &a, &b);
+    let (client, pushdown) = both(dir.path(), |out, mode| {
+        check(&cfg, out, &["--mode", mode, "--chunk-rows", "100"])
+    });
+    client.expect(1);
+    same_results(&client, &pushdown);
+    let (c, p) = (client.report_table("p"), pushdown.report_table("p"));
+    assert_eq!(p["mode"], "pushdown", "{p}");
+    // 200 changed, 60 negated (6 of them among those), 3 deleted (none
+    // changed), 2 inserted.
+    let n = |t: &serde_json::Value, k: &str| t[k].as_u64().unwrap();
+    assert_eq!(
+        (
+            n(&p, "different"),
+            n(&p, "missing_in_target"),
+            n(&p, "extra_in_target")
+        ),
+        (200 + 60 - 6, 3, 2),
+        "{p}"
+    );
+    assert_eq!(n(&p, "matched"), 2000 - 3 - (200 + 60 - 6), "{p}");
+    assert_eq!(
+        n(&p, "chunks_read_after_hashing"),
+        n(&p, "chunks_hashed"),
+        "{p}"
+    );
+    // Narrowed reads: far fewer bytes than reading every row.
+    assert!(
+        3 * n(&p, "bytes_received") < n(&c, "bytes_received"),
+        "pushdown {} bytes against client {}",
+        p["bytes_received"],
+        c["bytes_received"]
+    );
 }
