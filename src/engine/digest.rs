@@ -75,15 +75,13 @@ pub fn hash_plan(
 }
 
 /// A chunk's rows reduced to (key, hash), sorted by key.
+///
+/// Kept in the [`BATCH`]-row parts the rayon tasks built, never copied
+/// into one arena: a copy held every encoding twice for a moment, and
+/// those moments, coinciding across lanes, were parity's peak memory.
 pub struct Digest {
-    keys: Vec<u8>,
-    /// `key_end[i]` is where row i's key ends in `keys` (starts at `key_end[i-1]`).
-    key_end: Vec<u32>,
-    /// Per-row blake3 (manifests, multisets): empty for a compare digest.
-    hashes: Vec<[u8; 16]>,
-    /// For a compare digest: every row's encoding, end offsets like `key_end`.
-    enc: Vec<u8>,
-    enc_end: Vec<u32>,
+    parts: Vec<Part>,
+    rows: usize,
     /// For a compare digest: blake3 over the keys and row encodings in key
     /// order. Equal on both sides ⇔ the chunks are identical.
     pub chunk_hash: Option<[u8; 32]>,
@@ -91,22 +89,42 @@ pub struct Digest {
     pub order: Vec<u32>,
 }
 
+/// The digest of [`BATCH`] consecutive rows (fewer in the last part).
+struct Part {
+    keys: Vec<u8>,
+    /// `key_end[i]` is where the part's row i's key ends in `keys` (it
+    /// starts at `key_end[i-1]`).
+    key_end: Vec<u32>,
+    /// Per-row blake3 (manifests, multisets): empty for a compare digest.
+    hashes: Vec<[u8; 16]>,
+    /// For a compare digest: every row's encoding, end offsets like `key_end`.
+    enc: Vec<u8>,
+    enc_end: Vec<u32>,
+}
+
 impl Digest {
     pub fn len(&self) -> usize {
-        self.key_end.len()
+        self.rows
     }
     pub fn is_empty(&self) -> bool {
-        self.key_end.is_empty()
+        self.rows == 0
+    }
+    fn part(&self, row: u32) -> (&Part, u32) {
+        let r = row as usize;
+        (&self.parts[r / BATCH], (r % BATCH) as u32)
     }
     /// A row's encoding (compare digests only).
     pub fn encoding(&self, row: u32) -> &[u8] {
-        arena_item(&self.enc, &self.enc_end, row)
+        let (p, i) = self.part(row);
+        arena_item(&p.enc, &p.enc_end, i)
     }
     pub fn key(&self, row: u32) -> &[u8] {
-        arena_item(&self.keys, &self.key_end, row)
+        let (p, i) = self.part(row);
+        arena_item(&p.keys, &p.key_end, i)
     }
     pub fn hash(&self, row: u32) -> &[u8; 16] {
-        &self.hashes[row as usize]
+        let (p, i) = self.part(row);
+        &p.hashes[i as usize]
     }
 }
 
@@ -141,9 +159,7 @@ pub fn digest_for_compare(chunk: &ChunkData, codec: &SideCodec) -> Digest {
 fn digest_with(chunk: &ChunkData, codec: &SideCodec, keep: bool) -> Digest {
     use rayon::prelude::*;
     let n = chunk.len();
-    // (keys, key ends, hashes, encodings, encoding ends) of each batch.
-    type Batch = (Vec<u8>, Vec<u32>, Vec<[u8; 16]>, Vec<u8>, Vec<u32>);
-    let parts: Vec<Batch> = (0..n.div_ceil(BATCH))
+    let parts: Vec<Part> = (0..n.div_ceil(BATCH))
         .into_par_iter()
         .map(|b| {
             let start = b * BATCH;
@@ -206,29 +222,18 @@ fn digest_with(chunk: &ChunkData, codec: &SideCodec, keep: bool) -> Digest {
                     hashes.push(row_hash(&buf));
                 }
             }
-            (keys, key_end, hashes, enc, enc_end)
+            Part {
+                keys,
+                key_end,
+                hashes,
+                enc,
+                enc_end,
+            }
         })
         .collect();
-    let mut keys = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-    let mut key_end = Vec::with_capacity(n);
-    let mut hashes = Vec::with_capacity(if keep { 0 } else { n });
-    let mut enc = Vec::with_capacity(parts.iter().map(|p| p.3.len()).sum());
-    let mut enc_end = Vec::with_capacity(if keep { n } else { 0 });
-    for (k, e, h, x, xe) in parts {
-        let base = keys.len() as u32;
-        keys.extend_from_slice(&k);
-        key_end.extend(e.into_iter().map(|v| v + base));
-        hashes.extend(h);
-        let base = enc.len() as u32;
-        enc.extend_from_slice(&x);
-        enc_end.extend(xe.into_iter().map(|v| v + base));
-    }
     let mut d = Digest {
-        keys,
-        key_end,
-        hashes,
-        enc,
-        enc_end,
+        parts,
+        rows: n,
         chunk_hash: None,
         order: (0..n as u32).collect(),
     };
@@ -247,8 +252,12 @@ fn digest_with(chunk: &ChunkData, codec: &SideCodec, keep: bool) -> Digest {
         let mut h = blake3::Hasher::new();
         h.update(&(n as u64).to_le_bytes());
         if sorted {
-            h.update(&d.keys);
-            h.update(&d.enc);
+            for p in &d.parts {
+                h.update(&p.keys);
+            }
+            for p in &d.parts {
+                h.update(&p.enc);
+            }
         } else {
             for &r in &d.order {
                 h.update(d.key(r));
