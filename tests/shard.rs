@@ -419,4 +419,12 @@ fn a_difference_that_vanishes_at_the_re_read_is_in_flight_not_a_difference() {
     o.expect_table("transactions", &[("different", "0"), ("in_flight", "1")]);
     assert!(o.csv("differences.csv").is_empty());
     assert_eq!(o.report_table("transactions")["in_flight"], 1);
+    // The human reports say so too.
+    for file in ["summary.md", "report.html"] {
+        assert!(
+            o.text(file)
+                .contains("in flight: 1 row(s) differed at the first read"),
+            "{file} names the row in flight"
+        );
+    }
 }

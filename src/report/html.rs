@@ -442,6 +442,13 @@ fn data_section(s: &mut String, run: &RunReport) {
         if let Some(n) = &t.key_note {
             items.push(format!("<b>{}</b> key: {}", esc(&t.source_table), esc(n)));
         }
+        if t.in_flight > 0 {
+            items.push(format!(
+                "<b>{}</b> {}",
+                esc(&t.source_table),
+                esc(&super::markdown::in_flight_line(t.in_flight))
+            ));
+        }
         for d in t.differences.iter().filter(|d| d.values.is_some()).take(20) {
             for v in d.values.iter().flatten() {
                 items.push(format!(

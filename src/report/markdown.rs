@@ -65,6 +65,14 @@ pub fn render(run: &RunReport) -> String {
             if let Some(n) = &t.key_note {
                 let _ = writeln!(s, "- **{}** key: {n}", t.source_table);
             }
+            if t.in_flight > 0 {
+                let _ = writeln!(
+                    s,
+                    "- **{}** {}",
+                    t.source_table,
+                    in_flight_line(t.in_flight)
+                );
+            }
             for (what, cols) in [
                 ("unreadable (an ORM's read throws)", &t.columns_unreadable),
                 ("value differences", &t.columns_differing),
@@ -247,4 +255,11 @@ pub fn cell(text: &str) -> String {
 pub fn counts(tables: &[TableResult]) -> (usize, usize, usize) {
     let by = |st: Status| tables.iter().filter(|t| t.status == st).count();
     (by(Status::Ok), by(Status::Differs), by(Status::Error))
+}
+
+/// What `in_flight` rows mean, for a reader of the report.
+pub(super) fn in_flight_line(n: u64) -> String {
+    format!(
+        "in flight: {n} row(s) differed at the first read but not when re-read in a fresh snapshot (writes during the run), not counted as differences"
+    )
 }
