@@ -151,11 +151,11 @@ pub async fn boundaries(
         .collect::<Vec<_>>()
         .join(", ");
     let filter = sql::filter(spec);
-    // Small tables: every key. Larger ones: first a block sample of
-    // SAMPLE_PAGES pages to estimate the rows, then (when the table needs
-    // more) PAGES_PER_CHUNK pages for each chunk, read as one run of
-    // consecutive pages per chunk, the runs evenly spaced over the heap
-    // (TID range scans, PostgreSQL 14+; a block sample before). A table
+    // Small tables: every key. Larger ones: first a pilot of SAMPLE_PAGES
+    // pages to estimate the rows, then (when the table needs more)
+    // PAGES_PER_CHUNK pages for each chunk, read as one run of consecutive
+    // pages per chunk, the runs evenly spaced over the heap (TID range
+    // scans, PostgreSQL 14+; random pages, a block sample, before). A table
     // loaded in key order puts a page's keys side by side, so a boundary
     // can only fall where a page was read: random pages made chunks of
     // 11k to 34k rows at 20M rows (17 to 220,000 with 600 pages), and the
@@ -187,11 +187,23 @@ pub async fn boundaries(
     };
     // `runs` consecutive pages each `pages / runs` apart, `want` pages in
     // all: the SELECT and the fraction of the heap it reads.
-    let runs = |want: i64, chunks: i64| {
-        let n = chunks.clamp(1, MAX_RUNS);
+    // `n <= want <= pages`: runs never overlap. `jitter` moves each run to
+    // a fixed pseudo-random place inside its stretch (a stratified sample:
+    // evenly spaced pages alias with a periodic row width, and the pilot's
+    // row estimate was 10% high on such a table); cuts at run starts need
+    // the runs exactly spaced, so only the pilot jitters.
+    let runs = |want: i64, chunks: i64, jitter: bool| {
+        let n = chunks.clamp(1, MAX_RUNS).min(want);
         let len = (want / n).max(1);
         let branch = |j: i64| {
-            let start = j * pages / n;
+            let slack = (pages / n - len).max(0) as u64;
+            let mixed = (j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+            let off = if jitter {
+                (mixed % (slack + 1)) as i64
+            } else {
+                0
+            };
+            let start = j * pages / n + off;
             let range = format!(
                 "ctid >= '({start},0)'::tid AND ctid < '({},0)'::tid",
                 start + len
@@ -254,8 +266,8 @@ pub async fn boundaries(
         }
         anyhow::Ok((kept, runs, seen))
     };
-    // The pilot reads SAMPLE_PAGES single pages evenly spaced, so its
-    // fraction of the heap is known exactly: a random block sample's row
+    // The pilot reads SAMPLE_PAGES single pages, one in each stretch of
+    // the heap, so its fraction of the heap is known exactly: a random block sample's row
     // estimate was 7% short at 20M rows, and every chunk 7% larger.
     let runs_fit = tid_ranges && pages > SAMPLE_PAGES;
     // JIT would compile every branch of the runs' UNION ALL, for seconds;
@@ -271,7 +283,7 @@ pub async fn boundaries(
         None
     };
     let (sql, mut fraction) = if runs_fit {
-        runs(SAMPLE_PAGES, SAMPLE_PAGES)
+        runs(SAMPLE_PAGES, SAMPLE_PAGES, true)
     } else {
         sample(SAMPLE_PAGES)
     };
@@ -284,8 +296,7 @@ pub async fn boundaries(
             estimated.div_ceil(chunk_rows.max(1) as u64).max(1),
         )
     };
-    let (_, pilot_chunks) = chunks_of(seen, fraction);
-    let chunks = pilot_chunks;
+    let (_, chunks) = chunks_of(seen, fraction);
     let mut aligned = false;
     if pages > SAMPLE_PAGES && seen > 0 {
         let keys_per_page = seen as f64 / (fraction * pages as f64);
@@ -295,10 +306,11 @@ pub async fn boundaries(
             // Keep about 64 keys per chunk.
             let expected = keys_per_page * want as f64;
             let stride = ((expected / (64.0 * chunks as f64)) as usize).max(1);
-            let (sql, f) = if runs_fit {
+            // A table wanted whole is read whole (`sample` scans it all).
+            let (sql, f) = if runs_fit && want < pages {
                 // One run per chunk: the runs' starts are the cuts.
-                aligned = chunks as i64 <= MAX_RUNS;
-                runs(want, chunks as i64)
+                aligned = chunks as i64 <= MAX_RUNS.min(want);
+                runs(want, chunks as i64, false)
             } else {
                 sample(want)
             };
@@ -316,7 +328,7 @@ pub async fn boundaries(
     let (estimated, resampled) = chunks_of(seen, fraction);
     // With one run per chunk, the cuts fall at the runs' starts only if
     // the chunk count stays the runs' count.
-    let chunks = if aligned { pilot_chunks } else { resampled } as usize;
+    let chunks = if aligned { chunks } else { resampled } as usize;
     let mut out: Vec<Boundary> = Vec::new();
     match in_run_order.filter(|_| aligned) {
         // Keys in run order: cut at each run's first key, evenly spaced

@@ -160,10 +160,9 @@ fn digest_with(chunk: &ChunkData, codec: &SideCodec, keep: bool) -> Digest {
     use rayon::prelude::*;
     let n = chunk.len();
     // A part's encodings take about the chunk's wire bytes per row (a field
-    // header of 5 bytes for COPY's 4): sized once, a part's arena is one
-    // large (mmapped) allocation instead of a doubling chain through the
-    // per-thread heaps, whose fragments grew peak RSS with the chunks read.
-    let enc_per_row = chunk.bytes() / n.max(1) + chunk.bytes() / n.max(1) / 4 + 16;
+    // header of 5 bytes for COPY's 4): sized once, not grown by doubling.
+    let wire_per_row = chunk.bytes() / n.max(1);
+    let enc_per_row = wire_per_row + wire_per_row / 4 + 16;
     let parts: Vec<Part> = (0..n.div_ceil(BATCH))
         .into_par_iter()
         .map(|b| {

@@ -202,18 +202,14 @@ where
 }
 
 /// Runs CPU work (hashing, merge-joins) on the rayon pool, so the lanes
-/// keep reading while chunks are hashed. At most one piece of work per
-/// pool thread is in progress: a rayon thread waiting inside a `join`
-/// steals any queued work, so without the limit every lane's digests could
-/// be alive at once, more often the more chunks a run has (peak RSS grew
-/// from 1M to 20M rows), with no gain in speed.
+/// keep reading while chunks are hashed. One piece of work at a time (each
+/// is parallel inside): a rayon thread waiting inside a `join` steals any
+/// queued work, so without the turn every lane's digests could be alive at
+/// once, more often the more chunks a run has (peak RSS grew from 1M to
+/// 20M rows), with no gain in speed on the pool's threads.
 pub async fn on_rayon<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    static RUNNING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let running = RUNNING.get_or_init(|| tokio::sync::Semaphore::new(1));
-    let _turn = running
-        .acquire()
-        .await
-        .context("the hashing pool stopped")?;
+    static TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _turn = TURN.acquire().await.context("the hashing pool stopped")?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     rayon::spawn(move || {
         let _ = tx.send(work());
