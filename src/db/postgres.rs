@@ -169,6 +169,8 @@ pub async fn boundaries(
     const MAX_RUNS: i64 = 4096;
     // At most about this many keys come back from a sample.
     const MAX_SAMPLED_KEYS: f64 = 2_000_000.0;
+    // Keys kept from the sample for the quantile cuts (about 1 MiB).
+    const KEPT_KEYS: f64 = 16_384.0;
     let sample = |want: i64| {
         if pages <= want {
             (
@@ -230,7 +232,8 @@ pub async fn boundaries(
     // Returns the keys kept, their runs when in run order, and how many
     // rows the sample held.
     let fetch = async |conn: &mut PgConnection, sql: String, stride: usize| {
-        let mut kept: Vec<Boundary> = Vec::new();
+        // Flat, `nkeys` values a key: no allocation per key but its text.
+        let mut kept: Vec<Option<String>> = Vec::new();
         let mut runs: Option<Vec<i32>> = Some(Vec::new());
         let mut last: Option<i32> = None;
         let mut seen = 0usize;
@@ -246,17 +249,7 @@ pub async fn boundaries(
             }
             let starts_run = runs.is_some() && run != last;
             if seen.is_multiple_of(stride) || starts_run {
-                kept.push(
-                    (0..nkeys)
-                        .map(|c| {
-                            r.try_get::<Option<String>, _>(c)
-                                .ok()
-                                .flatten()
-                                .map(OwnedRaw::Text)
-                                .unwrap_or(OwnedRaw::Null)
-                        })
-                        .collect(),
-                );
+                kept.extend((0..nkeys).map(|c| r.try_get::<Option<String>, _>(c).ok().flatten()));
                 if let (Some(runs), Some(run)) = (runs.as_mut(), run) {
                     runs.push(run);
                 }
@@ -264,7 +257,7 @@ pub async fn boundaries(
             last = run;
             seen += 1;
         }
-        anyhow::Ok((kept, runs, seen))
+        anyhow::Ok((Kept { flat: kept, nkeys }, runs, seen))
     };
     // The pilot reads SAMPLE_PAGES single pages, one in each stretch of
     // the heap, so its fraction of the heap is known exactly: a random block sample's row
@@ -303,9 +296,12 @@ pub async fn boundaries(
         let cap = (MAX_SAMPLED_KEYS / keys_per_page.max(1.0)) as i64;
         let want = (PAGES_PER_CHUNK * chunks as i64).min(cap).min(pages);
         if want > SAMPLE_PAGES {
-            // Keep about 64 keys per chunk.
+            // Keep about 64 keys per chunk, but no more than KEPT_KEYS in
+            // all while 16 a chunk fit in it (past 256 chunks, fewer a
+            // chunk): memory flat in table size up to 1,024 chunks.
             let expected = keys_per_page * want as f64;
-            let stride = ((expected / (64.0 * chunks as f64)) as usize).max(1);
+            let keep = (64.0 * chunks as f64).min(KEPT_KEYS.max(16.0 * chunks as f64));
+            let stride = ((expected / keep) as usize).max(1);
             // A table wanted whole is read whole (`sample` scans it all).
             let (sql, f) = if runs_fit && want < pages {
                 // One run per chunk: the runs' starts are the cuts.
@@ -336,20 +332,44 @@ pub async fn boundaries(
         Some(runs) => {
             for i in 1..chunks as i32 {
                 let idx = runs.partition_point(|&r| r < i);
-                if let Some(k) = keys.get(idx) {
-                    sql::push_boundary(&mut out, k.clone());
+                if idx < keys.len() {
+                    sql::push_boundary(&mut out, keys.get(idx));
                 }
             }
         }
         None if chunks > 1 && !keys.is_empty() => {
             for i in 1..chunks {
                 let idx = (i * keys.len()) / chunks;
-                sql::push_boundary(&mut out, keys[idx.min(keys.len() - 1)].clone());
+                sql::push_boundary(&mut out, keys.get(idx.min(keys.len() - 1)));
             }
         }
         None => {}
     }
     Ok((out, estimated))
+}
+
+/// Sampled keys, kept flat: `nkeys` values each.
+struct Kept {
+    flat: Vec<Option<String>>,
+    nkeys: usize,
+}
+
+impl Kept {
+    fn len(&self) -> usize {
+        self.flat.len() / self.nkeys.max(1)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.flat.is_empty()
+    }
+
+    /// The `i`-th key as a boundary.
+    fn get(&self, i: usize) -> Boundary {
+        self.flat[i * self.nkeys..(i + 1) * self.nkeys]
+            .iter()
+            .map(|v| v.clone().map_or(OwnedRaw::Null, OwnedRaw::Text))
+            .collect()
+    }
 }
 
 /// The SELECT for one chunk: key columns first, then the rest, ordered by key.

@@ -193,6 +193,9 @@ impl Hashing<'_> {
         attempt: u32,
     ) -> Result<Hashed> {
         let (s, t) = (&job.sides.source, &job.sides.target);
+        if let Some(d) = job.delay {
+            tokio::time::sleep(d).await;
+        }
         if attempt == 0 && job.kill_at == Some(chunk.index) {
             lane.source.open(s).await?.kill_for_test(s).await?;
         }

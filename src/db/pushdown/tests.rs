@@ -97,16 +97,31 @@ fn same_readings_hash_raw_on_every_plain_type() {
     }
     // jsonb read as text keeps its text: `1.0` and `1.00` read apart.
     assert_eq!(agree_of(M::Text, M::Text, "jsonb"), Some(Agree::Always));
-    assert_eq!(hash_field("c", "jsonb", &Agree::Always), "c::text");
-    assert_eq!(hash_field("c", "jsonb", &Agree::ByValue), "c");
+    assert_eq!(
+        field_hashes("c", "jsonb", &Agree::Always, 1),
+        ["COALESCE(hashtextextended(c::text COLLATE \"C\", 1), -1)"]
+    );
+    assert_eq!(
+        field_hashes("c", "jsonb", &Agree::ByValue, 1),
+        ["COALESCE(jsonb_hash_extended(c, 1), -1)"]
+    );
     // numeric read as a string keeps its scale: hashed as text.
     assert_eq!(
         agree_of(M::DecimalString, M::DecimalString, "numeric"),
         Some(Agree::Always)
     );
-    assert_eq!(hash_field("c", "numeric", &Agree::Always), "c::text");
-    assert_eq!(hash_field("c", "numeric", &Agree::ByValue), "c");
-    assert_eq!(hash_field("c", "json", &Agree::Always), "c::text");
+    assert_eq!(
+        field_hashes("c", "numeric", &Agree::Always, 1),
+        ["COALESCE(hashtextextended(c::text COLLATE \"C\", 1), -1)"]
+    );
+    assert_eq!(
+        field_hashes("c", "numeric", &Agree::ByValue, 1),
+        ["COALESCE(hash_numeric_extended(c, 1), -1)"]
+    );
+    assert_eq!(
+        field_hashes("c", "json", &Agree::Always, 1),
+        ["COALESCE(hashtextextended(c::text COLLATE \"C\", 1), -1)"]
+    );
 }
 
 #[test]
@@ -286,28 +301,80 @@ fn the_row_is_a_record_with_a_side_marker_outside_the_regions() {
     let sql = hash_sql(Hashes::Chunk, &spec, &lives, &cols, 's', None, None).unwrap();
     assert!(
         sql.contains(
-            "ROW(\"id\", \"at\", \"n\" COLLATE \"C\", CASE WHEN NOT (\"at\" IS NULL OR (\"at\" >= '0100-01-01'"
+            "(COALESCE(hashint4extended(\"id\", 1), -1) \
+             # COALESCE(timestamp_hash_extended(\"at\" AT TIME ZONE 'UTC', 3), -3) \
+             # COALESCE(hashtextextended(\"n\" COLLATE \"C\", 5), -5) \
+             # CASE WHEN NOT (\"at\" IS NULL OR (\"at\" >= '0100-01-01'"
         ),
         "{sql}"
     );
     assert!(
-        sql.contains("THEN 's'::text END), 0), 0)), 0)::text"),
+        sql.contains("THEN hashtextextended('s', 0) ELSE 0 END), 0)), 0)::text"),
         "{sql}"
     );
     assert!(
-        sql.starts_with(
-            "SELECT count(*)::int8, COALESCE(sum(hashint8extended(hash_record_extended(ROW("
-        ),
+        sql.starts_with("SELECT count(*)::int8, COALESCE(sum(hashint8extended(("),
         "{sql}"
     );
     assert!(sql.ends_with("FROM \"t\""), "{sql}");
-    // Without a region, no marker.
+    // Without a region, no marker; the seeds follow the columns passed.
     let plain = hash_sql(Hashes::Chunk, &spec, &lives, &cols[1..], 't', None, None).unwrap();
     assert!(
-        plain.contains("hash_record_extended(ROW(\"id\", \"n\" COLLATE \"C\"), 0)"),
+        plain.contains(
+            "(COALESCE(hashint4extended(\"id\", 1), -1) \
+             # COALESCE(hashtextextended(\"n\" COLLATE \"C\", 3), -3)), 0)"
+        ),
         "{plain}"
+    );
+    // Rows: a nullable key is hashed; one NOT NULL integer key is its own
+    // key hash, and narrows by value (through its index).
+    let rows = hash_sql(Hashes::Rows, &spec, &lives, &cols[1..], 't', None, None).unwrap();
+    assert!(
+        rows.starts_with("COPY (SELECT (COALESCE(hashint4extended(\"id\", 1), -1)), ("),
+        "{rows}"
+    );
+    assert!(rows.ends_with(" TO STDOUT (FORMAT binary)"), "{rows}");
+    let mut lives = lives;
+    lives[0].not_null = true;
+    let rows = hash_sql(Hashes::Rows, &spec, &lives, &cols[1..], 't', None, None).unwrap();
+    assert!(rows.starts_with("COPY (SELECT \"id\"::int8, ("), "{rows}");
+    assert_eq!(
+        key_hash_in(&spec, &lives, &[3, -4]).unwrap(),
+        "\"id\" = ANY('{3,-4}'::int8[])"
     );
     // A column the live table lacks is named.
     let e = hash_sql(Hashes::Chunk, &spec, &lives[..1], &cols, 's', None, None).unwrap_err();
     assert!(e.to_string().contains("at"), "{e}");
+}
+
+#[test]
+fn row_hashes_parse_from_copy_binary_in_any_pieces() {
+    let mut data = b"PGCOPY\n\xff\r\n\0".to_vec();
+    data.extend([0, 0, 0, 0, 0, 0, 0, 0]);
+    for (k, r) in [(7i64, -1i64), (-3, i64::MAX)] {
+        data.extend(2i16.to_be_bytes());
+        for v in [k, r] {
+            data.extend(8i32.to_be_bytes());
+            data.extend(v.to_be_bytes());
+        }
+    }
+    data.extend((-1i16).to_be_bytes());
+    // Fed in pieces of every size, as messages may split it.
+    for piece in 1..data.len() {
+        let (mut out, mut pending, mut header) = (RowHashes::new(), Vec::new(), false);
+        for part in data.chunks(piece) {
+            pending.extend_from_slice(part);
+            let used = copy_pairs(&pending, &mut header, &mut out).unwrap();
+            pending.drain(..used);
+        }
+        assert_eq!(out, [(7, -1), (-3, i64::MAX)], "pieces of {piece}");
+        assert!(pending.is_empty(), "pieces of {piece}");
+    }
+    // A NULL hash is refused, not read as a number.
+    let mut null = data[..19].to_vec();
+    null.extend(2i16.to_be_bytes());
+    null.extend((-1i32).to_be_bytes());
+    null.extend([0; 20]);
+    let e = copy_pairs(&null, &mut false, &mut RowHashes::new()).unwrap_err();
+    assert!(e.to_string().contains("NULL"), "{e}");
 }
