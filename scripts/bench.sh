@@ -307,8 +307,6 @@ TOML
       s_both+=("$(time_cmd select_both "$A" "$B")")
       p_same+=("$(time_cmd parity_check "$AB")")
       p_changed+=("$(time_cmd parity_check "$AC")")
-    d_same+=("$(time_cmd pushdown_check "$AB")")
-    d_changed+=("$(time_cmd pushdown_check "$AC")")
       if command -v reladiff >/dev/null; then r_same+=("$(time_cmd my_reladiff "$A" "$B")"); fi
     done
     local rss m_same m_changed m_both m_rs=n/a vs_r=n/a

@@ -118,9 +118,23 @@ pub enum ChunkData {
         rows: Vec<u32>,
         wires: std::sync::Arc<[Wire]>,
     },
+    /// MySQL/MariaDB text-protocol fields in one buffer, each typed by its
+    /// live column and decoded when read ([`super::mysql::decode`]): no
+    /// allocation a value or a row (those were most of a MariaDB chunk's
+    /// client time).
+    MyText {
+        buf: Vec<u8>,
+        /// Each field's end in `buf`, row after row; [`NULL_FIELD`] set for
+        /// a NULL.
+        ends: Vec<u32>,
+        kinds: std::sync::Arc<[super::mysql::Kind]>,
+    },
     /// Row-by-row values.
     Values { rows: Vec<Vec<OwnedRaw>> },
 }
+
+/// The bit of a [`ChunkData::MyText`] field end that marks a NULL.
+const NULL_FIELD: u32 = 1 << 31;
 
 #[derive(Debug, thiserror::Error)]
 #[error("malformed COPY binary data at byte {0}")]
@@ -130,7 +144,46 @@ impl ChunkData {
     pub fn len(&self) -> usize {
         match self {
             ChunkData::PgBinary { rows, .. } => rows.len(),
+            ChunkData::MyText { ends, kinds, .. } => ends.len() / kinds.len().max(1),
             ChunkData::Values { rows } => rows.len(),
+        }
+    }
+
+    /// An empty MySQL text-protocol chunk of columns `kinds`, reserving
+    /// about `capacity` bytes ([`ChunkData::bytes`] of the largest chunk so
+    /// far, and an eighth), so it does not grow by doubling.
+    pub fn my_text(kinds: std::sync::Arc<[super::mysql::Kind]>, capacity: usize) -> ChunkData {
+        // A field's end takes 4 bytes; text-protocol fields average ~12.
+        ChunkData::MyText {
+            buf: Vec::with_capacity(capacity * 3 / 4),
+            ends: Vec::with_capacity(capacity / 16),
+            kinds,
+        }
+    }
+
+    /// Appends the next field of a [`ChunkData::MyText`] chunk (row after
+    /// row, column after column): a text kind's bytes as valid UTF-8 (an
+    /// invalid sequence becomes U+FFFD, as a lossy read would).
+    pub fn push_my_field(&mut self, field: Option<&[u8]>) {
+        let ChunkData::MyText { buf, ends, kinds } = self else {
+            unreachable!("push_my_field on a chunk that is not MySQL text");
+        };
+        match field {
+            None => ends.push(buf.len() as u32 | NULL_FIELD),
+            Some(f) => {
+                // Only text read as text must be valid UTF-8 (numbers, dates
+                // and times are parsed from their bytes).
+                let kind = kinds[ends.len() % kinds.len()];
+                match kind.is_text() && std::str::from_utf8(f).is_err() {
+                    true => buf.extend_from_slice(String::from_utf8_lossy(f).as_bytes()),
+                    false => buf.extend_from_slice(f),
+                }
+                assert!(
+                    buf.len() < NULL_FIELD as usize,
+                    "a MySQL chunk of more than 2 GiB: lower [check] chunk_rows"
+                );
+                ends.push(buf.len() as u32);
+            }
         }
     }
 
@@ -141,6 +194,7 @@ impl ChunkData {
     pub fn bytes(&self) -> usize {
         match self {
             ChunkData::PgBinary { buf, .. } => buf.len(),
+            ChunkData::MyText { buf, ends, .. } => buf.len() + 4 * ends.len(),
             ChunkData::Values { rows } => rows.len() * 64,
         }
     }
@@ -202,7 +256,7 @@ impl ChunkData {
                 }
                 Some(wires)
             }
-            ChunkData::Values { .. } => None,
+            ChunkData::MyText { .. } | ChunkData::Values { .. } => None,
         }
     }
 
@@ -230,6 +284,22 @@ impl ChunkData {
                     let field = &buf[pos..pos + len as usize];
                     pos += len as usize;
                     out.push(decode_pg(*wire, field));
+                }
+            }
+            ChunkData::MyText { buf, ends, kinds } => {
+                let n = kinds.len();
+                let mut start = match i * n {
+                    0 => 0,
+                    at => (ends[at - 1] & !NULL_FIELD) as usize,
+                };
+                for (j, kind) in kinds.iter().enumerate() {
+                    let end = ends[i * n + j];
+                    if end & NULL_FIELD != 0 {
+                        out.push(Raw::Null);
+                        continue;
+                    }
+                    out.push(super::mysql::decode(*kind, &buf[start..end as usize]));
+                    start = end as usize;
                 }
             }
             ChunkData::Values { rows } => out.extend(rows[i].iter().map(OwnedRaw::as_raw)),

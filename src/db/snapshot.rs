@@ -241,6 +241,7 @@ impl Worker {
             live,
             lower,
             upper,
+            capacity,
             ..
         } = read;
         match self {
@@ -249,7 +250,7 @@ impl Worker {
                 sqlite::read_chunk(&mut *s.conn.lock().await, spec, lower, upper).await
             }
             Worker::Mysql(w) => {
-                let r = mysql::read_chunk(w.conn(), spec, live, lower, upper).await;
+                let r = mysql::read_chunk(w.conn(), spec, live, lower, upper, capacity).await;
                 if r.as_ref().is_err_and(is_connection_lost) {
                     // Never hand a dead session back to the shared stash.
                     w.broken = true;

@@ -317,22 +317,20 @@ pub async fn read_chunk(
     live: &[LiveColumn],
     lower: Option<&Boundary>,
     upper: Option<&Boundary>,
+    capacity: usize,
 ) -> Result<ChunkData> {
     let kinds = kinds_of(spec, &spec.columns, live, "column")?;
     let sql = chunk_select(spec, live, lower, upper)?;
-    let mut rows = Vec::new();
+    let n = kinds.len();
+    let mut chunk = ChunkData::my_text(kinds.into(), capacity);
     let failed = || format!("reading {} failed", spec.table);
     each_row(conn, &sql, failed, |r| {
-        rows.push(
-            kinds
-                .iter()
-                .enumerate()
-                .map(|(i, k)| field(&r, i).map_or(OwnedRaw::Null, |f| decode(*k, f)))
-                .collect(),
-        );
+        for i in 0..n {
+            chunk.push_my_field(field(&r, i));
+        }
     })
     .await?;
-    Ok(ChunkData::Values { rows })
+    Ok(chunk)
 }
 
 /// Both sides must order a text key the same way for chunk boundaries
