@@ -298,7 +298,16 @@ impl ChunkData {
                         out.push(Raw::Null);
                         continue;
                     }
-                    out.push(super::mysql::decode(*kind, &buf[start..end as usize]));
+                    let f = &buf[start..end as usize];
+                    out.push(match kind.is_text() {
+                        // SAFETY: `push_my_field`, the only code that writes
+                        // a `MyText` buffer, stores every field of a text
+                        // kind as valid UTF-8 (checked, or made lossy).
+                        true => super::mysql::decode_text(*kind, unsafe {
+                            std::str::from_utf8_unchecked(f)
+                        }),
+                        false => super::mysql::decode(*kind, f),
+                    });
                     start = end as usize;
                 }
             }
@@ -366,6 +375,32 @@ fn be_i16(b: &[u8], at: usize) -> Option<i16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysql_text_fields_decode_when_read_and_text_is_kept_valid_utf8() {
+        use crate::db::mysql::Kind;
+        let kinds: std::sync::Arc<[Kind]> = [Kind::Int, Kind::Text, Kind::Bytes].into();
+        let mut c = ChunkData::my_text(kinds, 0);
+        for f in [
+            Some(&b"7"[..]),
+            Some(&b"a\xffb"[..]),
+            Some(&b"\xff"[..]),
+            None,
+            Some(&b""[..]),
+            None,
+        ] {
+            c.push_my_field(f);
+        }
+        assert_eq!(c.len(), 2);
+        let mut row = Vec::new();
+        c.row(0, &mut row);
+        assert_eq!(
+            row,
+            [Raw::Int(7), Raw::Text("a\u{fffd}b"), Raw::Bytes(b"\xff")]
+        );
+        c.row(1, &mut row);
+        assert_eq!(row, [Raw::Null, Raw::Text(""), Raw::Null]);
+    }
 
     fn copy_of(rows: &[Vec<Option<Vec<u8>>>]) -> Vec<u8> {
         let mut b = b"PGCOPY\n\xff\r\n\0".to_vec();

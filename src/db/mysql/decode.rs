@@ -77,6 +77,15 @@ pub fn decode(kind: Kind, f: &[u8]) -> Raw<'_> {
     }
 }
 
+/// A field of a text kind ([`Kind::is_text`]) already known to be UTF-8.
+pub fn decode_text(kind: Kind, s: &str) -> Raw<'_> {
+    match kind {
+        Kind::Decimal => Raw::Numeric(s),
+        Kind::Json => Raw::Json(s),
+        _ => Raw::Text(s),
+    }
+}
+
 impl Kind {
     /// Handed on as text, so its bytes must be valid UTF-8.
     pub fn is_text(self) -> bool {

@@ -28,7 +28,7 @@ use super::chunk::{ChunkData, OwnedRaw, Wire};
 use super::sql::{self, Quote};
 use super::{Boundary, LiveColumn, ReadSpec};
 use decode::base_type;
-pub use decode::{Kind, decode, kind_of};
+pub use decode::{Kind, decode, decode_text, kind_of};
 pub use snapshot::{LockKind, MySnapshot, MyWorker, SnapshotMode, manifest_proof_note};
 
 /// The databases a schema list names: "public" (the default schema name)
