@@ -260,8 +260,9 @@ pub async fn boundaries(
         anyhow::Ok((Kept { flat: kept, nkeys }, runs, seen))
     };
     // The pilot reads SAMPLE_PAGES single pages, one in each stretch of
-    // the heap, so its fraction of the heap is known exactly: a random block sample's row
-    // estimate was 7% short at 20M rows, and every chunk 7% larger.
+    // the heap, so its fraction of the heap is known exactly: a random
+    // block sample's row estimate was 7% short at 20M rows, and every chunk
+    // 7% larger.
     let runs_fit = tid_ranges && pages > SAMPLE_PAGES;
     // JIT would compile every branch of the runs' UNION ALL, for seconds;
     // this transaction's setting is put back after.
@@ -450,21 +451,23 @@ pub async fn read_chunk(conn: &mut PgConnection, read: ChunkRead<'_>) -> Result<
     } = read;
     let select = chunk_select(&read)?;
     let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
-    let mut buf = Vec::with_capacity(if capacity > 0 { capacity } else { 1 << 20 });
-    {
-        let mut stream = conn
-            .copy_out_raw(&copy)
-            .await
-            .with_context(|| format!("cannot read {}", spec.table))?;
-        while let Some(bytes) = stream
-            .try_next()
-            .await
-            .with_context(|| format!("reading {} failed", spec.table))?
-        {
-            buf.extend_from_slice(&bytes);
-        }
-    }
+    let capacity = if capacity > 0 { capacity } else { 1 << 20 };
+    let buf = copy_out(conn, &copy, capacity)
+        .await
+        .with_context(|| format!("cannot read {}", spec.table))?;
     ChunkData::from_pg_copy(buf, wires.clone()).with_context(|| format!("reading {}", spec.table))
+}
+
+/// Runs `COPY … TO STDOUT` and collects what it sends, reserving
+/// `capacity` bytes first. COPY sends a message a row, so the connection's
+/// own read buffer stays small whatever the result's size.
+pub async fn copy_out(conn: &mut PgConnection, copy: &str, capacity: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(capacity);
+    let mut stream = conn.copy_out_raw(copy).await?;
+    while let Some(bytes) = stream.try_next().await? {
+        buf.extend_from_slice(&bytes);
+    }
+    Ok(buf)
 }
 
 /// Is this error a lost connection worth one retry?

@@ -63,7 +63,6 @@ pub fn decode(kind: Kind, f: &[u8]) -> Raw<'_> {
     let s = || std::str::from_utf8(f).unwrap_or("");
     match kind {
         Kind::Int => parse_int(f).map_or_else(|| Raw::Numeric(s()), Raw::Int),
-        Kind::Decimal => Raw::Numeric(s()),
         Kind::Float => s()
             .parse::<f64>()
             .map_or_else(|_| Raw::Text(s()), Raw::Float),
@@ -71,9 +70,8 @@ pub fn decode(kind: Kind, f: &[u8]) -> Raw<'_> {
         Kind::Timestamp => parse_datetime(f).map_or_else(|| Raw::Text(s()), Raw::TimestampTz),
         Kind::Date => parse_date(f).map_or_else(|| Raw::Text(s()), Raw::Date),
         Kind::Time => parse_time(f).map_or_else(|| Raw::Text(s()), Raw::Time),
-        Kind::Json => Raw::Json(s()),
         Kind::Bytes => Raw::Bytes(f),
-        Kind::Text => Raw::Text(s()),
+        Kind::Decimal | Kind::Json | Kind::Text => decode_text(kind, s()),
     }
 }
 

@@ -17,7 +17,8 @@
 //! `timestamp` and `timestamptz`, and `text` / `varchar` under the `"C"`
 //! collation (a nondeterministic collation would hash `'a'` like `'A'`).
 //! `bpchar`'s hash ignores trailing spaces, so its octet length is hashed
-//! beside it; `timestamptz` is hashed as its UTC `timestamp`. A `jsonb` both sides `JSON.parse`, and a `numeric` both
+//! beside it; `timestamptz` is hashed as its UTC `timestamp`. A `jsonb`
+//! both sides `JSON.parse`, and a `numeric` both
 //! read as a decimal.js `Decimal` ([`Agree::ByValue`]), are hashed by
 //! their own hash: equal values differ at most in the scale of a number,
 //! which those readings drop. Every other type goes in as
@@ -69,12 +70,11 @@
 //! are read ([`key_hash_in`]: through the key's index for an integer key).
 
 use anyhow::{Context, Result};
-use futures::TryStreamExt;
 use sqlx::Row;
 
 use crate::canon::{ColumnCanon, Delivery};
 use crate::db::postgres::{self, ident};
-use crate::db::{Boundary, LiveColumn, ReadSpec, Worker};
+use crate::db::{Boundary, ChunkData, LiveColumn, ReadSpec, Wire, Worker};
 use crate::mapping::{Orm, ReadMode};
 
 #[cfg(test)]
@@ -335,8 +335,8 @@ fn row_hash(
     Ok(format!("({})", fields.join(" # ")))
 }
 
-/// The one integer key column (NOT NULL), whose value is its own exact key hash (a
-/// narrowed read then finds its rows through the key's index).
+/// The one integer key column (NOT NULL), whose value is its own exact
+/// key hash (a narrowed read then finds its rows through the key's index).
 fn integer_key<'a>(spec: &'a ReadSpec, live: &[LiveColumn]) -> Result<Option<&'a str>> {
     let [k] = spec.key.as_slice() else {
         return Ok(None);
@@ -364,9 +364,9 @@ pub enum Hashes {
     Chunk,
     /// For a chunk whose sums differ: each row's [`key_hash`] and
     /// [`row_hash`], as COPY binary (26 bytes a row whatever its key):
-    /// one message a row, so no buffer grows to the chunk's size (one
-    /// row of two arrays grew each connection's read buffer to it, and
-    /// peak memory with the number of chunks).
+    /// one message a row, so no connection's read buffer grows to the
+    /// chunk's size (one row of two arrays did, and peak memory grew with
+    /// the number of chunks).
     Rows,
 }
 
@@ -410,63 +410,31 @@ pub async fn row_hashes(worker: &mut Worker, sql: &str) -> Result<(RowHashes, u6
     let Worker::Postgres(tx) = worker else {
         anyhow::bail!("pushdown hashing runs on PostgreSQL only");
     };
-    let mut stream = tx
-        .copy_out_raw(sql)
+    let buf = postgres::copy_out(tx, sql, 0)
         .await
         .context("cannot hash a chunk's rows in the database")?;
-    let (mut out, mut pending, mut bytes) = (RowHashes::new(), Vec::new(), 0u64);
-    let mut header = false;
-    while let Some(msg) = stream
-        .try_next()
-        .await
-        .context("reading a chunk's row hashes failed")?
-    {
-        bytes += msg.len() as u64;
-        pending.extend_from_slice(&msg);
-        let used = copy_pairs(&pending, &mut header, &mut out)?;
-        pending.drain(..used);
-    }
+    let bytes = buf.len() as u64;
+    let mut out = pairs(&ChunkData::from_pg_copy(
+        buf,
+        [Wire::I64, Wire::I64].into(),
+    )?)?;
     out.sort_unstable();
     Ok((out, bytes))
 }
 
-/// Parses the complete tuples at the start of COPY binary data of two
-/// `int8` columns into `out` (the file header first, while `header` is
-/// false, and the trailer skipped), and says how many bytes it used.
-fn copy_pairs(data: &[u8], header: &mut bool, out: &mut RowHashes) -> Result<usize> {
-    let mut at = 0;
-    if !*header {
-        // Signature (11 bytes), flags, then an extension of the length given.
-        let Some(ext) = data.get(15..19) else {
-            return Ok(0);
-        };
-        if !data.starts_with(b"PGCOPY\n\xff\r\n\0") {
-            anyhow::bail!("a chunk's row hashes did not come back as COPY binary");
-        }
-        at = 19 + u32::from_be_bytes(ext.try_into()?) as usize;
-        if data.len() < at {
-            return Ok(0);
-        }
-        *header = true;
-    }
-    let int = |b: &[u8]| i64::from_be_bytes(b.try_into().expect("8 bytes"));
-    while let Some(fields) = data.get(at..at + 2) {
-        match i16::from_be_bytes([fields[0], fields[1]]) {
-            // The trailer.
-            -1 => return Ok(data.len()),
-            2 => {}
-            n => anyhow::bail!("a chunk's row hashes came back with {n} fields, not 2"),
-        }
-        let Some(t) = data.get(at + 2..at + 26) else {
-            break;
-        };
-        if t[0..4] != [0, 0, 0, 8] || t[12..16] != [0, 0, 0, 8] {
-            anyhow::bail!("a chunk's row hashes came back NULL or not as int8");
-        }
-        out.push((int(&t[4..12]), int(&t[16..24])));
-        at += 26;
-    }
-    Ok(at)
+/// The (key hash, row hash) pairs of a [`Hashes::Rows`] result.
+fn pairs(rows: &ChunkData) -> Result<RowHashes> {
+    let mut fields = Vec::with_capacity(2);
+    let int = |f: Option<&[u8]>| f.and_then(|b| Some(i64::from_be_bytes(b.try_into().ok()?)));
+    (0..rows.len())
+        .map(|i| {
+            rows.fields(i, &mut fields);
+            match (int(fields[0]), int(fields[1])) {
+                (Some(k), Some(r)) => Ok((k, r)),
+                _ => anyhow::bail!("a chunk's row hashes came back NULL or not as int8"),
+            }
+        })
+        .collect()
 }
 
 /// The condition that keeps the rows whose [`key_hash`] is one of
