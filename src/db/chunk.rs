@@ -1,6 +1,7 @@
 //! What a chunk read hands to the engine: the rows of one key range, in a
 //! backend's own compact form, viewed column by column as `canon::Raw`.
 
+use super::buffer::Buf;
 use crate::canon::Raw;
 
 /// How a PostgreSQL binary field is laid out; picked from the live type.
@@ -113,9 +114,9 @@ impl OwnedRaw {
 pub enum ChunkData {
     /// PostgreSQL `COPY … TO STDOUT (FORMAT binary)` output, tuples indexed.
     PgBinary {
-        buf: Vec<u8>,
+        buf: Buf,
         /// Byte offset of each tuple's field count.
-        rows: Vec<u32>,
+        rows: Buf<u32>,
         wires: std::sync::Arc<[Wire]>,
     },
     /// MySQL/MariaDB text-protocol fields in one buffer, each typed by its
@@ -123,10 +124,10 @@ pub enum ChunkData {
     /// allocation a value or a row (those were most of a MariaDB chunk's
     /// client time).
     MyText {
-        buf: Vec<u8>,
+        buf: Buf,
         /// Each field's end in `buf`, row after row; [`NULL_FIELD`] set for
         /// a NULL.
-        ends: Vec<u32>,
+        ends: Buf<u32>,
         kinds: std::sync::Arc<[super::mysql::Kind]>,
     },
     /// Row-by-row values.
@@ -155,8 +156,8 @@ impl ChunkData {
     pub fn my_text(kinds: std::sync::Arc<[super::mysql::Kind]>, capacity: usize) -> ChunkData {
         // A field's end takes 4 bytes; text-protocol fields average ~12.
         ChunkData::MyText {
-            buf: Vec::with_capacity(capacity * 3 / 4),
-            ends: Vec::with_capacity(capacity / 16),
+            buf: Buf::with_capacity(capacity * 3 / 4),
+            ends: Buf::with_capacity(capacity / 16),
             kinds,
         }
     }
@@ -202,16 +203,18 @@ impl ChunkData {
     /// Indexes a COPY binary stream: checks the header and records where
     /// each tuple starts.
     pub fn from_pg_copy(
-        buf: Vec<u8>,
+        buf: impl Into<Buf>,
         wires: std::sync::Arc<[Wire]>,
     ) -> Result<ChunkData, CopyFormatError> {
+        let buf = buf.into();
         const SIG: &[u8] = b"PGCOPY\n\xff\r\n\0";
         if buf.len() < SIG.len() + 8 || &buf[..SIG.len()] != SIG {
             return Err(CopyFormatError(0));
         }
         let ext = be_u32(&buf, SIG.len() + 4).ok_or(CopyFormatError(SIG.len()))? as usize;
         let mut pos = SIG.len() + 8 + ext;
-        let mut rows = Vec::new();
+        // Sized once for tuples of 32 bytes or more; narrower ones grow it.
+        let mut rows = Buf::with_capacity(buf.len() / 32);
         loop {
             let n = be_i16(&buf, pos).ok_or(CopyFormatError(pos))?;
             if n == -1 {

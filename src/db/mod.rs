@@ -9,6 +9,7 @@
 //! view; `connect` opens, `close` on each ends its transactions and
 //! sessions cleanly.
 
+pub mod buffer;
 pub mod catalog;
 pub mod chunk;
 mod connect;

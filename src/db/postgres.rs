@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use futures::TryStreamExt;
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
+use super::buffer::Buf;
 use super::chunk::{ChunkData, OwnedRaw, Wire};
 use super::sql::{self, Quote};
 use super::{Boundary, ChunkRead, LiveColumn, ReadSpec};
@@ -461,8 +462,8 @@ pub async fn read_chunk(conn: &mut PgConnection, read: ChunkRead<'_>) -> Result<
 /// Runs `COPY … TO STDOUT` and collects what it sends, reserving
 /// `capacity` bytes first. COPY sends a message a row, so the connection's
 /// own read buffer stays small whatever the result's size.
-pub async fn copy_out(conn: &mut PgConnection, copy: &str, capacity: usize) -> Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(capacity);
+pub async fn copy_out(conn: &mut PgConnection, copy: &str, capacity: usize) -> Result<Buf> {
+    let mut buf = Buf::with_capacity(capacity);
     let mut stream = conn.copy_out_raw(copy).await?;
     while let Some(bytes) = stream.try_next().await? {
         buf.extend_from_slice(&bytes);

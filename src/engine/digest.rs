@@ -3,6 +3,7 @@
 //! nothing per row beyond appending to arenas.
 
 use crate::canon::{self, ColumnCanon, Delivery, Raw};
+use crate::db::buffer::Buf;
 use crate::db::{ChunkData, Wire};
 
 /// How one side turns a chunk's rows into canonical values.
@@ -98,7 +99,7 @@ struct Part {
     /// Per-row blake3 (manifests, multisets): empty for a compare digest.
     hashes: Vec<[u8; 16]>,
     /// For a compare digest: every row's encoding, end offsets like `key_end`.
-    enc: Vec<u8>,
+    enc: Buf,
     enc_end: Vec<u32>,
 }
 
@@ -171,8 +172,9 @@ fn digest_with(chunk: &ChunkData, codec: &SideCodec, keep: bool) -> Digest {
             let mut keys = Vec::with_capacity((end - start) * 12);
             let mut key_end = Vec::with_capacity(end - start);
             let mut hashes = Vec::with_capacity(if keep { 0 } else { end - start });
-            let mut enc: Vec<u8> =
-                Vec::with_capacity(if keep { (end - start) * enc_per_row } else { 0 });
+            // Recycled: a part's encodings are about 1 MiB, which glibc
+            // would map and unmap (and the kernel zero) chunk after chunk.
+            let mut enc = Buf::with_capacity(if keep { (end - start) * enc_per_row } else { 0 });
             let mut enc_end = Vec::with_capacity(if keep { end - start } else { 0 });
             let mut row = Vec::new();
             let mut fields = Vec::new();

@@ -1,0 +1,169 @@
+//! Recycled byte buffers: the large, short-lived buffers a chunk passes
+//! through (its rows as read, its rows' encodings) are taken from a small
+//! process-wide pool and go back to it when dropped.
+//!
+//! Owns: [`Buf`] and the pool behind it.
+//!
+//! Why: such a buffer is a few MiB, so glibc maps it (the mmap threshold is
+//! fixed at 1 MiB to keep the heap from fragmenting, see `main.rs`) and
+//! unmaps it when freed; every chunk then touched its buffers' pages for
+//! the first time, and the kernel zeroed each one. On the bench's MariaDB
+//! table that was 230,000 page faults per 1M rows and a third of parity's
+//! CPU time. A recycled buffer keeps its pages: the pool holds at most
+//! [`POOL_MAX`] buffers, and only those of at least [`POOL_MIN`] bytes, so
+//! what it keeps is bounded by what was in use at once, and memory stays
+//! flat in table size.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+
+/// Buffers kept for reuse, per element type, at most: more than a run of 8
+/// jobs has in use at once (per job and side, a chunk and its encodings'
+/// parts).
+const POOL_MAX: usize = 64;
+/// Buffers of fewer bytes come from the heap cheaply: not kept.
+const POOL_MIN: usize = 256 << 10;
+
+/// An element type whose buffers are recycled, with its pool.
+pub trait Recycle: Copy + Send + 'static {
+    #[doc(hidden)]
+    fn pool() -> &'static Pool<Self>;
+}
+
+static BYTES: Pool<u8> = Pool::new();
+static WORDS: Pool<u32> = Pool::new();
+
+impl Recycle for u8 {
+    fn pool() -> &'static Pool<u8> {
+        &BYTES
+    }
+}
+
+impl Recycle for u32 {
+    fn pool() -> &'static Pool<u32> {
+        &WORDS
+    }
+}
+
+/// Buffers kept for reuse.
+#[doc(hidden)]
+pub struct Pool<T>(Mutex<Vec<Vec<T>>>);
+
+impl<T> Pool<T> {
+    const fn new() -> Pool<T> {
+        Pool(Mutex::new(Vec::new()))
+    }
+
+    /// An empty buffer of at least `capacity` items: the pooled one that
+    /// fits best (the smallest that holds `capacity`, else the largest,
+    /// grown), or a new one.
+    fn take(&self, capacity: usize) -> Vec<T> {
+        let taken = {
+            let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let fits = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.capacity() >= capacity)
+                .min_by_key(|(_, b)| b.capacity())
+                .map(|(i, _)| i);
+            let pick = fits.or_else(|| {
+                pool.iter()
+                    .enumerate()
+                    .max_by_key(|(_, b)| b.capacity())
+                    .map(|(i, _)| i)
+            });
+            pick.map(|i| pool.swap_remove(i))
+        };
+        match taken {
+            Some(mut b) => {
+                b.clear();
+                b.reserve(capacity);
+                b
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Keeps `b` for reuse, unless it is small or the pool is full.
+    fn give(&self, b: Vec<T>) {
+        if b.capacity() * size_of::<T>() < POOL_MIN {
+            return;
+        }
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL_MAX {
+            pool.push(b);
+        }
+    }
+}
+
+/// A buffer that goes back to its pool when dropped.
+#[derive(Debug, Default)]
+pub struct Buf<T: Recycle = u8>(Vec<T>);
+
+impl<T: Recycle> Buf<T> {
+    /// An empty buffer of at least `capacity` items, recycled when the
+    /// pool has one.
+    pub fn with_capacity(capacity: usize) -> Buf<T> {
+        Buf(T::pool().take(capacity))
+    }
+}
+
+impl<T: Recycle> From<Vec<T>> for Buf<T> {
+    fn from(v: Vec<T>) -> Buf<T> {
+        Buf(v)
+    }
+}
+
+impl<T: Recycle> Deref for Buf<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T: Recycle> DerefMut for Buf<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+impl<T: Recycle> Drop for Buf<T> {
+    fn drop(&mut self) {
+        T::pool().give(std::mem::take(&mut self.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_buffer_comes_back_with_its_pages_and_the_pool_stays_bounded() {
+        let pool = Pool::<u8>::new();
+        let mut b = pool.take(POOL_MIN * 2);
+        b.extend_from_slice(b"rows");
+        let ptr = b.as_ptr();
+        pool.give(b);
+        // Reused: the same allocation, emptied.
+        let again = pool.take(POOL_MIN);
+        assert_eq!(again.as_ptr(), ptr);
+        assert!(again.is_empty());
+        // The best fit: the smallest buffer that holds what is asked.
+        pool.give(again);
+        let (small, large) = (pool.take(POOL_MIN * 4), pool.take(POOL_MIN * 8));
+        let small_ptr = small.as_ptr();
+        pool.give(large);
+        pool.give(small);
+        let best = pool.take(POOL_MIN * 3);
+        assert_eq!(best.as_ptr(), small_ptr);
+        drop(best);
+        // Too small to keep: only the large one is left.
+        pool.give(Vec::with_capacity(1024));
+        assert_eq!(pool.0.lock().unwrap().len(), 1);
+        // Bounded.
+        for _ in 0..POOL_MAX * 2 {
+            pool.give(Vec::with_capacity(POOL_MIN));
+        }
+        assert_eq!(pool.0.lock().unwrap().len(), POOL_MAX);
+    }
+}
