@@ -101,7 +101,8 @@ pub async fn columns(
 ) -> Result<Vec<LiveColumn>> {
     let rows = sqlx::query(
         "SELECT a.attname::text, t.typname::text, t.typtype::text, \
-                format_type(a.atttypid, NULL) AS cast_type, a.attnotnull \
+                format_type(a.atttypid, NULL) AS cast_type, a.attnotnull, \
+                format_type(a.atttypid, a.atttypmod) \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attnum",
@@ -117,6 +118,7 @@ pub async fn columns(
             name: r.get(0),
             type_name: typname,
             cast_type: r.get(3),
+            declared: r.get(5),
             wire,
             cast_to_text,
             not_null: r.get(4),

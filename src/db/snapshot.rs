@@ -34,6 +34,10 @@ pub struct LiveColumn {
     pub type_name: String,
     /// The type to cast key literals to (PostgreSQL `format_type`).
     pub cast_type: String,
+    /// The declared type with its modifiers: PostgreSQL `format_type` with
+    /// the column's typmod (`numeric(12,2)`, `character(3)`), MySQL
+    /// `COLUMN_TYPE`, SQLite's declared type.
+    pub declared: String,
     pub wire: Wire,
     pub cast_to_text: bool,
     pub not_null: bool,

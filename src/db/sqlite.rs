@@ -63,6 +63,7 @@ pub async fn columns(conn: &mut PoolConnection<Sqlite>, table: &str) -> Result<V
         LiveColumn {
             name: r.get(0),
             type_name: ty.to_ascii_lowercase(),
+            declared: ty.clone(),
             cast_type: ty,
             wire: Wire::Text,
             cast_to_text: false,

@@ -70,6 +70,7 @@ fn pseudo_key(snapshot: &Snapshot) -> LiveColumn {
         name: name.to_string(),
         type_name: ty.to_string(),
         cast_type: ty.to_string(),
+        declared: ty.to_string(),
         wire: Wire::Text,
         cast_to_text: true,
         not_null: true,

@@ -89,6 +89,13 @@ pub(super) fn plan<'a>(
         .iter()
         .map(|(sn, tn)| (type_of(source, sn), type_of(target, tn)))
         .collect();
+    let declared_of = |read: &'a TableRead, name: &str| {
+        live(read, name).map_or(String::new(), |l| l.declared.clone())
+    };
+    let declared: Vec<(String, String)> = names
+        .iter()
+        .map(|(sn, tn)| (declared_of(source, sn), declared_of(target, tn)))
+        .collect();
     let labels: Vec<Vec<String>> = c
         .pair
         .columns
@@ -104,16 +111,18 @@ pub(super) fn plan<'a>(
         .collect();
     let cols: Vec<PdColumn<'_>> = names
         .iter()
-        .zip(&types)
+        .zip(types.iter().zip(&declared))
         .zip(s.cols.iter().zip(&t.cols))
         .zip(&labels)
         .map(
-            |((((sn, _), (st, tt)), ((_, scc), (_, tcc))), labels)| PdColumn {
+            |((((sn, _), ((st, tt), (sd, td))), ((_, scc), (_, tcc))), labels)| PdColumn {
                 name: sn,
                 source: scc,
                 target: tcc,
                 source_type: st,
                 target_type: tt,
+                source_declared: sd,
+                target_declared: td,
                 labels,
                 delivery: live(source, sn)
                     .map_or(crate::canon::Delivery::Loose, |l| l.wire.delivery()),

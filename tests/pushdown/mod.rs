@@ -283,8 +283,16 @@ model N {
 
   @@map("n")
 }
+
+model F {
+  id Int      @id
+  d  Decimal? @db.Decimal(6, 2)
+  c  String?  @db.Char(3)
+
+  @@map("f")
+}
 "#;
-    let make = |tag: &str, rows: [&str; 5], shift_oids: bool| {
+    let make = |tag: &str, rows: [&str; 6], shift_oids: bool| {
         let db = TempDb::pg(tag).create();
         let shift = if shift_oids {
             "CREATE TYPE shift AS ENUM ('x', 'y', 'z'); CREATE TABLE pad (s shift);"
@@ -299,9 +307,10 @@ model N {
              CREATE TABLE z (id int PRIMARY KEY, f float8); INSERT INTO z VALUES {}; \
              CREATE TABLE j (id int PRIMARY KEY, j jsonb); INSERT INTO j VALUES {}; \
              CREATE TABLE n (id int PRIMARY KEY, d numeric); INSERT INTO n VALUES {}; \
+             CREATE TABLE f (id int PRIMARY KEY, d numeric(6,2), c char(3)); INSERT INTO f VALUES {}; \
              CREATE TABLE e (id int PRIMARY KEY, mood \"Mood\" NOT NULL); \
              INSERT INTO e SELECT i, CASE WHEN i % 3 = 0 THEN 'sad' ELSE 'happy' END::\"Mood\" FROM generate_series(1, 50) i;",
-            rows[0], rows[1], rows[2], rows[3], rows[4]
+            rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
         ));
         db
     };
@@ -313,6 +322,7 @@ model N {
             "(1, 0), (2, 1)",
             r#"(1, '{"a": 1.0, "b": [1, 2]}'), (2, '{"x": "y"}'), (3, NULL)"#,
             "(1, 1.5), (2, 2), (3, NULL)",
+            "(1, 1.5, 'ab'), (2, 2, 'x'), (3, NULL, NULL)",
         ],
         false,
     );
@@ -324,6 +334,7 @@ model N {
             "(1, '-0'), (2, 1)",
             r#"(1, '{"b": [1, 2], "a": 1.00}'), (2, '{"x": "y"}'), (3, NULL)"#,
             "(1, 1.50), (2, 2.000), (3, NULL)",
+            "(1, 1.50, 'ab '), (2, 2, 'xy'), (3, NULL, NULL)",
         ],
         true,
     );
@@ -361,6 +372,10 @@ model N {
         (0, 0),
         "equal numerics read as Decimal hash alike"
     );
+    // numeric(6,2) and char(3) declared alike on both sides are hashed by
+    // value, char(3) without its octet length: 'ab' stored padded is 'ab ',
+    // and 'x' against 'xy' is still found.
+    assert_eq!(get("f"), (1, 1), "numeric(6,2) and char(3) by value");
 }
 
 #[test]

@@ -88,8 +88,9 @@ pub async fn columns(
             type_name: if is_json {
                 "json".to_string()
             } else {
-                column_type
+                column_type.clone()
             },
+            declared: column_type,
             cast_type: r.get(3),
             wire: Wire::Text,
             cast_to_text: false,

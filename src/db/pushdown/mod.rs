@@ -18,10 +18,12 @@
 //! collation (a nondeterministic collation would hash `'a'` like `'A'`).
 //! `bpchar`'s hash ignores trailing spaces, so its octet length is hashed
 //! beside it; `timestamptz` is hashed as its UTC `timestamp`. A `jsonb`
-//! both sides `JSON.parse`, and a `numeric` both
-//! read as a decimal.js `Decimal` ([`Agree::ByValue`]), are hashed by
-//! their own hash: equal values differ at most in the scale of a number,
-//! which those readings drop. Every other type goes in as
+//! both sides `JSON.parse`, a `numeric` both read as a decimal.js
+//! `Decimal`, and a `numeric(p,s)` or `character(n)` declared alike on both
+//! sides ([`Agree::ByValue`]), are hashed by their own hash: equal values
+//! differ at most in the scale of a number, which those readings drop, or
+//! not at all (the modifier fixes scale and padding; `character(n)` then
+//! needs no octet length). Every other type goes in as
 //! its text output: `numeric` (its hash ignores the scale, `1.5` against
 //! `1.50`), floats (`-0` against `0`), enums (their hash is the label's
 //! OID, which differs between databases), `json`, `jsonb` read as text,
@@ -88,7 +90,9 @@ pub enum Agree {
     /// Every value, and values equal by the type's own equality read
     /// alike: a `jsonb` both sides `JSON.parse` (numbers equal by value,
     /// `1.0` against `1.00`), a `numeric` both sides read as a decimal.js
-    /// `Decimal` (`1.5` against `1.50`). Hashed by the type's own hash, not
+    /// `Decimal` (`1.5` against `1.50`), a `numeric(p,s)` or `character(n)`
+    /// declared alike on both sides (the scale, or the padding, is fixed:
+    /// equal values have equal text). Hashed by the type's own hash, not
     /// formatted as text.
     ByValue,
     /// Integers within ±(2^53 − 1), where a JS `number` is exact.
@@ -121,6 +125,9 @@ pub struct PdColumn<'a> {
     /// Live type names (`pg_type.typname`) of both sides.
     pub source_type: &'a str,
     pub target_type: &'a str,
+    /// Declared types with their modifiers (`numeric(12,2)`), both sides.
+    pub source_declared: &'a str,
+    pub target_declared: &'a str,
     /// For an enum column: the database labels either mapping defines.
     pub labels: &'a [String],
     /// What the source's driver delivers ([`crate::db::Wire::delivery`]),
@@ -152,8 +159,17 @@ fn column_agree(c: &PdColumn<'_>) -> Result<Agree, String> {
     let ty = c.source_type;
     if c.source.reads_like(c.target, c.delivery) {
         let both = |m: ReadMode| c.source.read == m && c.target.read == m;
-        let by_value =
-            (ty == "jsonb" && both(ReadMode::Json)) || (ty == "numeric" && both(ReadMode::Decimal));
+        // The same modifier on both sides fixes a numeric's scale and a
+        // char(n)'s padding: equal values are then equal text.
+        let fixed = c.source_declared == c.target_declared
+            && match ty {
+                "numeric" => c.source_declared.starts_with("numeric("),
+                "bpchar" => c.source_declared.starts_with("character("),
+                _ => false,
+            };
+        let by_value = fixed
+            || (ty == "jsonb" && both(ReadMode::Json))
+            || (ty == "numeric" && both(ReadMode::Decimal));
         return Ok(if by_value {
             Agree::ByValue
         } else {
@@ -273,7 +289,9 @@ fn field_hashes(c: &str, ty: &str, agree: &Agree, seed: i64) -> Vec<String> {
         // Past year 294276 a date has no timestamp: its own record hash.
         "date" | "bytea" => vec![h("hash_record_extended", format!("ROW({c})"), seed)],
         "text" | "varchar" => vec![h("hashtextextended", format!("{c} COLLATE \"C\""), seed)],
-        // bpchar's hash ignores trailing spaces: its length goes beside it.
+        // bpchar's hash ignores trailing spaces: its length goes beside it,
+        // unless both sides pad to the same length.
+        "bpchar" if by_value => vec![h("hashbpcharextended", format!("{c} COLLATE \"C\""), seed)],
         "bpchar" => vec![
             h("hashbpcharextended", format!("{c} COLLATE \"C\""), seed),
             h("hashint4extended", format!("octet_length({c})"), seed + 1),

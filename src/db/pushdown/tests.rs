@@ -17,6 +17,8 @@ fn one(s: &ColumnCanon, t: &ColumnCanon, ty: &str) -> Pushdown {
         target: t,
         source_type: ty,
         target_type: ty,
+        source_declared: ty,
+        target_declared: ty,
         labels: &[],
         delivery: crate::db::Wire::for_pg(ty, "b").0.delivery(),
     }])
@@ -218,6 +220,8 @@ fn an_enum_name_and_its_label_agree_on_the_labels_the_name_side_knows() {
             target: t,
             source_type: "ticket_status",
             target_type: "ticket_status",
+            source_declared: "ticket_status",
+            target_declared: "ticket_status",
             labels: &labels,
             delivery: crate::canon::Delivery::Loose,
         }]);
@@ -250,6 +254,8 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             target: &t,
             source_type: "text",
             target_type: "text",
+            source_declared: "text",
+            target_declared: "text",
             labels: &[],
             delivery: crate::db::Wire::Text.delivery(),
         },
@@ -259,6 +265,8 @@ fn what_sql_cannot_express_goes_through_the_client_path() {
             target: &t,
             source_type: "text",
             target_type: "bpchar",
+            source_declared: "text",
+            target_declared: "bpchar",
             labels: &[],
             delivery: crate::db::Wire::Text.delivery(),
         },
@@ -281,6 +289,7 @@ fn the_row_is_a_record_with_a_side_marker_outside_the_regions() {
         name: name.into(),
         type_name: ty.into(),
         cast_type: ty.into(),
+        declared: ty.into(),
         wire: crate::db::Wire::Text,
         cast_to_text: false,
         not_null: false,
@@ -374,4 +383,46 @@ fn row_hashes_parse_from_copy_binary() {
     null.extend((-1i16).to_be_bytes());
     let e = pairs(&copy(null)).unwrap_err();
     assert!(e.to_string().contains("NULL"), "{e}");
+}
+
+#[test]
+fn a_modifier_declared_alike_on_both_sides_lets_numeric_and_char_hash_by_value() {
+    let decl = |ty: &'static str, s: &'static str, t: &'static str, read: M| {
+        let c = cc(read, Orm::Prisma);
+        match decide(&[PdColumn {
+            name: "c",
+            source: &c,
+            target: &c,
+            source_type: ty,
+            target_type: ty,
+            source_declared: s,
+            target_declared: t,
+            labels: &[],
+            delivery: crate::db::Wire::for_pg(ty, "b").0.delivery(),
+        }]) {
+            Pushdown::Exact(a) => a[0].clone(),
+            Pushdown::No(why) => panic!("{why}"),
+        }
+    };
+    // numeric(12,2) on both sides: the scale is fixed, so equal values have
+    // equal text, whatever reads them (a decimal string keeps the scale).
+    let n = "numeric(12,2)";
+    assert_eq!(decl("numeric", n, n, M::DecimalString), Agree::ByValue);
+    // Scales that differ (1.50 against 1.500), or none: hashed as text.
+    for (s, t) in [(n, "numeric(12,3)"), ("numeric", "numeric"), (n, "numeric")] {
+        assert_eq!(decl("numeric", s, t, M::DecimalString), Agree::Always);
+    }
+    // character(3) on both sides pads alike: no octet length beside the hash.
+    let c3 = "character(3)";
+    assert_eq!(decl("bpchar", c3, c3, M::Text), Agree::ByValue);
+    assert_eq!(
+        field_hashes("c", "bpchar", &Agree::ByValue, 1),
+        ["COALESCE(hashbpcharextended(c COLLATE \"C\", 1), -1)"]
+    );
+    // Padded to different lengths ('ab ' against 'ab  ' read apart), or
+    // unpadded `bpchar`: the length goes beside the hash.
+    for (s, t) in [(c3, "character(4)"), ("bpchar", "bpchar")] {
+        assert_eq!(decl("bpchar", s, t, M::Text), Agree::Always);
+    }
+    assert_eq!(field_hashes("c", "bpchar", &Agree::Always, 1).len(), 2);
 }
