@@ -17,11 +17,13 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// Buffers kept for reuse, per element type, at most: more than a run of 8
-/// jobs has in use at once (per job and side, a chunk and its encodings'
-/// parts).
+/// Buffers kept for reuse, per element type, at most. A new buffer is made
+/// only while the pool is empty, so the pool never holds more than were in
+/// use at once (a run of 4 jobs uses about 20 at a time).
 const POOL_MAX: usize = 64;
-/// Buffers of fewer bytes come from the heap cheaply: not kept.
+/// Buffers of fewer bytes come from the heap cheaply: not kept, and not
+/// asked for (an empty buffer of a digest that keeps no encodings must not
+/// hold a pooled one).
 const POOL_MIN: usize = 256 << 10;
 
 /// An element type whose buffers are recycled, with its pool.
@@ -54,10 +56,13 @@ impl<T> Pool<T> {
         Pool(Mutex::new(Vec::new()))
     }
 
-    /// An empty buffer of at least `capacity` items: the pooled one that
-    /// fits best (the smallest that holds `capacity`, else the largest,
-    /// grown), or a new one.
+    /// An empty buffer of at least `capacity` items: for a large one, the
+    /// pooled one that fits best (the smallest that holds `capacity`, else
+    /// the largest, grown); else, or when the pool is empty, a new one.
     fn take(&self, capacity: usize) -> Vec<T> {
+        if capacity * size_of::<T>() < POOL_MIN {
+            return Vec::with_capacity(capacity);
+        }
         let taken = {
             let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
             let fits = pool
@@ -157,8 +162,11 @@ mod tests {
         let best = pool.take(POOL_MIN * 3);
         assert_eq!(best.as_ptr(), small_ptr);
         drop(best);
-        // Too small to keep: only the large one is left.
+        // Too small to keep: only the large one is left; and too small to
+        // take it (an empty buffer must not hold a pooled one).
         pool.give(Vec::with_capacity(1024));
+        assert_eq!(pool.0.lock().unwrap().len(), 1);
+        assert_eq!(pool.take(0).capacity(), 0);
         assert_eq!(pool.0.lock().unwrap().len(), 1);
         // Bounded.
         for _ in 0..POOL_MAX * 2 {

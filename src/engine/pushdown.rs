@@ -25,8 +25,8 @@ use super::read::TableRead;
 use super::schedule::Chunk;
 use super::{TableCheck, TableResult};
 use crate::config::CheckMode;
-use crate::db::Snapshot;
 use crate::db::pushdown::{self, Agree, Hashes, PdColumn, Pushdown};
+use crate::db::{LiveColumn, Snapshot};
 use crate::mapping::{Column, Mapping};
 
 /// How one table's chunks are hashed: each side's compared columns (in
@@ -71,9 +71,6 @@ pub(super) fn plan<'a>(
     }
     let (s, t) = codecs;
     let live = |read: &'a TableRead, name: &str| read.live.iter().find(|l| l.name == name);
-    let type_of = |read: &'a TableRead, name: &str| {
-        live(read, name).map_or(String::new(), |l| l.type_name.clone())
-    };
     let names: Vec<(&str, &str)> = s
         .cols
         .iter()
@@ -85,16 +82,9 @@ pub(super) fn plan<'a>(
             )
         })
         .collect();
-    let types: Vec<(String, String)> = names
+    let lives: Vec<_> = names
         .iter()
-        .map(|(sn, tn)| (type_of(source, sn), type_of(target, tn)))
-        .collect();
-    let declared_of = |read: &'a TableRead, name: &str| {
-        live(read, name).map_or(String::new(), |l| l.declared.clone())
-    };
-    let declared: Vec<(String, String)> = names
-        .iter()
-        .map(|(sn, tn)| (declared_of(source, sn), declared_of(target, tn)))
+        .map(|(sn, tn)| (live(source, sn), live(target, tn)))
         .collect();
     let labels: Vec<Vec<String>> = c
         .pair
@@ -109,23 +99,24 @@ pub(super) fn plan<'a>(
             l
         })
         .collect();
+    let type_name = |l: Option<&'a LiveColumn>| l.map_or("", |l| l.type_name.as_str());
+    let declared = |l: Option<&'a LiveColumn>| l.map_or("", |l| l.declared.as_str());
     let cols: Vec<PdColumn<'_>> = names
         .iter()
-        .zip(types.iter().zip(&declared))
+        .zip(&lives)
         .zip(s.cols.iter().zip(&t.cols))
         .zip(&labels)
         .map(
-            |((((sn, _), ((st, tt), (sd, td))), ((_, scc), (_, tcc))), labels)| PdColumn {
+            |((((sn, _), &(sl, tl)), ((_, scc), (_, tcc))), labels)| PdColumn {
                 name: sn,
                 source: scc,
                 target: tcc,
-                source_type: st,
-                target_type: tt,
-                source_declared: sd,
-                target_declared: td,
+                source_type: type_name(sl),
+                target_type: type_name(tl),
+                source_declared: declared(sl),
+                target_declared: declared(tl),
                 labels,
-                delivery: live(source, sn)
-                    .map_or(crate::canon::Delivery::Loose, |l| l.wire.delivery()),
+                delivery: sl.map_or(crate::canon::Delivery::Loose, |l| l.wire.delivery()),
             },
         )
         .collect();
