@@ -69,6 +69,13 @@ pub(super) fn plan<'a>(
         result.mode_reason = "pushdown runs on PostgreSQL only".into();
         return None;
     }
+    if c.opts.chunk_rows > pushdown::PACKED_MAX_ROWS {
+        result.mode_reason = format!(
+            "chunk_rows is above {}: a chunk's row hashes would not fit one value",
+            pushdown::PACKED_MAX_ROWS
+        );
+        return None;
+    }
     let (s, t) = codecs;
     let live = |read: &'a TableRead, name: &str| read.live.iter().find(|l| l.name == name);
     let names: Vec<(&str, &str)> = s
