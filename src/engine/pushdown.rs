@@ -134,8 +134,19 @@ pub(super) fn plan<'a>(
         }
         Pushdown::Exact(agree) => {
             result.mode = "pushdown".into();
+            // A column that is the key at the same place on both sides and
+            // hashes raw is already in the row hash, as the key.
+            let keyed = |&(sn, tn): &(&str, &str)| {
+                let at = |spec: &crate::db::ReadSpec, n: &str| spec.key.iter().position(|k| k == n);
+                at(&source.spec, sn).is_some_and(|i| at(&target.spec, tn) == Some(i))
+            };
             let side = |pick: fn(&(&'a str, &'a str)) -> &'a str| {
-                names.iter().map(pick).zip(agree.iter().cloned()).collect()
+                names
+                    .iter()
+                    .zip(agree.iter())
+                    .filter(|(n, a)| !(**a == Agree::Always && keyed(n)))
+                    .map(|(n, a)| (pick(n), a.clone()))
+                    .collect()
             };
             Some(Hashing {
                 source,
