@@ -463,7 +463,9 @@ pub async fn read_chunk(conn: &mut PgConnection, read: ChunkRead<'_>) -> Result<
 
 /// Runs `COPY … TO STDOUT` and collects what it sends, reserving
 /// `capacity` bytes first. COPY sends a message a row, so the connection's
-/// own read buffer stays small whatever the result's size.
+/// own read buffer grows only to the largest row, whatever the result's
+/// size (pushdown's packed row hashes are one row of 16 bytes a chunk
+/// row).
 pub async fn copy_out(conn: &mut PgConnection, copy: &str, capacity: usize) -> Result<Buf> {
     let mut buf = Buf::with_capacity(capacity);
     let mut stream = conn.copy_out_raw(copy).await?;

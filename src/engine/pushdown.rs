@@ -41,6 +41,9 @@ pub(super) struct Hashing<'a> {
     /// doc).
     compared: AtomicUsize,
     differed: AtomicUsize,
+    /// The largest per-row hashes answer so far, in bytes: what the next
+    /// one reserves.
+    largest: AtomicUsize,
 }
 
 /// Chunks compared before the share of differing ones decides anything.
@@ -155,6 +158,7 @@ pub(super) fn plan<'a>(
                 target_cols: side(|n| n.1),
                 compared: AtomicUsize::new(0),
                 differed: AtomicUsize::new(0),
+                largest: AtomicUsize::new(0),
             })
         }
     }
@@ -258,11 +262,14 @@ impl Hashing<'_> {
         let (s, t) = (&job.sides.source, &job.sides.target);
         let (ssql, tsql) = self.queries(Hashes::Rows, &chunk)?;
         let Lane { source, target } = &mut *lane;
+        let cap = self.largest.load(Ordering::Relaxed);
         let (sh, th) = tokio::join!(
-            timed(async { pushdown::row_hashes(source.open(s).await?, &ssql).await }),
-            timed(async { pushdown::row_hashes(target.open(t).await?, &tsql).await })
+            timed(async { pushdown::row_hashes(source.open(s).await?, &ssql, cap).await }),
+            timed(async { pushdown::row_hashes(target.open(t).await?, &tsql, cap).await })
         );
         let (((sh, sb), sd), ((th, tb), td)) = (sh?, th?);
+        self.largest
+            .fetch_max(sb.max(tb) as usize, Ordering::Relaxed);
         spent.add(sb + tb, sd, td);
         let Some((equal, listed)) = differing_keys(&sh, &th) else {
             // Two keys of one side share a hash: read the chunk whole.

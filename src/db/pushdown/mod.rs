@@ -429,13 +429,20 @@ pub fn hash_sql(
 /// One side's per-row hashes of a chunk: (key hash, row hash), sorted.
 pub type RowHashes = Vec<(i64, i64)>;
 
-/// Runs a [`Hashes::Rows`] query on `worker`; also says how many bytes
-/// of payload came back.
-pub async fn row_hashes(worker: &mut Worker, sql: &str) -> Result<(RowHashes, u64)> {
+/// Runs a [`Hashes::Rows`] query on `worker`, reserving `capacity` bytes
+/// (the largest answer so far: a buffer that size comes back from the
+/// pool, where one grown from nothing was a fresh allocation every chunk,
+/// and the pool filled with them); also says how many bytes of payload
+/// came back.
+pub async fn row_hashes(
+    worker: &mut Worker,
+    sql: &str,
+    capacity: usize,
+) -> Result<(RowHashes, u64)> {
     let Worker::Postgres(tx) = worker else {
         anyhow::bail!("pushdown hashing runs on PostgreSQL only");
     };
-    let buf = postgres::copy_out(tx, sql, 0)
+    let buf = postgres::copy_out(tx, sql, capacity)
         .await
         .context("cannot hash a chunk's rows in the database")?;
     let bytes = buf.len() as u64;
