@@ -6,8 +6,8 @@
 //! side lacks, by the client path's own per-chunk job on a read narrowed
 //! to those keys, so column-level results stay exact. Where most chunks
 //! differ (changes spread over the whole table), the chunk sums stop
-//! paying for themselves: chunks go straight to per-row hashes until one
-//! comes back identical again.
+//! paying for themselves: chunks go straight to per-row hashes until
+//! fewer than half of the comparisons so far have differed.
 //!
 //! Owns: choosing the mode of a table ([`plan`]: the `[check] mode`, both
 //! sides PostgreSQL, and `db::pushdown::decide`), and the per-chunk job
@@ -46,8 +46,9 @@ pub(super) struct Hashing<'a> {
     largest: AtomicUsize,
 }
 
-/// Chunks compared before the share of differing ones decides anything.
-const DENSE_AFTER: usize = 8;
+/// Hash comparisons (a chunk's sums, then its row hashes, count one
+/// each) made before the share of differing ones decides anything.
+const DENSE_AFTER: usize = 4;
 
 /// A drill-down reads the listed keys only while they are at most this
 /// share of the chunk's rows (and this many); past it, the whole chunk.

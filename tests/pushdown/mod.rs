@@ -398,7 +398,7 @@ model F {
 fn a_drill_down_reads_only_the_rows_whose_hashes_differ() {
     // 2000 rows under a composite key (int, text), 20 chunks of 100. Every
     // chunk differs (each 10th row changed, 3 deleted, 2 inserted), so
-    // after 8 chunks the rest go straight to per-row hashes; one chunk has
+    // after a few chunks the rest go straight to per-row hashes; one chunk has
     // 60 of its 100 rows changed and is read whole. Each side's wide
     // column makes a row cost far more to ship than its key and hash.
     // Rows 600..=799 are gone from the target: a whole chunk there is
