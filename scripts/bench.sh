@@ -173,7 +173,10 @@ for N in $ROWS_LIST; do
   read -r c_bpr c_cpu <<<"$(measure_mode "$AB" client)"
   read -r d_bpr d_cpu <<<"$(measure_mode "$AB" pushdown)"
   read -r _ d_cpu_c <<<"$(measure_mode "$AC" pushdown)"
-  PUSH+=("| $N | $m_both | $m_dsame | $(ratio "$m_both" "$m_dsame") | $m_dchanged | $(ratio "$m_dchanged" "$m_dsame") | $c_bpr | $d_bpr | $(ratio "$c_bpr" "$d_bpr") | $c_cpu | $d_cpu | $d_cpu_c |")
+  vs_pr=n/a; vs_prc=n/a
+  if [ "$m_rs" != n/a ]; then vs_pr=$(ratio "$m_rs" "$m_dsame"); fi
+  if [ "$m_rc" != n/a ]; then vs_prc=$(ratio "$m_rc" "$m_dchanged"); fi
+  PUSH+=("| $N | $m_both | $m_dsame | $(ratio "$m_both" "$m_dsame") | $m_dchanged | $(ratio "$m_dchanged" "$m_dsame") | $c_bpr | $d_bpr | $(ratio "$c_bpr" "$d_bpr") | $c_cpu | $d_cpu | $d_cpu_c | $vs_pr | $vs_prc |")
   REPORT+=("| $N | $m_one | $m_both | $m_same | $(ratio "$m_same" "$m_both") | $m_changed | $(ratio "$m_changed" "$m_same") | $m_rs | $vs_r | $m_rc | $vs_rc | $rss |")
   for db in "$A" "$B" "$C"; do psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
 done
@@ -187,8 +190,8 @@ printf '%s\n' "${REPORT[@]}"
 echo
 echo "pushdown (issue 13): parity check --mode pushdown of transactions (medians of $RUNS alternated runs, seconds; bytes and CPU from one run each)"
 echo
-echo "| rows | COPY binary, both sides | pushdown, identical | COPY both / pushdown (target ≥ 2) | pushdown, 1% changed | 1% / identical (target ≤ 1.5) | client bytes/row | pushdown bytes/row | client / pushdown bytes (target ≥ 50) | server CPU s, client | server CPU s, pushdown | server CPU s, pushdown 1% |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| rows | COPY binary, both sides | pushdown, identical | COPY both / pushdown (target ≥ 2) | pushdown, 1% changed | 1% / identical (target ≤ 1.5) | client bytes/row | pushdown bytes/row | client / pushdown bytes (target ≥ 50) | server CPU s, client | server CPU s, pushdown | server CPU s, pushdown 1% | reladiff / pushdown, identical (target ≥ 3) | reladiff / pushdown, 1% (target ≥ 10) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${PUSH[@]}"
 
 # --- manifest benchmark (issue 6) ---------------------------------------------
