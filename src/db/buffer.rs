@@ -9,17 +9,18 @@
 //! unmaps it when freed; every chunk then touched its buffers' pages for
 //! the first time, and the kernel zeroed each one. On the bench's MariaDB
 //! table that was 230,000 page faults per 1M rows and a third of parity's
-//! CPU time. A recycled buffer keeps its pages: the pool holds at most
-//! [`POOL_MAX`] buffers, and only those of at least [`POOL_MIN`] bytes, so
-//! what it keeps is bounded by what was in use at once, and memory stays
-//! flat in table size.
+//! CPU time. A recycled buffer keeps its pages: the pool lends buffers of
+//! at least [`POOL_MIN`] bytes, takes back only those it lent, and holds
+//! at most [`POOL_MAX`], so what it keeps is bounded by what was in use at
+//! once, and memory stays flat in table size.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// Buffers kept for reuse, per element type, at most. A new buffer is made
-/// only while the pool is empty, so the pool never holds more than were in
-/// use at once (a run of 4 jobs uses about 20 at a time).
+/// Buffers kept for reuse, per element type, at most. A new buffer is lent
+/// only while the pool is empty, and only lent buffers come back, so the
+/// pool never holds more than were in use at once (a run of 4 jobs uses
+/// about 20 at a time).
 const POOL_MAX: usize = 64;
 /// Buffers of fewer bytes come from the heap cheaply: not kept, and not
 /// asked for (an empty buffer of a digest that keeps no encodings must not
@@ -101,40 +102,52 @@ impl<T> Pool<T> {
     }
 }
 
-/// A buffer that goes back to its pool when dropped.
+/// A buffer that goes back to its pool when dropped, if the pool lent it.
 #[derive(Debug, Default)]
-pub struct Buf<T: Recycle = u8>(Vec<T>);
+pub struct Buf<T: Recycle = u8> {
+    vec: Vec<T>,
+    /// Lent by the pool (asked for with a large capacity): only such a
+    /// buffer goes back. One grown from a small start was never counted
+    /// among those in use, and kept, a buffer grown anew for every chunk
+    /// would fill the pool.
+    lent: bool,
+}
 
 impl<T: Recycle> Buf<T> {
     /// An empty buffer of at least `capacity` items, recycled when the
     /// pool has one.
     pub fn with_capacity(capacity: usize) -> Buf<T> {
-        Buf(T::pool().take(capacity))
+        Buf {
+            vec: T::pool().take(capacity),
+            lent: capacity * size_of::<T>() >= POOL_MIN,
+        }
     }
 }
 
 impl<T: Recycle> From<Vec<T>> for Buf<T> {
-    fn from(v: Vec<T>) -> Buf<T> {
-        Buf(v)
+    fn from(vec: Vec<T>) -> Buf<T> {
+        Buf { vec, lent: false }
     }
 }
 
 impl<T: Recycle> Deref for Buf<T> {
     type Target = Vec<T>;
     fn deref(&self) -> &Vec<T> {
-        &self.0
+        &self.vec
     }
 }
 
 impl<T: Recycle> DerefMut for Buf<T> {
     fn deref_mut(&mut self) -> &mut Vec<T> {
-        &mut self.0
+        &mut self.vec
     }
 }
 
 impl<T: Recycle> Drop for Buf<T> {
     fn drop(&mut self) {
-        T::pool().give(std::mem::take(&mut self.0));
+        if self.lent {
+            T::pool().give(std::mem::take(&mut self.vec));
+        }
     }
 }
 
@@ -173,5 +186,21 @@ mod tests {
             pool.give(Vec::with_capacity(POOL_MIN));
         }
         assert_eq!(pool.0.lock().unwrap().len(), POOL_MAX);
+    }
+
+    #[test]
+    fn only_a_buffer_the_pool_lent_goes_back() {
+        // Asked for large: lent, and it stays lent as it grows.
+        let mut lent = Buf::<u8>::with_capacity(POOL_MIN);
+        lent.extend_from_slice(&[0; POOL_MIN + 1]);
+        assert!(lent.lent);
+        // Grown from a small start, or made elsewhere: freed, not kept,
+        // however large it grew.
+        let mut grown = Buf::<u8>::with_capacity(0);
+        grown.extend_from_slice(&[0; POOL_MIN * 2]);
+        assert!(!grown.lent);
+        assert!(!Buf::from(vec![0u8; POOL_MIN * 2]).lent);
+        assert!(!Buf::<u32>::with_capacity(POOL_MIN / 4 - 1).lent);
+        assert!(Buf::<u32>::with_capacity(POOL_MIN / 4).lent);
     }
 }

@@ -154,10 +154,18 @@ impl ChunkData {
     /// about `capacity` bytes ([`ChunkData::bytes`] of the largest chunk so
     /// far, and an eighth), so it does not grow by doubling.
     pub fn my_text(kinds: std::sync::Arc<[super::mysql::Kind]>, capacity: usize) -> ChunkData {
-        // A field's end takes 4 bytes; text-protocol fields average ~12.
+        // A field's end takes 4 bytes; text-protocol fields average ~12. A
+        // table's first chunks, of no known size, reserve 1 MiB and 64k
+        // ends (256 KiB), as PostgreSQL's COPY buffer does: buffers the
+        // pool lends and takes back, where ones grown from nothing would be
+        // freed, and the next chunks fault in new pages.
+        let (buf, ends) = match capacity {
+            0 => (1 << 20, 1 << 16),
+            n => (n * 3 / 4, n / 16),
+        };
         ChunkData::MyText {
-            buf: Buf::with_capacity(capacity * 3 / 4),
-            ends: Buf::with_capacity(capacity / 16),
+            buf: Buf::with_capacity(buf),
+            ends: Buf::with_capacity(ends),
             kinds,
         }
     }

@@ -430,10 +430,9 @@ pub fn hash_sql(
 pub type RowHashes = Vec<(i64, i64)>;
 
 /// Runs a [`Hashes::Rows`] query on `worker`, reserving `capacity` bytes
-/// (the largest answer so far: a buffer that size comes back from the
-/// pool, where one grown from nothing was a fresh allocation every chunk,
-/// and the pool filled with them); also says how many bytes of payload
-/// came back.
+/// (the largest answer so far, so the buffer is a pooled one with its
+/// pages, where one grown from nothing is a fresh allocation every chunk);
+/// also says how many bytes of payload came back.
 pub async fn row_hashes(
     worker: &mut Worker,
     sql: &str,
